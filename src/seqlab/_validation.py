@@ -1,0 +1,172 @@
+"""Input checks shared by every model: one place that turns bad input into a clear error.
+
+Every public entry point validates with these helpers, so a NaN, a wrong shape, a too-short
+series or an unknown option is reported in the caller's terms (argument name, what was
+given, what to do) instead of failing deep inside numpy or torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from seqlab.exceptions import NotFittedError
+
+SeedLike = int | np.random.Generator | None
+
+
+def as_float_array(
+    x: Any,
+    name: str = "X",
+    *,
+    ndim: int | Collection[int] = (1, 2),
+    min_length: int = 1,
+    allow_nonfinite: bool = False,
+    dtype: npt.DTypeLike = np.float64,
+) -> np.ndarray:
+    """Return ``x`` as a contiguous float array, or raise a clear error.
+
+    Checks, in order: numeric content, number of dimensions, length of the first axis
+    (``min_length``), and finiteness (NaN/inf) unless ``allow_nonfinite``.
+
+    >>> as_float_array([1, 2, 3], "y", ndim=1)
+    array([1., 2., 3.])
+    >>> as_float_array([1.0, float("nan")], "y", ndim=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: y contains 1 NaN or infinite value(s) (first at index 1); remove or impute them before fitting.
+    """
+    dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{name} must be numeric (array-like of numbers); got {type(x).__name__} "
+            f"that numpy cannot convert to float: {err}"
+        ) from None
+    if arr.ndim not in dims:
+        want = " or ".join(f"{d}-D" for d in dims)
+        raise ValueError(f"{name} must be {want}; got an array of shape {arr.shape}.")
+    if arr.ndim >= 1 and arr.shape[0] < min_length:
+        raise ValueError(
+            f"{name} is too short: it has {arr.shape[0]} observation(s) but at least "
+            f"{min_length} are needed."
+        )
+    if not allow_nonfinite:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            first = np.unravel_index(int(np.argmax(bad)), arr.shape)
+            where = first[0] if len(first) == 1 else tuple(int(i) for i in first)
+            raise ValueError(
+                f"{name} contains {int(bad.sum())} NaN or infinite value(s) (first at index "
+                f"{where}); remove or impute them before fitting."
+            )
+    return np.ascontiguousarray(arr)
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``; else raise ``ValueError`` naming them.
+
+    >>> check_choice("burg", "method", ("yule_walker", "burg"))
+    'burg'
+    >>> check_choice("bug", "method", ("yule_walker", "burg"))
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown method 'bug'; valid options are: 'yule_walker', 'burg'.
+    """
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"unknown {name} {value!r}; valid options are: {valid}.")
+    return value
+
+
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``value`` as an ``int`` within ``[minimum, maximum]`` or raise a clear error.
+
+    >>> check_int(3, "order", minimum=0)
+    3
+    >>> check_int(-1, "order", minimum=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: order must be >= 0; got -1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__}).")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}; got {value}.")
+    return value
+
+
+def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
+    """Return ``value`` as a finite float that is > 0 (or >= 0 when ``strict=False``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number; got {value!r}.") from None
+    if not np.isfinite(v) or (v <= 0 if strict else v < 0):
+        bound = "> 0" if strict else ">= 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+    return v
+
+
+def check_random_state(seed: SeedLike) -> np.random.Generator:
+    """Turn ``seed`` (None, an int, or a Generator) into a ``numpy.random.Generator``.
+
+    >>> a = check_random_state(0).normal(); b = check_random_state(0).normal()
+    >>> a == b
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(
+        f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}."
+    )
+
+
+def check_lengths(lengths: Any, n_samples: int, name: str = "lengths") -> np.ndarray:
+    """Validate per-sequence ``lengths`` of a concatenated batch of ``n_samples`` rows.
+
+    ``None`` means one sequence. Each length must be a positive integer and they must sum to
+    ``n_samples``.
+
+    >>> check_lengths([2, 3], 5)
+    array([2, 3])
+    >>> check_lengths([2, 2], 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: lengths sum to 4 but the data has 5 rows; lengths must partition the rows of X.
+    """
+    if lengths is None:
+        return np.array([n_samples], dtype=np.int64)
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}.")
+    if (arr <= 0).any():
+        raise ValueError(f"{name} must all be positive; got {arr.tolist()}.")
+    total = int(arr.sum())
+    if total != n_samples:
+        raise ValueError(
+            f"{name} sum to {total} but the data has {n_samples} rows; "
+            f"{name} must partition the rows of X."
+        )
+    return arr.astype(np.int64)
+
+
+def check_is_fitted(estimator: object, attributes: str | Sequence[str]) -> None:
+    """Raise :class:`NotFittedError` unless every learned attribute is set."""
+    attrs = [attributes] if isinstance(attributes, str) else list(attributes)
+    if not all(getattr(estimator, "__dict__", {}).get(a) is not None for a in attrs):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet; call fit(...) "
+            "before using it."
+        )
