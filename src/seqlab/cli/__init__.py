@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module of this package, exposing
 ``add_parser(subparsers) -> None`` that registers its parser and sets ``func`` (called with
-the parsed namespace, returning an exit code). Modules are listed in ``_COMMANDS``.
+the parsed namespace, returning an exit code). Modules are listed in ``_COMMANDS``. They
+import heavy libraries (torch, numba kernels) inside ``func``, so ``seqlab --help`` is fast.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from seqlab import __version__
 # one module per sub-command group, in the order `seqlab --help` shows them
 _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.data",
+    "seqlab.cli.arima",
+    "seqlab.cli.hmm",
+    "seqlab.cli.rnn",
+    "seqlab.cli.train",
+    "seqlab.cli.esn",
+    "seqlab.cli.hopfield",
 )
 
 

@@ -1,0 +1,7 @@
+"""Placeholder for the `seqlab arima` command: being written."""
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Not registered yet."""
