@@ -12,6 +12,7 @@ splits, padding).
 """
 
 from seqlab.data._registry import DATASETS, DatasetInfo, get_dataset, register
+from seqlab.data._types import *  # noqa: F403
 from seqlab.data.classic import *  # noqa: F403
 from seqlab.data.dna import *  # noqa: F403
 from seqlab.data.images import *  # noqa: F403
