@@ -37,7 +37,7 @@ def as_float_array(
     >>> as_float_array([1.0, float("nan")], "y", ndim=1)
     Traceback (most recent call last):
     ...
-    ValueError: y contains 1 NaN or infinite value(s) (first at index 1); remove or impute them before fitting.
+    ValueError: y contains 1 NaN or infinite value(s) (first at index 1); remove or impute ...
     """
     dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     try:

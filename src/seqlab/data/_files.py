@@ -27,7 +27,7 @@ def package_file(package: str, relpath: str, install: str, purpose: str) -> Path
     >>> package_file("no_such_pkg_xyz", "a.csv", "pip install no_such_pkg_xyz", "The demo")
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.MissingDependencyError: The demo needs the package 'no_such_pkg_xyz', which is not installed. Install it with:
+    seqlab.exceptions.MissingDependencyError: The demo needs the package 'no_such_pkg_xyz', ...
         pip install no_such_pkg_xyz
     """
     path = package_dir(package, install, purpose) / relpath
