@@ -38,7 +38,7 @@ from seqlab._validation import (
     check_positive,
     check_random_state,
 )
-from seqlab.data._registry import DATASETS, DatasetInfo, register
+from seqlab.data._registry import DatasetInfo, register
 
 __all__ = [
     "ADDING_PROBLEM_TOLERANCE",
@@ -540,14 +540,8 @@ def mackey_glass(
 # ---------------------------------------------------------------------------------------
 # Catalogue entries (`seqlab data list`)
 # ---------------------------------------------------------------------------------------
-def _register_once(info: DatasetInfo) -> None:
-    # the module may be executed twice (doctest collection imports it by path)
-    if info.name not in DATASETS:
-        register(info)
-
-
 _HS97 = "generated in code (Hochreiter & Schmidhuber 1997, Neural Computation 9(8)"
-_register_once(
+register(
     DatasetInfo(
         name="adding",
         domain="synthetic",
@@ -557,7 +551,7 @@ _register_once(
         source=f"{_HS97}, Exp. 4, Sect. 5.4)",
     )
 )
-_register_once(
+register(
     DatasetInfo(
         name="temporal-order",
         domain="synthetic",
@@ -567,7 +561,7 @@ _register_once(
         source=f"{_HS97}, Exp. 6a, Sect. 5.6)",
     )
 )
-_register_once(
+register(
     DatasetInfo(
         name="copy",
         domain="synthetic",
@@ -577,7 +571,7 @@ _register_once(
         source="generated in code (Arjovsky, Shah & Bengio 2016, ICML, Sect. 4.1)",
     )
 )
-_register_once(
+register(
     DatasetInfo(
         name="mackey-glass",
         domain="synthetic",
