@@ -1,3 +1,590 @@
-"""Placeholder: being written."""
+"""The one unroll engine: any cell over time, batch-first, with lengths, layers and directions.
 
-__all__: list[str] = []
+:class:`RNNLayer` runs a cell of :mod:`seqlab.recurrent.cells` over a batch of sequences.
+Three implementations compute the same function (tests prove they agree):
+
+- ``"loop"``: the readable one -- the cell's ``step`` in a Python loop over
+  ``u.unbind(1)`` (never ``x[:, t]``, whose backward is O(T^2)), autograd for the gradient;
+- ``"torch"``: PyTorch's kernels ``torch._VF.lstm / gru / rnn_tanh / rnn_relu`` (the ones
+  ``nn.LSTM`` calls; oneDNN-fused for float32 LSTM on CPU) with ``pack_padded_sequence``
+  for lengths -- standard cells only. With ``return_all_states`` it runs layer by layer
+  and recomputes the LSTM's ``c_t`` (the kernels return only ``h_t``) from ``h_{t-1}``;
+- ``"bptt"``: the hand-written forward/backward of :mod:`seqlab.recurrent.bptt` (CPU);
+- ``"auto"`` (default) picks, per cell and per batch size, the fastest of these measured
+  by ``benchmarks/rnn.py`` (:meth:`RNNLayer.resolve_impl` says which).
+
+Parameters live in the cells (``layer.cells[l * D + d].weight_ih`` ...) under PyTorch's
+names; :func:`copy_from_torch` and :func:`to_torch` move weights to and from
+``torch.nn.LSTM/GRU/RNN`` (``weight_ih_l0``, ``weight_ih_l0_reverse``, ...).
+
+Padding: steps at or beyond ``lengths[b]`` carry the state unchanged and output zeros, so
+they never reach outputs, final states or gradients. The reverse direction reads each
+sequence backwards from its own last valid step (as ``nn.LSTM`` on a packed sequence).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from seqlab._validation import check_choice, check_int
+from seqlab.recurrent.cells import (
+    CELL_TYPES,
+    ElmanCell,
+    GRUCell,
+    JordanCell,
+    LeakyCell,
+    LSTMCell,
+    RecurrentCell,
+    SkipCell,
+    make_cell,
+)
+from seqlab.recurrent.init import INIT_SCHEMES, init_cell_
+
+__all__ = [
+    "IMPLS",
+    "RNNLayer",
+    "check_lengths_tensor",
+    "check_sequence_tensor",
+    "copy_from_torch",
+    "reverse_padded",
+    "to_torch",
+]
+
+Impl = Literal["auto", "loop", "torch", "bptt"]
+IMPLS = ("auto", "loop", "torch", "bptt")
+# "auto": preference, fastest first, measured by benchmarks/rnn.py (1 thread). Small steps
+# are dominated by per-step overhead, where the hand-written BPTT (numba) wins by ~10x; large
+# steps by the matrix products, where PyTorch's kernels (or the loop, whose products are
+# single BLAS calls) win. bptt's LSTM/GRU kernels were 20-100x slower than torch's from
+# H >= 256 with B > 1 and its Jordan kernel 10x slower than the loop at B*H = 32768
+# (measured 2026-11-26); its leaky/skip functions switch to a torch loop on large steps and
+# stay the fastest there.
+
+
+def _small_step(cell_type: str, batch: int | None, hidden: int) -> bool:
+    if batch is None:
+        return False
+    if cell_type in ("lstm", "gru"):
+        return batch * hidden <= 2048 and (batch == 1 or hidden <= 128)
+    return batch * hidden <= 4096
+
+
+_AUTO_ORDER: dict[tuple[str, bool], tuple[str, ...]] = {
+    ("lstm", True): ("torch", "bptt", "loop"),
+    ("lstm", False): ("torch", "loop"),
+    ("gru", True): ("bptt", "torch", "loop"),
+    ("gru", False): ("torch", "loop"),
+    ("elman", True): ("bptt", "torch", "loop"),
+    ("elman", False): ("bptt", "torch", "loop"),
+    ("leaky", True): ("bptt", "loop"),
+    ("leaky", False): ("bptt", "loop"),
+    ("skip", True): ("bptt", "loop"),
+    ("skip", False): ("bptt", "loop"),
+    ("jordan", True): ("bptt", "loop"),
+    ("jordan", False): ("loop", "bptt"),
+}
+_BPTT_NAMES = {"elman": "elman_sequence", "leaky": "leaky_sequence", "skip": "skip_sequence",
+               "jordan": "jordan_sequence", "lstm": "lstm_sequence", "gru": "gru_sequence"}
+
+
+def _bptt_function(cell_type: str) -> Any:
+    """Engineer B's hand-written sequence function for this cell, or None if absent."""
+    from seqlab.recurrent import bptt  # late: bptt may import cells
+
+    return getattr(bptt, _BPTT_NAMES[cell_type], None)
+
+
+def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
+    """Validate ``lengths`` of a padded batch: (B,) integers with ``1 <= lengths[b] <= T``.
+
+    >>> check_lengths_tensor([3, 1], batch=2, steps=3)
+    tensor([3, 1])
+    >>> check_lengths_tensor([4, 1], batch=2, steps=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: lengths must be <= the padded length T=3 of x; got max 4.
+    """
+    t = torch.as_tensor(lengths).detach().to("cpu")
+    if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"lengths must hold integers; got dtype {t.dtype}.")
+    if t.shape != (batch,):
+        raise ValueError(
+            f"lengths must have shape ({batch},) (one length per sequence); got {tuple(t.shape)}."
+        )
+    t = t.to(torch.int64)
+    if bool((t <= 0).any()):
+        raise ValueError(f"lengths must all be >= 1 (empty sequences are not allowed); got "
+                         f"min {int(t.min())}.")
+    if bool((t > steps).any()):
+        raise ValueError(f"lengths must be <= the padded length T={steps} of x; got max "
+                         f"{int(t.max())}.")
+    return t
+
+
+def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
+                          order: str = "(batch, time, features)") -> Tensor:
+    """Check a 3-D float tensor of ``features`` features, dtype ``dtype``, finite values.
+
+    >>> check_sequence_tensor(torch.zeros(2, 3), "x", 3, torch.float32)
+    Traceback (most recent call last):
+    ...
+    ValueError: x must be 3-D (batch, time, features); got shape (2, 3). For one sequence ...
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
+    if x.dim() != 3:
+        raise ValueError(f"{name} must be 3-D {order}; got shape {tuple(x.shape)}. For one "
+                         "sequence add a batch axis (x.unsqueeze(0)).")
+    if x.shape[-1] != features:
+        raise ValueError(f"{name} has {x.shape[-1]} features (last axis) but the model was built "
+                         f"for {features}.")
+    if x.dtype != dtype:
+        raise TypeError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}; "
+                        f"convert one of them ({name}.to(dtype) or model.to(dtype)).")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one sequence and one step; got shape "
+                         f"{tuple(x.shape)}.")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them (pad "
+                         "with zeros, not NaN).")
+    return x
+
+
+def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each sequence of ``x`` (B, T, ...) within its own length; padding stays last.
+
+    Its own inverse. ``lengths=None`` reverses the whole time axis.
+
+    >>> x = torch.arange(6.).reshape(2, 3, 1)
+    >>> reverse_padded(x, torch.tensor([3, 2]))[..., 0]
+    tensor([[2., 1., 0.],
+            [4., 3., 5.]])
+    """
+    if lengths is None:
+        return x.flip(1)
+    steps = x.shape[1]
+    t = torch.arange(steps, device=x.device)
+    n = lengths.to(x.device)[:, None]
+    idx = torch.where(t < n, n - 1 - t, t)  # (B, T)
+    idx = idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, idx)
+
+
+def _unroll(cell: RecurrentCell, x: Tensor, carry: tuple[Tensor, ...] | None,
+            mask: Tensor | None, n_full: int, record: bool):
+    """The explicit loop: ``state = cell.step(u_t, state)`` for t = 1..T.
+
+    ``mask`` (B, T) bool marks valid steps; the first ``n_full`` steps are valid for every
+    sequence (no masking needed there). Returns (outputs (B, T, O), final carry, records).
+    """
+    batch = x.shape[0]
+    state = cell.initial_state(carry, batch, x)
+    u = cell.input_term(x)  # (B, T, G*H): the input part of every step at once
+    outs: list[Tensor] = []
+    recs: list[dict[str, Tensor]] = []
+    keep = None if mask is None else mask[:, :, None].unbind(1)  # T x (B, 1)
+    for t, u_t in enumerate(u.unbind(1)):
+        new = cell.step(u_t, state)
+        if keep is not None and t >= n_full:  # padded rows keep their state
+            new = tuple(torch.where(keep[t], n, s) for n, s in zip(new, state))
+        state = new
+        outs.append(state[0])
+        if record:
+            recs.append(cell.recorded(state))
+    out = torch.stack(outs, 1)
+    records = {k: torch.stack([r[k] for r in recs], 1) for k in recs[0]} if record else {}
+    if mask is not None:
+        out = out.masked_fill(~mask[:, :, None], 0.0)
+        records = {k: v.masked_fill(~mask[:, :, None], 0.0) for k, v in records.items()}
+    return out, cell.final_carry(state), records
+
+
+def _bptt_run(cell: RecurrentCell, cell_type: str, x: Tensor,
+              carry: tuple[Tensor, ...] | None, mask: Tensor | None):
+    """One direction through engineer B's hand-written function (contract of issue 5)."""
+    fn = _bptt_function(cell_type)
+    batch = x.shape[0]
+    c0 = cell.final_carry(cell.initial_state(carry, batch, x))
+    m = None if mask is None else mask.to(x.dtype)
+    w = {"weight_ih": cell.weight_ih, "bias_ih": cell.bias_ih, "bias_hh": cell.bias_hh}
+    if isinstance(cell, JordanCell):
+        h_all, y_all, y_last = fn(x, c0[0], weight_yh=cell.weight_yh, weight_hy=cell.weight_hy,
+                                  bias_hy=cell.bias_hy, nonlinearity=cell.nonlinearity,
+                                  output_activation=cell.output_activation, mask=m, **w)
+        return y_all, (y_last,), {"y": y_all, "h": h_all}
+    w["weight_hh"] = cell.weight_hh
+    if isinstance(cell, LSTMCell):
+        h_all, c_all, h_last, c_last = fn(x, c0[0], c0[1], mask=m, **w)
+        return h_all, (h_last, c_last), {"h": h_all, "c": c_all}
+    if isinstance(cell, GRUCell):
+        h_all, h_last = fn(x, c0[0], mask=m, **w)
+    elif isinstance(cell, LeakyCell):
+        h_all, h_last = fn(x, c0[0], alpha=cell.alpha, nonlinearity=cell.nonlinearity,
+                           mask=m, **w)
+    elif isinstance(cell, SkipCell):
+        h_all, h_last = fn(x, c0[0], weight_skip=cell.weight_skip, skip=cell.skip,
+                           nonlinearity=cell.nonlinearity, mask=m, **w)
+    else:
+        assert isinstance(cell, ElmanCell)
+        h_all, h_last = fn(x, c0[0], nonlinearity=cell.nonlinearity, mask=m, **w)
+    return h_all, (h_last,), {"h": h_all}
+
+
+class RNNLayer(nn.Module):
+    """Stacked, optionally bidirectional recurrent layer for any cell of the lecture.
+
+    Layer ``l`` direction ``d`` is the cell ``cells[l * D + d]``; layer ``l+1`` reads the
+    concatenated outputs of layer ``l`` (dropout ``p`` between layers, as torch.nn).
+
+    ============== ============================ ==============================================
+    tensor         shape                        meaning
+    ============== ============================ ==============================================
+    x              (B, T, I)                    input (``(T, B, I)`` if ``batch_first=False``)
+    lengths        (B,) ints in [1, T]          valid steps per sequence (``None``: all T)
+    state          (L*D, B, C) or (h0, c0)      initial state (``None``: zeros); C = H, or O
+                                                for Jordan (whose carry is the output y)
+    output         (B, T, D*O)                  top layer's per-step output; 0 at padding
+    final state    like ``state``               state at each sequence's last valid step
+    all_states     {name: (L, B, T, D*C)}       per-step ``h`` (and ``c`` for LSTM, ``y`` for
+                                                Jordan) of every layer, 0 at padding
+    ============== ============================ ==============================================
+
+    >>> layer = RNNLayer(3, 8, cell="lstm", num_layers=2, bidirectional=True)
+    >>> out, (h_n, c_n), states = layer(torch.randn(4, 5, 3), lengths=torch.tensor([5, 3, 2, 1]),
+    ...                                  return_all_states=True)
+    >>> tuple(out.shape), tuple(h_n.shape), tuple(states["c"].shape)
+    ((4, 5, 16), (4, 4, 8), (2, 4, 5, 16))
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        cell: Literal["elman", "jordan", "leaky", "skip", "lstm", "gru"] = "lstm",
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        batch_first: bool = True,
+        nonlinearity: Literal["tanh", "relu", "identity"] = "tanh",
+        alpha: float | Tensor = 0.9,  # leaky: leak per unit, in (0, 1)
+        learn_alpha: bool = False,  # leaky: learn the leak (stored as alpha_logit)
+        skip: int = 2,  # skip: the update also reads h_{t-skip}
+        output_size: int | None = None,  # jordan: width of y (default hidden_size)
+        output_activation: Literal["identity", "tanh", "sigmoid"] = "identity",  # jordan: g
+        impl: Impl = "auto",
+        init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.cell_type = check_choice(cell, "cell", CELL_TYPES)
+        self.input_size = check_int(input_size, "input_size", minimum=1)
+        self.hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
+        self.num_layers = check_int(num_layers, "num_layers", minimum=1)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if self.bidirectional else 1
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+        self.dropout = float(dropout)
+        self.batch_first = bool(batch_first)
+        self.nonlinearity = nonlinearity
+        self.impl = check_choice(impl, "impl", IMPLS)
+        check_choice(init, "init", INIT_SCHEMES)
+        gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+        cells: list[RecurrentCell] = []
+        width = self.input_size
+        for _ in range(self.num_layers):
+            for _ in range(self.num_directions):
+                c = make_cell(cell, width, hidden_size, nonlinearity=nonlinearity, alpha=alpha,
+                              learn_alpha=learn_alpha, skip=skip, output_size=output_size,
+                              output_activation=output_activation)
+                init_cell_(c, init, generator=gen)
+                cells.append(c)
+            width = self.num_directions * cells[-1].output_size
+        self.cells = nn.ModuleList(cells)
+        self._cells: list[RecurrentCell] = cells  # the same modules, typed
+        if impl == "torch" and not self._torch_supported():
+            raise ValueError(f"impl='torch' needs a cell PyTorch has a kernel for (lstm, gru, "
+                             f"elman with tanh/relu); got cell={cell!r}, nonlinearity="
+                             f"{nonlinearity!r}. Use impl='loop' or 'bptt'.")
+
+    @property
+    def output_size(self) -> int:
+        """Width of the output: D * (H, or O for Jordan)."""
+        return self.num_directions * self._cells[0].output_size
+
+    def _torch_supported(self) -> bool:
+        return self.cell_type in ("lstm", "gru") or (
+            self.cell_type == "elman" and self.nonlinearity in ("tanh", "relu"))
+
+    def resolve_impl(self, return_all_states: bool = False, batch: int | None = None,
+                     device: torch.device | None = None) -> str:
+        """The implementation ``forward`` uses for this batch size (``auto`` resolved).
+
+        The hand-written BPTT runs on the CPU only, so on other devices ``auto`` skips it.
+
+        >>> RNNLayer(3, 8, cell="lstm").resolve_impl()
+        'torch'
+        """
+        if self.impl != "auto":
+            return self.impl
+        small = _small_step(self.cell_type, batch, self.hidden_size)
+        for name in _AUTO_ORDER[self.cell_type, small]:
+            if name == "torch" and (not self._torch_supported() or (return_all_states and small)):
+                continue
+            if name == "bptt" and (_bptt_function(self.cell_type) is None or (
+                    device is not None and device.type != "cpu")):
+                continue
+            return name
+        return "loop"
+
+    # --- input checks -----------------------------------------------------------------------
+    def _check_x(self, x: Any) -> Tensor:
+        order = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+        x = check_sequence_tensor(x, "x", self.input_size, self._cells[0].weight_ih.dtype, order)
+        return x if self.batch_first else x.transpose(0, 1)
+
+    def _check_state(self, state: Any, batch: int, x: Tensor) -> list[tuple[Tensor, ...]] | None:
+        if state is None:
+            return None
+        widths = self._cells[0].carry_shapes()
+        parts = (state,) if isinstance(state, Tensor) else tuple(state)
+        if len(parts) != len(widths) or not all(isinstance(p, Tensor) for p in parts):
+            want = "a tuple (h0, c0)" if len(widths) == 2 else "one tensor"
+            raise TypeError(f"state must be {want} for cell={self.cell_type!r}; got "
+                            f"{type(state).__name__} of {len(parts)}.")
+        n = self.num_layers * self.num_directions
+        for p, w in zip(parts, widths):
+            if tuple(p.shape) != (n, batch, w):
+                raise ValueError(f"each initial state tensor must have shape (num_layers * "
+                                 f"num_directions, batch, width) = {(n, batch, w)}; got "
+                                 f"{tuple(p.shape)}.")
+            if p.dtype != x.dtype:
+                raise TypeError(f"state has dtype {p.dtype}; x has {x.dtype}.")
+        return [tuple(p[k] for p in parts) for k in range(n)]
+
+    # --- forward -------------------------------------------------------------------------
+    def forward(self, x: Tensor, state: Any = None, lengths: Any = None,
+                return_all_states: bool = False):
+        """Run the stack; returns ``(output, final_state)`` or with ``all_states`` appended.
+
+        See the class docstring for shapes. ``lengths`` may be a list, array or tensor.
+        """
+        x = self._check_x(x)
+        batch, steps, _ = x.shape
+        lens = None if lengths is None else check_lengths_tensor(lengths, batch, steps)
+        if lens is not None and bool((lens == steps).all()):
+            lens = None  # nothing padded
+        carries = self._check_state(state, batch, x)
+        impl = self.resolve_impl(return_all_states, batch, x.device)
+        all_states: dict[str, Tensor]
+        if impl == "torch":
+            if not self._torch_supported():
+                raise ValueError(f"impl='torch' is not available for cell={self.cell_type!r}.")
+            if return_all_states:
+                out, final, all_states = self._forward_torch_all(x, carries, lens)
+            else:
+                out, final = self._forward_torch(x, carries, lens)
+                all_states = {}
+        else:
+            if impl == "bptt" and _bptt_function(self.cell_type) is None:
+                raise ValueError(f"impl='bptt': seqlab.recurrent.bptt has no "
+                                 f"{_BPTT_NAMES[self.cell_type]} yet; use impl='loop'.")
+            out, final, all_states = self._forward_cells(x, carries, lens, impl,
+                                                         return_all_states)
+        if not self.batch_first:
+            out = out.transpose(0, 1)
+            all_states = {k: v.transpose(1, 2) for k, v in all_states.items()}
+        final_state = final[0] if len(final) == 1 else final
+        if return_all_states:
+            return out, final_state, all_states
+        return out, final_state
+
+    def _forward_cells(self, x, carries, lens, impl, record):
+        mask = None if lens is None else (
+            torch.arange(x.shape[1], device=x.device)[None, :] < lens.to(x.device)[:, None])
+        n_full = x.shape[1] if lens is None else int(lens.min())
+        finals: list[tuple[Tensor, ...]] = []
+        layer_records: list[dict[str, Tensor]] = []
+        inp = x
+        for layer in range(self.num_layers):
+            outs, recs = [], []
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                cell = self._cells[k]
+                xin = inp if d == 0 else reverse_padded(inp, lens)
+                carry = None if carries is None else carries[k]
+                if impl == "bptt":
+                    out, fin, rec = _bptt_run(cell, self.cell_type, xin, carry, mask)
+                else:
+                    out, fin, rec = _unroll(cell, xin, carry, mask, n_full, record)
+                if d == 1:
+                    out = reverse_padded(out, lens)
+                    rec = {key: reverse_padded(v, lens) for key, v in rec.items()}
+                outs.append(out)
+                recs.append(rec)
+                finals.append(tuple(fin))
+            inp = torch.cat(outs, -1) if len(outs) > 1 else outs[0]
+            if record:
+                layer_records.append({key: torch.cat([r[key] for r in recs], -1)
+                                      for key in recs[0]})
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                inp = F.dropout(inp, self.dropout, training=True)
+        final = tuple(torch.stack([f[i] for f in finals]) for i in range(len(finals[0])))
+        all_states = ({key: torch.stack([r[key] for r in layer_records]) for key in
+                       layer_records[0]} if record else {})
+        return inp, final, all_states
+
+    def _forward_torch(self, x, carries, lens, layers: range | None = None):
+        """PyTorch's kernels, called exactly as ``nn.LSTM/GRU/RNN.forward`` calls them.
+
+        ``layers`` runs only that range of layers (``carries`` then holds theirs only).
+        """
+        fn: Any = {"lstm": torch._VF.lstm, "gru": torch._VF.gru}.get(self.cell_type) or (
+            torch._VF.rnn_tanh if self.nonlinearity == "tanh" else torch._VF.rnn_relu)
+        layers = range(self.num_layers) if layers is None else layers
+        d = self.num_directions
+        cells = self._cells[layers.start * d : layers.stop * d]
+        if carries is None:
+            zeros = x.new_zeros(len(cells), x.shape[0], self.hidden_size)
+            hx: tuple[Tensor, ...] = (zeros, zeros) if self.cell_type == "lstm" else (zeros,)
+        else:
+            hx = tuple(torch.stack([c[i] for c in carries]) for i in range(len(carries[0])))
+        hx_arg: Any = hx if self.cell_type == "lstm" else hx[0]
+        flat = [p for c in cells for p in (c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)]
+        args = (flat, True, len(layers), self.dropout, self.training, self.bidirectional)
+        if lens is None:
+            res = fn(x, hx_arg, *args, True)
+            return res[0], tuple(res[1:])
+        packed = pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        order, unorder = packed.sorted_indices, packed.unsorted_indices
+        assert order is not None and unorder is not None
+        hx = tuple(h.index_select(1, order) for h in hx)
+        hx_arg = hx if self.cell_type == "lstm" else hx[0]
+        res = fn(packed.data, packed.batch_sizes, hx_arg, *args)
+        out, _ = pad_packed_sequence(PackedSequence(res[0], packed.batch_sizes, order, unorder),
+                                     batch_first=True, total_length=x.shape[1])
+        return out, tuple(h.index_select(1, unorder) for h in res[1:])
+
+    def _forward_torch_all(self, x, carries, lens):
+        """PyTorch's kernel layer by layer, keeping every layer's ``h_t``.
+
+        LSTM ``c_t`` (which the kernels do not return) is recomputed from ``h_{t-1}``: given
+        the h's, the gates of all steps are one matrix product and ``c_t = f*c_{t-1} + i*g``
+        an elementwise scan. Autograd through this recomputation gives exact gradients.
+        """
+        d, hsize = self.num_directions, self.hidden_size
+        mask = None if lens is None else (
+            torch.arange(x.shape[1], device=x.device)[None, :] < lens.to(x.device)[:, None])
+        inp, finals, records = x, [], []
+        for layer in range(self.num_layers):
+            mine = None if carries is None else carries[layer * d : (layer + 1) * d]
+            out, fin = self._forward_torch(inp, mine, lens, range(layer, layer + 1))
+            rec = {"h": out}
+            if self.cell_type == "lstm":
+                cs = []
+                for k in range(d):
+                    cell = self._cells[layer * d + k]
+                    zero = x.new_zeros(x.shape[0], hsize)
+                    h0, c0 = (zero, zero) if mine is None else mine[k]
+                    h_k, x_k = out[..., k * hsize : (k + 1) * hsize], inp
+                    if k == 1:
+                        h_k, x_k = reverse_padded(h_k, lens), reverse_padded(inp, lens)
+                    c = _lstm_cell_states(cell, x_k, h_k, h0, c0, mask)
+                    cs.append(c if k == 0 else reverse_padded(c, lens))
+                rec["c"] = torch.cat(cs, -1)
+            finals.append(fin)
+            records.append(rec)
+            inp = out
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                inp = F.dropout(inp, self.dropout, training=True)
+        final = tuple(torch.cat([f[i] for f in finals]) for i in range(len(finals[0])))
+        all_states = {key: torch.stack([r[key] for r in records]) for key in records[0]}
+        return inp, final, all_states
+
+
+def _lstm_cell_states(cell: RecurrentCell, x: Tensor, h_all: Tensor, h0: Tensor, c0: Tensor,
+                      mask: Tensor | None) -> Tensor:
+    """Every ``c_t`` (B, T, H) of an LSTM direction from its inputs and hidden states."""
+    h_prev = torch.cat([h0[:, None], h_all[:, :-1]], 1)  # (B, T, H): h_{t-1}
+    gates = cell.input_term(x) + h_prev @ cell.weight_hh.t()  # (B, T, 4H), all steps at once
+    i, f, g, _ = gates.chunk(4, -1)
+    f, ig = torch.sigmoid(f), torch.sigmoid(i) * torch.tanh(g)
+    if mask is not None:  # padded steps: c carried (f = 1, i*g = 0)
+        f = torch.where(mask[..., None], f, 1.0)
+        ig = torch.where(mask[..., None], ig, 0.0)
+    c, cs = c0, []
+    for f_t, ig_t in zip(f.unbind(1), ig.unbind(1)):
+        c = torch.addcmul(ig_t, f_t, c)  # c_t = f*c_{t-1} + i*g
+        cs.append(c)
+    c_all = torch.stack(cs, 1)
+    return c_all if mask is None else c_all.masked_fill(~mask[..., None], 0.0)
+
+
+_TORCH_CLASSES = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
+
+
+def _check_pair(layer: RNNLayer, module: nn.Module) -> None:
+    cls = _TORCH_CLASSES.get(layer.cell_type)
+    if cls is None or type(module) is not cls:
+        raise TypeError(f"a {layer.cell_type!r} RNNLayer pairs with "
+                        f"{cls.__name__ if cls else 'no torch.nn module'}; got "
+                        f"{type(module).__name__}.")
+    mine = (layer.input_size, layer.hidden_size, layer.num_layers, layer.bidirectional)
+    theirs = (module.input_size, module.hidden_size, module.num_layers, module.bidirectional)
+    if mine != theirs:
+        raise ValueError(f"sizes differ: (input_size, hidden_size, num_layers, bidirectional) "
+                         f"= {mine} here, {theirs} in {type(module).__name__}.")
+    if not module.bias or int(getattr(module, "proj_size", 0)):
+        raise ValueError("only torch.nn modules with bias=True and proj_size=0 can be copied.")
+    if isinstance(module, nn.RNN) and module.nonlinearity != layer.nonlinearity:
+        raise ValueError(f"nonlinearity differs: {layer.nonlinearity!r} here, "
+                         f"{module.nonlinearity!r} in nn.RNN.")
+
+
+def copy_from_torch(layer: RNNLayer, module: nn.Module) -> RNNLayer:
+    """Copy the weights of ``torch.nn.LSTM/GRU/RNN`` ``module`` into ``layer`` (in place).
+
+    >>> ref = nn.GRU(3, 4, num_layers=2, batch_first=True)
+    >>> mine = copy_from_torch(RNNLayer(3, 4, cell="gru", num_layers=2), ref)
+    >>> x = torch.randn(2, 5, 3)
+    >>> torch.allclose(mine(x)[0], ref(x)[0], atol=1e-6)
+    True
+    """
+    _check_pair(layer, module)
+    with torch.no_grad():
+        for k, cell in enumerate(layer.cells):
+            suffix = f"_l{k // layer.num_directions}" + ("_reverse" if k % 2 and
+                                                        layer.bidirectional else "")
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(cell, name).copy_(getattr(module, name + suffix))
+    return layer
+
+
+def to_torch(layer: RNNLayer) -> nn.Module:
+    """A new ``torch.nn.LSTM/GRU/RNN`` (batch_first as ``layer``) holding ``layer``'s weights.
+
+    >>> ref = to_torch(RNNLayer(3, 4, cell="lstm"))
+    >>> type(ref).__name__, ref.batch_first
+    ('LSTM', True)
+    """
+    cls = _TORCH_CLASSES.get(layer.cell_type)
+    if cls is None or (layer.cell_type == "elman" and not layer._torch_supported()):
+        raise ValueError(f"cell={layer.cell_type!r} (nonlinearity={layer.nonlinearity!r}) has "
+                         "no torch.nn equivalent; valid cells: 'lstm', 'gru', 'elman' (tanh/relu).")
+    kw: dict[str, Any] = {"nonlinearity": layer.nonlinearity} if cls is nn.RNN else {}
+    p = layer.cells[0].weight_ih
+    module = cls(layer.input_size, layer.hidden_size, num_layers=layer.num_layers,
+                 bidirectional=layer.bidirectional, dropout=layer.dropout,
+                 batch_first=layer.batch_first, dtype=p.dtype, device=p.device, **kw)
+    with torch.no_grad():
+        for k, cell in enumerate(layer.cells):
+            suffix = f"_l{k // layer.num_directions}" + ("_reverse" if k % 2 and
+                                                        layer.bidirectional else "")
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(module, name + suffix).copy_(getattr(cell, name))
+    return module
