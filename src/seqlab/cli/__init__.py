@@ -24,6 +24,8 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.train",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",
+    "seqlab.cli.reproduce",
+    "seqlab.cli.compare",
 )
 
 

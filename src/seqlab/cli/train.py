@@ -1,7 +1,180 @@
-"""Placeholder for the `seqlab train` command: being written."""
+"""``seqlab train``: train one of the lecture's RNN patterns on a bundled synthetic task.
+
+Tasks (``seqlab.data.synthetic``) and the pattern each one uses:
+
+- ``adding`` (Hochreiter & Schmidhuber 1997, Exp. 4): pattern 3, one output, MSE; the
+  score is HS97's fraction of predictions within 0.04;
+- ``temporal-order`` (HS97 Exp. 6a): pattern 3, 4 classes, cross-entropy; accuracy;
+- ``copy`` (Arjovsky et al. 2016): pattern 1, an output every step, cross-entropy;
+  accuracy on the recalled symbols;
+- ``mackey-glass`` (tau = 17): pattern 2 (output feedback, a Jordan network) trained
+  with teacher forcing to predict the next value; ``--cell`` is not used.
+
+Every option of the training loop is a flag derived from
+:class:`seqlab.training.TrainConfig`; the task and model flags come from :class:`TaskConfig`.
+"""
+
+from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+
+__all__ = ["TaskConfig", "add_parser"]
+
+
+@dataclass
+class TaskConfig:
+    """Task and model options of ``seqlab train`` (the training options are TrainConfig's)."""
+
+    task: Literal["adding", "temporal-order", "copy", "mackey-glass"] = field(
+        default="adding", metadata={"help": "synthetic task"}
+    )
+    # hidden cell of patterns 1 and 3 (pattern 2, mackey-glass, is a Jordan network)
+    cell: Literal["elman", "leaky", "skip", "lstm", "gru"] = field(
+        default="lstm", metadata={"help": "recurrent cell"}
+    )
+    hidden_size: int = field(default=32, metadata={"help": "hidden units"})
+    num_layers: int = field(default=1, metadata={"help": "stacked layers (patterns 1, 3)"})
+    n_train: int = field(default=1000, metadata={"help": "training sequences"})
+    n_val: int = field(default=200, metadata={"help": "validation sequences"})
+    # adding: minimal length T; copy: the delay; mackey-glass: the window length
+    length: int = field(default=50, metadata={"help": "sequence length / delay"})
+    plot: str | None = field(default=None, metadata={"help": "save loss curves to this PNG"})
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Not registered yet."""
+    """Register ``seqlab train``."""
+    from seqlab.training.config import TrainConfig
+
+    parser = subparsers.add_parser(
+        "train",
+        help="train an RNN pattern on a synthetic task (adding, temporal order, copy, ...)",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    add_dataclass_arguments(parser, TaskConfig)
+    add_dataclass_arguments(parser, TrainConfig)
+    parser.set_defaults(func=_cmd_train)
+
+
+def _split(n_train: int, n_val: int, make: Any) -> tuple[Any, Any]:
+    return make(n_train, 0), make(n_val, 1)
+
+
+def _build(task: TaskConfig, seed: int) -> tuple[Any, Any, Any, str, Any]:
+    """(model, train data, val data, loss name, score function) for ``task``."""
+    import numpy as np
+    import torch
+
+    from seqlab.data import synthetic as syn
+    from seqlab.recurrent.patterns import OutputFeedbackRNN, SequenceClassifier, SequenceTagger
+
+    H, cell, L = task.hidden_size, task.cell, task.length
+    model: torch.nn.Module
+    if task.task == "adding":
+        tr, va = _split(
+            task.n_train, task.n_val, lambda n, k: syn.adding_problem(n, L, seed=seed + k)
+        )
+        model = SequenceClassifier(2, H, 1, cell=cell, num_layers=task.num_layers, seed=seed)
+
+        def score_adding(pred: Any, d: Any) -> tuple[str, float]:
+            return "fraction within 0.04", float(syn.adding_problem_correct(pred[:, 0], d.y).mean())
+
+        return model, tr, va, "mse", score_adding
+    if task.task == "temporal-order":
+        tr, va = _split(task.n_train, task.n_val, lambda n, k: syn.temporal_order(n, seed=seed + k))
+        model = SequenceClassifier(8, H, 4, cell=cell, num_layers=task.num_layers, seed=seed)
+
+        def score_order(pred: Any, d: Any) -> tuple[str, float]:
+            return "accuracy", float((pred.argmax(-1).numpy() == d.y).mean())
+
+        return model, tr, va, "cross_entropy", score_order
+    if task.task == "copy":
+        S, K = 10, 10
+
+        def make(n: int, k: int) -> Any:
+            return syn.copy_task(n, sequence_length=S, delay=L, one_hot=True, seed=seed + k)
+
+        tr, va = _split(task.n_train, task.n_val, make)
+        model = SequenceTagger(K, H, K, cell=cell, num_layers=task.num_layers, seed=seed)
+
+        def score_copy(pred: Any, d: Any) -> tuple[str, float]:
+            hit = pred.argmax(-1).numpy()[:, -S:] == d.y[:, -S:]
+            return "recall accuracy", float(hit.mean())
+
+        return model, tr, va, "cross_entropy", score_copy
+    # mackey-glass: windows of the series, next-value prediction with output feedback
+    series = syn.mackey_glass((task.n_train + task.n_val) * 4 + L + 1, discard=200.0)
+    series = (series - series.mean()) / series.std()
+    rng = np.random.default_rng(seed)
+
+    def windows(n: int, k: int) -> tuple[Any, Any]:
+        half = len(series) // 2 - L - 1
+        starts = rng.integers(0, half, size=n) + k * (half + L + 1)  # val after train
+        idx = starts[:, None] + np.arange(L)[None, :]
+        x = torch.tensor(series[idx], dtype=torch.float32)[..., None]
+        return x, torch.tensor(series[idx + 1], dtype=torch.float32)[..., None]
+
+    tr, va = _split(task.n_train, task.n_val, windows)
+    model = OutputFeedbackRNN(1, H, 1, seed=seed)
+
+    def score_mg(pred: Any, d: Any) -> tuple[str, float]:
+        return "teacher-forced RMSE", float(((pred - d[1]) ** 2).mean().sqrt())
+
+    return model, tr, va, "mse", score_mg
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from seqlab.training import Trainer
+    from seqlab.training.config import TrainConfig
+
+    task = dataclass_from_args(TaskConfig, args)
+    config = dataclass_from_args(TrainConfig, args)
+    for name in ("hidden_size", "num_layers", "n_train", "n_val", "length"):
+        if getattr(task, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1; got {getattr(task, name)}.")
+    model, tr, va, loss, score = _build(task, config.seed or 0)
+    trainer = Trainer(model, config, loss=loss)
+    history = trainer.fit(tr, va)
+    print(
+        f"task={task.task} model={type(model).__name__} cell="
+        f"{'jordan' if task.task == 'mackey-glass' else task.cell} hidden={task.hidden_size}"
+    )
+    print(history.table())
+    if history.stopped_early:
+        print(f"stopped early; best epoch {history.best_epoch}")
+    model.eval()
+    with torch.no_grad():
+        from seqlab.training.trainer import as_dataset
+
+        x, y, lengths = as_dataset(va, "val_data")
+        pred = trainer.forward(model, x.float(), y.float() if y.is_floating_point() else y, lengths)
+    name, value = score(pred, va)
+    print(f"validation {name}: {value:.4f}")
+    if task.plot:
+        _plot(history, task.plot)
+        print(f"saved {task.plot}")
+    return 0
+
+
+def _plot(history: Any, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ep = [e.epoch for e in history.epochs]
+    ax.plot(ep, [e.train_loss for e in history.epochs], label="train")
+    if any(e.val_loss is not None for e in history.epochs):
+        ax.plot(ep, [e.val_loss for e in history.epochs], label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

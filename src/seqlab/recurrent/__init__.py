@@ -10,6 +10,6 @@
 
 from seqlab.recurrent.bptt import *  # noqa: F403
 from seqlab.recurrent.cells import *  # noqa: F403
+from seqlab.recurrent.init import *  # noqa: F403
 from seqlab.recurrent.layers import *  # noqa: F403
 from seqlab.recurrent.patterns import *  # noqa: F403
-from seqlab.recurrent.init import *  # noqa: F403

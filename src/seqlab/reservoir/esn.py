@@ -1,3 +1,439 @@
-"""Placeholder: being written."""
+"""Echo state networks: a fixed random reservoir and a trained linear readout.
 
-__all__: list[str] = []
+The lecture's recipe: fix the input-to-hidden and hidden-to-hidden weights, train only the
+hidden-to-output weights, and scale the reservoir so that the spectral radius of the state
+Jacobian is close to 1. With leaky units (Jaeger, Lukoševičius, Popovici & Siewert 2007,
+eq. 2) and output feedback (Jaeger & Haas 2004)::
+
+    x_t = (1 - a) x_{t-1} + a f(W_in u_t + W x_{t-1} + W_fb y_{t-1} + b)
+    y_t = W_out^T z_t + c,          z_t = x_t  or  [x_t; u_t]  (``input_to_readout``)
+
+``W`` is sparse random, rescaled to spectral radius ``rho``; ``W_out`` and ``c`` come from
+ridge regression on the states after a washout. During training the target ``y_{t-1}`` is
+fed back (teacher forcing); ``generate`` runs the loop closed, feeding back the network's
+own outputs. A model without feedback whose outputs have the inputs' dimension generates
+autoregressively (``u_t = y_{t-1}``).
+
+Sources: Jaeger 2001 (GMD report 148); Jaeger & Haas 2004 (Science 304:78); Lukoševičius
+2012 ("A practical guide to applying echo state networks"). reservoirpy's ``Reservoir`` and
+``Ridge`` nodes compute the same update and readout (checked in the tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+import numpy as np
+
+from seqlab._validation import (
+    SeedLike,
+    as_float_array,
+    check_choice,
+    check_int,
+    check_is_fitted,
+    check_positive,
+    check_random_state,
+)
+from seqlab.base import BaseEstimator
+from seqlab.reservoir import _kernels
+from seqlab.reservoir._linalg import ridge_regression, spectral_radius
+from seqlab.reservoir._reservoir import Activation, Reservoir, _as_sequences, nrmse
+
+__all__ = [
+    "ESNClassifier",
+    "EchoStateNetwork",
+    "Reservoir",
+    "nrmse",
+    "ridge_regression",
+    "spectral_radius",
+]
+
+
+def _is_multi(X: Any) -> bool:
+    """Whether ``X`` holds several sequences (a list of arrays or a 3-D array)."""
+    if isinstance(X, list | tuple):
+        return len(X) > 0 and all(isinstance(s, np.ndarray) for s in X)
+    return np.ndim(X) == 3
+
+
+class _ReservoirParams(BaseEstimator):
+    """Reservoir hyperparameters shared by the regressor and the classifier."""
+
+    n_units: int
+    spectral_radius: float
+    connectivity: float
+    input_scaling: Any
+    bias_scaling: float
+    leak_rate: Any
+    activation: Activation
+    distribution: Literal["uniform", "normal"]
+    ridge: float
+    seed: SeedLike
+
+    def _make_reservoir(
+        self, n_inputs: int, n_feedback: int, rng: np.random.Generator, fb_scale: float = 1.0
+    ) -> Reservoir:
+        check_positive(self.ridge, "ridge", strict=False)
+        return Reservoir.initialize(
+            self.n_units, n_inputs, n_feedback, spectral_radius=self.spectral_radius,
+            connectivity=self.connectivity, input_scaling=self.input_scaling,
+            bias_scaling=self.bias_scaling, feedback_scaling=fb_scale,
+            leak_rate=self.leak_rate, activation=self.activation,
+            distribution=self.distribution, seed=rng,
+        )  # fmt: skip
+
+
+class EchoStateNetwork(_ReservoirParams):
+    """Echo state network regressor / generator with a ridge readout (Jaeger 2001).
+
+        x_t = (1 - a) x_{t-1} + a f(W_in u_t + W x_{t-1} + W_fb y_{t-1} + b + nu_t)
+        y_t = W_out_^T z_t + intercept_,     z_t = x_t or [x_t; u_t]
+
+    ``nu_t`` is uniform noise in ``[-noise, noise]`` added only while training (Jaeger &
+    Haas 2004 use it to stabilise the closed loop). ``washout`` steps at the start of each
+    training sequence are dropped from the regression.
+
+    =================  ===================  ===============================================
+    argument           shape                note
+    =================  ===================  ===============================================
+    X                  (T, d) or (T,)       or a list of such arrays / a 3-D array; ``None``
+                                            for a pure generator (needs ``feedback=True``)
+    y                  (T, m) or (T,)       same number and lengths of sequences as X
+    reservoir_.W       (N, N) sparse        spectral radius ``spectral_radius``
+    W_out_             (N [+ d], m)         readout weights
+    intercept_         (m,)                 readout bias
+    generate(steps)    (steps, m)           closed-loop continuation after the training data
+    =================  ===================  ===============================================
+
+    >>> t = np.arange(400) * 0.2
+    >>> u = np.sin(t)
+    >>> esn = EchoStateNetwork(100, spectral_radius=0.9, washout=50, seed=0)
+    >>> esn = esn.fit(u[:-1], u[1:])                    # one-step-ahead, u_t -> u_{t+1}
+    >>> bool(esn.score(u[:-1], u[1:]) > 0.999)
+    True
+    >>> future = esn.generate(20)                       # autoregressive continuation
+    >>> bool(np.abs(future - np.sin(t[-1] + 0.2 * np.arange(1, 21))).max() < 0.05)
+    True
+    """
+
+    def __init__(
+        self,
+        n_units: int = 500,
+        *,
+        spectral_radius: float = 0.9,
+        connectivity: float = 0.1,
+        input_scaling: Any = 1.0,
+        bias_scaling: float = 0.0,
+        leak_rate: Any = 1.0,
+        activation: Activation = "tanh",
+        distribution: Literal["uniform", "normal"] = "uniform",
+        feedback: bool = False,
+        feedback_scaling: float = 1.0,
+        input_to_readout: bool = False,
+        ridge: float = 1e-8,
+        washout: int = 100,
+        noise: float = 0.0,
+        seed: SeedLike = None,
+    ) -> None:
+        self.n_units = n_units
+        self.spectral_radius = spectral_radius
+        self.connectivity = connectivity
+        self.input_scaling = input_scaling
+        self.bias_scaling = bias_scaling
+        self.leak_rate = leak_rate
+        self.activation = activation
+        self.distribution = distribution
+        self.feedback = feedback
+        self.feedback_scaling = feedback_scaling
+        self.input_to_readout = input_to_readout
+        self.ridge = ridge
+        self.washout = washout
+        self.noise = noise
+        self.seed = seed
+
+    # ------------------------------------------------------------------ helpers
+    def _features(self, states: np.ndarray, U: np.ndarray) -> np.ndarray:
+        return np.hstack([states, U]) if self.input_to_readout and U.shape[1] else states
+
+    def _inputs(self, X: Any, ys: list[np.ndarray] | None, d: int | None) -> list[np.ndarray]:
+        if X is None:
+            if not self.feedback or (d not in (None, 0)):
+                raise ValueError(
+                    "X is None: only a model with feedback=True and no inputs can run without "
+                    "inputs; pass X with one row per time step."
+                )
+            if ys is None:
+                raise ValueError("X is None and there is no y to take the lengths from.")
+            return [np.zeros((len(s), 0)) for s in ys]
+        Xs, _ = _as_sequences(X, "X")
+        if d is not None and any(s.shape[1] != d for s in Xs):
+            raise ValueError(
+                f"X must have {d} feature(s) per step (as in fit); got "
+                f"{sorted({s.shape[1] for s in Xs})}."
+            )
+        return Xs
+
+    def fit(self, X: Any, y: Any) -> Self:
+        """Drive the reservoir with ``X`` (teacher-forcing ``y`` if ``feedback``), drop the
+        washout, and solve the ridge readout. Returns ``self``."""
+        ys, y_1d = _as_sequences(y, "y")
+        Xs = self._inputs(X, ys, None)
+        if len(Xs) != len(ys):
+            raise ValueError(f"X has {len(Xs)} sequence(s) but y has {len(ys)}.")
+        for i, (U, Y) in enumerate(zip(Xs, ys)):
+            if len(U) != len(Y):
+                raise ValueError(f"sequence {i}: X has {len(U)} steps but y has {len(Y)}.")
+        if len({s.shape[1] for s in Xs}) > 1 or len({s.shape[1] for s in ys}) > 1:
+            raise ValueError("all sequences of X (and of y) must have the same number of columns.")
+        washout = check_int(self.washout, "washout", minimum=0)
+        if all(len(Y) <= washout for Y in ys):
+            raise ValueError(f"every sequence is shorter than washout={washout}; lower washout.")
+        nu = check_positive(self.noise, "noise", strict=False)
+        d, m = Xs[0].shape[1], ys[0].shape[1]
+        rng = check_random_state(self.seed)
+        fb_scale = check_positive(self.feedback_scaling, "feedback_scaling", strict=False)
+        res = self._make_reservoir(d, m if self.feedback else 0, rng, fb_scale)
+        Zs, Ts = [], []
+        for U, Y in zip(Xs, ys):
+            Y_prev = np.vstack([np.zeros((1, m)), Y[:-1]]) if self.feedback else None
+            noise = rng.uniform(-nu, nu, (len(U), res.n_units)) if nu > 0 else None
+            S = res.run(U, y_feedback=Y_prev, noise=noise)
+            Zs.append(self._features(S[washout:], U[washout:]))
+            Ts.append(Y[washout:])
+        self.W_out_, self.intercept_ = ridge_regression(np.vstack(Zs), np.vstack(Ts), self.ridge)
+        self.reservoir_ = res
+        self.n_features_in_, self.n_outputs_ = d, m
+        self.state_ = S[-1].copy()  # where generate() continues from
+        self.last_output_ = Y[-1].copy()
+        self.output_1d_ = y_1d
+        return self
+
+    def _readout(self, states: np.ndarray, U: np.ndarray) -> np.ndarray:
+        return self._features(states, U) @ self.W_out_ + self.intercept_
+
+    def _closed_loop(self, U: np.ndarray, x0: np.ndarray, y0: np.ndarray) -> np.ndarray:
+        """Outputs for ``len(U)`` steps with ``y_{t-1}`` fed back (through ``W_fb``, or as
+        the input when the model is autoregressive)."""
+        res, N, m = self.reservoir_, self.reservoir_.n_units, self.n_outputs_
+        W_x, W_u = self.W_out_[:N], self.W_out_[N:]
+        G = np.zeros((m, m))
+        if self.feedback:
+            F = res.W_fb
+            drive = res._drive(U, None, None)
+            out_const = np.tile(self.intercept_, (len(U), 1))
+            if len(W_u):
+                out_const += U @ W_u
+        else:  # autoregressive: u_t = y_{t-1}
+            F = res.W_in
+            drive = np.broadcast_to(res.bias, (len(U), N)).copy()
+            out_const = np.broadcast_to(self.intercept_, (len(U), m)).copy()
+            if len(W_u):
+                G = W_u
+        W = res._csr()
+        code = _kernels.ACTIVATIONS[res.activation]
+        _, Y = _kernels.generate_csr(
+            W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F), x0, y0,
+            res._leak_vector(), code, np.ascontiguousarray(W_x), out_const, np.ascontiguousarray(G),
+        )  # fmt: skip
+        return Y
+
+    def _shape_out(self, Y: np.ndarray) -> np.ndarray:
+        return Y[:, 0] if self.output_1d_ else Y
+
+    def generate(
+        self, steps: int, *, X: Any = None, warmup: Any = None, warmup_X: Any = None
+    ) -> np.ndarray:
+        """Closed-loop (free-running) prediction of the next ``steps`` outputs.
+
+        Continues after the training data, or, with ``warmup`` (a teacher output sequence
+        ``(T_w, m)``), after ``warmup``: the reservoir is reset and teacher-forced with it
+        first. ``X`` ``(steps, d)`` (and ``warmup_X``) are the inputs of a feedback model
+        with inputs. Does not change the fitted model.
+        """
+        check_is_fitted(self, "W_out_")
+        steps = check_int(steps, "steps", minimum=1)
+        d, m = self.n_features_in_, self.n_outputs_
+        if not self.feedback and d != m:
+            raise ValueError(
+                f"generate needs feedback=True or outputs that can be fed back as inputs; this "
+                f"model maps {d} input(s) to {m} output(s). Use predict(X) instead."
+            )
+        needs_x = self.feedback and d > 0
+
+        def inputs(arr: Any, n: int, name: str) -> np.ndarray:
+            if not needs_x:
+                return np.zeros((n, 0))
+            if arr is None:
+                raise ValueError(f"{name} is required: the model has {d} input(s).")
+            arr = as_float_array(arr, name, ndim=(1, 2))
+            arr = arr[:, None] if arr.ndim == 1 else arr
+            if arr.shape != (n, d):
+                raise ValueError(f"{name} must have shape ({n}, {d}); got {arr.shape}.")
+            return arr
+
+        if warmup is None:
+            x, y_last = self.state_, self.last_output_
+        else:
+            w = as_float_array(warmup, "warmup", ndim=(1, 2))
+            w = w[:, None] if w.ndim == 1 else w
+            if w.shape[1] != m:
+                raise ValueError(f"warmup must have {m} column(s) (the outputs); got {w.shape[1]}.")
+            Y_prev = np.vstack([np.zeros((1, m)), w[:-1]])
+            res = self.reservoir_
+            if self.feedback:
+                S = res.run(inputs(warmup_X, len(w), "warmup_X"), y_feedback=Y_prev)
+            else:
+                S = res.run(Y_prev)
+            x, y_last = S[-1], w[-1]
+        Y = self._closed_loop(inputs(X, steps, "X"), x.copy(), np.array(y_last, dtype=np.float64))
+        return self._shape_out(Y)
+
+    def predict(self, X: Any) -> Any:
+        """Outputs ``(T, m)`` for each input sequence, from the zero state (a feedback model
+        feeds back its own outputs). A list in gives a list out."""
+        check_is_fitted(self, "W_out_")
+        if self.n_features_in_ == 0:
+            raise ValueError("this model has no inputs; use generate(steps) instead of predict.")
+        Xs = self._inputs(X, None, self.n_features_in_)
+        res, out = self.reservoir_, []
+        for U in Xs:
+            x0 = np.zeros(res.n_units)
+            if self.feedback:
+                Y = self._closed_loop(U, x0, np.zeros(self.n_outputs_))
+            else:
+                Y = self._readout(res.run(U, x0=x0), U)
+            out.append(self._shape_out(Y))
+        return out if _is_multi(X) else out[0]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Coefficient of determination R^2 of ``predict(X)`` (averaged over outputs), on the
+        steps after ``washout``."""
+        pred = self.predict(X)
+        preds = pred if isinstance(pred, list) else [pred]
+        ys, _ = _as_sequences(y, "y")
+        w = self.washout
+        Yt = np.vstack([Y[w:] for Y in ys])
+        Yp = np.vstack([np.reshape(p, (len(p), -1))[w:] for p in preds])
+        if Yt.shape != Yp.shape:
+            raise ValueError(f"y has shape {Yt.shape} after washout but predictions {Yp.shape}.")
+        ss_res = ((Yt - Yp) ** 2).sum(axis=0)
+        ss_tot = ((Yt - Yt.mean(axis=0)) ** 2).sum(axis=0)
+        return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
+
+
+class ESNClassifier(_ReservoirParams):
+    """Sequence classifier: a ridge readout on per-sequence reservoir features.
+
+    Each sequence ``u_1..u_T`` drives the reservoir from ``x_0 = 0``; its feature vector is
+    the final state ``x_T`` (``"last"``), the time-mean state (``"mean"``), both
+    (``"mean_last"``), or the means over ``n_segments`` equal time slices (``"segments"``).
+    A ridge regression onto one-hot class codes gives ``decision_function``; ``predict`` is
+    its arg-max (as in Jaeger et al. 2007 for Japanese Vowels, with a simpler readout).
+
+    ===============  ====================  =========================
+    argument         shape
+    ===============  ====================  =========================
+    X                list of (T_i, d)      sequences (lengths may differ)
+    y                (n,)                  class labels
+    W_out_           (F, n_classes)        F = N, 2N or N*n_segments
+    ===============  ====================  =========================
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = [np.cumsum(rng.normal(c, 1, (20, 1)), 0) / 10 for c in (0, 0, 0, 1, 1, 1) * 5]
+    >>> y = [0, 0, 0, 1, 1, 1] * 5
+    >>> clf = ESNClassifier(50, leak_rate=0.5, seed=0).fit(X, y)
+    >>> clf.score(X, y)
+    1.0
+    """
+
+    def __init__(
+        self,
+        n_units: int = 500,
+        *,
+        spectral_radius: float = 0.9,
+        connectivity: float = 0.1,
+        input_scaling: Any = 1.0,
+        bias_scaling: float = 0.0,
+        leak_rate: Any = 1.0,
+        activation: Activation = "tanh",
+        distribution: Literal["uniform", "normal"] = "uniform",
+        features: Literal["last", "mean", "mean_last", "segments"] = "mean_last",
+        n_segments: int = 3,
+        ridge: float = 1e-6,
+        seed: SeedLike = None,
+    ) -> None:
+        self.n_units = n_units
+        self.spectral_radius = spectral_radius
+        self.connectivity = connectivity
+        self.input_scaling = input_scaling
+        self.bias_scaling = bias_scaling
+        self.leak_rate = leak_rate
+        self.activation = activation
+        self.distribution = distribution
+        self.features = features
+        self.n_segments = n_segments
+        self.ridge = ridge
+        self.seed = seed
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Per-sequence feature vectors ``(n, F)`` (after ``fit``)."""
+        check_is_fitted(self, "reservoir_")
+        Xs = self._sequences(X)
+        if any(s.shape[1] != self.n_features_in_ for s in Xs):
+            raise ValueError(f"every sequence of X must have {self.n_features_in_} feature(s).")
+        return np.vstack([self._summary(self.reservoir_.run(U)) for U in Xs])
+
+    def _sequences(self, X: Any) -> list[np.ndarray]:
+        Xs, _ = _as_sequences(
+            X if not isinstance(X, list | tuple) else [np.asarray(s) for s in X], "X"
+        )
+        return Xs
+
+    def _summary(self, S: np.ndarray) -> np.ndarray:
+        kind = self.features
+        if kind == "last":
+            return S[-1]
+        if kind == "mean":
+            return S.mean(axis=0)
+        if kind == "mean_last":
+            return np.concatenate([S.mean(axis=0), S[-1]])
+        k = self.n_segments
+        if len(S) < k:
+            raise ValueError(f"a sequence has {len(S)} steps, fewer than n_segments={k}.")
+        return np.concatenate([part.mean(axis=0) for part in np.array_split(S, k)])
+
+    def fit(self, X: Any, y: Any) -> Self:
+        """Run every sequence, summarise it, and fit the ridge readout to one-hot labels."""
+        check_choice(self.features, "features", ("last", "mean", "mean_last", "segments"))
+        check_int(self.n_segments, "n_segments", minimum=1)
+        Xs = self._sequences(X)
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != len(Xs):
+            raise ValueError(
+                f"y must be 1-D with one label per sequence ({len(Xs)}); got shape {labels.shape}."
+            )
+        if len({s.shape[1] for s in Xs}) > 1:
+            raise ValueError("all sequences of X must have the same number of features.")
+        self.classes_, codes = np.unique(labels, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError("y has a single class; a classifier needs at least two.")
+        self.n_features_in_ = Xs[0].shape[1]
+        self.reservoir_ = self._make_reservoir(
+            self.n_features_in_, 0, check_random_state(self.seed)
+        )
+        F = np.vstack([self._summary(self.reservoir_.run(U)) for U in Xs])
+        T = np.eye(len(self.classes_))[codes]
+        self.W_out_, self.intercept_ = ridge_regression(F, T, self.ridge)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Readout scores ``(n, n_classes)``."""
+        return self.transform(X) @ self.W_out_ + self.intercept_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class with the highest readout score, per sequence."""
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy of ``predict(X)`` against ``y``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))

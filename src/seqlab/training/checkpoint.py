@@ -1,3 +1,149 @@
-"""Placeholder: being written."""
+"""Safe checkpoints: model + optimizer + RNG states + epoch in one safetensors file.
 
-__all__: list[str] = []
+safetensors stores named tensors and a string-to-string metadata header; loading it cannot
+run code (unlike pickle, which ``torch.load`` without ``weights_only`` would unpickle). The
+layout of a seqlab checkpoint:
+
+==================  ===================================================================
+tensor name         content
+==================  ===================================================================
+``model/<key>``     ``model.state_dict()``
+``optim/<i>/<k>``   tensor entries of ``optimizer.state_dict()["state"][i][k]``
+``rng/<name>``      RNG states (uint8 tensors: ``torch.get_rng_state()``, generators)
+``extra/<name>``    anything else the caller keeps (e.g. the best weights so far)
+==================  ===================================================================
+
+and the metadata key ``seqlab`` holds a JSON document: format version, epoch, the optimizer's
+``param_groups`` and non-tensor state entries, and the caller's JSON-able ``info``. Files are
+written to a temporary name and renamed, so a crash never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+__all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
+
+FORMAT = "seqlab-checkpoint-1"
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` returns besides restoring the model and optimizer."""
+
+    epoch: int
+    info: dict[str, Any] = field(default_factory=dict)
+    rng: dict[str, torch.Tensor] = field(default_factory=dict)
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def _tensor(t: torch.Tensor) -> torch.Tensor:
+    # safetensors refuses shared or non-contiguous storage: store an independent CPU copy
+    return t.detach().to("cpu").contiguous().clone()
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    epoch: int = 0,
+    rng: dict[str, torch.Tensor] | None = None,
+    extra: dict[str, torch.Tensor] | None = None,
+    info: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint atomically; returns its path. See the module docstring for the layout.
+
+    >>> import torch, tempfile, os
+    >>> m = torch.nn.Linear(2, 1); opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+    >>> _ = save_checkpoint(path, m, opt, epoch=3, info={"note": "demo"})
+    >>> m2 = torch.nn.Linear(2, 1); opt2 = torch.optim.SGD(m2.parameters(), lr=0.5)
+    >>> ck = load_checkpoint(path, m2, opt2)
+    >>> ck.epoch, ck.info, torch.equal(m.weight, m2.weight), opt2.param_groups[0]["lr"]
+    (3, {'note': 'demo'}, True, 0.1)
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    for k, v in model.state_dict().items():
+        tensors[f"model/{k}"] = _tensor(v)
+    meta: dict[str, Any] = {"format": FORMAT, "epoch": int(epoch), "info": info or {}}
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        scalars: dict[str, dict[str, Any]] = {}
+        for idx, state in sd["state"].items():
+            for k, v in state.items():
+                if isinstance(v, torch.Tensor):
+                    tensors[f"optim/{idx}/{k}"] = _tensor(v)
+                else:
+                    scalars.setdefault(str(idx), {})[k] = v
+        meta["optim"] = {"param_groups": sd["param_groups"], "scalars": scalars}
+    for prefix, group in (("rng", rng), ("extra", extra)):
+        for k, v in (group or {}).items():
+            tensors[f"{prefix}/{k}"] = _tensor(v)
+    try:
+        header = json.dumps(meta)
+    except TypeError as err:
+        raise TypeError(f"checkpoint info must be JSON-serialisable: {err}") from None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"seqlab": header})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> Checkpoint:
+    """Restore ``model`` (strictly) and ``optimizer`` from a checkpoint; return the rest."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist.")
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        header = (f.metadata() or {}).get("seqlab")
+    if header is None:
+        raise ValueError(f"{str(path)!r} is not a seqlab checkpoint (no 'seqlab' metadata).")
+    meta = json.loads(header)
+    if meta.get("format") != FORMAT:
+        raise ValueError(
+            f"unsupported checkpoint format {meta.get('format')!r}; expected {FORMAT!r}."
+        )
+    tensors = load_file(str(path))
+    groups: dict[str, dict[str, torch.Tensor]] = {"model": {}, "rng": {}, "extra": {}}
+    optim_state: dict[int, dict[str, Any]] = {}
+    for name, t in tensors.items():
+        prefix, rest = name.split("/", 1)
+        if prefix == "optim":
+            idx, key = rest.split("/", 1)
+            optim_state.setdefault(int(idx), {})[key] = t
+        else:
+            groups[prefix][rest] = t
+    model.load_state_dict(groups["model"])
+    if optimizer is not None:
+        if "optim" not in meta:
+            raise ValueError(f"{str(path)!r} holds no optimizer state.")
+        for idx, entries in meta["optim"]["scalars"].items():
+            optim_state.setdefault(int(idx), {}).update(entries)
+        param_groups = meta["optim"]["param_groups"]
+        for g in param_groups:  # JSON turned tuples into lists
+            if isinstance(g.get("betas"), list):
+                g["betas"] = tuple(g["betas"])
+        optimizer.load_state_dict({"state": optim_state, "param_groups": param_groups})
+    return Checkpoint(int(meta["epoch"]), meta.get("info", {}), groups["rng"], groups["extra"])

@@ -1,0 +1,146 @@
+"""Echo state network benchmark: seqlab vs reservoirpy on the Jaeger & Haas Mackey–Glass task.
+
+Both libraries, in one process, on the same data: a generator ESN (no input, output
+feedback, bias) with N units and ~10 recurrent connections per unit, trained
+teacher-forced on 3000 steps (washout 1000) of tanh(MG - 1); then for each test trial a
+1000-step teacher-forced warmup and an 84-step free run. Each library draws its own
+reservoir (its spectral-radius computation is part of its fit); input-side weights are
+shared. Prints the median fit and generation times (``--repeats``) and the ratio
+seqlab / reservoirpy, plus each library's log10 NRMSE84 over the same trials.
+
+    python benchmarks/esn.py            # N = 500, 1000, 2000
+    python benchmarks/esn.py --quick    # N = 100, short series (smoke test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+
+_CLOCK = time.perf_counter
+
+
+def _median_time(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = _CLOCK()
+        out = fn()
+        times.append(_CLOCK() - t0)
+    return statistics.median(times), out
+
+
+def _data(train: int, n_trials: int, trial_len: int) -> tuple[np.ndarray, np.ndarray, float]:
+    from seqlab.data.synthetic import mackey_glass
+
+    mg = mackey_glass(train + n_trials * trial_len, discard=500.0)
+    return np.tanh(mg[:train] - 1), np.tanh(mg[train:] - 1), float(np.var(mg[:train]))
+
+
+def run(n_units: int, *, train: int, washout: int, warmup: int, horizon: int, n_trials: int,
+        repeats: int, params: dict) -> dict[str, float]:
+    from reservoirpy import ESN as RpyESN
+    from reservoirpy.nodes import Reservoir as RpyReservoir
+    from reservoirpy.nodes import Ridge as RpyRidge
+
+    from seqlab.reservoir import EchoStateNetwork
+
+    y_train, test, var = _data(train, n_trials, warmup + horizon)
+    conn = min(1.0, 10.0 / n_units)
+    cfg = dict(params, n_units=n_units, connectivity=conn, washout=washout)
+    rng = np.random.default_rng(0)
+    W_fb = rng.uniform(-1, 1, (n_units, 1)) * cfg["feedback_scaling"]
+    bias = rng.uniform(-1, 1, n_units) * cfg["bias_scaling"]
+    Y = y_train[:, None]
+
+    def fit_seqlab():
+        return EchoStateNetwork(**cfg, seed=0).fit(None, Y)
+
+    def fit_rpy():
+        res = RpyReservoir(units=n_units, sr=cfg["spectral_radius"], rc_connectivity=conn,
+                           Win=W_fb, bias=bias, lr=1.0, seed=1)
+        model = RpyESN(reservoir=res, readout=RpyRidge(ridge=cfg["ridge"]), feedback=True)
+        return model.fit(np.zeros((train, 0)), Y, warmup=washout)
+
+    def trials_seqlab(esn):
+        L = warmup + horizon
+        return np.array([esn.generate(horizon, warmup=test[k * L : k * L + warmup])[-1, 0]
+                         for k in range(n_trials)])
+
+    def trials_rpy(model):
+        L, preds = warmup + horizon, []
+        key = next(iter(model.feedback_buffers))
+        for k in range(n_trials):
+            seg = test[k * L : k * L + warmup]
+            model.reservoir.reset()
+            y_prev = np.concatenate([[0.0], seg[:-1]])[:, None]
+            model.reservoir.run(y_prev)  # teacher-forced warmup through reservoirpy's step
+            model.feedback_buffers[key] = np.array([[seg[-1]]])
+            preds.append(model.run(np.zeros((horizon, 0)))[-1, 0])
+        return np.array(preds)
+
+    fit_seqlab(), trials_seqlab(fit_seqlab()) if n_trials else None  # warm-up: numba compile
+    t_fit_s, esn = _median_time(fit_seqlab, repeats)
+    t_fit_r, model = _median_time(fit_rpy, repeats)
+    t_gen_s, pred_s = _median_time(lambda: trials_seqlab(esn), repeats)
+    t_gen_r, pred_r = _median_time(lambda: trials_rpy(model), repeats)
+    truth = np.array([test[(k + 1) * (warmup + horizon) - 1] for k in range(n_trials)])
+
+    def log_nrmse(pred):
+        err = np.arctanh(np.clip(pred, -1 + 1e-15, 1 - 1e-15)) - np.arctanh(truth)
+        return float(np.log10(np.sqrt(np.mean(err**2) / var)))
+
+    return {"N": n_units, "fit_s": t_fit_s, "fit_r": t_fit_r, "gen_s": t_gen_s,
+            "gen_r": t_gen_r, "nrmse_s": log_nrmse(pred_s), "nrmse_r": log_nrmse(pred_r)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--repeats", type=int, default=3, help="timing repeats (median)")
+    parser.add_argument("--trials", type=int, default=10, help="test trials per size")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/numba threads")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with process CPU time instead of wall time (fairer on a "
+                        "loaded machine at 1 thread)")
+    args = parser.parse_args()
+    global _CLOCK
+    _CLOCK = time.process_time if args.cpu_time else time.perf_counter
+    warnings.simplefilter("ignore")
+
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    from seqlab.reservoir.experiments import JAEGER_HAAS_PARAMS
+
+    params = {k: v for k, v in JAEGER_HAAS_PARAMS.items()
+              if k not in ("n_units", "connectivity", "washout")}
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    if args.quick:
+        sizes, kw = (100,), {"train": 600, "washout": 100, "warmup": 200, "horizon": 84,
+                             "n_trials": 2, "repeats": 1}
+    else:
+        sizes, kw = (500, 1000, 2000), {"train": 3000, "washout": 1000, "warmup": 1000,
+                                        "horizon": 84, "n_trials": args.trials,
+                                        "repeats": args.repeats}
+    clock = "CPU" if args.cpu_time else "wall"
+    print(f"Mackey-Glass generator ESN, {args.threads} thread(s); {clock} times, medians of "
+          f"{kw['repeats']} runs; generation = {kw['n_trials']} trials x ({kw['warmup']} "
+          f"teacher-forced + {kw['horizon']} free-running steps)")
+    head = (f"{'N':>5} {'fit seqlab':>11} {'fit rpy':>9} {'ratio':>6} {'gen seqlab':>11} "
+            f"{'gen rpy':>9} {'ratio':>6} {'log10 NRMSE84 seqlab':>21} {'rpy':>6}")
+    print(head)
+    with threadpool_limits(args.threads):
+        for n in sizes:
+            r = run(n, params=params, **kw)
+            print(f"{r['N']:>5d} {r['fit_s']:>10.3f}s {r['fit_r']:>8.3f}s "
+                  f"{r['fit_s'] / r['fit_r']:>6.2f} {r['gen_s']:>10.3f}s {r['gen_r']:>8.3f}s "
+                  f"{r['gen_s'] / r['gen_r']:>6.2f} {r['nrmse_s']:>21.2f} {r['nrmse_r']:>6.2f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

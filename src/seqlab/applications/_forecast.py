@@ -1,0 +1,151 @@
+"""One forecasting protocol shared by the sunspot, stock and weather tasks.
+
+The series is split in time: train (``train`` fraction), validation (``validation``), test
+(the rest). Models are fitted on train (+ validation for the classical ones; the networks
+use validation only to keep their best epoch), then forecast ``horizon`` steps from every
+origin ``t`` whose targets ``y[t+1..t+h]`` all lie in the test part, with the history up to
+``t`` only (parameters frozen). Models:
+
+============ ===================================================================
+``naive``    persistence / random walk: ``y_hat[t+j] = y[t]``
+``drift``    the training mean of ``y`` (for returns: random walk with drift)
+``ar``       :class:`seqlab.classical.AR` of order ``ar_order``, run as AR(inf)
+``arima``    :class:`seqlab.classical.ARIMA` ``arima_order``, run as AR(inf)
+``esn``      :class:`seqlab.reservoir.EchoStateNetwork`, inputs = the features at t,
+             readout -> the next ``horizon`` targets (direct multi-step)
+``elman``,   pattern-3 :class:`seqlab.recurrent.SequenceClassifier` reading the last
+``gru``,     ``lags`` feature vectors, output = the next ``horizon`` targets
+``lstm``
+============ ===================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqlab.applications._common import (
+    ModelResult,
+    RunContext,
+    ar_inf_forecast,
+    arima_pi_weights,
+    forecast_metrics,
+)
+from seqlab.applications._neural import RNN_CELLS, RNN_IMPL, fit_network, predict_network
+
+FORECAST_MODELS: tuple[str, ...] = ("naive", "drift", "ar", "arima", "esn", "elman", "gru",
+                                    "lstm")
+
+
+@dataclass
+class ForecastOutput:
+    """Predictions of every model on the test origins, plus the truth and the curves."""
+
+    origins: np.ndarray  # (n,) last observed index of each forecast
+    truth: np.ndarray  # (n, h) in the units of y
+    preds: dict[str, np.ndarray] = field(default_factory=dict)  # model -> (n, h)
+    rows: list[ModelResult] = field(default_factory=list)
+    curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    n_train: int = 0
+    n_val: int = 0
+
+
+def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
+                 horizon: int, lags: int, ar_order: int, arima_order: tuple[int, int, int],
+                 models: tuple[str, ...], train: float = 0.7, validation: float = 0.15,
+                 naive: str = "last", extra_metrics=None) -> ForecastOutput:
+    """Run the protocol of the module docstring on ``y`` (T,) with features ``X`` (T, F)
+    (default: ``y`` alone); ``extra_metrics(pred, truth, origins) -> dict`` adds metrics.
+    ``naive="zero"`` makes the naive forecast 0 (a random walk's return) instead of the
+    last value."""
+    from seqlab.classical import AR, ARIMA
+    from seqlab.reservoir import EchoStateNetwork
+
+    y = np.asarray(y, dtype=np.float64)
+    T = y.size
+    X = y[:, None] if X is None else np.asarray(X, dtype=np.float64)
+    n_train = int(train * T)
+    n_val = int(validation * T)
+    n_fit = n_train + n_val
+    origins = np.arange(n_fit - 1, T - horizon)
+    truth = y[origins[:, None] + np.arange(1, horizon + 1)]
+    out = ForecastOutput(origins, truth, n_train=n_train, n_val=n_val)
+    mu, sd = y[:n_train].mean(), y[:n_train].std() or 1.0
+    xm, xs = X[:n_train].mean(0), X[:n_train].std(0)
+    xs[xs == 0] = 1.0
+    Xn = (X - xm) / xs
+    yn = (y - mu) / sd
+    b = ctx.budget
+    for name in models:
+        ctx.tick(name)
+        seconds = 0.0
+        if name == "naive":
+            last = np.zeros(origins.size) if naive == "zero" else y[origins]
+            pred = np.repeat(last[:, None], horizon, axis=1)
+        elif name == "drift":
+            pred = np.full_like(truth, y[:n_fit].mean())
+        elif name in ("ar", "arima"):
+            import time
+
+            start = time.perf_counter()
+            if name == "ar":
+                ar = AR(ar_order).fit(y[:n_fit])
+                pi, level = arima_pi_weights(ar.params_, [], 0, ar_order), ar.mean_
+            else:
+                am = ARIMA(order=arima_order).fit(y[:n_fit])
+                pi = arima_pi_weights(am.arparams_, am.maparams_, arima_order[1], 200)
+                level = float(am.params_[0]) if am.param_names_[0] == "const" else 0.0
+            seconds = time.perf_counter() - start
+            pred = ar_inf_forecast(y - level, origins, pi, horizon) + level
+        elif name == "esn":
+            import time
+
+            start = time.perf_counter()
+            idx = np.arange(T - horizon)
+            Y = yn[idx[:, None] + np.arange(1, horizon + 1)]  # (T-h, h) next h targets
+            # a reservoir no larger than half the training steps (short monthly series)
+            esn = EchoStateNetwork(min(b.esn_units, max(20, n_fit // 2)),
+                                   spectral_radius=0.9, leak_rate=0.5, input_scaling=0.5,
+                                   bias_scaling=0.2, ridge=1e-2,
+                                   washout=min(50, n_fit // 4), input_to_readout=True,
+                                   seed=ctx.seed)
+            esn.fit(Xn[: n_fit - horizon], Y[: n_fit - horizon])
+            seconds = time.perf_counter() - start
+            P = np.asarray(esn.predict(Xn[: T - horizon])).reshape(T - horizon, horizon)
+            pred = P[origins] * sd + mu
+        elif name in RNN_CELLS:
+            from seqlab.recurrent import SequenceClassifier
+
+            win = np.lib.stride_tricks.sliding_window_view(Xn, lags, axis=0)  # (T-L+1, F, L)
+            win = np.moveaxis(win, -1, 1)  # (T-L+1, L, F): window ending at t = i + L - 1
+            ends = np.arange(lags - 1, T - horizon)
+            tgt = yn[ends[:, None] + np.arange(1, horizon + 1)]
+            inp = win[ends - lags + 1]
+            tr = ends + horizon < n_train
+            va = (ends + horizon >= n_train) & (ends + horizon < n_fit)
+            tr_idx = np.flatnonzero(tr)[-b.max_windows:]
+            net = SequenceClassifier(X.shape[1], b.hidden, horizon, cell=RNN_CELLS[name],
+                                     seed=ctx.seed, impl=RNN_IMPL)
+            f32 = np.float32
+            def c32(a: np.ndarray) -> np.ndarray:  # C order: windows are strided views
+                return np.ascontiguousarray(a, dtype=np.float32)
+
+            train_set = (c32(inp[tr_idx]), c32(tgt[tr_idx]))
+            val_set = (c32(inp[va]), c32(tgt[va])) if va.any() else None
+            tl, vl, seconds = fit_network(net, train_set, val_set, epochs=b.epochs,
+                                          loss="mse", seed=ctx.seed, batch_size=64)
+            out.curves[name] = (tl, vl)
+            sel = origins - lags + 1
+            ok = sel >= 0
+            P = np.full_like(truth, np.nan)
+            P[ok] = predict_network(net, inp[sel[ok]].astype(f32)) * sd + mu
+            pred = P
+        else:  # pragma: no cover - the caller filters names
+            raise ValueError(f"unknown forecasting model {name!r}")
+        out.preds[name] = pred
+        metrics = forecast_metrics(pred, truth)
+        if extra_metrics is not None:
+            metrics.update(extra_metrics(pred, truth, origins))
+        out.rows.append(ModelResult(name, metrics, seconds))
+    return out

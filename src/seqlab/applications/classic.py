@@ -1,0 +1,72 @@
+"""Classic task: yearly sunspot numbers, AR(2) (Yule 1927) vs ARIMA vs ESN vs recurrent nets.
+
+Data: :func:`seqlab.data.load_sunspots` (1700–2008), or the last numeric column of a user
+CSV (``seqlab compare --data FILE.csv``). Split in time: 70 % train, 15 % validation, 15 %
+test (about 1963–2008 for sunspots); forecasts of the next 3 years from every test origin
+with the history up to the origin only (see :mod:`seqlab.applications._forecast`).
+Leaderboard metric: RMSE over the 3 horizons, on the test years.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seqlab.applications._common import RunContext, TaskResult
+from seqlab.applications._forecast import run_forecast
+from seqlab.applications.report import plot_curves, plot_forecasts
+
+__all__ = ["MODELS", "load_user_series", "run"]
+
+MODELS: tuple[str, ...] = ("naive", "ar", "arima", "esn", "elman", "gru", "lstm")
+HORIZON = 3
+
+
+def load_user_series(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
+    """The last numeric column of the CSV ``path`` (missing values dropped): (values,
+    positions, column name)."""
+    import pandas as pd
+
+    df = pd.read_csv(path)
+    num = df.select_dtypes("number")
+    if num.shape[1] == 0:
+        raise ValueError(f"{path} has no numeric column; give a CSV with one value per row.")
+    col = str(num.columns[-1])
+    s = num[col].dropna()
+    if len(s) < 40:
+        raise ValueError(f"{path}: column {col!r} has {len(s)} values; at least 40 are needed.")
+    return s.to_numpy(dtype=np.float64), np.arange(len(s), dtype=np.float64), col
+
+
+def run(ctx: RunContext) -> TaskResult:
+    """Run the sunspot benchmark (or the user's series) and return its leaderboard."""
+    if ctx.data_file is not None and ctx.data_file.suffix.lower() == ".csv":
+        y, x, label = load_user_series(ctx.data_file)
+        title = f"Forecasting {ctx.data_file.name} ({label})"
+    else:
+        from seqlab.data import load_sunspots
+
+        s = load_sunspots()
+        y, x, label = s.to_numpy(), s.index.to_numpy(dtype=np.float64), "sunspot number"
+        title = "Sunspots: forecasting yearly sunspot numbers"
+    res = TaskResult("sunspots", title,
+                     f"{len(y)} values; chronological split 70/15/15 %; {HORIZON}-step "
+                     "forecasts from every test origin with parameters frozen after "
+                     "training. AR(2) is Yule's 1927 model; ARIMA(3,0,1); the networks "
+                     "read the last 12 values.", "rmse", False)
+    models = tuple(m for m in MODELS if m in ctx.models)
+    out = run_forecast(ctx, y, horizon=HORIZON, lags=12, ar_order=2, arima_order=(3, 0, 1),
+                       models=models)
+    res.rows = out.rows
+    xs = x[out.origins + 1]
+    lo = max(0, out.n_train + out.n_val - 40)
+    res.figures.append(("One-step-ahead forecasts on the test years", plot_forecasts(
+        ctx.out_dir / "sunspots_forecasts.png", xs, out.truth[:, 0],
+        {k: v[:, 0] for k, v in out.preds.items()}, title=title + " (test part)",
+        ylabel=label, history=(x[lo:out.n_train + out.n_val], y[lo:out.n_train + out.n_val]))))
+    if out.curves:
+        res.figures.append(("Learning curves (standardised MSE)", plot_curves(
+            ctx.out_dir / "sunspots_learning.png", out.curves, title="sunspots: training",
+            ylabel="MSE (standardised)")))
+    return res

@@ -1,0 +1,85 @@
+"""The training configuration: one typed dataclass, the single source of the trainer's options.
+
+``seqlab train`` derives its flags from it (:mod:`seqlab.cli._dataclass_args`), so every
+field has a type, a commented default and a ``help`` text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from seqlab._validation import check_choice, check_int, check_positive
+
+__all__ = ["TrainConfig"]
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+def _h(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass
+class TrainConfig:
+    """Options of :class:`seqlab.training.Trainer` (validated on creation).
+
+    >>> TrainConfig(optimizer="sgd", lr=0.1).optimizer
+    'sgd'
+    >>> TrainConfig(optimizer="lbfgs")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'lbfgs'; valid options are: 'adam', 'sgd', 'rmsprop'.
+    """
+
+    # optimiser and its step size
+    optimizer: Literal["adam", "sgd", "rmsprop"] = field(default="adam", metadata=_h("optimiser"))
+    lr: float = field(default=1e-3, metadata=_h("learning rate"))
+    # momentum for sgd / rmsprop (ignored by adam)
+    momentum: float = field(default=0.0, metadata=_h("momentum (sgd, rmsprop)"))
+    weight_decay: float = field(default=0.0, metadata=_h("L2 weight decay"))
+    # total number of epochs (a resumed run continues up to this number)
+    epochs: int = field(default=10, metadata=_h("number of epochs"))
+    batch_size: int = field(default=32, metadata=_h("sequences per mini-batch"))
+    shuffle: bool = field(default=True, metadata=_h("reshuffle the training set every epoch"))
+    # remedies for exploding gradients: rescale to this global norm / clamp each component
+    clip_norm: float | None = field(default=None, metadata=_h("clip the gradient's global norm"))
+    clip_value: float | None = field(default=None, metadata=_h("clamp gradient components"))
+    # weight of the Pascanu et al. (2013) vanishing-gradient regularizer (0 = off; Elman only)
+    regularizer_alpha: float = field(default=0.0, metadata=_h("Pascanu et al. 2013 Omega weight"))
+    # early stopping: stop after this many epochs without a better validation loss
+    early_stopping_patience: int | None = field(
+        default=None, metadata=_h("epochs without validation improvement before stopping")
+    )
+    min_delta: float = field(default=0.0, metadata=_h("smallest validation improvement"))
+    restore_best: bool = field(default=True, metadata=_h("end with the best validation weights"))
+    # fraction of the training data held out for validation when no val_data is given
+    val_fraction: float = field(default=0.0, metadata=_h("validation split of the training data"))
+    # seeds the shuffling generator and torch's global RNG (dropout); None: not reproducible
+    seed: int | None = field(default=0, metadata=_h("random seed"))
+    device: str = field(default="cpu", metadata=_h("torch device"))
+    progress: bool = field(default=True, metadata=_h("show a progress bar"))
+    verbose: bool = field(default=False, metadata=_h("print one log line per epoch"))
+    # safetensors checkpoint written after every `checkpoint_every` epochs (None: none)
+    checkpoint_path: str | None = field(default=None, metadata=_h("checkpoint file"))
+    checkpoint_every: int = field(default=1, metadata=_h("epochs between checkpoints"))
+
+    def __post_init__(self) -> None:
+        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        check_positive(self.lr, "lr")
+        check_positive(self.momentum, "momentum", strict=False)
+        check_positive(self.weight_decay, "weight_decay", strict=False)
+        check_int(self.epochs, "epochs", minimum=0)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        for name in ("clip_norm", "clip_value"):
+            if getattr(self, name) is not None:
+                check_positive(getattr(self, name), name)
+        check_positive(self.regularizer_alpha, "regularizer_alpha", strict=False)
+        check_positive(self.min_delta, "min_delta", strict=False)
+        if self.early_stopping_patience is not None:
+            check_int(self.early_stopping_patience, "early_stopping_patience", minimum=1)
+        if not 0.0 <= float(self.val_fraction) < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1); got {self.val_fraction!r}.")
+        if self.seed is not None:
+            check_int(self.seed, "seed", minimum=0)

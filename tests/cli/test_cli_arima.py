@@ -1,0 +1,59 @@
+"""`seqlab arima`: fit and forecast bundled and CSV series, order selection, plots, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqlab.classical import ARIMA
+from seqlab.cli import main
+from seqlab.data import load_nile
+
+
+def test_bundled_series_table_and_forecast(capsys):
+    assert main(["arima", "--data", "nile", "--order", "1", "1", "1", "--steps", "4"]) == 0
+    out = capsys.readouterr().out
+    for word in ("ar.L1", "ma.L1", "sigma2", "loglik", "aic", "bic", "1971", "1974"):
+        assert word in out
+    # the printed forecast is the library's
+    fc = ARIMA((1, 1, 1)).fit(load_nile().to_numpy()).forecast(4)
+    assert f"{fc.mean[0]:12.4f}".strip() in out
+    assert f"{fc.upper[3]:12.4f}".strip() in out
+
+
+def test_csv_column_auto_and_plot(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    e = rng.normal(size=201)
+    frame = pd.DataFrame({"label": ["a"] * 200, "value": e[1:] + 0.6 * e[:-1], "other": 1.0})
+    path = tmp_path / "series.csv"
+    frame.to_csv(path, index=False)
+    plot = tmp_path / "fc.png"
+    code = main(["arima", "--data", str(path), "--column", "value", "--order", "0", "0", "0",
+                 "--auto", "--max-p", "1", "--max-q", "1", "--criterion", "bic",
+                 "--plot", str(plot), "--steps", "3", "--alpha", "0.2"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "order selection by BIC" in out and "80% prediction intervals" in out
+    assert plot.exists() and plot.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--data", "missing.csv"], "no such CSV file"),
+        (["--data", "nile", "--order", "1", "1"], "three integers"),
+        (["--data", "nile", "--order", "1", "5", "0"], "too large"),
+        (["--data", "no_such_set"], "unknown data set"),
+    ],
+)
+def test_errors_are_reported(argv, message, capsys):
+    assert main(["arima", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_csv_column(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"x": np.arange(30.0)}).to_csv(path, index=False)
+    assert main(["arima", "--data", str(path), "--column", "y"]) == 2
+    assert "not found" in capsys.readouterr().err

