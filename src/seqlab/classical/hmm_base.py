@@ -192,6 +192,12 @@ class BaseHMM(BaseEstimator):
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _log_frame_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(table, rows)`` with frame t's log emissions in ``table[rows[t]]`` (``rows``
+        None: ``table[t]``). A family with few distinct frames (categorical) returns its
+        small table so that Viterbi never builds the (T, K) array."""
+        return self._log_frameprob(X), None
+
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         raise NotImplementedError
 
@@ -310,7 +316,8 @@ class BaseHMM(BaseEstimator):
         X, bounds = self._prepare(X, lengths)
         with np.errstate(divide="ignore"):
             log_start, log_trans = np.log(self.startprob_), np.log(self.transmat_)
-        log_prob, path = kernels.viterbi(log_start, log_trans, self._log_frameprob(X), bounds)
+        table, rows = self._log_frame_table(X)
+        log_prob, path = kernels.viterbi(log_start, log_trans, table, bounds, rows)
         return float(log_prob.sum()), path
 
     def predict(self, X: Any, lengths: Any = None) -> np.ndarray:

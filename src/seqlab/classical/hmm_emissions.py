@@ -154,8 +154,11 @@ class CategoricalHMM(BaseHMM):
         return kernels.gather_rows(table, X), 0.0  # exact probabilities: no shift needed
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
+        return kernels.gather_rows(*self._log_frame_table(X))
+
+    def _log_frame_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore"):
-            return kernels.gather_rows(np.ascontiguousarray(np.log(self.emissionprob_).T), X)
+            return np.ascontiguousarray(np.log(self.emissionprob_).T), X
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if "emissionprob" not in learn:
