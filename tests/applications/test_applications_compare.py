@@ -98,3 +98,12 @@ def test_user_csv_and_text_files_replace_the_builtin_data(tmp_path: Path):
     assert list(doc["tasks"]) == ["text"]
     # a periodic text is almost deterministic for an order-2 chain
     assert _rows(doc, "text")["markov"]["metrics"]["bpc"] < 0.5
+
+
+def test_cli_choices_equal_the_application_names() -> None:
+    """The CLI keeps its own copy of the names (a fast ``--help``): it must not drift."""
+    from seqlab.applications import compare as app
+    from seqlab.cli import compare as cli
+
+    assert cli._TASKS == tuple(app.TASKS)
+    assert cli._MODELS == app.ALL_MODELS
