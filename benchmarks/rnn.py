@@ -25,7 +25,8 @@ import time
 import torch
 from torch import nn
 
-from seqlab.recurrent.layers import RNNLayer, _bptt_function, _small_step, copy_from_torch
+from seqlab.recurrent.interop import copy_from_torch
+from seqlab.recurrent.layers import RNNLayer, _bptt_function, _small_step
 
 SHAPES = {  # name: (B, T, I, H)
     "a": (32, 100, 32, 128),

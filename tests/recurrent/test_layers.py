@@ -16,13 +16,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlab.recurrent.cells import LSTMCell
-from seqlab.recurrent.layers import (
-    RNNLayer,
-    _bptt_function,
-    copy_from_torch,
-    reverse_padded,
-    to_torch,
-)
+from seqlab.recurrent.interop import copy_from_torch, to_torch
+from seqlab.recurrent.layers import RNNLayer, _bptt_function, reverse_padded
 
 TOL = {torch.float32: 1e-6, torch.float64: 1e-12}
 STANDARD = [("lstm", "tanh"), ("gru", "tanh"), ("elman", "tanh"), ("elman", "relu")]

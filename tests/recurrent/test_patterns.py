@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from seqlab.recurrent.layers import copy_from_torch
+from seqlab.recurrent.interop import copy_from_torch
 from seqlab.recurrent.patterns import OutputFeedbackRNN, SequenceClassifier, SequenceTagger
 
 

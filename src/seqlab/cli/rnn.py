@@ -85,7 +85,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import torch
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    from seqlab.recurrent.layers import RNNLayer, _bptt_function, to_torch
+    from seqlab.recurrent.interop import to_torch
+    from seqlab.recurrent.layers import RNNLayer, _bptt_function
 
     cfg = dataclass_from_args(CheckConfig, args)
     dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.dtype]

@@ -44,15 +44,14 @@ from seqlab.recurrent.cells import (
     make_cell,
 )
 from seqlab.recurrent.init import INIT_SCHEMES, init_cell_
+from seqlab.recurrent.sequences import check_lengths_tensor, check_sequence_tensor, reverse_padded
 
 __all__ = [
     "IMPLS",
     "RNNLayer",
     "check_lengths_tensor",
     "check_sequence_tensor",
-    "copy_from_torch",
     "reverse_padded",
-    "to_torch",
 ]
 
 Impl = Literal["auto", "loop", "torch", "bptt"]
@@ -97,82 +96,6 @@ def _bptt_function(cell_type: str) -> Any:
     from seqlab.recurrent import bptt  # late: bptt may import cells
 
     return getattr(bptt, _BPTT_NAMES[cell_type], None)
-
-
-def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
-    """Validate ``lengths`` of a padded batch: (B,) integers with ``1 <= lengths[b] <= T``.
-
-    >>> check_lengths_tensor([3, 1], batch=2, steps=3)
-    tensor([3, 1])
-    >>> check_lengths_tensor([4, 1], batch=2, steps=3)
-    Traceback (most recent call last):
-    ...
-    ValueError: lengths must be <= the padded length T=3 of x; got max 4.
-    """
-    t = torch.as_tensor(lengths).detach().to("cpu")
-    if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
-        raise TypeError(f"lengths must hold integers; got dtype {t.dtype}.")
-    if t.shape != (batch,):
-        raise ValueError(
-            f"lengths must have shape ({batch},) (one length per sequence); got {tuple(t.shape)}."
-        )
-    t = t.to(torch.int64)
-    if bool((t <= 0).any()):
-        raise ValueError(f"lengths must all be >= 1 (empty sequences are not allowed); got "
-                         f"min {int(t.min())}.")
-    if bool((t > steps).any()):
-        raise ValueError(f"lengths must be <= the padded length T={steps} of x; got max "
-                         f"{int(t.max())}.")
-    return t
-
-
-def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
-                          order: str = "(batch, time, features)") -> Tensor:
-    """Check a 3-D float tensor of ``features`` features, dtype ``dtype``, finite values.
-
-    >>> check_sequence_tensor(torch.zeros(2, 3), "x", 3, torch.float32)
-    Traceback (most recent call last):
-    ...
-    ValueError: x must be 3-D (batch, time, features); got shape (2, 3). For one sequence ...
-    """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
-    if x.dim() != 3:
-        raise ValueError(f"{name} must be 3-D {order}; got shape {tuple(x.shape)}. For one "
-                         "sequence add a batch axis (x.unsqueeze(0)).")
-    if x.shape[-1] != features:
-        raise ValueError(f"{name} has {x.shape[-1]} features (last axis) but the model was built "
-                         f"for {features}.")
-    if x.dtype != dtype:
-        raise TypeError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}; "
-                        f"convert one of them ({name}.to(dtype) or model.to(dtype)).")
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one sequence and one step; got shape "
-                         f"{tuple(x.shape)}.")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them (pad "
-                         "with zeros, not NaN).")
-    return x
-
-
-def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
-    """Reverse each sequence of ``x`` (B, T, ...) within its own length; padding stays last.
-
-    Its own inverse. ``lengths=None`` reverses the whole time axis.
-
-    >>> x = torch.arange(6.).reshape(2, 3, 1)
-    >>> reverse_padded(x, torch.tensor([3, 2]))[..., 0]
-    tensor([[2., 1., 0.],
-            [4., 3., 5.]])
-    """
-    if lengths is None:
-        return x.flip(1)
-    steps = x.shape[1]
-    t = torch.arange(steps, device=x.device)
-    n = lengths.to(x.device)[:, None]
-    idx = torch.where(t < n, n - 1 - t, t)  # (B, T)
-    idx = idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x)
-    return x.gather(1, idx)
 
 
 def _unroll(cell: RecurrentCell, x: Tensor, carry: tuple[Tensor, ...] | None,
@@ -523,68 +446,3 @@ def _lstm_cell_states(cell: RecurrentCell, x: Tensor, h_all: Tensor, h0: Tensor,
         cs.append(c)
     c_all = torch.stack(cs, 1)
     return c_all if mask is None else c_all.masked_fill(~mask[..., None], 0.0)
-
-
-_TORCH_CLASSES = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
-
-
-def _check_pair(layer: RNNLayer, module: nn.Module) -> None:
-    cls = _TORCH_CLASSES.get(layer.cell_type)
-    if cls is None or type(module) is not cls:
-        raise TypeError(f"a {layer.cell_type!r} RNNLayer pairs with "
-                        f"{cls.__name__ if cls else 'no torch.nn module'}; got "
-                        f"{type(module).__name__}.")
-    mine = (layer.input_size, layer.hidden_size, layer.num_layers, layer.bidirectional)
-    theirs = (module.input_size, module.hidden_size, module.num_layers, module.bidirectional)
-    if mine != theirs:
-        raise ValueError(f"sizes differ: (input_size, hidden_size, num_layers, bidirectional) "
-                         f"= {mine} here, {theirs} in {type(module).__name__}.")
-    if not module.bias or int(getattr(module, "proj_size", 0)):
-        raise ValueError("only torch.nn modules with bias=True and proj_size=0 can be copied.")
-    if isinstance(module, nn.RNN) and module.nonlinearity != layer.nonlinearity:
-        raise ValueError(f"nonlinearity differs: {layer.nonlinearity!r} here, "
-                         f"{module.nonlinearity!r} in nn.RNN.")
-
-
-def copy_from_torch(layer: RNNLayer, module: nn.Module) -> RNNLayer:
-    """Copy the weights of ``torch.nn.LSTM/GRU/RNN`` ``module`` into ``layer`` (in place).
-
-    >>> ref = nn.GRU(3, 4, num_layers=2, batch_first=True)
-    >>> mine = copy_from_torch(RNNLayer(3, 4, cell="gru", num_layers=2), ref)
-    >>> x = torch.randn(2, 5, 3)
-    >>> torch.allclose(mine(x)[0], ref(x)[0], atol=1e-6)
-    True
-    """
-    _check_pair(layer, module)
-    with torch.no_grad():
-        for k, cell in enumerate(layer.cells):
-            suffix = f"_l{k // layer.num_directions}" + ("_reverse" if k % 2 and
-                                                        layer.bidirectional else "")
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(cell, name).copy_(getattr(module, name + suffix))
-    return layer
-
-
-def to_torch(layer: RNNLayer) -> nn.Module:
-    """A new ``torch.nn.LSTM/GRU/RNN`` (batch_first as ``layer``) holding ``layer``'s weights.
-
-    >>> ref = to_torch(RNNLayer(3, 4, cell="lstm"))
-    >>> type(ref).__name__, ref.batch_first
-    ('LSTM', True)
-    """
-    cls = _TORCH_CLASSES.get(layer.cell_type)
-    if cls is None or (layer.cell_type == "elman" and not layer._torch_supported()):
-        raise ValueError(f"cell={layer.cell_type!r} (nonlinearity={layer.nonlinearity!r}) has "
-                         "no torch.nn equivalent; valid cells: 'lstm', 'gru', 'elman' (tanh/relu).")
-    kw: dict[str, Any] = {"nonlinearity": layer.nonlinearity} if cls is nn.RNN else {}
-    p = layer.cells[0].weight_ih
-    module = cls(layer.input_size, layer.hidden_size, num_layers=layer.num_layers,
-                 bidirectional=layer.bidirectional, dropout=layer.dropout,
-                 batch_first=layer.batch_first, dtype=p.dtype, device=p.device, **kw)
-    with torch.no_grad():
-        for k, cell in enumerate(layer.cells):
-            suffix = f"_l{k // layer.num_directions}" + ("_reverse" if k % 2 and
-                                                        layer.bidirectional else "")
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(module, name + suffix).copy_(getattr(cell, name))
-    return module

@@ -1,0 +1,87 @@
+"""Checks and helpers for padded batches of sequences (batch-first), used by the layers,
+the patterns and the diagnostics; re-exported by :mod:`seqlab.recurrent.layers`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["check_lengths_tensor", "check_sequence_tensor", "reverse_padded"]
+
+
+def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
+    """Validate ``lengths`` of a padded batch: (B,) integers with ``1 <= lengths[b] <= T``.
+
+    >>> check_lengths_tensor([3, 1], batch=2, steps=3)
+    tensor([3, 1])
+    >>> check_lengths_tensor([4, 1], batch=2, steps=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: lengths must be <= the padded length T=3 of x; got max 4.
+    """
+    t = torch.as_tensor(lengths).detach().to("cpu")
+    if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"lengths must hold integers; got dtype {t.dtype}.")
+    if t.shape != (batch,):
+        raise ValueError(
+            f"lengths must have shape ({batch},) (one length per sequence); got {tuple(t.shape)}."
+        )
+    t = t.to(torch.int64)
+    if bool((t <= 0).any()):
+        raise ValueError(f"lengths must all be >= 1 (empty sequences are not allowed); got "
+                         f"min {int(t.min())}.")
+    if bool((t > steps).any()):
+        raise ValueError(f"lengths must be <= the padded length T={steps} of x; got max "
+                         f"{int(t.max())}.")
+    return t
+
+
+def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
+                          order: str = "(batch, time, features)") -> Tensor:
+    """Check a 3-D float tensor of ``features`` features, dtype ``dtype``, finite values.
+
+    >>> check_sequence_tensor(torch.zeros(2, 3), "x", 3, torch.float32)
+    Traceback (most recent call last):
+    ...
+    ValueError: x must be 3-D (batch, time, features); got shape (2, 3). For one sequence ...
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
+    if x.dim() != 3:
+        raise ValueError(f"{name} must be 3-D {order}; got shape {tuple(x.shape)}. For one "
+                         "sequence add a batch axis (x.unsqueeze(0)).")
+    if x.shape[-1] != features:
+        raise ValueError(f"{name} has {x.shape[-1]} features (last axis) but the model was built "
+                         f"for {features}.")
+    if x.dtype != dtype:
+        raise TypeError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}; "
+                        f"convert one of them ({name}.to(dtype) or model.to(dtype)).")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one sequence and one step; got shape "
+                         f"{tuple(x.shape)}.")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them (pad "
+                         "with zeros, not NaN).")
+    return x
+
+
+def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each sequence of ``x`` (B, T, ...) within its own length; padding stays last.
+
+    Its own inverse. ``lengths=None`` reverses the whole time axis.
+
+    >>> x = torch.arange(6.).reshape(2, 3, 1)
+    >>> reverse_padded(x, torch.tensor([3, 2]))[..., 0]
+    tensor([[2., 1., 0.],
+            [4., 3., 5.]])
+    """
+    if lengths is None:
+        return x.flip(1)
+    steps = x.shape[1]
+    t = torch.arange(steps, device=x.device)
+    n = lengths.to(x.device)[:, None]
+    idx = torch.where(t < n, n - 1 - t, t)  # (B, T)
+    idx = idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, idx)
