@@ -1,7 +1,8 @@
 """A training callback that logs the gradient laboratory's measurements every N steps.
 
-:class:`GradientMonitor` is called as ``monitor(step, model)`` after an optimiser step (the
-loops of :mod:`seqlab.reproduce` call it; any hand-written loop can). Every ``every`` steps
+:class:`GradientMonitor` is called as ``monitor(step, model)`` after an optimiser step: pass it
+to ``Trainer(..., callbacks=[monitor])`` (:mod:`seqlab.training`); the loops of
+:mod:`seqlab.reproduce` and any hand-written loop can call it too. Every ``every`` steps
 it measures, on a fixed probe batch,
 
 - ``||dL/dh_t||`` for every step t (mean over the batch; :func:`state_gradients`) and the

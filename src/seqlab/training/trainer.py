@@ -14,7 +14,8 @@ Protocol (small on purpose):
 
 Each step: forward, loss (+ ``regularizer_alpha`` * Omega of Pascanu et al. 2013),
 backward, clipping (by value, then by global norm; the pre-clip norm is logged), optimiser
-step. A step whose gradient is not finite is skipped (counted in the log). Each epoch:
+step, then each ``callbacks`` entry as ``callback(step, model)``. A step whose gradient is
+not finite is skipped (counted in the log). Each epoch:
 validation loss, early stopping, one :class:`EpochLog`, optional checkpoint. A checkpoint
 holds model, optimiser, RNG states and the loop's own state, so a resumed run gives
 bit-identical results.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
@@ -50,6 +51,9 @@ __all__ = [
 ForwardFn = Callable[[nn.Module, Tensor, Tensor, Tensor | None], Tensor]
 Batch = tuple[Tensor, Tensor, Tensor | None]
 Nonlinearity = Literal["tanh", "relu", "identity"]
+#: called as ``callback(step, model)`` after every optimiser step (e.g. a
+#: :class:`seqlab.diagnostics.GradientMonitor`, which measures every N steps)
+StepCallback = Callable[[int, nn.Module], Any]
 
 
 # ------------------------------------------------------------------ logs
@@ -161,8 +165,14 @@ class Trainer:
         config: TrainConfig | None = None,
         loss: str | LossFn = "mse",
         forward: ForwardFn | None = None,
+        callbacks: Sequence[StepCallback] = (),
     ) -> None:
         self.config = config if config is not None else TrainConfig()
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not callable(cb):
+                raise TypeError(f"each callback must be a callable (step, model); got "
+                                f"{type(cb).__name__}.")
         if isinstance(loss, str):
             if loss not in LOSSES:
                 raise ValueError(
@@ -186,6 +196,7 @@ class Trainer:
             self.generator.manual_seed(self.config.seed)
             torch.manual_seed(self.config.seed)  # dropout and other global draws
         self.epoch = 0
+        self.step = 0  # optimiser steps taken (skipped non-finite steps do not count)
         self.history = History()
         self._bad_epochs = 0
         self._best_state: dict[str, Tensor] | None = None
@@ -258,6 +269,9 @@ class Trainer:
                 skipped += 1
                 continue
             self.optimizer.step()
+            self.step += 1
+            for cb in self.callbacks:
+                cb(self.step, self.model)
             norms.append(norm)
             total += float(loss.detach()) * len(batch[0])
         return total / n, norms, omega_sum / n, skipped
@@ -358,6 +372,7 @@ class Trainer:
             "best_epoch": self.history.best_epoch,
             "best_val_loss": self.history.best_val_loss,
             "bad_epochs": self._bad_epochs,
+            "step": self.step,
             "config": asdict(self.config),
         }
         rng = {"torch": torch.get_rng_state(), "shuffle": self.generator.get_state()}
@@ -375,6 +390,7 @@ class Trainer:
             ck.info.get("best_val_loss"),
         )
         self._bad_epochs = int(ck.info.get("bad_epochs", 0))
+        self.step = int(ck.info.get("step", 0))
         best = {k[len("best/") :]: v for k, v in ck.extra.items() if k.startswith("best/")}
         self._best_state = best or None
         if "torch" in ck.rng:
@@ -392,6 +408,7 @@ def train(
     config: TrainConfig | None = None,
     forward: ForwardFn | None = None,
     resume_from: str | None = None,
+    callbacks: Sequence[StepCallback] = (),
 ) -> History:
     """Train ``model`` in one call: ``Trainer(model, config, loss, forward).fit(...)``.
 
@@ -403,7 +420,7 @@ def train(
     >>> len(train(model, data, config=TrainConfig(epochs=2, progress=False)).epochs)
     2
     """
-    trainer = Trainer(model, config, loss, forward)
+    trainer = Trainer(model, config, loss, forward, callbacks)
     if resume_from is not None:
         trainer.load(resume_from)
     return trainer.fit(train_data, val_data)
