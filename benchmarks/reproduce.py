@@ -4,6 +4,7 @@
     python benchmarks/reproduce.py --quick            # every reproduction, quick budget
     python benchmarks/reproduce.py --only adding      # one reproduction
     python benchmarks/reproduce.py --only adding --cell gru --length 500   # one run
+    python benchmarks/reproduce.py --only adding --cell lstm --length 500 --gate-init constant
     python benchmarks/reproduce.py --overhead         # cost of the GradientMonitor callback
 
 Single runs (``--cell``; adding and temporal-order) let the full budget be spread over
@@ -29,18 +30,20 @@ def _progress(label: str):
     return on_eval
 
 
-def single_run(name: str, cell: str, length: int | None, budget: str, out: str, seed: int) -> None:
+def single_run(name: str, cell: str, length: int | None, budget: str, out: str, seed: int,
+               gate_init: str | None = None) -> None:
     from seqlab.reproduce import adding, temporal_order
 
     if name == "adding":
         b = adding.BUDGETS[budget]
         T = length or b["lengths"][0]
-        label = f"adding {cell} T={T}"
+        label = f"adding {cell} T={T}" + (f" {gate_init}" if gate_init else "")
         n_max = b["max_sequences"]
         n_max = n_max[T] if isinstance(n_max, dict) else n_max
         r = adding.run_cell(cell, T, max_sequences=n_max, hidden=b["hidden"],
                             n_test=b["n_test"], batch_size=b["batch_size"], lr=b["lr"],
-                            eval_every=b["eval_every"], seed=seed, on_eval=_progress(label))
+                            eval_every=b["eval_every"], seed=seed,
+                            gate_init=gate_init or b["gate_init"], on_eval=_progress(label))
         paper = adding.PAPER.get(T)
     elif name == "temporal-order":
         b = temporal_order.BUDGETS[budget]
@@ -53,7 +56,8 @@ def single_run(name: str, cell: str, length: int | None, budget: str, out: str, 
     else:
         raise SystemExit("--cell works with --only adding or --only temporal-order")
     os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, f"{label.replace(' ', '_').replace('=', '')}-{budget}.json")
+    stem = label.replace(" ", "_").replace("=", "") + (f"_seed{seed}" if seed else "")
+    path = os.path.join(out, f"{stem}-{budget}.json")
     with open(path, "w", encoding="utf-8") as fh:
         json.dump({"paper_lstm": paper, **r.as_dict()}, fh, indent=1)
     state = "solved" if r.solved else "NOT solved"
@@ -105,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=None, help="run only this reproduction")
     ap.add_argument("--cell", default=None, help="one cell only (adding, temporal-order)")
     ap.add_argument("--length", type=int, default=None, help="adding: the minimal length T")
+    ap.add_argument("--gate-init", default=None, choices=("chrono", "constant"),
+                    help="adding, LSTM/GRU: gate-bias start (default: the budget's, chrono)")
     ap.add_argument("--out", default="reproduce-results")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--overhead", action="store_true", help="time the GradientMonitor")
@@ -118,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         overhead(1 if args.quick else 3)
         return 0
     if args.cell is not None:
-        single_run(args.only or "adding", args.cell, args.length, budget, args.out, args.seed)
+        single_run(args.only or "adding", args.cell, args.length, budget, args.out, args.seed,
+                   args.gate_init)
         return 0
     from seqlab.reproduce import REPRODUCTIONS, run_reproduction
 

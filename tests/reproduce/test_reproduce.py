@@ -16,7 +16,14 @@ from seqlab.cli import reproduce as cli_reproduce
 from seqlab.data.synthetic import adding_problem
 from seqlab.reproduce import REPRODUCTIONS, list_reproductions, run_reproduction
 from seqlab.reproduce._report import Report, Row
-from seqlab.reproduce._train import StreamConfig, build_model, length_batches, predict, train_stream
+from seqlab.reproduce._train import (
+    StreamConfig,
+    build_model,
+    chrono_biases,
+    length_batches,
+    predict,
+    train_stream,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,6 +95,57 @@ def test_build_model_gate_bias_leak_and_skip() -> None:
     assert build_model("skip", 2, 4, 1, seed=0, skip=7).rnn.cells[0].skip == 7
 
 
+def test_chrono_biases_range_seed_and_errors() -> None:
+    b = chrono_biases(2000, 550, seed=3)
+    assert b.shape == (2000,) and b.dtype == torch.float32
+    # log(U[1, t_max - 1]): within [0, log(549)], and spread over it (not a constant)
+    assert float(b.min()) >= 0.0 and float(b.max()) <= float(np.log(549.0)) + 1e-6
+    assert float(b.min()) < 1.5 and float(b.max()) > float(np.log(549.0)) - 0.05
+    # uniform in e^b: the mean of e^b is (1 + 549) / 2
+    assert abs(float(torch.exp(b.double()).mean()) - 275.0) < 15.0
+    torch.testing.assert_close(b, chrono_biases(2000, 550, seed=3))
+    assert not torch.equal(b, chrono_biases(2000, 550, seed=4))
+    with pytest.raises(ValueError, match="t_max >= 3"):
+        chrono_biases(4, 2, seed=0)
+
+
+def test_build_model_chrono_rows() -> None:
+    """Chrono sets the total bias of f to b and of i to -b (LSTM), of z to b (GRU)."""
+    h = 6
+    b = chrono_biases(h, 110, seed=0)
+    cell = build_model("lstm", 2, h, 1, seed=0, chrono=110).rnn.cells[0]
+    total = (cell.bias_ih + cell.bias_hh).detach()
+    torch.testing.assert_close(total[h:2 * h], b)
+    torch.testing.assert_close(total[:h], -b)
+    ref = build_model("lstm", 2, h, 1, seed=0, gate_bias=0.0).rnn.cells[0]
+    torch.testing.assert_close(cell.weight_hh, ref.weight_hh)  # only the gate biases differ
+    torch.testing.assert_close(total[2 * h:], (ref.bias_ih + ref.bias_hh).detach()[2 * h:])
+    gcell = build_model("gru", 2, h, 1, seed=0, chrono=110).rnn.cells[0]
+    gref = build_model("gru", 2, h, 1, seed=0, gate_bias=0.0).rnn.cells[0]
+    torch.testing.assert_close((gcell.bias_ih + gcell.bias_hh).detach()[h:2 * h], b)
+    torch.testing.assert_close(gcell.bias_ih[:h], gref.bias_ih[:h])  # reset gate untouched
+    torch.testing.assert_close(gcell.bias_hh[2 * h:], gref.bias_hh[2 * h:])
+    with pytest.raises(ValueError, match="gated cells"):
+        build_model("elman", 2, h, 1, seed=0, chrono=110)
+    with pytest.raises(ValueError, match="not both"):
+        build_model("lstm", 2, h, 1, seed=0, chrono=110, gate_bias=3.0)
+
+
+def test_chrono_lets_the_error_reach_the_first_step_at_t500() -> None:
+    """At T = 500 a forget bias of +3 (memory ~21 steps) loses the first step's gradient."""
+    from seqlab.reproduce import adding
+
+    test = adding._generator(500)(64, 0)
+    reach = {}
+    for name, kw in (("chrono", {"chrono": 550}), ("plus3", {"gate_bias": 3.0})):
+        model = build_model("lstm", 2, 16, 1, seed=0, **kw)
+        reach[name] = adding.gradient_reach(model, test, 500)
+    # sigm(3)^500 ~ 4e-11: the constant bias's reach is orders of magnitude below chrono's
+    # (chrono's is small too -- its input gates start nearly shut, sigm(-b) -- but usable)
+    assert reach["plus3"] < 1e-3 * reach["chrono"], reach
+    assert reach["chrono"] > 1e-5, reach
+
+
 def test_train_stream_solves_a_short_adding_problem_and_is_reproducible() -> None:
     """T = 12 is learnable in a few thousand sequences; same seed -> same run."""
     def gen(n: int, seed: int):
@@ -136,9 +194,11 @@ def test_quick_reproductions_gated_beats_elman(tmp_path, capsys) -> None:
     rep = json.loads((tmp_path / "adding-quick.json").read_text())
     wrong = {row["label"].split()[0]: row["test_errors"] for row in rep["rows"]}
     n_test = rep["rows"][0]["n_test"]
-    # HS97's claim at a short lag (T = 20): gated cells nearly solve it, Elman does not
-    assert max(wrong["lstm"], wrong["gru"]) < 0.2 * n_test, wrong
+    # HS97's claim at a short lag (T = 20): gated cells nearly solve it, Elman does not;
+    # leaky units keep more of the past than Elman
+    assert max(wrong["lstm"], wrong["gru"]) < 0.05 * n_test, wrong
     assert wrong["elman"] > 0.5 * n_test, wrong
+    assert wrong["leaky"] < wrong["elman"], wrong
     for name in ("temporal-order", "pascanu", "esn-adding"):
         rep = run_reproduction(name, "quick", out_dir=str(tmp_path))
         assert (tmp_path / f"{name}-quick.png").exists() and rep.rows

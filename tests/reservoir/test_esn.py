@@ -223,3 +223,117 @@ def test_bad_input_errors():
         esn.generate(5)
     with pytest.raises(ValueError, match="label"):
         ESNClassifier(10).fit([np.zeros((5, 1))] * 3, [0, 1])
+
+
+# ------------------------------------------------------------------ compiled kernels (speed work)
+def test_kernel_tanh_within_3_ulp_of_numpy():
+    """The branch-free, vectorizable tanh of the kernels against np.tanh: normal, wide,
+    near the 0.625 switch, tiny/huge magnitudes, and the special values."""
+    from seqlab.reservoir._kernels import tanh_array
+
+    rng = np.random.default_rng(11)
+    v = np.concatenate([
+        rng.normal(0, 1, 200_000), rng.normal(0, 8, 200_000), rng.uniform(0.6, 0.65, 50_000),
+        10.0 ** rng.uniform(-320, 3, 200_000) * rng.choice([-1, 1], 200_000),
+        [0.0, 0.625, -0.625, np.nextafter(0.625, 0), 18.0, 19.06, 19.07, 22.0, 23.0, 710.0,
+         1e300, -1e300, 5e-324, -5e-324, np.inf, -np.inf],
+    ])
+    ours, ref = tanh_array(v), np.tanh(v)
+    ulp = np.abs(ours - ref) / np.spacing(np.abs(ref))
+    assert ulp.max() <= 3.0
+    assert np.mean(ulp) < 0.6
+    special = tanh_array(np.array([np.nan, -0.0, np.inf, -np.inf]))
+    assert np.isnan(special[0]) and np.signbit(special[1]) and special[1] == 0.0
+    np.testing.assert_array_equal(special[2:], [1.0, -1.0])
+
+
+@pytest.mark.parametrize("bounded", [True, False])
+def test_csr_to_ell_holds_every_entry_once(bounded):
+    """ELL part + COO overflow rebuild the CSR matrix exactly (uneven rows, empty rows)."""
+    from seqlab.reservoir._kernels import csr_to_ell
+
+    rng = np.random.default_rng(12)
+    dense = rng.normal(size=(60, 60)) * (rng.random((60, 60)) < rng.random((60, 1)) * 0.4)
+    dense[[3, 17]] = 0.0
+    W = scipy.sparse.csr_array(dense)
+    ell_data, ell_cols, row, col, val = csr_to_ell(W.indptr, W.indices, W.data, bounded)
+    rebuilt = np.zeros_like(dense)
+    K = ell_data.shape[0]
+    for j in range(K):
+        np.add.at(rebuilt, (np.arange(60), ell_cols[j]), ell_data[j])
+    np.add.at(rebuilt, (row, col), val)
+    np.testing.assert_array_equal(rebuilt, dense)
+    assert (K > 0) == bounded
+    assert ell_data.size + len(val) <= 2 * W.nnz + 60  # no wasteful padding
+
+
+@pytest.mark.parametrize("act", ["tanh", "identity", "sigmoid", "relu"])
+def test_kernels_match_step_function_all_activations(act):
+    """run (low-rank and full-drive) and closed-loop generation with TWO fed-back outputs
+    (checks the transposed readout) against the readable step function."""
+    from seqlab.reservoir import _kernels
+
+    res = _res(n=70, d=1, m=2, leak=0.6, act=act)
+    res.W = res.W * 0.5  # keep identity/relu states bounded
+    rng = np.random.default_rng(13)
+    U, Yfb = rng.normal(size=(40, 1)), rng.normal(size=(40, 2))
+    x, ref = np.zeros(70), []
+    for t in range(40):
+        x = res._step(x, U[t], Yfb[t])
+        ref.append(x)
+    np.testing.assert_allclose(res.run(U, y_feedback=Yfb), ref, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(res.run(U, y_feedback=Yfb, noise=np.zeros((40, 70))), ref,
+                               rtol=1e-13, atol=1e-14)
+    Wout, c = rng.normal(size=(70, 2)) * 0.1, np.array([0.1, -0.2])
+    W = res._csr()
+    drive = res._drive(U, None, None)
+    S, Y = _kernels.generate_csr(W.indptr, W.indices, W.data, drive, res.W_fb.T.copy(),
+                                 np.zeros(70), np.zeros(2), res._leak_vector(),
+                                 _kernels.ACTIVATIONS[act],
+                                 np.ascontiguousarray(Wout.T), np.tile(c, (40, 1)),
+                                 np.zeros((2, 2)))
+    x, y = np.zeros(70), np.zeros(2)
+    for t in range(40):
+        x = res._step(x, U[t], y)
+        y = x @ Wout + c
+        np.testing.assert_allclose(S[t], x, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(Y[t], y, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_spectral_radius_matches_dense_on_nonnormal_and_complex(seed):
+    """Random sparse reservoirs (complex dominant pairs are the rule), an upper-triangular
+    (very non-normal) one and a rotation-block one with a complex dominant pair."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    W = scipy.sparse.random_array((n, n), density=10 / n, random_state=rng, format="csr",
+                                  data_sampler=lambda size: rng.uniform(-1, 1, size))
+    assert spectral_radius(W) == pytest.approx(_dense_rho(W), rel=1e-9)
+    T = scipy.sparse.csr_array(np.triu(W.toarray()) + np.diag(rng.uniform(-1, 1, n)))
+    assert spectral_radius(T) == pytest.approx(_dense_rho(T), rel=1e-9)
+    blocks = [np.array([[a, -b], [b, a]]) for a, b in rng.uniform(-0.5, 0.5, (n // 2, 2))]
+    blocks[7] = np.array([[0.3, -1.5], [1.5, 0.3]])
+    R = scipy.sparse.block_diag(blocks, format="csr") + 0.01 * W
+    assert spectral_radius(R) == pytest.approx(_dense_rho(R), rel=1e-9)
+
+
+def test_run_discard_and_short_last_sequence():
+    """discard= drops leading states without changing the rest, on every kernel path; a
+    last training sequence shorter than the washout still sets the state generate() uses."""
+    res = _res(n=50, d=1, m=1, leak=0.5)
+    rng = np.random.default_rng(14)
+    U, Yfb = rng.normal(size=(30, 1)), rng.normal(size=(30, 1))
+    full = res.run(U, y_feedback=Yfb)
+    np.testing.assert_array_equal(res.run(U, y_feedback=Yfb, discard=29), full[29:])
+    assert res.run(U, y_feedback=Yfb, discard=30).shape == (0, 50)
+    np.testing.assert_allclose(res.run(U, y_feedback=Yfb, noise=np.zeros((30, 50)), discard=7),
+                               full[7:], atol=1e-14)
+    with pytest.raises(ValueError, match="discard"):
+        res.run(U, discard=31)
+    u = np.sin(np.arange(200) * 0.3)
+    esn = EchoStateNetwork(40, washout=20, seed=2)
+    esn.fit([u[:150], u[150:160]], [u[1:151], u[151:161]])
+    x = np.zeros(40)
+    for t in range(10):
+        x = esn.reservoir_._step(x, u[150 + t : 151 + t])
+    np.testing.assert_allclose(esn.state_, x, atol=1e-13)

@@ -16,7 +16,8 @@ name                      experiment
 Budgets: ``"quick"`` (a few minutes on 2 cores; the adding problem at T = 20, where gated
 cells already solve it and Elman already fails; the temporal-order runs are too short to
 learn anything and only exercise the code) and ``"full"`` (the papers' lengths and
-sequence counts; hours on 2 cores, run from ``benchmarks/reproduce.py``).
+sequence counts, run from ``benchmarks/reproduce.py``; each module's docstring gives the
+measured times -- the adding problem at T = 100 and 500 took 24 minutes on one core).
 
 >>> [r.name for r in list_reproductions()]
 ['adding', 'temporal-order', 'pascanu', 'esn-adding']
@@ -59,7 +60,7 @@ REPRODUCTIONS: dict[str, ReproductionInfo] = {
             "seqlab.reproduce.adding"),
         ReproductionInfo(
             "temporal-order", "temporal order 6a: gated cells solve it, Elman does not",
-            "Hochreiter & Schmidhuber 1997, Exp. 6a (Table 10)",
+            "Hochreiter & Schmidhuber 1997, Exp. 6a (Table 9)",
             "seqlab.reproduce.temporal_order"),
         ReproductionInfo(
             "pascanu", "Elman on temporal order with/without clipping and the regularizer",

@@ -3,8 +3,13 @@
 Task (:func:`seqlab.data.synthetic.temporal_order`): sequences of 100-110 one-hot symbols
 over {E, B, a, b, c, d, X, Y}; two of them, at t1 in [10, 20] and t2 in [50, 60], are X or Y
 and the class (Q, R, S, U) is their order (XX, XY, YX, YY), asked for at the end. HS97,
-Table 10 (LSTM, average over runs): 1 of 2560 test sequences wrong after 31,390 training
-sequences (task 6b, three symbols: 2 wrong after 571,100).
+Table 9 (LSTM, means of 20 runs): 1 of 2560 test sequences wrong after 31,390 training
+sequences (task 6b, three symbols: 2 wrong after 571,100, means of 10 runs). The data
+module's position ranges and class rules were checked against HS97 Sect. 5.6: 6a t1 in
+[10, 20], t2 in [50, 60]; 6b t1 in [10, 20], t2 in [33, 43], t3 in [66, 76], classes
+XXX->Q, XXY->R, XYX->S, XYY->U, YXX->V, YXY->A, YYX->B, YYY->C; length 100-110. HS97
+count a sequence correct when every output unit's absolute error is < 0.3 (sigmoid
+outputs, MSE); we take the arg-max of a softmax, a weaker criterion.
 
 Here LSTM, GRU and Elman (tanh) get the same hidden size, optimiser (Adam, clipping at norm
 1), mini-batches of 16 fresh sequences and the same budget; a run stops when at most 1 test
@@ -30,7 +35,7 @@ from seqlab.reproduce._train import RunResult, StreamConfig, build_model, train_
 
 __all__ = ["BUDGETS", "PAPER", "run", "run_cell"]
 
-#: HS97 Table 10, task 6a (LSTM): wrong of 2560 test sequences, training sequences needed
+#: HS97 Table 9, task 6a (LSTM): wrong of 2560 test sequences, training sequences needed
 PAPER = (1, 31_390)
 BUDGETS: dict[str, dict[str, Any]] = {
     "quick": {"max_sequences": 1_600, "hidden": 16, "n_test": 500, "batch_size": 16,

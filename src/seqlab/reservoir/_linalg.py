@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.sparse
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs
 
@@ -88,31 +89,39 @@ def ridge_regression(
     ([1.0, -2.0], [3.0])
     """
     ridge = check_positive(ridge, "ridge", strict=False)
-    Zc, Yc = (Z - Z.mean(axis=0), Y - Y.mean(axis=0)) if fit_intercept else (Z, Y)
+    Z = np.asarray(Z, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
     F = Z.shape[1]
-    gram = Zc.T @ Zc
+    if fit_intercept:
+        z_mean, y_mean = Z.mean(axis=0), Y.mean(axis=0)
+        Zc, Yc = Z - z_mean, Y - y_mean
+    else:
+        Zc, Yc = Z, Y
+    gram = Zc.T @ Zc  # (OpenBLAS dsyrk measured no faster here, 1 thread)
     rhs = Zc.T @ Yc
     scale = float(np.max(np.diagonal(gram), initial=0.0))
     eps = np.finfo(np.float64).eps
-    if ridge > eps * scale:  # positive definite above rounding level: Cholesky
-        gram.flat[:: F + 1] += ridge
-        try:
-            factor = scipy.linalg.cho_factor(gram, lower=False, check_finite=False)
-            return _with_intercept(scipy.linalg.cho_solve(factor, rhs, check_finite=False),
-                                   fit_intercept, Z, Y)
-        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-            gram.flat[:: F + 1] -= ridge
-    # ridge ~ 0: minimum-norm solution from the eigendecomposition of the gram matrix
-    evals, evecs = np.linalg.eigh(gram)
-    keep = evals > max(F, 1) * eps * max(scale, np.finfo(np.float64).tiny)
-    V = evecs[:, keep]
-    W = V @ ((V.T @ rhs) / (evals[keep, None] + ridge))
-    return _with_intercept(W, fit_intercept, Z, Y)
-
-
-def _with_intercept(
-    W: np.ndarray, fit_intercept: bool, Z: np.ndarray, Y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    W = None
+    if F == 0:
+        W = np.zeros((0, Y.shape[1]))
+    elif ridge > eps * scale:  # positive definite above rounding level: Cholesky
+        # gram is symmetric, so gram.T (Fortran-ordered) is the same matrix: LAPACK factorises
+        # it in place, no copy; it is recomputed below in the rare case of a failure
+        A = gram.T
+        A.flat[:: F + 1] += ridge
+        factor, info = scipy.linalg.lapack.dpotrf(A, lower=1, clean=0, overwrite_a=1)
+        if info == 0:
+            W, info = scipy.linalg.lapack.dpotrs(factor, rhs, lower=1)
+        if info != 0:
+            W = None
+            gram = Zc.T @ Zc
+    if W is None:
+        # ridge ~ 0 (or not positive definite): minimum-norm solution from the
+        # eigendecomposition of the gram matrix
+        evals, evecs = np.linalg.eigh(gram)
+        keep = evals > max(F, 1) * eps * max(scale, np.finfo(np.float64).tiny)
+        V = evecs[:, keep]
+        W = V @ ((V.T @ rhs) / (evals[keep, None] + ridge))
     if not fit_intercept:
         return W, np.zeros(Y.shape[1])
-    return W, Y.mean(axis=0) - Z.mean(axis=0) @ W
+    return W, y_mean - z_mean @ W

@@ -180,11 +180,17 @@ class Reservoir:
         y_feedback: np.ndarray | None = None,
         x0: np.ndarray | None = None,
         noise: np.ndarray | None = None,
+        discard: int = 0,
     ) -> np.ndarray:
         """States ``(T, N)`` for inputs ``U`` ``(T, d)``; row ``t`` of ``y_feedback``
         ``(T, m)`` is the ``y_{t-1}`` fed back at step ``t``; ``noise`` ``(T, N)`` is added
-        inside ``f``. Compiled loop (CSR for sparse ``W``)."""
+        inside ``f``. Compiled loop (CSR for sparse ``W``). With ``discard = k`` only the
+        states from step ``k`` on, ``(T - k, N)``, are returned (and, on the common path,
+        the first ``k`` are never stored)."""
         x0 = np.zeros(self.n_units) if x0 is None else np.asarray(x0, dtype=np.float64)
+        discard = check_int(discard, "discard", minimum=0)
+        if discard > len(U):
+            raise ValueError(f"discard={discard} is more than the {len(U)} steps of U.")
         code = _kernels.ACTIVATIONS[self.activation]
         sparse = scipy.sparse.issparse(self.W)
         B, V = self.W_in, U
@@ -193,19 +199,19 @@ class Reservoir:
         if sparse and noise is None and B.shape[1] <= 16:
             W = self._csr()
             return _kernels.run_csr_lowrank(
-                W.indptr, W.indices, W.data, np.ascontiguousarray(B, dtype=np.float64),
-                np.ascontiguousarray(V, dtype=np.float64), self.bias, x0, self._leak_vector(),
-                code,
-            )
+                W.indptr, W.indices, W.data, np.ascontiguousarray(B.T, dtype=np.float64),
+                np.ascontiguousarray(V, dtype=np.float64), np.asarray(self.bias, np.float64),
+                x0, self._leak_vector(), code, discard,
+            )  # fmt: skip
         drive = self._drive(U, y_feedback, noise)
         if sparse:
             W = scipy.sparse.csr_array(self.W)
             return _kernels.run_csr(
                 W.indptr, W.indices, W.data.astype(np.float64), drive, x0, self._leak_vector(), code
-            )
+            )[discard:]
         return _kernels.run_dense(
             np.asarray(self.W, dtype=np.float64), drive, x0, self._leak_vector(), code
-        )
+        )[discard:]
 
     def _csr(self) -> scipy.sparse.csr_array:
         return scipy.sparse.csr_array(self.W, dtype=np.float64)

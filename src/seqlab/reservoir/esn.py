@@ -197,13 +197,16 @@ class EchoStateNetwork(_ReservoirParams):
         for U, Y in zip(Xs, ys):
             Y_prev = np.vstack([np.zeros((1, m)), Y[:-1]]) if self.feedback else None
             noise = rng.uniform(-nu, nu, (len(U), res.n_units)) if nu > 0 else None
-            S = res.run(U, y_feedback=Y_prev, noise=noise)
-            Zs.append(self._features(S[washout:], U[washout:]))
+            skip = max(0, min(washout, len(U) - 1))  # keep the last state (for generate)
+            S = res.run(U, y_feedback=Y_prev, noise=noise, discard=skip)
+            S_last = S[-1]
+            Zs.append(self._features(S[washout - skip :], U[washout:]))
             Ts.append(Y[washout:])
-        self.W_out_, self.intercept_ = ridge_regression(np.vstack(Zs), np.vstack(Ts), self.ridge)
+        Z, T = (Zs[0], Ts[0]) if len(Zs) == 1 else (np.vstack(Zs), np.vstack(Ts))
+        self.W_out_, self.intercept_ = ridge_regression(Z, T, self.ridge)
         self.reservoir_ = res
         self.n_features_in_, self.n_outputs_ = d, m
-        self.state_ = S[-1].copy()  # where generate() continues from
+        self.state_ = S_last.copy()  # where generate() continues from
         self.last_output_ = Y[-1].copy()
         self.output_1d_ = y_1d
         return self
@@ -232,8 +235,9 @@ class EchoStateNetwork(_ReservoirParams):
         W = res._csr()
         code = _kernels.ACTIVATIONS[res.activation]
         _, Y = _kernels.generate_csr(
-            W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F), x0, y0,
-            res._leak_vector(), code, np.ascontiguousarray(W_x), out_const, np.ascontiguousarray(G),
+            W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F.T), x0, y0,
+            res._leak_vector(), code, np.ascontiguousarray(W_x.T), out_const,
+            np.ascontiguousarray(G),
         )  # fmt: skip
         return Y
 
@@ -280,10 +284,12 @@ class EchoStateNetwork(_ReservoirParams):
                 raise ValueError(f"warmup must have {m} column(s) (the outputs); got {w.shape[1]}.")
             Y_prev = np.vstack([np.zeros((1, m)), w[:-1]])
             res = self.reservoir_
+            last = len(w) - 1  # only the final warmup state is needed: store no others
             if self.feedback:
-                S = res.run(inputs(warmup_X, len(w), "warmup_X"), y_feedback=Y_prev)
+                S = res.run(inputs(warmup_X, len(w), "warmup_X"), y_feedback=Y_prev,
+                            discard=last)
             else:
-                S = res.run(Y_prev)
+                S = res.run(Y_prev, discard=last)
             x, y_last = S[-1], w[-1]
         Y = self._closed_loop(inputs(X, steps, "X"), x.copy(), np.array(y_last, dtype=np.float64))
         return self._shape_out(Y)
