@@ -13,6 +13,12 @@ flows only through the Jacobian dh_{k+1}/dh_k = diag(f'(z_{k+1})) W_hh (W_hh and
 the states). The paper writes the model with pre-activation states x_k; for an Elman layer
 written with post-activation states h_t = f(W_ih x_t + W_hh h_{t-1} + b) the Jacobian is the
 one above. Terms whose delta is zero (e.g. padding) are left out; the batch mean is taken.
+
+Differences from the authors' code (``pascanur/trainingRNNs``, read for
+:mod:`seqlab.reproduce.pascanu`, which implements their variant): their code uses the ratio
+of *squared* norms, averages over time steps instead of summing (so the same ``alpha`` is
+about T times weaker there), holds the states constant as well (the gradient reaches only
+W_hh) and includes the step from h_0. This function follows eq. (9) as printed.
 """
 
 from __future__ import annotations
