@@ -21,18 +21,10 @@ import sys
 import time
 
 
-def _progress(label: str):
-    t0 = time.perf_counter()
-
-    def on_eval(seen: int, errors: int, loss: float) -> None:
-        print(f"[{label}] {seen:>8,} seqs  wrong {errors:>5}  loss {loss:.5f}  "
-              f"{time.perf_counter() - t0:7.0f} s", flush=True)
-    return on_eval
-
-
 def single_run(name: str, cell: str, length: int | None, budget: str, out: str, seed: int,
                gate_init: str | None = None) -> None:
     from seqlab.reproduce import adding, temporal_order
+    from seqlab.reproduce._train import progress_printer
 
     if name == "adding":
         b = adding.BUDGETS[budget]
@@ -43,7 +35,8 @@ def single_run(name: str, cell: str, length: int | None, budget: str, out: str, 
         r = adding.run_cell(cell, T, max_sequences=n_max, hidden=b["hidden"],
                             n_test=b["n_test"], batch_size=b["batch_size"], lr=b["lr"],
                             eval_every=b["eval_every"], seed=seed,
-                            gate_init=gate_init or b["gate_init"], on_eval=_progress(label))
+                            gate_init=gate_init or b["gate_init"],
+                            on_eval=progress_printer(label, sys.stdout))
         paper = adding.PAPER.get(T)
     elif name == "temporal-order":
         b = temporal_order.BUDGETS[budget]
@@ -51,7 +44,7 @@ def single_run(name: str, cell: str, length: int | None, budget: str, out: str, 
         r = temporal_order.run_cell(cell, max_sequences=b["max_sequences"], hidden=b["hidden"],
                                     n_test=b["n_test"], batch_size=b["batch_size"], lr=b["lr"],
                                     eval_every=b["eval_every"], seed=seed,
-                                    on_eval=_progress(label))
+                                    on_eval=progress_printer(label, sys.stdout))
         paper = temporal_order.PAPER
     else:
         raise SystemExit("--cell works with --only adding or --only temporal-order")

@@ -15,6 +15,7 @@ fused kernels, which are several times slower on padded (packed) batches.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from seqlab.training.clipping import clip_grad_norm, grad_norm
 from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
 
 __all__ = ["RunResult", "StreamConfig", "build_model", "chrono_biases", "length_batches",
-           "train_stream"]
+           "progress_printer", "train_stream"]
 
 #: generate(n, seed) -> (X (N, T_max, I) float32, lengths (N,), y (N,))
 Generator = Callable[[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -118,6 +119,18 @@ def _omega(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Te
     w = rnn.cells[0].weight_hh
     deltas = hidden_deltas(direct, out.detach(), w.detach(), rnn.nonlinearity)
     return loss, pascanu_regularizer(out, w, deltas, rnn.nonlinearity)
+
+
+def progress_printer(label: str, file: Any = None) -> Callable[[int, int, float], None]:
+    """An ``on_eval`` for :func:`train_stream` that prints one line per test evaluation
+    (sequences seen, wrong test sequences, recent training loss, seconds since created) to
+    ``file`` (default: standard error)."""
+    t0 = time.perf_counter()
+
+    def on_eval(seen: int, errors: int, loss: float) -> None:
+        print(f"[{label}] {seen:>8,} seqs  wrong {errors:>5}  loss {loss:.5f}  "
+              f"{time.perf_counter() - t0:7.0f} s", file=file or sys.stderr, flush=True)
+    return on_eval
 
 
 def train_stream(

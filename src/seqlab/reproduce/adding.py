@@ -56,7 +56,6 @@ MSE ~0.042). Quick budget
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -68,7 +67,13 @@ from seqlab._validation import check_choice
 from seqlab.data.synthetic import adding_problem, adding_problem_correct
 from seqlab.diagnostics import state_gradients
 from seqlab.reproduce._report import Report, Row
-from seqlab.reproduce._train import RunResult, StreamConfig, build_model, train_stream
+from seqlab.reproduce._train import (
+    RunResult,
+    StreamConfig,
+    build_model,
+    progress_printer,
+    train_stream,
+)
 
 __all__ = ["BUDGETS", "PAPER", "run", "run_cell"]
 
@@ -145,15 +150,6 @@ def gradient_reach(model: torch.nn.Module, test: tuple[np.ndarray, ...], T: int)
     return float(m[0] / m[-1]) if m[-1] > 0 else float("nan")
 
 
-def _progress(label: str) -> Any:
-    t0 = time.perf_counter()
-
-    def on_eval(seen: int, errors: int, loss: float) -> None:
-        print(f"[adding {label}] {seen:>8,} seqs  wrong {errors:>5}  loss {loss:.5f}  "
-              f"{time.perf_counter() - t0:6.0f} s", file=sys.stderr, flush=True)
-    return on_eval
-
-
 def _ours(r: RunResult) -> str:
     state = "" if r.solved else "not solved: "
     return (f"{state}{r.test_errors}/{r.n_test} wrong after {r.sequences:,} seqs "
@@ -180,7 +176,7 @@ def run(budget: str = "quick", *, seed: int = 0, progress: bool | None = None) -
             r = run_cell(cell, T, max_sequences=budget_T, hidden=b["hidden"],
                          n_test=b["n_test"], batch_size=b["batch_size"], lr=b["lr"],
                          eval_every=b["eval_every"], seed=seed, gate_init=b["gate_init"],
-                         on_eval=_progress(f"{cell} T={T}") if progress else None)
+                         on_eval=progress_printer(f"adding {cell} T={T}") if progress else None)
             results[cell, T] = r
             if cell == "lstm" and T in PAPER:
                 wrong, seqs = PAPER[T]
