@@ -152,6 +152,13 @@ def csr_to_ell(indptr, indices, data, bounded):  # pragma: no cover - numba
     return ell_data, ell_cols, row, col, val
 
 
+@njit(cache=True, inline="always")
+def _ell_for(indptr, indices, data, act):  # pragma: no cover - numba
+    """:func:`csr_to_ell` for activation code ``act``: padded ELL slots only for the bounded
+    ones (tanh 0, sigmoid 2), whose states cannot be infinite."""
+    return csr_to_ell(indptr, indices, data, act == 0 or act == 2)
+
+
 @njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
 def _spmv_add(ell, x, pre):  # pragma: no cover - numba
     """``pre += W x`` for ``W`` in the :func:`csr_to_ell` layout ``ell``."""
@@ -180,7 +187,7 @@ def run_csr(indptr, indices, data, drive, x0, leak, act):  # pragma: no cover - 
     ``drive`` is ``(T, N)``; ``leak`` is ``(N,)``; ``x0`` is ``(N,)``.
     """
     T, N = drive.shape
-    ell = csr_to_ell(indptr, indices, data, act == 0 or act == 2)
+    ell = _ell_for(indptr, indices, data, act)
     states = np.empty((T, N))
     pre = np.empty(N)
     x = x0.copy()
@@ -206,7 +213,7 @@ def run_csr_lowrank(
     """
     T, r = V.shape
     N = x0.shape[0]
-    ell = csr_to_ell(indptr, indices, data, act == 0 or act == 2)
+    ell = _ell_for(indptr, indices, data, act)
     states = np.empty((T - discard, N))
     scratch = np.empty((2, N))
     pre = np.empty(N)
@@ -254,7 +261,7 @@ def generate_csr(
     """
     S, N = drive.shape
     M = y0.shape[0]
-    ell = csr_to_ell(indptr, indices, data, act == 0 or act == 2)
+    ell = _ell_for(indptr, indices, data, act)
     states = np.empty((S, N))
     outputs = np.empty((S, M))
     pre = np.empty(N)
