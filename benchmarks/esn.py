@@ -5,8 +5,9 @@ feedback, bias) with N units and ~10 recurrent connections per unit, trained
 teacher-forced on 3000 steps (washout 1000) of tanh(MG - 1); then for each test trial a
 1000-step teacher-forced warmup and an 84-step free run. Each library draws its own
 reservoir (its spectral-radius computation is part of its fit); input-side weights are
-shared. Prints the median fit and generation times (``--repeats``) and the ratio
-seqlab / reservoirpy, plus each library's log10 NRMSE84 over the same trials.
+shared. Prints the median fit and generation times (``--repeats``, the two libraries
+run alternately) and the ratio seqlab / reservoirpy, plus each library's log10 NRMSE84
+over the same trials.
 
     python benchmarks/esn.py            # N = 500, 1000, 2000
     python benchmarks/esn.py --quick    # N = 100, short series (smoke test)
@@ -24,13 +25,19 @@ import numpy as np
 _CLOCK = time.perf_counter
 
 
-def _median_time(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
+def _paired_median_times(fn_a, fn_b, repeats: int) -> tuple[float, object, float, object]:
+    """Median times of ``fn_a`` and ``fn_b``, run alternately (a, b, a, b, ...) so that a
+    change in the machine's load hits both alike; returns each one's last result too."""
+    times_a, times_b, out_a, out_b = [], [], None, None
     for _ in range(repeats):
         t0 = _CLOCK()
-        out = fn()
-        times.append(_CLOCK() - t0)
-    return statistics.median(times), out
+        out_a = fn_a()
+        t1 = _CLOCK()
+        out_b = fn_b()
+        t2 = _CLOCK()
+        times_a.append(t1 - t0)
+        times_b.append(t2 - t1)
+    return statistics.median(times_a), out_a, statistics.median(times_b), out_b
 
 
 def _data(train: int, n_trials: int, trial_len: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -83,10 +90,10 @@ def run(n_units: int, *, train: int, washout: int, warmup: int, horizon: int, n_
         return np.array(preds)
 
     fit_seqlab(), trials_seqlab(fit_seqlab()) if n_trials else None  # warm-up: numba compile
-    t_fit_s, esn = _median_time(fit_seqlab, repeats)
-    t_fit_r, model = _median_time(fit_rpy, repeats)
-    t_gen_s, pred_s = _median_time(lambda: trials_seqlab(esn), repeats)
-    t_gen_r, pred_r = _median_time(lambda: trials_rpy(model), repeats)
+    t_fit_s, esn, t_fit_r, model = _paired_median_times(fit_seqlab, fit_rpy, repeats)
+    t_gen_s, pred_s, t_gen_r, pred_r = _paired_median_times(
+        lambda: trials_seqlab(esn), lambda: trials_rpy(model), repeats
+    )
     truth = np.array([test[(k + 1) * (warmup + horizon) - 1] for k in range(n_trials)])
 
     def log_nrmse(pred):

@@ -70,6 +70,35 @@ def test_ridge_equals_reservoirpy():
     np.testing.assert_allclose(c, np.ravel(node.bias), rtol=1e-9, atol=1e-12)
 
 
+def test_ridge_overwrite_z_same_answer():
+    rng = np.random.default_rng(22)
+    Z = np.tanh(rng.normal(size=(200, 30)) + 2.0)  # far-from-zero means: centring matters
+    Y = rng.normal(size=(200, 2))
+    W, c = ridge_regression(Z, Y, 1e-6)
+    Z2 = Z.copy()
+    W2, c2 = ridge_regression(Z2, Y, 1e-6, overwrite_z=True)
+    np.testing.assert_array_equal(W2, W)
+    np.testing.assert_array_equal(c2, c)
+    np.testing.assert_allclose(Z2, Z - Z.mean(axis=0), atol=1e-15)  # centred in place
+    Z3 = Z.copy()
+    ridge_regression(Z3, Y, 1e-6)
+    np.testing.assert_array_equal(Z3, Z)  # untouched by default
+    # strided and Fortran-ordered inputs give the same solution (BLAS gets a copy)
+    wide = np.repeat(Z, 2, axis=1)
+    np.testing.assert_allclose(ridge_regression(wide[:, ::2], Y, 1e-6)[0], W, atol=1e-12)
+    np.testing.assert_allclose(ridge_regression(np.asfortranarray(Z), Y, 1e-6)[0], W,
+                               atol=1e-12)
+    # the Cholesky path and the eigen path (ridge below rounding level) agree on a
+    # well-conditioned problem
+    Wc, _ = ridge_regression(Z, Y, 1e-300)
+    Wl, _ = ridge_regression(Z, Y, 1e-3)
+    Wl_ref = np.linalg.solve((Z - Z.mean(0)).T @ (Z - Z.mean(0)) + 1e-3 * np.eye(30),
+                             (Z - Z.mean(0)).T @ (Y - Y.mean(0)))
+    np.testing.assert_allclose(Wl, Wl_ref, rtol=1e-8)
+    Zc, Yc = Z - Z.mean(0), Y - Y.mean(0)
+    np.testing.assert_allclose(Wc, np.linalg.lstsq(Zc, Yc, rcond=None)[0], rtol=1e-7)
+
+
 def test_ridge_zero_collinear_gives_min_norm():
     rng = np.random.default_rng(3)
     A = rng.normal(size=(50, 3))
@@ -140,9 +169,36 @@ def test_spectral_radius_sparse_large_matches_dense():
     reservoirpy) stops 0.26% inside the spectral circle."""
     rng = np.random.default_rng(5)
     W = scipy.sparse.random_array((400, 400), density=0.02, random_state=rng, format="csr")
-    assert spectral_radius(W) == pytest.approx(_dense_rho(W), rel=1e-9)
+    assert spectral_radius(W) == pytest.approx(_dense_rho(W), rel=1e-12)
     res = Reservoir.initialize(230, 1, spectral_radius=1.0, connectivity=1.0, seed=1038752)
-    assert _dense_rho(res.W) == pytest.approx(1.0, rel=1e-9)
+    assert _dense_rho(res.W) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_spectral_radius_power_operator_and_bad_values():
+    """The ARPACK operator is (W / ||W||_inf)^16 x, computed in the ELL layout; a dense
+    input gives the same radius as its sparse form; NaN is refused."""
+    from seqlab.reservoir._kernels import csr_to_ell, ell_power_matvec
+
+    rng = np.random.default_rng(21)
+    W = scipy.sparse.random_array((300, 300), density=0.03, random_state=rng, format="csr")
+    x = rng.normal(size=300)
+    ell = csr_to_ell(W.indptr, W.indices, W.data, True)
+    ref = x.copy()
+    for _ in range(5):
+        ref = W @ ref
+    np.testing.assert_allclose(ell_power_matvec(ell, x, 5), ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(ell_power_matvec(ell, x, 0), x)
+    rho = _dense_rho(W)
+    assert spectral_radius(W) == pytest.approx(rho, rel=1e-12)
+    assert spectral_radius(W.toarray()) == pytest.approx(rho, rel=1e-12)
+    assert spectral_radius(1e200 * W) == pytest.approx(1e200 * rho, rel=1e-12)  # no overflow
+    assert spectral_radius(1e-200 * W) == pytest.approx(1e-200 * rho, rel=1e-12)
+    bad = W.toarray()
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        spectral_radius(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        spectral_radius(scipy.sparse.csr_array(bad))
 
 
 # ------------------------------------------------------------------ behaviour
@@ -308,13 +364,13 @@ def test_spectral_radius_matches_dense_on_nonnormal_and_complex(seed):
     n = 300
     W = scipy.sparse.random_array((n, n), density=10 / n, random_state=rng, format="csr",
                                   data_sampler=lambda size: rng.uniform(-1, 1, size))
-    assert spectral_radius(W) == pytest.approx(_dense_rho(W), rel=1e-9)
+    assert spectral_radius(W) == pytest.approx(_dense_rho(W), rel=1e-12)
     T = scipy.sparse.csr_array(np.triu(W.toarray()) + np.diag(rng.uniform(-1, 1, n)))
-    assert spectral_radius(T) == pytest.approx(_dense_rho(T), rel=1e-9)
+    assert spectral_radius(T) == pytest.approx(_dense_rho(T), rel=1e-12)
     blocks = [np.array([[a, -b], [b, a]]) for a, b in rng.uniform(-0.5, 0.5, (n // 2, 2))]
     blocks[7] = np.array([[0.3, -1.5], [1.5, 0.3]])
     R = scipy.sparse.block_diag(blocks, format="csr") + 0.01 * W
-    assert spectral_radius(R) == pytest.approx(_dense_rho(R), rel=1e-9)
+    assert spectral_radius(R) == pytest.approx(_dense_rho(R), rel=1e-12)
 
 
 def test_run_discard_and_short_last_sequence():

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 import scipy.linalg.lapack
 import scipy.sparse
-from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs
+from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
 
 from seqlab._validation import SeedLike, check_positive, check_random_state
+from seqlab.reservoir import _kernels
 
 __all__ = ["ridge_regression", "spectral_radius"]
 
 _DENSE_BELOW = 200  # dense eigvals is fast and exact below this size
+_POWER = 16  # ARPACK works on (W / ||W||_inf)^_POWER (see spectral_radius)
 
 
 def spectral_radius(W: np.ndarray | scipy.sparse.sparray, *, seed: SeedLike = 0) -> float:
     """Largest absolute eigenvalue ``max |lambda_i(W)|`` of a square dense or sparse matrix.
 
-    Large matrices use ARPACK (``scipy.sparse.linalg.eigs``, six Ritz values, ``ncv=40``)
-    with a seeded start vector, so the result is deterministic; it falls back to dense
-    ``numpy.linalg.eigvals`` for small matrices and when ARPACK does not converge.
+    Large matrices use ARPACK (``scipy.sparse.linalg.eigs``: six Ritz values, ``ncv=40``,
+    seeded start vector, so the result is deterministic) on the power ``A^16`` of
+    ``A = W / ||W||_inf``: its eigenvalues are ``lambda_i^16 / ||W||_inf^16``, so
+    ``rho(W) = max |mu|^(1/16) ||W||_inf``. Raising to the 16th power spreads out the
+    eigenvalues crowding the edge of a random reservoir's spectral disc, which ARPACK
+    otherwise needs hundreds of restarts to resolve; scaling by the infinity norm (an upper
+    bound on ``rho``) keeps the power from overflowing. Small matrices, a power that
+    underflows, and ARPACK failures use dense ``numpy.linalg.eigvals``.
 
     >>> round(spectral_radius(np.array([[0.0, 2.0], [-2.0, 0.0]])), 12)
     2.0
@@ -36,31 +44,56 @@ def spectral_radius(W: np.ndarray | scipy.sparse.sparray, *, seed: SeedLike = 0)
     n = shape[0]
     if n == 0:
         return 0.0
+    A = scipy.sparse.csr_array(W, dtype=np.float64) if scipy.sparse.issparse(W) else None
+    values = A.data if A is not None else np.asarray(W, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("W contains NaN or infinite values; the spectral radius is undefined.")
     if n >= _DENSE_BELOW:
-        rng = check_random_state(seed)
-        v0 = rng.uniform(-1.0, 1.0, n)
-        op = scipy.sparse.csr_array(W) if scipy.sparse.issparse(W) else np.asarray(W)
-        try:
-            # six Ritz values in a 40-vector Krylov space: with k=1 (or the default ncv=20)
-            # ARPACK often stops at an eigenvalue a little inside the spectral circle of a
-            # random reservoir (errors up to 0.7% measured); this setting was exact to 1e-13
-            # in the same trials and is faster, since it needs fewer restarts
-            # tol=1e-9 on the Ritz residuals still gives |lambda| to ~1e-13 here, in 2/3 the
-            # time of tol=0 (machine precision)
-            vals = eigs(op, k=6, ncv=min(n - 1, 40), which="LM", v0=v0, maxiter=20 * n,
-                        tol=1e-9, return_eigenvectors=False)
-            return float(np.max(np.abs(vals)))
-        except (ArpackNoConvergence, ArpackError):
-            pass
-    if scipy.sparse.issparse(W):
-        dense = scipy.sparse.csr_array(W).toarray()
-    else:
-        dense = np.asarray(W, dtype=np.float64)
+        if A is None:
+            A = scipy.sparse.csr_array(np.asarray(W, dtype=np.float64))
+        rho = _arpack_radius(A, seed)
+        if rho is not None:
+            return rho
+    dense = A.toarray() if A is not None else np.asarray(W, dtype=np.float64)
     return float(np.max(np.abs(np.linalg.eigvals(dense))))
 
 
+def _arpack_radius(A: scipy.sparse.csr_array, seed: SeedLike) -> float | None:
+    """``rho(A)`` from the dominant eigenvalues of ``(A / ||A||_inf)^_POWER``; ``None`` when
+    ARPACK fails or the power underflows (then the caller goes dense)."""
+    norm = float(np.max(abs(A).sum(axis=1), initial=0.0))
+    if norm == 0.0:
+        return 0.0
+    n = A.shape[0]
+    S = A / norm
+    ell = _kernels.csr_to_ell(S.indptr, S.indices, S.data, True)  # x stays finite: |A| <= 1
+
+    def matvec(x: np.ndarray) -> np.ndarray:
+        return _kernels.ell_power_matvec(ell, np.ravel(x), _POWER)
+
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    v0 = check_random_state(seed).uniform(-1.0, 1.0, n)
+    try:
+        # tol on the Ritz residuals of A^16; 1e-12 gave |lambda| to <= 2.3e-14 against dense
+        # eigvals on 120 random reservoirs (N = 300-2000, 3-50 nonzeros per row), and k=6
+        # Ritz values keep two eigenvalues whose 16th powers nearly coincide apart
+        vals = eigs(op, k=6, ncv=min(n - 1, 40), which="LM", v0=v0, maxiter=20 * n,
+                    tol=1e-12, return_eigenvectors=False)
+    except (ArpackNoConvergence, ArpackError):
+        return None
+    mu = float(np.max(np.abs(vals)))
+    if not mu > np.finfo(np.float64).tiny ** 0.5:  # underflow: A^16 tells nothing reliable
+        return None
+    return mu ** (1.0 / _POWER) * norm
+
+
 def ridge_regression(
-    Z: np.ndarray, Y: np.ndarray, ridge: float = 0.0, *, fit_intercept: bool = True
+    Z: np.ndarray,
+    Y: np.ndarray,
+    ridge: float = 0.0,
+    *,
+    fit_intercept: bool = True,
+    overwrite_z: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ridge (Tikhonov) readout: ``W_out = argmin ||Y - Z W_out - c||^2 + ridge ||W_out||^2``.
 
@@ -72,7 +105,8 @@ def ridge_regression(
     (``ridge > eps max(diag(Zc^T Zc))``; if the factorisation still fails, as below).
     Otherwise (``ridge ~ 0``, possibly collinear features) it uses the symmetric
     eigendecomposition, discarding eigenvalues below ``F eps lambda_max``: the
-    minimum-norm (pseudo-inverse) solution.
+    minimum-norm (pseudo-inverse) solution. ``overwrite_z=True`` lets it centre a float64
+    ``Z`` in place (saves a copy of ``Z``; ``Z`` is then garbage).
 
     ===========  ===========
     argument     shape
@@ -94,34 +128,49 @@ def ridge_regression(
     F = Z.shape[1]
     if fit_intercept:
         z_mean, y_mean = Z.mean(axis=0), Y.mean(axis=0)
-        Zc, Yc = Z - z_mean, Y - y_mean
+        if overwrite_z and Z.flags.writeable:
+            Zc = np.subtract(Z, z_mean, out=Z)
+        else:
+            Zc = Z - z_mean
+        Yc = Y - y_mean
     else:
         Zc, Yc = Z, Y
-    gram = Zc.T @ Zc  # (OpenBLAS dsyrk measured no faster here, 1 thread)
     rhs = Zc.T @ Yc
-    scale = float(np.max(np.diagonal(gram), initial=0.0))
     eps = np.finfo(np.float64).eps
-    W = None
     if F == 0:
         W = np.zeros((0, Y.shape[1]))
-    elif ridge > eps * scale:  # positive definite above rounding level: Cholesky
-        # gram is symmetric, so gram.T (Fortran-ordered) is the same matrix: LAPACK factorises
-        # it in place, no copy; it is recomputed below in the rare case of a failure
-        A = gram.T
+    else:
+        W = _solve_gram(Zc, rhs, ridge, eps)
+    if not fit_intercept:
+        return W, np.zeros(Y.shape[1])
+    return W, y_mean - z_mean @ W
+
+
+def _gram_lower(Zc: np.ndarray) -> np.ndarray:
+    """Lower triangle of ``Zc^T Zc`` (upper left unset), Fortran-ordered, by BLAS dsyrk on
+    ``Zc.T`` (Fortran-ordered view of a C-ordered ``Zc``: no copy). LAPACK takes it as is:
+    no symmetrising pass and no copy; 8-15% less time than numpy's ``Zc.T @ Zc`` at
+    2000 x 2000 on one thread."""
+    return scipy.linalg.blas.dsyrk(1.0, Zc.T, trans=0, lower=1)
+
+
+def _solve_gram(Zc: np.ndarray, rhs: np.ndarray, ridge: float, eps: float) -> np.ndarray:
+    """``(Zc^T Zc + ridge I)^{-1} rhs``: Cholesky when ``ridge`` is above rounding level
+    of the gram matrix, else (or if that fails) the minimum-norm eigen solution."""
+    F = Zc.shape[1]
+    A = _gram_lower(Zc)
+    scale = float(np.max(A.diagonal()))
+    if ridge > eps * scale:  # positive definite above rounding level: Cholesky, in place
         A.flat[:: F + 1] += ridge
         factor, info = scipy.linalg.lapack.dpotrf(A, lower=1, clean=0, overwrite_a=1)
         if info == 0:
             W, info = scipy.linalg.lapack.dpotrs(factor, rhs, lower=1)
-        if info != 0:
-            W = None
-            gram = Zc.T @ Zc
-    if W is None:
-        # ridge ~ 0 (or not positive definite): minimum-norm solution from the
-        # eigendecomposition of the gram matrix
-        evals, evecs = np.linalg.eigh(gram)
-        keep = evals > max(F, 1) * eps * max(scale, np.finfo(np.float64).tiny)
-        V = evecs[:, keep]
-        W = V @ ((V.T @ rhs) / (evals[keep, None] + ridge))
-    if not fit_intercept:
-        return W, np.zeros(Y.shape[1])
-    return W, y_mean - z_mean @ W
+            if info == 0:
+                return W
+        A = _gram_lower(Zc)  # (rare) not positive definite after all: A was overwritten
+    # ridge ~ 0 (or not positive definite): minimum-norm solution from the
+    # eigendecomposition of the gram matrix (its lower triangle)
+    evals, evecs = np.linalg.eigh(A, UPLO="L")
+    keep = evals > max(F, 1) * eps * max(scale, np.finfo(np.float64).tiny)
+    V = evecs[:, keep]
+    return V @ ((V.T @ rhs) / (evals[keep, None] + ridge))

@@ -199,14 +199,15 @@ class EchoStateNetwork(_ReservoirParams):
             noise = rng.uniform(-nu, nu, (len(U), res.n_units)) if nu > 0 else None
             skip = max(0, min(washout, len(U) - 1))  # keep the last state (for generate)
             S = res.run(U, y_feedback=Y_prev, noise=noise, discard=skip)
-            S_last = S[-1]
+            S_last = S[-1].copy()  # (Z, a view of S, is centred in place below)
             Zs.append(self._features(S[washout - skip :], U[washout:]))
             Ts.append(Y[washout:])
         Z, T = (Zs[0], Ts[0]) if len(Zs) == 1 else (np.vstack(Zs), np.vstack(Ts))
-        self.W_out_, self.intercept_ = ridge_regression(Z, T, self.ridge)
+        # Z holds fresh states (or a fresh stack of them): centred in place
+        self.W_out_, self.intercept_ = ridge_regression(Z, T, self.ridge, overwrite_z=True)
         self.reservoir_ = res
         self.n_features_in_, self.n_outputs_ = d, m
-        self.state_ = S_last.copy()  # where generate() continues from
+        self.state_ = S_last  # where generate() continues from
         self.last_output_ = Y[-1].copy()
         self.output_1d_ = y_1d
         return self
