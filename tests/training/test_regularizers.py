@@ -105,3 +105,19 @@ def test_bad_input():
         pascanu_regularizer(torch.zeros(1, 3, 4), torch.zeros(4, 4), torch.zeros(1, 3, 4), "gelu")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="h_all"):
         pascanu_regularizer(torch.zeros(3, 4), torch.zeros(4, 4), torch.zeros(3, 4))
+
+
+def test_device_follows_the_inputs():
+    """Every tensor the two functions create lives on h_all's device (here the shape-only
+    ``meta`` device; a CPU-created helper tensor made the Trainer crash on CUDA); a CPU mask
+    is accepted with device tensors."""
+    B, T, H = 2, 5, 3
+    h = torch.tanh(torch.randn(B, T, H)).to("meta")
+    w = torch.randn(H, H).to("meta")
+    mask = torch.ones(B, T)
+    d = hidden_deltas(torch.randn(B, T, H).to("meta"), h, w, "tanh", mask=mask)
+    assert d.device.type == "meta" and d.shape == (B, T, H)
+    d = hidden_deltas(torch.randn(B, T, H).to("meta"), h, w, "tanh")
+    assert d.device.type == "meta"
+    omega = pascanu_regularizer(h, w, d, "tanh", mask=mask)
+    assert omega.device.type == "meta" and omega.shape == ()

@@ -247,7 +247,8 @@ def state_gradients(
         raise TypeError(f"loss_fn must be a callable pred -> scalar; got {type(loss_fn).__name__}.")
     params = [p for p in model.parameters()]
     dtype = params[0].dtype if params else torch.get_default_dtype()
-    xt = (x if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))).to(dtype)
+    device = params[0].device if params else torch.device("cpu")
+    xt = (x if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))).to(device, dtype)
     xt = xt.detach().clone().requires_grad_(True)
     if xt.dim() != 3:
         raise ValueError(f"x must be 3-D (batch, time, features); got shape {tuple(xt.shape)}.")
@@ -281,15 +282,15 @@ def state_gradients(
     per_cell: dict[tuple[int, str], list[Tensor]] = {}
     for (k, name), g, e in zip(index, grads[1:], flat):
         per_cell.setdefault((k, name), []).append(torch.zeros_like(e) if g is None else g)
-    valid = torch.arange(steps)[None, :] < lens[:, None]  # (B, T)
+    valid = (torch.arange(steps)[None, :] < lens[:, None]).to(device)  # (B, T)
     for (k, name), gs in sorted(per_cell.items()):
         g = torch.stack(gs, 1).detach()  # (B, T, H) in the order the cell ran
         if cells[k][1]:  # reverse direction: its step t is the sequence's step len-1-t
             g = reverse_padded(g, lens)
         g = g.masked_fill(~valid[:, :, None], 0.0)
-        norms[name][k] = g.double().norm(dim=-1).numpy()
+        norms[name][k] = g.double().norm(dim=-1).cpu().numpy()
         raw[name].append(g)
-    xn = gx.detach().double().norm(dim=-1).masked_fill(~valid, 0.0).numpy()
+    xn = gx.detach().double().norm(dim=-1).masked_fill(~valid, 0.0).cpu().numpy()
     return StateGradients(
         h=norms[names[0]],
         states=norms, x=xn, lengths=lens.numpy(), loss=float(loss.detach()),

@@ -60,7 +60,7 @@ def _as_square(w: Any, name: str) -> Tensor:
         raise ValueError(f"{name} must be a square (n, n) matrix; got shape {tuple(t.shape)}.")
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} contains NaN or infinite values.")
-    return t.to(torch.float64)
+    return t.to("cpu", torch.float64)  # eigen-analysis on the CPU (then numpy), any device
 
 
 def spectrum(w: Any) -> Spectrum:
@@ -228,7 +228,7 @@ def jacobian_spectra(jacobians: Any) -> JacobianSpectra:
     [0.125, 0.25, 0.5, 1.0]
     """
     J = (jacobians.detach() if isinstance(jacobians, Tensor)
-         else torch.as_tensor(np.asarray(jacobians))).to(torch.float64)
+         else torch.as_tensor(np.asarray(jacobians))).to("cpu", torch.float64)
     if J.dim() != 3 or J.shape[1] != J.shape[2] or J.shape[0] == 0:
         raise ValueError(f"jacobians must be (T, S, S); got shape {tuple(J.shape)}.")
     eig = torch.linalg.eigvals(J).numpy()

@@ -80,10 +80,11 @@ def hidden_deltas(
     if direct_grad.shape != h_all.shape:
         raise ValueError(f"direct_grad must have h_all's shape {tuple(h_all.shape)}.")
     B, T, H = h_all.shape
-    m = torch.ones(B, T, dtype=h_all.dtype) if mask is None else (mask != 0).to(h_all.dtype)
+    # (created on h_all's device: the loop below mixes them with device tensors)
+    m = h_all.new_ones(B, T) if mask is None else (mask != 0).to(h_all.device, h_all.dtype)
     fp = _fprime(h_all, nonlinearity)
     deltas = torch.empty_like(direct_grad)
-    g = torch.zeros(B, H, dtype=direct_grad.dtype)
+    g = direct_grad.new_zeros(B, H)
     for t in range(T - 1, -1, -1):
         g = g + direct_grad[:, t]
         deltas[:, t] = g
@@ -129,7 +130,7 @@ def pascanu_regularizer(
     den = d_next.norm(dim=-1)
     keep = den > eps
     if mask is not None:
-        keep = keep & (mask[:, 1:] != 0)
+        keep = keep & (mask[:, 1:] != 0).to(keep.device)
     ratio = back.norm(dim=-1) / torch.where(keep, den, torch.ones_like(den))
     omega = torch.where(keep, (ratio - 1.0) ** 2, torch.zeros_like(ratio))
     return omega.sum(dim=1).mean()
