@@ -22,8 +22,12 @@ It prints one PASS/FAIL line per check and a summary line, and exits 1 if any ch
    at the end, every distinct warning is listed, and cuDNN's weight-packing warning (which
    seqlab's fused calls silence on purpose) must not be among them.
 
-Run time of ``--device cpu`` on a shared 2-core dev machine (2026-11-27): 3 s for checks 1-4
+Run time of ``--device cpu`` on a shared 2-core dev machine (2026-11-27): 3 s for checks 1-5
 (16 s with a cold numba cache), 11 s for the timing (``--no-timing`` skips it).
+On an NVIDIA H200 (2026-11-27, torch 2.11.0+cu130, cuDNN 9.19): every check PASS in 25 s,
+float64 device-vs-CPU differences <= 5.3e-15; LSTM forward+backward 9.5 ms nn.LSTM, 9.7 ms
+RNNLayer (auto = torch's fused op), 90 ms RNNLayer loop. (The first run found the CUDA
+crashes in ``hidden_deltas`` and the diagnostics fixed the same day.)
 
 Tolerance per tensor: max|a - b| <= atol + rtol * max|b| (float64 rtol 1e-10, atol 1e-12;
 float32 rtol 1e-4, atol 1e-5); TF32 is switched off.
