@@ -26,8 +26,10 @@ Run time of ``--device cpu`` on a shared 2-core dev machine (2026-11-27): 3 s fo
 (16 s with a cold numba cache), 11 s for the timing (``--no-timing`` skips it).
 On an NVIDIA H200 (2026-11-27, torch 2.11.0+cu130, cuDNN 9.19): every check PASS in 25 s,
 float64 device-vs-CPU differences <= 5.3e-15; LSTM forward+backward 9.5 ms nn.LSTM, 9.7 ms
-RNNLayer (auto = torch's fused op), 90 ms RNNLayer loop. (The first run found the CUDA
-crashes in ``hidden_deltas`` and the diagnostics fixed the same day.)
+RNNLayer (auto = torch's fused op), 90 ms RNNLayer loop. (The device bugs this script
+targets -- CPU-made tensors in ``hidden_deltas``, ``.numpy()`` on device tensors in the
+diagnostics -- were found while writing it, shown with ``meta`` tensors, and fixed before
+that run.)
 
 Tolerance per tensor: max|a - b| <= atol + rtol * max|b| (float64 rtol 1e-10, atol 1e-12;
 float32 rtol 1e-4, atol 1e-5); TF32 is switched off.
