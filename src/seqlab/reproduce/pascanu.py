@@ -80,6 +80,7 @@ from torch import Tensor, nn
 
 from seqlab.reproduce._report import Report, Row
 from seqlab.reproduce._train import RunResult, build_model
+from seqlab.training.clipping import clip_grad_norm, grad_norm
 from seqlab.training.regularizers import hidden_deltas
 
 __all__ = ["BUDGETS", "SETTINGS", "generate", "make_model", "omega_and_grad", "run",
@@ -222,12 +223,12 @@ def run_setting(name: str, seed: int, *, length: int = 20, max_updates: int | No
         loss.backward()
         if alpha > 0:
             w_hh.grad += alpha * omega_and_grad(out, deltas, w_hh)[1]
-        norm = math.sqrt(sum(float((p.grad ** 2).sum()) for p in params))
-        scale = clip / norm if clip is not None and norm > clip else 1.0
+        # Algorithm 1 of the paper, as seqlab.training does it (norm in float64)
+        norm = grad_norm(params) if clip is None else clip_grad_norm(params, clip)
         if math.isfinite(norm):
             with torch.no_grad():
                 for p in params:
-                    p -= lr * scale * p.grad
+                    p -= lr * p.grad
             losses.append(float(loss.detach()))
         else:
             skipped += 1
