@@ -49,17 +49,9 @@ def _carry(new: Tensor, prev: Tensor, m: Tensor | None) -> None:
 
 
 def simple_forward(
-    xp: Tensor,
-    h0: Tensor,
-    w_hh_t: Tensor,
-    alpha: Tensor,
-    w_skip_t: Tensor,
-    skip: int,
-    act: int,
-    mask: Tensor | None,
-    states: Tensor,
-    fz: Tensor,
-) -> None:
+    xp: Tensor, h0: Tensor, w_hh_t: Tensor, alpha: Tensor, w_skip_t: Tensor, skip: int, act: int,
+    mask: Tensor | None, states: Tensor, fz: Tensor,
+) -> None:  # fmt: skip
     """torch version of ``_bptt_kernels.simple_forward`` (mask: bool (T, B, 1) or None)."""
     T = xp.shape[0]
     leaky = alpha.numel() > 0
@@ -78,17 +70,9 @@ def simple_forward(
 
 
 def jordan_forward(
-    xp: Tensor,
-    y0: Tensor,
-    w_yh_t: Tensor,
-    w_hy_t: Tensor,
-    b_hy: Tensor,
-    act: int,
-    out_act: int,
-    mask: Tensor | None,
-    hs: Tensor,
-    ys: Tensor,
-) -> None:
+    xp: Tensor, y0: Tensor, w_yh_t: Tensor, w_hy_t: Tensor, b_hy: Tensor, act: int, out_act: int,
+    mask: Tensor | None, hs: Tensor, ys: Tensor,
+) -> None:  # fmt: skip
     """torch version of ``_bptt_kernels.jordan_forward``."""
     y_prev = y0
     for t in range(xp.shape[0]):
@@ -99,16 +83,9 @@ def jordan_forward(
 
 
 def lstm_forward(
-    xp: Tensor,
-    h0: Tensor,
-    c0: Tensor,
-    w_hh_t: Tensor,
-    mask: Tensor | None,
-    hs: Tensor,
-    cs: Tensor,
-    gates: Tensor,
-    tcs: Tensor,
-) -> None:
+    xp: Tensor, h0: Tensor, c0: Tensor, w_hh_t: Tensor, mask: Tensor | None, hs: Tensor,
+    cs: Tensor, gates: Tensor, tcs: Tensor,
+) -> None:  # fmt: skip
     """torch version of ``_bptt_kernels.lstm_forward``."""
     H = hs.shape[2]
     h_prev, c_prev = h0, c0

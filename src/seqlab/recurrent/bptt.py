@@ -125,13 +125,42 @@ def _check_mask(mask: object, x: Tensor) -> Tensor | None:
     return (mask.detach() != 0).to(x.dtype).t().contiguous()
 
 
-def _weights(x: Tensor, weight_ih: Tensor, weight_hh: Tensor, gates: int) -> tuple[int, int]:
+def _check_x_act(x: object, nonlinearity: str) -> tuple[Tensor, int]:
+    """Validate x, then the nonlinearity's name; return x and the kernels' activation code."""
+    x = _check_x(x)
+    check_choice(nonlinearity, "nonlinearity", _NONLIN)
+    return x, ACT_CODES[nonlinearity]
+
+
+def _check_cell(
+    x: Tensor, weight_ih: Tensor, weight_hh: Tensor, gates: int,
+    initial: dict[str, Tensor | None], bias_ih: Tensor | None, bias_hh: Tensor | None,
+) -> int:  # fmt: skip
+    """Validate the W_ih/W_hh weights, the (B, H) ``initial`` states and the biases; return H."""
     if not isinstance(weight_hh, torch.Tensor) or weight_hh.dim() != 2:
         raise TypeError(f"weight_hh must be a 2-D tensor ({gates}*H, H); got {weight_hh!r:.60}.")
     H = weight_hh.shape[1]
-    _check(weight_hh, "weight_hh", (gates * H, H), x, False)
-    _check(weight_ih, "weight_ih", (gates * H, x.shape[2]), x, False)
-    return gates * H, H
+    GH = gates * H
+    _check(weight_hh, "weight_hh", (GH, H), x, False)
+    _check(weight_ih, "weight_ih", (GH, x.shape[2]), x, False)
+    for name, state in initial.items():
+        _check(state, name, (x.shape[0], H), x, True)
+    _check(bias_ih, "bias_ih", (GH,), x, True)
+    _check(bias_hh, "bias_hh", (GH,), x, True)
+    return H
+
+
+def _simple(
+    x: Tensor, h0: Tensor | None, weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor | None,
+    bias_hh: Tensor | None, alpha: Tensor | None, weight_skip: Tensor | None, skip: int,
+    act: int, mask: object,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """Validate ``mask``, then run :class:`SimpleSequenceFn` (Elman, leaky and skip units)."""
+    m = _check_mask(mask, x)
+    out = SimpleSequenceFn.apply(
+        x, h0, weight_ih, weight_hh, bias_ih, bias_hh, alpha, weight_skip, skip, act, m
+    )
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------- public API
@@ -158,18 +187,9 @@ def elman_sequence(
     >>> torch.allclose(h_all, rnn(x)[0])
     True
     """
-    x = _check_x(x)
-    check_choice(nonlinearity, "nonlinearity", _NONLIN)
-    GH, H = _weights(x, weight_ih, weight_hh, 1)
-    _check(h0, "h0", (x.shape[0], H), x, True)
-    _check(bias_ih, "bias_ih", (GH,), x, True)
-    _check(bias_hh, "bias_hh", (GH,), x, True)
-    m = _check_mask(mask, x)
-    act = ACT_CODES[nonlinearity]
-    out = SimpleSequenceFn.apply(
-        x, h0, weight_ih, weight_hh, bias_ih, bias_hh, None, None, 0, act, m
-    )
-    return out[0], out[1]
+    x, act = _check_x_act(x, nonlinearity)
+    _check_cell(x, weight_ih, weight_hh, 1, {"h0": h0}, bias_ih, bias_hh)
+    return _simple(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, None, None, 0, act, mask)
 
 
 def leaky_sequence(
@@ -195,19 +215,10 @@ def leaky_sequence(
     >>> h_all.shape, bool(h_all.abs().max() < 1)
     (torch.Size([2, 6, 3]), True)
     """
-    x = _check_x(x)
-    check_choice(nonlinearity, "nonlinearity", _NONLIN)
-    GH, H = _weights(x, weight_ih, weight_hh, 1)
-    _check(h0, "h0", (x.shape[0], H), x, True)
-    _check(bias_ih, "bias_ih", (GH,), x, True)
-    _check(bias_hh, "bias_hh", (GH,), x, True)
+    x, act = _check_x_act(x, nonlinearity)
+    H = _check_cell(x, weight_ih, weight_hh, 1, {"h0": h0}, bias_ih, bias_hh)
     _check(alpha, "alpha", (H,), x, False)
-    m = _check_mask(mask, x)
-    act = ACT_CODES[nonlinearity]
-    out = SimpleSequenceFn.apply(
-        x, h0, weight_ih, weight_hh, bias_ih, bias_hh, alpha, None, 0, act, m
-    )
-    return out[0], out[1]
+    return _simple(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, alpha, None, 0, act, mask)
 
 
 def skip_sequence(
@@ -237,20 +248,11 @@ def skip_sequence(
     >>> h_all.shape
     torch.Size([2, 7, 4])
     """
-    x = _check_x(x)
-    check_choice(nonlinearity, "nonlinearity", _NONLIN)
+    x, act = _check_x_act(x, nonlinearity)
     k = check_int(skip, "skip", minimum=2)
-    GH, H = _weights(x, weight_ih, weight_hh, 1)
-    _check(h0, "h0", (x.shape[0], H), x, True)
-    _check(bias_ih, "bias_ih", (GH,), x, True)
-    _check(bias_hh, "bias_hh", (GH,), x, True)
+    H = _check_cell(x, weight_ih, weight_hh, 1, {"h0": h0}, bias_ih, bias_hh)
     _check(weight_skip, "weight_skip", (H, H), x, False)
-    m = _check_mask(mask, x)
-    act = ACT_CODES[nonlinearity]
-    out = SimpleSequenceFn.apply(
-        x, h0, weight_ih, weight_hh, bias_ih, bias_hh, None, weight_skip, k, act, m
-    )
-    return out[0], out[1]
+    return _simple(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, None, weight_skip, k, act, mask)
 
 
 def jordan_sequence(
@@ -278,8 +280,7 @@ def jordan_sequence(
     >>> h.shape, y.shape, torch.equal(y[:, -1], y_last)
     (torch.Size([2, 5, 4]), torch.Size([2, 5, 2]), True)
     """
-    x = _check_x(x)
-    check_choice(nonlinearity, "nonlinearity", _NONLIN)
+    x, act = _check_x_act(x, nonlinearity)
     check_choice(output_activation, "output_activation", _OUT_ACT)
     if not isinstance(weight_yh, torch.Tensor) or weight_yh.dim() != 2:
         raise TypeError("weight_yh must be a 2-D tensor of shape (H, O).")
@@ -292,18 +293,9 @@ def jordan_sequence(
     _check(bias_hh, "bias_hh", (H,), x, True)
     _check(bias_hy, "bias_hy", (O,), x, True)
     m = _check_mask(mask, x)
+    out_act = ACT_CODES[output_activation]
     out = JordanSequenceFn.apply(
-        x,
-        y0,
-        weight_ih,
-        weight_yh,
-        bias_ih,
-        bias_hh,
-        weight_hy,
-        bias_hy,
-        ACT_CODES[nonlinearity],
-        ACT_CODES[output_activation],
-        m,
+        x, y0, weight_ih, weight_yh, bias_ih, bias_hh, weight_hy, bias_hy, act, out_act, m
     )
     return out[0], out[1], out[2]
 
@@ -333,11 +325,7 @@ def lstm_sequence(
     True
     """
     x = _check_x(x)
-    GH, H = _weights(x, weight_ih, weight_hh, 4)
-    _check(h0, "h0", (x.shape[0], H), x, True)
-    _check(c0, "c0", (x.shape[0], H), x, True)
-    _check(bias_ih, "bias_ih", (GH,), x, True)
-    _check(bias_hh, "bias_hh", (GH,), x, True)
+    _check_cell(x, weight_ih, weight_hh, 4, {"h0": h0, "c0": c0}, bias_ih, bias_hh)
     m = _check_mask(mask, x)
     out = LSTMSequenceFn.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, m)
     return out[0], out[1], out[2], out[3]
@@ -368,10 +356,7 @@ def gru_sequence(
     True
     """
     x = _check_x(x)
-    GH, H = _weights(x, weight_ih, weight_hh, 3)
-    _check(h0, "h0", (x.shape[0], H), x, True)
-    _check(bias_ih, "bias_ih", (GH,), x, True)
-    _check(bias_hh, "bias_hh", (GH,), x, True)
+    _check_cell(x, weight_ih, weight_hh, 3, {"h0": h0}, bias_ih, bias_hh)
     m = _check_mask(mask, x)
     out = GRUSequenceFn.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, m)
     return out[0], out[1]

@@ -56,28 +56,9 @@ class _Seeded:
             self._fork.__exit__(*exc)
 
 
-class SequenceTagger(nn.Module):
-    """Pattern 1: output at every step, hidden-to-hidden recurrence.
-
-    ``h_t = cell(x_t, h_{t-1})`` (any hidden cell, stacked / bidirectional as
-    :class:`~seqlab.recurrent.layers.RNNLayer`), ``o_t = W_out h_t + b_out``.
-
-    ============ ================= ==================================
-    tensor       shape             meaning
-    ============ ================= ==================================
-    x            (B, T, I)         inputs
-    lengths      (B,) or None      valid steps per sequence
-    returns      (B, T, O)         per-step outputs (logits or values),
-                                   0 at padded steps
-    ============ ================= ==================================
-
-    ``forward(x, lengths=None, state=None, return_state=False)``; with ``return_state=True``
-    it returns ``(outputs, final_state)`` so a long stream can be fed in chunks.
-
-    >>> model = SequenceTagger(3, 8, 5, cell="gru", seed=0)
-    >>> tuple(model(torch.randn(2, 7, 3)).shape)
-    (2, 7, 5)
-    """
+class _RecurrentWithHead(nn.Module):
+    """Patterns 1 and 3: an :class:`~seqlab.recurrent.layers.RNNLayer` ``self.rnn`` and a
+    linear ``self.head`` reading its outputs, both built under ``seed``."""
 
     def __init__(
         self,
@@ -105,6 +86,30 @@ class SequenceTagger(nn.Module):
             self.head = nn.Linear(self.rnn.output_size, check_int(output_size, "output_size",
                                                                   minimum=1))
 
+
+class SequenceTagger(_RecurrentWithHead):
+    """Pattern 1: output at every step, hidden-to-hidden recurrence.
+
+    ``h_t = cell(x_t, h_{t-1})`` (any hidden cell, stacked / bidirectional as
+    :class:`~seqlab.recurrent.layers.RNNLayer`), ``o_t = W_out h_t + b_out``.
+
+    ============ ================= ==================================
+    tensor       shape             meaning
+    ============ ================= ==================================
+    x            (B, T, I)         inputs
+    lengths      (B,) or None      valid steps per sequence
+    returns      (B, T, O)         per-step outputs (logits or values),
+                                   0 at padded steps
+    ============ ================= ==================================
+
+    ``forward(x, lengths=None, state=None, return_state=False)``; with ``return_state=True``
+    it returns ``(outputs, final_state)`` so a long stream can be fed in chunks.
+
+    >>> model = SequenceTagger(3, 8, 5, cell="gru", seed=0)
+    >>> tuple(model(torch.randn(2, 7, 3)).shape)
+    (2, 7, 5)
+    """
+
     def forward(self, x: Tensor, lengths: Any = None, state: Any = None,
                 return_state: bool = False):
         """Per-step outputs (B, T, O); see the class docstring."""
@@ -116,7 +121,7 @@ class SequenceTagger(nn.Module):
         return (y, final) if return_state else y
 
 
-class SequenceClassifier(nn.Module):
+class SequenceClassifier(_RecurrentWithHead):
     """Pattern 3: read the whole sequence, then produce one output.
 
     ``o = W_out s + b_out`` where the summary ``s`` is, with ``pooling="last"``, the top
@@ -154,16 +159,11 @@ class SequenceClassifier(nn.Module):
         impl: Literal["auto", "loop", "torch", "bptt"] = "auto",
         seed: int | None = None,
     ) -> None:
-        super().__init__()
-        check_choice(cell, "cell", _HIDDEN_CELLS)
-        self.pooling = check_choice(pooling, "pooling", ("last", "mean"))
-        with _Seeded(seed):
-            self.rnn = RNNLayer(input_size, hidden_size, cell=cell, num_layers=num_layers,
-                                bidirectional=bidirectional, dropout=dropout,
-                                nonlinearity=nonlinearity, alpha=alpha,
-                                learn_alpha=learn_alpha, skip=skip, impl=impl)
-            self.head = nn.Linear(self.rnn.output_size, check_int(output_size, "output_size",
-                                                                  minimum=1))
+        check_choice(cell, "cell", _HIDDEN_CELLS)  # a bad cell is reported before a bad pooling
+        pooling = check_choice(pooling, "pooling", ("last", "mean"))
+        super().__init__(input_size, hidden_size, output_size, cell, num_layers, bidirectional,
+                         dropout, nonlinearity, alpha, learn_alpha, skip, impl, seed)
+        self.pooling = pooling
 
     def summary(self, x: Tensor, lengths: Any = None) -> Tensor:
         """The (B, D*H) summary ``s`` the head reads."""
