@@ -15,9 +15,14 @@ Here LSTM, GRU and Elman (tanh) get the same hidden size, optimiser (Adam, clipp
 1), mini-batches of 16 fresh sequences and the same budget; a run stops when at most 1 test
 sequence is wrong. Cross-entropy on a 4-way softmax output (HS97: sigmoid outputs, MSE).
 
-Measured here (full budget, seed 0, H = 32, 2 shared cores under load): LSTM 1/2560 wrong
-after 30,400 sequences (256 s; HS97: 31,390); GRU 0/2560 after 16,000 (221 s); Elman
-1910/2560 wrong (chance: 1920) after the whole budget of 100,000 (634 s).
+Measured here (full budget, seed 0, H = 32, gated cells with the constant +3 / +1 keeping-gate
+bias of :func:`~seqlab.reproduce._train.build_model`): LSTM 1/2560 wrong after 30,400
+sequences (HS97: 31,390); GRU 0/2560 after 16,000; leaky units (learnable leak from 0.95)
+1/2560 after 6,400; skip connections (h_{t-10}) 1932/2560 and Elman 1910/2560 wrong
+(chance: 1920) after the whole budget of 100,000. Re-run 2026-11-27 (one process per cell,
+1 thread, load ~1): the same counts as the first run, 9 s per gated run, 3 s leaky,
+31-44 s for the 100,000 sequences of Elman and skip (the first run took 221-634 s on a
+loaded machine with older code).
 """
 
 from __future__ import annotations
