@@ -103,9 +103,18 @@ def test_run_setting_validates_and_is_reproducible() -> None:
 @pytest.mark.slow
 def test_clipping_separates_the_settings_at_t50() -> None:
     """Fig. 7's claim at T = 50 (seed 2, the full budget's test set): both clipped settings
-    reach < 1 % test error within 6,000 updates; plain SGD stays at chance (75 %)."""
-    runs = {name: pascanu.run_setting(name, 2, length=50, max_updates=6_000, n_test=10_000,
-                                      eval_every=1_000) for name in pascanu.SETTINGS}
+    reach < 1 % test error within 8,000 updates (the full run: 5,000 and 6,000); plain SGD
+    stays at chance (75 %). One torch thread, as in the full run: the trajectories are
+    chaotic, and a matmul summed in another order (2 threads) left SGD-C at 5.2 % wrong
+    after 6,000 updates."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runs = {name: pascanu.run_setting(name, 2, length=50, max_updates=8_000,
+                                          n_test=10_000, eval_every=1_000)
+                for name in pascanu.SETTINGS}
+    finally:
+        torch.set_num_threads(n_threads)
     plain, clip, reg = runs.values()
     assert clip.solved and reg.solved, (clip.curve, reg.curve)
     assert not plain.solved and plain.test_errors > 0.5 * plain.n_test, plain.curve
