@@ -193,6 +193,10 @@ def test_spectral_radius_power_operator_and_bad_values():
     assert spectral_radius(W.toarray()) == pytest.approx(rho, rel=1e-12)
     assert spectral_radius(1e200 * W) == pytest.approx(1e200 * rho, rel=1e-12)  # no overflow
     assert spectral_radius(1e-200 * W) == pytest.approx(1e-200 * rho, rel=1e-12)
+    # triangular (incl. a defective Jordan block, where ARPACK sees the pseudospectrum)
+    jordan = scipy.sparse.diags([np.full(300, 0.5), np.ones(299)], [0, 1], format="csr")
+    assert spectral_radius(jordan) == 0.5
+    assert spectral_radius(jordan.T.tocsr()) == 0.5
     bad = W.toarray()
     bad[3, 4] = np.nan
     with pytest.raises(ValueError, match="NaN"):
