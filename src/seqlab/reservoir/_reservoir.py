@@ -205,9 +205,9 @@ class Reservoir:
             )  # fmt: skip
         drive = self._drive(U, y_feedback, noise)
         if sparse:
-            W = scipy.sparse.csr_array(self.W)
+            W = self._csr()
             return _kernels.run_csr(
-                W.indptr, W.indices, W.data.astype(np.float64), drive, x0, self._leak_vector(), code
+                W.indptr, W.indices, W.data, drive, x0, self._leak_vector(), code
             )[discard:]
         return _kernels.run_dense(
             np.asarray(self.W, dtype=np.float64), drive, x0, self._leak_vector(), code
