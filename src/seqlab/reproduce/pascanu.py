@@ -184,8 +184,7 @@ def _errors(model: Any, x: Tensor, y: Tensor, chunk: int = 2_000) -> int:
     wrong = 0
     with torch.no_grad():
         for i in range(0, len(y), chunk):
-            out, _ = model.rnn(x[i:i + chunk])
-            wrong += int((model.head(out[:, -1]).argmax(1) != y[i:i + chunk]).sum())
+            wrong += int((model(x[i:i + chunk]).argmax(1) != y[i:i + chunk]).sum())
     return wrong
 
 
