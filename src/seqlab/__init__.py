@@ -16,6 +16,25 @@ Sub-packages are imported on use, so ``import seqlab`` stays cheap.
 
 __version__ = "0.1.0"
 
-from seqlab.exceptions import MissingDependencyError, NotFittedError
+from seqlab.exceptions import (
+    DivergenceError,
+    MissingDependencyError,
+    ModelFileError,
+    NotFittedError,
+    SeqlabError,
+    SeqlabFileNotFoundError,
+    SeqlabTypeError,
+    SeqlabValueError,
+)
 
-__all__ = ["MissingDependencyError", "NotFittedError", "__version__"]
+__all__ = [
+    "DivergenceError",
+    "MissingDependencyError",
+    "ModelFileError",
+    "NotFittedError",
+    "SeqlabError",
+    "SeqlabFileNotFoundError",
+    "SeqlabTypeError",
+    "SeqlabValueError",
+    "__version__",
+]

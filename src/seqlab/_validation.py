@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from seqlab.exceptions import NotFittedError
+from seqlab.exceptions import NotFittedError, SeqlabTypeError, SeqlabValueError
 
 SeedLike = int | np.random.Generator | None
 
@@ -37,21 +37,28 @@ def as_float_array(
     >>> as_float_array([1.0, float("nan")], "y", ndim=1)
     Traceback (most recent call last):
     ...
-    ValueError: y contains 1 NaN or infinite value(s) (first at index 1); remove or impute ...
+    seqlab.exceptions.SeqlabValueError: y contains 1 NaN or infinite value(s) (first at index 1); remove or impute ...
     """
     dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if np.iscomplexobj(x) or (
+        isinstance(x, list | tuple) and any(isinstance(v, complex) for v in _flat_head(x))
+    ):
+        raise SeqlabTypeError(
+            f"{name} is complex; seqlab's models take real numbers. Pass the real part "
+            "(x.real), the modulus (abs(x)), or both as separate columns."
+        )
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as err:
-        raise TypeError(
+        raise SeqlabTypeError(
             f"{name} must be numeric (array-like of numbers); got {type(x).__name__} "
             f"that numpy cannot convert to float: {err}"
         ) from None
     if arr.ndim not in dims:
         want = " or ".join(f"{d}-D" for d in dims)
-        raise ValueError(f"{name} must be {want}; got an array of shape {arr.shape}.")
+        raise SeqlabValueError(f"{name} must be {want}; got an array of shape {arr.shape}.")
     if arr.ndim >= 1 and arr.shape[0] < min_length:
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} is too short: it has {arr.shape[0]} observation(s) but at least "
             f"{min_length} are needed."
         )
@@ -60,11 +67,24 @@ def as_float_array(
         if bad.any():
             first = np.unravel_index(int(np.argmax(bad)), arr.shape)
             where = first[0] if len(first) == 1 else tuple(int(i) for i in first)
-            raise ValueError(
+            raise SeqlabValueError(
                 f"{name} contains {int(bad.sum())} NaN or infinite value(s) (first at index "
                 f"{where}); remove or impute them before fitting."
             )
     return np.ascontiguousarray(arr)
+
+
+def _flat_head(x: Any, limit: int = 10_000) -> list[Any]:
+    """The first ``limit`` scalars of a nested list/tuple (to spot Python complex numbers)."""
+    out: list[Any] = []
+    stack = [x]
+    while stack and len(out) < limit:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
@@ -75,11 +95,11 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     >>> check_choice("bug", "method", ("yule_walker", "burg"))
     Traceback (most recent call last):
     ...
-    ValueError: unknown method 'bug'; valid options are: 'yule_walker', 'burg'.
+    seqlab.exceptions.SeqlabValueError: unknown method 'bug'; valid options are: 'yule_walker', 'burg'.
     """
     if value not in choices:
         valid = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"unknown {name} {value!r}; valid options are: {valid}.")
+        raise SeqlabValueError(f"unknown {name} {value!r}; valid options are: {valid}.")
     return value
 
 
@@ -93,15 +113,15 @@ def check_int(
     >>> check_int(-1, "order", minimum=0)
     Traceback (most recent call last):
     ...
-    ValueError: order must be >= 0; got -1.
+    seqlab.exceptions.SeqlabValueError: order must be >= 0; got -1.
     """
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__}).")
+        raise SeqlabTypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__}).")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+        raise SeqlabValueError(f"{name} must be >= {minimum}; got {value}.")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}; got {value}.")
+        raise SeqlabValueError(f"{name} must be <= {maximum}; got {value}.")
     return value
 
 
@@ -110,10 +130,10 @@ def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number; got {value!r}.") from None
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.") from None
     if not np.isfinite(v) or (v <= 0 if strict else v < 0):
         bound = "> 0" if strict else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+        raise SeqlabValueError(f"{name} must be a finite number {bound}; got {value!r}.")
     return v
 
 
@@ -128,7 +148,7 @@ def check_random_state(seed: SeedLike) -> np.random.Generator:
         return seed
     if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
-    raise TypeError(
+    raise SeqlabTypeError(
         f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}."
     )
 
@@ -144,18 +164,20 @@ def check_lengths(lengths: Any, n_samples: int, name: str = "lengths") -> np.nda
     >>> check_lengths([2, 2], 5)
     Traceback (most recent call last):
     ...
-    ValueError: lengths sum to 4 but the data has 5 rows; lengths must partition the rows of X.
+    seqlab.exceptions.SeqlabValueError: lengths sum to 4 but the data has 5 rows; lengths must partition the rows of X.
     """
     if lengths is None:
         return np.array([n_samples], dtype=np.int64)
     arr = np.asarray(lengths)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}.")
+        raise SeqlabValueError(
+            f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}."
+        )
     if (arr <= 0).any():
-        raise ValueError(f"{name} must all be positive; got {arr.tolist()}.")
+        raise SeqlabValueError(f"{name} must all be positive; got {arr.tolist()}.")
     total = int(arr.sum())
     if total != n_samples:
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} sum to {total} but the data has {n_samples} rows; "
             f"{name} must partition the rows of X."
         )

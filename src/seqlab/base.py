@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Self
 
+from seqlab.exceptions import SeqlabValueError
+
 
 class BaseEstimator:
     """Mixin giving ``get_params``, ``set_params`` and a readable ``repr``.
@@ -43,7 +45,7 @@ class BaseEstimator:
         valid = self._param_names()
         for name, value in params.items():
             if name not in valid:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"{name!r} is not a parameter of {type(self).__name__}; valid ones are: "
                     f"{', '.join(valid)}."
                 )

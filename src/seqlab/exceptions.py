@@ -1,12 +1,47 @@
 """Exceptions that seqlab raises on purpose.
 
-Bad input raises the built-in ``ValueError``/``TypeError`` with a message that says what
-is wrong and how to fix it; the classes here cover the two cases a caller may want to
-catch separately.
+Every error seqlab raises for a reason it can name derives from :class:`SeqlabError`, so a
+caller can tell "seqlab refused my input" (``except SeqlabError``) from a bug. Each one also
+derives from the built-in class a user would catch anyway (``ValueError``, ``TypeError``,
+``FileNotFoundError``, ``ImportError``), so code written against numpy/scikit-learn habits
+keeps working. Messages say what is wrong and what to do about it.
+
+>>> import seqlab
+>>> issubclass(seqlab.SeqlabValueError, ValueError)
+True
+>>> try:
+...     raise SeqlabValueError("order must be >= 0; got -1.")
+... except SeqlabError as err:
+...     print(err)
+order must be >= 0; got -1.
 """
 
 
-class MissingDependencyError(ImportError):
+class SeqlabError(Exception):
+    """Base of every error seqlab raises on purpose (bad input, bad file, bad state)."""
+
+
+class SeqlabValueError(SeqlabError, ValueError):
+    """An argument has the right type but a value seqlab cannot use."""
+
+
+class SeqlabTypeError(SeqlabError, TypeError):
+    """An argument has a type seqlab cannot use (e.g. complex or non-numeric data)."""
+
+
+class SeqlabFileNotFoundError(SeqlabError, FileNotFoundError):
+    """A file or folder the user named does not exist (or is the wrong kind of path)."""
+
+
+class ModelFileError(SeqlabError, ValueError):
+    """A model or checkpoint file cannot be read: corrupted, truncated, or not seqlab's."""
+
+
+class DivergenceError(SeqlabError, ValueError):
+    """A computation produced non-finite or exploding values; the message says what to change."""
+
+
+class MissingDependencyError(SeqlabError, ImportError):
     """An optional package (usually one that ships a data set) is not installed.
 
     The message always contains the exact command that installs it.
@@ -21,7 +56,7 @@ class MissingDependencyError(ImportError):
         )
 
 
-class NotFittedError(ValueError, AttributeError):
+class NotFittedError(SeqlabError, ValueError, AttributeError):
     """A model was asked to predict (or report a learned attribute) before ``fit``.
 
     Subclasses both ``ValueError`` and ``AttributeError``, as scikit-learn's does, so

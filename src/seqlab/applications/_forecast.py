@@ -33,6 +33,7 @@ from seqlab.applications._common import (
     forecast_metrics,
 )
 from seqlab.applications._neural import RNN_CELLS, RNN_IMPL, fit_network, predict_network
+from seqlab.exceptions import SeqlabValueError
 
 FORECAST_MODELS: tuple[str, ...] = ("naive", "drift", "ar", "arima", "esn", "elman", "gru",
                                     "lstm")
@@ -142,7 +143,7 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             P[ok] = predict_network(net, inp[sel[ok]].astype(f32)) * sd + mu
             pred = P
         else:  # pragma: no cover - the caller filters names
-            raise ValueError(f"unknown forecasting model {name!r}")
+            raise SeqlabValueError(f"unknown forecasting model {name!r}")
         out.preds[name] = pred
         metrics = forecast_metrics(pred, truth)
         if extra_metrics is not None:

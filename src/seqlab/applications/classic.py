@@ -16,6 +16,7 @@ import numpy as np
 from seqlab.applications._common import RunContext, TaskResult
 from seqlab.applications._forecast import run_forecast
 from seqlab.applications.report import plot_curves, plot_forecasts
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["MODELS", "load_user_series", "run"]
 
@@ -31,11 +32,13 @@ def load_user_series(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
     df = pd.read_csv(path)
     num = df.select_dtypes("number")
     if num.shape[1] == 0:
-        raise ValueError(f"{path} has no numeric column; give a CSV with one value per row.")
+        raise SeqlabValueError(f"{path} has no numeric column; give a CSV with one value per row.")
     col = str(num.columns[-1])
     s = num[col].dropna()
     if len(s) < 40:
-        raise ValueError(f"{path}: column {col!r} has {len(s)} values; at least 40 are needed.")
+        raise SeqlabValueError(
+            f"{path}: column {col!r} has {len(s)} values; at least 40 are needed."
+        )
     return s.to_numpy(dtype=np.float64), np.arange(len(s), dtype=np.float64), col
 
 

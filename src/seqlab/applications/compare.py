@@ -33,6 +33,7 @@ from typing import Any
 
 from seqlab._validation import check_choice
 from seqlab.applications._common import RunContext, TaskResult, get_budget
+from seqlab.exceptions import SeqlabFileNotFoundError
 
 __all__ = ["ALL_MODELS", "TASKS", "run_compare", "task_models"]
 
@@ -106,7 +107,7 @@ def run_compare(
     if data_file is not None:
         data_path = Path(data_file)
         if not data_path.is_file():
-            raise FileNotFoundError(f"data file {data_path} does not exist.")
+            raise SeqlabFileNotFoundError(f"data file {data_path} does not exist.")
         if not tasks:
             task_list = [_text_task_for(data_path)]
     out = Path(out_dir)

@@ -30,6 +30,7 @@ from seqlab.applications._common import ModelResult, RunContext, TaskResult, bal
 from seqlab.applications._neural import RNN_CELLS, RNN_IMPL, fit_network, predict_network
 from seqlab.applications.report import plot_curves, plot_states
 from seqlab.applications.text import MarkovChain
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["RUNNERS", "TASK_MODELS", "TEST_REGION", "kmer_features", "run_genes",
            "run_islands"]
@@ -187,7 +188,7 @@ def run_genes(ctx: RunContext) -> TaskResult:
             log_prior = np.log(np.bincount(lab[fit_idx], minlength=2) + 1.0)
             pred = np.argmax(predict_network(net, eye[Xte]) - log_prior, axis=1)
         else:  # pragma: no cover - filtered by the runner
-            raise ValueError(f"unknown model {name!r}")
+            raise SeqlabValueError(f"unknown model {name!r}")
         seconds = time.perf_counter() - start
         res.rows.append(ModelResult(name, {"balanced_acc": balanced_accuracy(yte, pred),
                                            "accuracy": float(np.mean(pred == yte))}, seconds))

@@ -23,6 +23,7 @@ import numpy as np
 from seqlab.applications._common import ModelResult, RunContext, TaskResult, balanced_accuracy
 from seqlab.applications._neural import RNN_CELLS, RNN_IMPL, fit_network, predict_network
 from seqlab.applications.report import plot_curves
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["RUNNERS", "TASK_MODELS", "classify_sequences", "run_digits", "run_vowels"]
 
@@ -75,7 +76,7 @@ def classify_sequences(ctx: RunContext, train, test, res: TaskResult, tag: str) 
             curves[name] = (tl, vl)
             pred = np.argmax(predict_network(net, Pt, Lt), axis=1)
         else:  # pragma: no cover - filtered by the runner
-            raise ValueError(f"unknown model {name!r}")
+            raise SeqlabValueError(f"unknown model {name!r}")
         seconds = time.perf_counter() - start
         res.rows.append(ModelResult(name, {"accuracy": float(np.mean(pred == yte)),
                                            "balanced_acc": balanced_accuracy(yte, pred)},

@@ -31,6 +31,7 @@ import numpy as np
 from seqlab.applications._common import ModelResult, RunContext, TaskResult
 from seqlab.applications._neural import RNN_CELLS, RNN_IMPL, fit_network
 from seqlab.applications.report import plot_curves
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["MODELS", "MarkovChain", "run", "sample_text"]
 
@@ -129,7 +130,7 @@ def _corpus(ctx: RunContext) -> tuple[str, str, str]:
     if ctx.data_file is not None and ctx.data_file.suffix.lower() in (".txt", ".text", ".md"):
         text = ctx.data_file.read_text(encoding="utf-8", errors="replace")
         if len(text) < 1000:
-            raise ValueError(f"{ctx.data_file} has {len(text)} characters; at least 1000 "
+            raise SeqlabValueError(f"{ctx.data_file} has {len(text)} characters; at least 1000 "
                              "are needed for a language model.")
         cut = int(0.9 * len(text))
         return text[:cut][-b.text_chars:], text[cut:][:b.text_test_chars], ctx.data_file.name

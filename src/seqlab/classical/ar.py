@@ -40,6 +40,7 @@ from seqlab._validation import (
 from seqlab.base import BaseEstimator
 from seqlab.classical import _ar_kernels as _K
 from seqlab.classical import _arima_kernels as _AK
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["AR", "ARParams", "Forecast", "ar_ols", "burg", "select_ar_order", "yule_walker"]
 
@@ -81,7 +82,7 @@ def _check_series(x: Any, order: int, name: str = "x", extra: int = 1) -> np.nda
     arr = as_float_array(x, name, ndim=1, min_length=1)
     need = order + extra
     if arr.shape[0] < need:
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} is too short for an AR({order}) fit: it has {arr.shape[0]} observation(s) "
             f"but at least {need} are needed; lower the order or pass a longer series."
         )
@@ -169,7 +170,7 @@ def ar_ols(x: Any, order: int, *, trend: Literal["c", "n"] = "c") -> ARParams:
     X, y = _ols_design(arr, order, trend == "c")
     beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     if rank < k:
-        raise ValueError(
+        raise SeqlabValueError(
             "ar_ols: the lagged design matrix is singular (is the series constant?); use a "
             "lower order or check the data."
         )
@@ -351,9 +352,11 @@ def _check_alpha(alpha: Any) -> float:
     try:
         a = float(alpha)
     except (TypeError, ValueError):
-        raise TypeError(f"alpha must be a number in (0, 1); got {alpha!r}.") from None
+        raise SeqlabTypeError(f"alpha must be a number in (0, 1); got {alpha!r}.") from None
     if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), e.g. 0.05 for 95% intervals; got {alpha!r}.")
+        raise SeqlabValueError(
+            f"alpha must be in (0, 1), e.g. 0.05 for 95% intervals; got {alpha!r}."
+        )
     return a
 
 
@@ -392,5 +395,5 @@ def select_ar_order(
             if np.isfinite(value) and (best is None or value < table[best.order]):
                 best = m
     if best is None:
-        raise ValueError("no AR order gave a finite criterion (all fits non-stationary).")
+        raise SeqlabValueError("no AR order gave a finite criterion (all fits non-stationary).")
     return best, table

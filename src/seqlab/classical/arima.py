@@ -54,6 +54,7 @@ from seqlab.base import BaseEstimator
 from seqlab.classical import _ar_kernels as _ARK
 from seqlab.classical import _arima_kernels as _K
 from seqlab.classical.ar import Forecast, _check_alpha
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["ARIMA", "arima_loglike", "select_order"]
 
@@ -63,12 +64,12 @@ _MAX_D = 2
 
 def _check_order(order: Any) -> tuple[int, int, int]:
     if not isinstance(order, Sequence) or isinstance(order, str) or len(order) != 3:
-        raise TypeError(f"order must be a tuple (p, d, q) of three integers; got {order!r}.")
+        raise SeqlabTypeError(f"order must be a tuple (p, d, q) of three integers; got {order!r}.")
     p = check_int(order[0], "order p", minimum=0)
     d = check_int(order[1], "order d", minimum=0)
     q = check_int(order[2], "order q", minimum=0)
     if d > _MAX_D:
-        raise ValueError(
+        raise SeqlabValueError(
             f"order d = {d} is too large: seqlab supports d <= {_MAX_D} (more differencing is "
             "almost never appropriate and is numerically ill-conditioned); difference the "
             "series yourself if you really need it."
@@ -81,12 +82,12 @@ def _resolve_trend(trend: Any, d: int) -> str:
         return "c" if d == 0 else "n"
     check_choice(trend, "trend", ("n", "c", "t"))
     if trend == "c" and d != 0:
-        raise ValueError(
+        raise SeqlabValueError(
             f"trend='c' is not identified when d = {d} (differencing removes a constant); "
             "use trend='t' for a drift with d = 1, or trend='n'."
         )
     if trend == "t" and d != 1:
-        raise ValueError(
+        raise SeqlabValueError(
             f"trend='t' (drift) needs d = 1; got d = {d}. Use trend='c' with d = 0 "
             "(a mean) or trend='n'."
         )
@@ -96,7 +97,7 @@ def _resolve_trend(trend: Any, d: int) -> str:
 def _check_length(n: int, p: int, d: int, q: int, k_trend: int, name: str = "y") -> None:
     need = d + p + q + k_trend + 3
     if n < need:
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} is too short for an ARIMA({p},{d},{q}) fit: it has {n} observation(s) but "
             f"at least d + p + q + k_trend + 3 = {need} are needed; pass a longer series or "
             "lower the order."
@@ -147,16 +148,18 @@ def arima_loglike(
     _check_length(arr.shape[0], p, d, q, kt)
     par = as_float_array(params, "params", ndim=1)
     if par.shape[0] != kt + p + q + 1:
-        raise ValueError(
+        raise SeqlabValueError(
             f"params must have {kt + p + q + 1} entries ([trend] + ar + ma + sigma2) for "
             f"ARIMA{(p, d, q)} with trend={tr!r}; got {par.shape[0]}."
         )
     mu, phi, theta = _split(par, p, q, kt)
     if not _ARK.ar_to_pacf(phi)[1]:
-        raise ValueError("params: the AR part is not stationary; the exact likelihood needs it.")
+        raise SeqlabValueError(
+            "params: the AR part is not stationary; the exact likelihood needs it."
+        )
     sigma2 = float(par[-1])
     if not sigma2 > 0:
-        raise ValueError(f"params: sigma2 must be > 0; got {sigma2}.")
+        raise SeqlabValueError(f"params: sigma2 must be > 0; got {sigma2}.")
     w = np.ascontiguousarray(np.diff(arr, n=d))
     return _full_loglik(w, phi, theta, mu, sigma2)
 
@@ -278,7 +281,7 @@ class ARIMA(BaseEstimator):
         scale = np.sqrt(((W - loc[:, None]) ** 2).mean(axis=1))
         if np.any(scale == 0):
             bad = int(np.argmax(scale == 0))
-            raise ValueError(
+            raise SeqlabValueError(
                 f"y{'' if single else f'[:, {bad}]'} is constant after differencing d={d} "
                 "time(s) (zero variance); an ARIMA cannot be fitted to it."
             )
@@ -298,7 +301,7 @@ class ARIMA(BaseEstimator):
         st = as_float_array(start, "start_params", ndim=(1, 2))
         st2 = np.broadcast_to(st, (S, st.shape[-1])) if st.ndim == 1 else st
         if st2.shape[0] != S or st2.shape[1] not in (k, k + 1):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"start_params must have {k} (or {k + 1} with sigma2) entries per series "
                 f"([trend] + ar + ma); got shape {st.shape}."
             )
@@ -308,13 +311,13 @@ class ARIMA(BaseEstimator):
             xa, ok_ar = _K.unconstrain(phi)
             xm, ok_ma = _K.unconstrain(-theta)
             if not ok_ar:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"start_params: the AR part {phi.tolist()} is not stationary (a root of "
                     "1 - phi_1 z - ... lies on or inside the unit circle); pass stationary "
                     "starting values or none."
                 )
             if not ok_ma:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"start_params: the MA part {theta.tolist()} is not invertible; pass "
                     "invertible starting values or none."
                 )
@@ -498,7 +501,7 @@ class ARIMA(BaseEstimator):
         """
         check_is_fitted(self, "params_")
         if not self._single:
-            raise ValueError("simulate needs a model fitted to one series (1-D y).")
+            raise SeqlabValueError("simulate needs a model fitted to one series (1-D y).")
         steps = check_int(steps, "steps", minimum=1)
         n_paths = check_int(n_paths, "n_paths", minimum=1)
         check_choice(anchor, "anchor", ("end", "start"))
@@ -580,5 +583,5 @@ def select_order(
                 if np.isfinite(value) and value < best_value:
                     best, best_value = model, value
     if best is None:
-        raise ValueError("no (p, q) in the grid gave a finite criterion.")
+        raise SeqlabValueError("no (p, q) in the grid gave a finite criterion.")
     return best, table

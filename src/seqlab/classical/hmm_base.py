@@ -52,6 +52,7 @@ from seqlab._validation import (
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor"]
 
@@ -110,19 +111,19 @@ def check_stochastic(p: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     >>> check_stochastic([[0.5, 0.5], [0.2, 0.7]], "transmat_", (2, 2))
     Traceback (most recent call last):
     ...
-    ValueError: transmat_ rows must each sum to 1; row(s) [1] sum to [0.9]. ...
+    seqlab.exceptions.SeqlabValueError: transmat_ rows must each sum to 1; row(s) [1] sum to [0.9]. ...
     """
     arr = np.array(p, dtype=np.float64)
     if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {arr.shape}.")
+        raise SeqlabValueError(f"{name} must have shape {shape}; got {arr.shape}.")
     if not np.isfinite(arr).all() or (arr < 0).any():
-        raise ValueError(f"{name} must contain finite probabilities >= 0; got {arr}.")
+        raise SeqlabValueError(f"{name} must contain finite probabilities >= 0; got {arr}.")
     sums = arr.sum(axis=-1)
     bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1.0) > _SUM_TOL)
     if bad.size:
         if arr.ndim == 1:
-            raise ValueError(f"{name} must sum to 1; it sums to {float(sums):.6g}.")
-        raise ValueError(
+            raise SeqlabValueError(f"{name} must sum to 1; it sums to {float(sums):.6g}.")
+        raise SeqlabValueError(
             f"{name} rows must each sum to 1; row(s) {bad.tolist()} sum to "
             f"{np.round(sums[bad], 6).tolist()}. Normalise them (row / row.sum())."
         )
@@ -246,7 +247,7 @@ class BaseHMM(BaseEstimator):
         for name in set(self._param_set) - names:
             stored = self.__dict__  # a property (covars_) keeps its value under "_name_"
             if stored.get(name + "_") is None and stored.get(f"_{name}_") is None:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"init_params leaves {name!r} out, so it must be given: set "
                     f"model.{name}_ = ... before fit (or add {name!r} to init_params)."
                 )
@@ -338,7 +339,7 @@ class BaseHMM(BaseEstimator):
         X = self._validate_X(X, fitting=True)
         lens = check_lengths(lengths, len(X))
         if k > len(X):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"n_components={k} is larger than the number of observations ({len(X)}); "
                 "use fewer states or more data."
             )
@@ -350,7 +351,7 @@ class BaseHMM(BaseEstimator):
         for _ in range(self.n_iter):
             log_prob, posteriors, xi = self._estep(X, bounds)
             if not np.isfinite(log_prob):
-                raise ValueError(
+                raise SeqlabValueError(
                     "the data have probability 0 under the current parameters (a frame is "
                     "impossible in every reachable state); check structural zeros in "
                     "startprob_/transmat_/emission parameters."

@@ -20,6 +20,7 @@ from scipy import linalg
 from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical.hmm_base import BaseHMM, _normalize_rows, check_stochastic
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["COVARIANCE_TYPES", "CategoricalHMM", "GaussianHMM"]
 
@@ -103,29 +104,31 @@ class CategoricalHMM(BaseHMM):
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
         arr = np.asarray(X)
         if arr.dtype.kind not in "biuf":
-            raise TypeError(
+            raise SeqlabTypeError(
                 f"X must hold integer symbols 0..n_features-1; got dtype {arr.dtype}. Encode "
                 "text first (e.g. seqlab.data.encode_dna for DNA)."
             )
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"X must be a non-empty 1-D array of symbols (or (T, 1)); got "
+            raise SeqlabValueError(f"X must be a non-empty 1-D array of symbols (or (T, 1)); got "
                              f"shape {arr.shape}.")
         if arr.dtype.kind == "f":
             if not np.isfinite(arr).all():
-                raise ValueError("X contains NaN or infinite values; symbols must be integers.")
+                raise SeqlabValueError(
+                    "X contains NaN or infinite values; symbols must be integers."
+                )
             if (arr != np.round(arr)).any():
-                raise ValueError("X contains non-integer values; symbols must be integers.")
+                raise SeqlabValueError("X contains non-integer values; symbols must be integers.")
         symbols = arr.astype(np.int64, copy=False)
         if symbols.min() < 0:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"X contains negative symbols (first at index {int(np.argmax(symbols < 0))}); "
                 "symbols must be 0..n_features-1."
             )
         n_symbols = self._alphabet_size(symbols, fitting)
         if symbols.max() >= n_symbols:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"X contains symbol {int(symbols.max())}, outside the model's alphabet "
                 f"0..{n_symbols - 1} (n_features={n_symbols}); re-encode X or raise n_features."
             )
@@ -142,7 +145,7 @@ class CategoricalHMM(BaseHMM):
         shape = np.shape(self.emissionprob_)
         n_symbols = shape[-1] if len(shape) == 2 else 0
         if self.n_features is not None and n_symbols != self.n_features:
-            raise ValueError(f"emissionprob_ has {n_symbols} columns but n_features="
+            raise SeqlabValueError(f"emissionprob_ has {n_symbols} columns but n_features="
                              f"{self.n_features}.")
         self.emissionprob_ = check_stochastic(
             self.emissionprob_, "emissionprob_", (self.n_components, max(n_symbols, 1))
@@ -295,7 +298,7 @@ class GaussianHMM(BaseHMM):
         arr = as_float_array(X, "X", ndim=(1, 2))
         arr = arr.reshape(len(arr), -1)
         if not fitting and arr.shape[1] != self.n_features_:
-            raise ValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
+            raise SeqlabValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
                              f"{self.n_features_}.")
         if fitting:
             self.n_features_ = arr.shape[1]
@@ -324,26 +327,28 @@ class GaussianHMM(BaseHMM):
         kind = check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         self.means_ = as_float_array(self.means_, "means_", ndim=2)
         if self.means_.shape[0] != k:
-            raise ValueError(f"means_ must have shape (n_components={k}, n_features); got "
+            raise SeqlabValueError(f"means_ must have shape (n_components={k}, n_features); got "
                              f"{self.means_.shape}.")
         d = self.n_features_ = self.means_.shape[1]
         cov = self.__dict__.get("_covars_")
         want = {"spherical": (k,), "diag": (k, d), "full": (k, d, d), "tied": (d, d)}[kind]
         if cov is None or cov.shape != want or not np.isfinite(cov).all():
             got = None if cov is None else cov.shape
-            raise ValueError(f"covars_ for covariance_type={kind!r} must be a finite array of "
-                             f"shape {want}; got {got}.")
+            raise SeqlabValueError(
+                f"covars_ for covariance_type={kind!r} must be a finite array of "
+                f"shape {want}; got {got}."
+            )
         if kind in ("spherical", "diag"):
             if (cov <= 0).any():
-                raise ValueError(f"{kind} covars_ must be positive; got {cov}.")
+                raise SeqlabValueError(f"{kind} covars_ must be positive; got {cov}.")
             return
         for i, c in enumerate(cov.reshape(-1, d, d)):
             if not np.allclose(c, c.T):
-                raise ValueError(f"covars_[{i}] ({kind}) must be symmetric.")
+                raise SeqlabValueError(f"covars_[{i}] ({kind}) must be symmetric.")
             try:
                 np.linalg.cholesky(c)
             except np.linalg.LinAlgError:
-                raise ValueError(f"covars_[{i}] ({kind}) is not positive definite.") from None
+                raise SeqlabValueError(f"covars_[{i}] ({kind}) is not positive definite.") from None
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         k, d = self.means_.shape

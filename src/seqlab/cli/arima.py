@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
 
 __all__ = ["ArimaConfig", "add_parser", "run"]
 
@@ -67,7 +68,7 @@ def _load_series(data: str, column: str | None) -> Any:
     path = Path(data)
     if data.lower().endswith(".csv") or path.exists():
         if not path.exists():
-            raise FileNotFoundError(f"--data: no such CSV file {data!r}.")
+            raise SeqlabFileNotFoundError(f"--data: no such CSV file {data!r}.")
         frame = pd.read_csv(path)
     else:
         from seqlab.data import get_dataset
@@ -75,28 +76,28 @@ def _load_series(data: str, column: str | None) -> Any:
         obj = get_dataset(data).loader()
         if isinstance(obj, pd.Series):
             if column is not None:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"--column is only for CSV files or tables; {data!r} is one series."
                 )
             return obj.astype(float)
         if not isinstance(obj, pd.DataFrame):
-            raise ValueError(f"data set {data!r} is not a numeric time series; pick another.")
+            raise SeqlabValueError(f"data set {data!r} is not a numeric time series; pick another.")
         frame = obj
     if column is not None:
         if column not in frame.columns:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"--column {column!r} not found; columns are: {', '.join(map(str, frame.columns))}."
             )
         series = frame[column]
     else:
         numeric = [c for c in frame.columns if np.issubdtype(frame[c].dtype, np.number)]
         if not numeric:
-            raise ValueError(f"{data!r} has no numeric column; name one with --column.")
+            raise SeqlabValueError(f"{data!r} has no numeric column; name one with --column.")
         series = frame[numeric[-1]]
     try:
         return pd.to_numeric(series, errors="raise").astype(float)
     except (TypeError, ValueError):
-        raise TypeError(
+        raise SeqlabTypeError(
             f"column {series.name!r} of {data!r} is not numeric; choose another with --column."
         ) from None
 
@@ -120,11 +121,11 @@ def run(cfg: ArimaConfig) -> int:
     from seqlab.classical import ARIMA, select_order
 
     if len(cfg.order) != 3:
-        raise ValueError(f"--order takes three integers p d q; got {list(cfg.order)}.")
+        raise SeqlabValueError(f"--order takes three integers p d q; got {list(cfg.order)}.")
     p, d, q = (int(v) for v in cfg.order)
     series = _load_series(cfg.data, cfg.column)
     if series.isna().any():
-        raise ValueError(
+        raise SeqlabValueError(
             f"{cfg.data!r} has {int(series.isna().sum())} missing value(s); fill or drop them."
         )
     y = series.to_numpy(dtype=np.float64)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError
+
 __all__ = ["add_parser", "data_shape", "summarize"]
 
 _DNA = set("ACGTUN")
@@ -68,7 +70,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.plot is not None:
         plot_path = Path(args.plot)
         if not plot_path.parent.exists():
-            raise FileNotFoundError(f"--plot: the folder {plot_path.parent} does not exist.")
+            raise SeqlabFileNotFoundError(f"--plot: the folder {plot_path.parent} does not exist.")
     obj = info.loader()
     print(f"{info.name}: {info.description}")
     print(f"  domain: {info.domain}; declared size: {info.size}; source: {info.source}")
@@ -330,7 +332,7 @@ def _figure(obj: Any, plt: Any) -> Any:
             labels = next((v for k, v in fields.items() if k in ("y", "labels", "target")
                            and isinstance(v, np.ndarray)), None)
             return _array_figure(arrays[0], labels, plt)
-    raise TypeError(f"seqlab data show --plot cannot draw a {type(obj).__name__}.")
+    raise SeqlabTypeError(f"seqlab data show --plot cannot draw a {type(obj).__name__}.")
 
 
 def _array_figure(a: np.ndarray, labels: np.ndarray | None, plt: Any) -> Any:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
 
 __all__ = ["ESNConfig", "add_parser"]
 
@@ -74,12 +75,14 @@ def _cmd_esn(args: argparse.Namespace) -> int:
     if cfg.plot is not None:
         plot = Path(cfg.plot)
         if not plot.parent.exists():
-            raise FileNotFoundError(f"--plot: the folder {plot.parent} does not exist.")
+            raise SeqlabFileNotFoundError(f"--plot: the folder {plot.parent} does not exist.")
     if cfg.train < 2 or cfg.steps < 1:
-        raise ValueError(f"--train must be >= 2 and --steps >= 1; got {cfg.train}, {cfg.steps}.")
+        raise SeqlabValueError(
+            f"--train must be >= 2 and --steps >= 1; got {cfg.train}, {cfg.steps}."
+        )
     raw = _load(cfg)
     if cfg.train + cfg.steps + 1 > len(raw):
-        raise ValueError(
+        raise SeqlabValueError(
             f"the {cfg.series} series has {len(raw)} values; --train + --steps must be at "
             f"most {len(raw) - 1} (got {cfg.train} + {cfg.steps})."
         )

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
 
 __all__ = ["HmmOptions", "add_parser", "load_model", "save_model"]
 
@@ -117,11 +118,11 @@ def _cmd_weather(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- data
 def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
     if not path.is_file():
-        raise FileNotFoundError(f"--file: {path} does not exist.")
+        raise SeqlabFileNotFoundError(f"--file: {path} does not exist.")
     text = path.read_text()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
-        raise ValueError(f"--file: {path} is empty.")
+        raise SeqlabValueError(f"--file: {path} is empty.")
     letters = "".join(ln for ln in lines if not ln.startswith(">")).upper()
     if kind != "gaussian" and (lines[0].startswith(">") or set(letters) <= _DNA_LETTERS):
         from seqlab.data import encode_dna
@@ -131,10 +132,12 @@ def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
     try:
         values = np.loadtxt(path, delimiter=delimiter, ndmin=2)
     except ValueError as err:
-        raise ValueError(f"--file: {path} is neither DNA nor a table of numbers: {err}") from None
+        raise SeqlabValueError(
+            f"--file: {path} is neither DNA nor a table of numbers: {err}"
+        ) from None
     if kind == "categorical":
         if values.shape[1] != 1:
-            raise ValueError("--kind categorical needs one integer symbol per line.")
+            raise SeqlabValueError("--kind categorical needs one integer symbol per line.")
         return values[:, 0], "categorical"
     return values, "gaussian"
 
@@ -142,7 +145,7 @@ def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
 def load_observations(opts: HmmOptions) -> tuple[np.ndarray, str]:
     """``(X, kind)`` for the options' ``--data`` or ``--file``."""
     if (opts.data is None) == (opts.file is None):
-        raise ValueError("give exactly one of --data NAME or --file PATH.")
+        raise SeqlabValueError("give exactly one of --data NAME or --file PATH.")
     if opts.file is not None:
         return _read_file(Path(opts.file), opts.kind)
     if opts.data in ("chloroplast", "contig"):
@@ -158,7 +161,7 @@ def load_observations(opts: HmmOptions) -> tuple[np.ndarray, str]:
         feats[:, 0] = np.log1p(feats[:, 0])
         X, kind = (feats - feats.mean(axis=0)) / feats.std(axis=0), "gaussian"
     if opts.kind not in ("auto", kind):
-        raise ValueError(f"--data {opts.data} needs --kind {kind} (or auto).")
+        raise SeqlabValueError(f"--data {opts.data} needs --kind {kind} (or auto).")
     return X, kind
 
 
@@ -199,7 +202,7 @@ def load_model(path: str | Path) -> Any:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"--model: {path} does not exist.")
+        raise SeqlabFileNotFoundError(f"--model: {path} does not exist.")
     with np.load(path, allow_pickle=False) as f:
         kind = str(f["kind"])
         k = f["startprob_"].size
@@ -311,7 +314,7 @@ def _figure(path: str) -> Any:
     import matplotlib.pyplot as plt
 
     if not Path(path).parent.exists():
-        raise FileNotFoundError(f"--plot: the folder {Path(path).parent} does not exist.")
+        raise SeqlabFileNotFoundError(f"--plot: the folder {Path(path).parent} does not exist.")
     return plt.subplots(figsize=(9, 3.5))
 
 

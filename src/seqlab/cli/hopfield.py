@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+from seqlab.exceptions import SeqlabFileNotFoundError
 
 __all__ = ["CapacityConfig", "RestoreConfig", "add_parser"]
 
@@ -71,7 +72,7 @@ def _check_plot(path: str | None) -> Path | None:
         return None
     p = Path(path)
     if not p.parent.exists():
-        raise FileNotFoundError(f"--plot: the folder {p.parent} does not exist.")
+        raise SeqlabFileNotFoundError(f"--plot: the folder {p.parent} does not exist.")
     return p
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from seqlab.exceptions import SeqlabValueError
+
 __all__ = ["add_parser"]
 
 
@@ -43,10 +45,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             print(f"{'':<{width}}  source: {info.source}")
         return 0
     if args.name is None:
-        raise ValueError("give a reproduction NAME or --list; valid names are: "
+        raise SeqlabValueError("give a reproduction NAME or --list; valid names are: "
                          + ", ".join(REPRODUCTIONS) + ".")
     if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0; got {args.seed}.")
+        raise SeqlabValueError(f"--seed must be >= 0; got {args.seed}.")
     report = run_reproduction(args.name, args.budget, seed=args.seed, out_dir=args.out)
     print(report.table())
     print(f"results: {args.out}/{report.name}-{report.budget}.json (+ .png)")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["TaskConfig", "add_parser"]
 
@@ -136,7 +137,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = dataclass_from_args(TrainConfig, args)
     for name in ("hidden_size", "num_layers", "n_train", "n_val", "length"):
         if getattr(task, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1; got {getattr(task, name)}.")
+            raise SeqlabValueError(
+                f"--{name.replace('_', '-')} must be >= 1; got {getattr(task, name)}."
+            )
     model, tr, va, loss, score = _build(task, config.seed or 0)
     trainer = Trainer(model, config, loss=loss)
     history = trainer.fit(tr, va)

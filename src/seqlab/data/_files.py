@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from seqlab.exceptions import MissingDependencyError
+from seqlab.exceptions import MissingDependencyError, SeqlabFileNotFoundError
 
 
 def package_dir(package: str, install: str, purpose: str) -> Path:
@@ -32,7 +32,7 @@ def package_file(package: str, relpath: str, install: str, purpose: str) -> Path
     """
     path = package_dir(package, install, purpose) / relpath
     if not path.exists():
-        raise FileNotFoundError(
+        raise SeqlabFileNotFoundError(
             f"{purpose} expected the file {relpath!r} inside the installed package "
             f"{package!r} at {path}, but it is not there (a different version of the "
             f"package?). Reinstall it with:\n    {install}"
@@ -44,7 +44,7 @@ def system_file(path: str, install: str, purpose: str) -> Path:
     """Path of a file installed by a Debian package; a clear error with ``install`` if absent."""
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(
+        raise SeqlabFileNotFoundError(
             f"{purpose} reads {path}, which is not on this machine. It comes from a Debian "
             f"package; install it with:\n    {install}"
         )

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from seqlab.exceptions import SeqlabValueError
+
 Domain = Literal[
     "classic", "weather", "stocks", "text", "dna", "speech", "images", "synthetic"
 ]
@@ -43,7 +45,7 @@ def register(*infos: DatasetInfo) -> None:
         if old is not None:
             if _same_entry(old, info):
                 continue
-            raise ValueError(f"data set {info.name!r} is registered twice, differently")
+            raise SeqlabValueError(f"data set {info.name!r} is registered twice, differently")
         DATASETS[info.name] = info
 
 
@@ -55,7 +57,7 @@ def _same_entry(a: DatasetInfo, b: DatasetInfo) -> bool:
 def get_dataset(name: str) -> DatasetInfo:
     """Catalogue entry for ``name``; an unknown name lists the valid ones."""
     if name not in DATASETS:
-        raise ValueError(
+        raise SeqlabValueError(
             f"unknown data set {name!r}; valid names are: {', '.join(sorted(DATASETS))}. "
             "Run `seqlab data list` to see them with sizes and sources."
         )

@@ -12,6 +12,8 @@ from typing import overload
 
 import numpy as np
 
+from seqlab.exceptions import SeqlabValueError
+
 __all__ = ["SequenceSet"]
 
 
@@ -47,24 +49,24 @@ class SequenceSet:
         self.sequences = [np.asarray(s, dtype=np.float64) for s in self.sequences]
         self.labels = np.asarray(self.labels)
         if self.labels.ndim != 1 or not np.issubdtype(self.labels.dtype, np.integer):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"labels must be a 1-D array of integers; got dtype {self.labels.dtype} and "
                 f"shape {self.labels.shape}."
             )
         self.labels = self.labels.astype(np.int64)
         if len(self.sequences) != len(self.labels):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"sequences and labels must have the same length; got {len(self.sequences)} "
                 f"sequences and {len(self.labels)} labels."
             )
         widths = {s.shape[1] if s.ndim == 2 else -1 for s in self.sequences}
         if -1 in widths or len(widths) > 1:
-            raise ValueError(
+            raise SeqlabValueError(
                 "every sequence must be a 2-D (T_i, F) array with the same F; got shapes "
                 f"{sorted({s.shape for s in self.sequences})[:5]}."
             )
         if len(self.labels) and self.labels.min() < 0:
-            raise ValueError(f"labels must be >= 0; got {int(self.labels.min())}.")
+            raise SeqlabValueError(f"labels must be >= 0; got {int(self.labels.min())}.")
 
     def __len__(self) -> int:
         return len(self.sequences)

@@ -27,6 +27,7 @@ from seqlab._validation import SeedLike, check_choice, check_random_state
 from seqlab.data._files import package_file, system_file
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.data.seqfiles import GenBankRecord, parse_location, read_fasta, read_genbank
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,22 +188,22 @@ def encode_dna(
     >>> encode_dna("ACXGT")
     Traceback (most recent call last):
     ...
-    ValueError: seq has 'X' at position 2, which is not in the alphabet 'ACGT' ...
+    seqlab.exceptions.SeqlabValueError: seq has 'X' at position 2, which is not in the alphabet 'ACGT' ...
     """
     check_choice(ambiguous, "ambiguous", ("error", "skip", "random"))
     if not isinstance(seq, str):
-        raise TypeError(f"seq must be a str; got {type(seq).__name__}.")
+        raise SeqlabTypeError(f"seq must be a str; got {type(seq).__name__}.")
     if not isinstance(alphabet, str) or not alphabet or len(set(alphabet.upper())) != len(
         alphabet
     ) or len(alphabet) > 255 or not alphabet.isascii():
-        raise ValueError(
+        raise SeqlabValueError(
             f"alphabet must be a non-empty string of distinct ASCII letters; got {alphabet!r}."
         )
     alphabet = alphabet.upper()
     try:
         raw = np.frombuffer(seq.upper().encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError as err:
-        raise ValueError(
+        raise SeqlabValueError(
             f"seq has the non-ASCII character {seq[err.start]!r} at position {err.start}."
         ) from None
     lut = np.full(256, 255, dtype=np.uint8)
@@ -226,7 +227,7 @@ def encode_dna(
             if nucleotide
             else "pass ambiguous='skip' or 'random' to drop or replace such letters"
         )
-        raise ValueError(
+        raise SeqlabValueError(
             f"seq has {seq[pos]!r} at position {pos}, which is not in the alphabet "
             f"{alphabet!r} ({int(bad.sum())} such letter(s) in all); {hint}."
         )

@@ -15,7 +15,7 @@ import numpy as np
 
 from seqlab._validation import check_int
 from seqlab.data._registry import DatasetInfo, register
-from seqlab.exceptions import MissingDependencyError
+from seqlab.exceptions import MissingDependencyError, SeqlabTypeError
 
 __all__ = ["load_digit_patterns"]
 
@@ -57,7 +57,7 @@ def load_digit_patterns(bipolar: bool = True, threshold: int = 8) -> tuple[np.nd
     """
     threshold = check_int(threshold, "threshold", minimum=0, maximum=17)
     if not isinstance(bipolar, bool | np.bool_):
-        raise TypeError(f"bipolar must be True or False; got {bipolar!r}.")
+        raise SeqlabTypeError(f"bipolar must be True or False; got {bipolar!r}.")
     if importlib.util.find_spec("sklearn") is None:
         raise MissingDependencyError("scikit-learn", "pip install scikit-learn",
                                      "load_digit_patterns()")

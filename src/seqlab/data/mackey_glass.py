@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from seqlab._validation import check_int, check_positive
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["mackey_glass"]
 
@@ -156,7 +157,7 @@ def mackey_glass(
     if callable(history):
         values = np.asarray(history(t_hist), dtype=np.float64)
         if values.shape != t_hist.shape:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"history(t) must return one value per time (vectorised); got shape "
                 f"{values.shape} for {t_hist.shape[0]} times."
             )
@@ -165,13 +166,13 @@ def mackey_glass(
     else:
         given = np.asarray(history, dtype=np.float64)
         if given.ndim != 1 or given.size < 2:
-            raise ValueError(
+            raise SeqlabValueError(
                 "history must be a number, a callable f(t) or a 1-D array of at least 2 "
                 f"values equally spaced over [-tau, 0]; got shape {given.shape}."
             )
         values = np.interp(t_hist, np.linspace(-tau, 0.0, given.size), given)
     if not np.isfinite(values).all() or (values < 0).any():
-        raise ValueError("history must be finite and non-negative (x is a concentration).")
+        raise SeqlabValueError("history must be finite and non-negative (x is a concentration).")
     if np.ptp(values) == 0:
         slopes = np.zeros_like(values)
     elif callable(history):  # central difference of the function itself, error ~1e-10

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -28,7 +30,7 @@ __all__ = ["GenBankRecord", "parse_location", "read_fasta", "read_genbank"]
 def _open_text(path: str | Path) -> str:
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
+        raise SeqlabFileNotFoundError(f"no such file: {path}")
     if path.suffix == ".gz":
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return fh.read()
@@ -54,13 +56,13 @@ def read_fasta(path: str | Path) -> dict[str, str]:
         if line.startswith(">"):
             words = line[1:].split()
             if not words:
-                raise ValueError(f"{path}, line {lineno}: a FASTA header without an id.")
+                raise SeqlabValueError(f"{path}, line {lineno}: a FASTA header without an id.")
             if words[0] in records:
-                raise ValueError(f"{path}, line {lineno}: duplicate FASTA id {words[0]!r}.")
+                raise SeqlabValueError(f"{path}, line {lineno}: duplicate FASTA id {words[0]!r}.")
             current = records[words[0]] = []
         elif line.strip():
             if current is None:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"{path}, line {lineno}: sequence text before the first '>' header; "
                     "is this a FASTA file?"
                 )
@@ -93,7 +95,7 @@ def parse_location(location: str) -> list[tuple[int, int, int]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"cannot parse GenBank location {location!r} at {text[pos:pos + 20]!r}; "
                 "supported: a..b, a, a^b, <a, >b, complement(), join(), order()."
             )
@@ -109,32 +111,32 @@ def parse_location(location: str) -> list[tuple[int, int, int]]:
                 sub, i = parse(i)
                 parts.extend(sub)
                 if i >= len(tokens):
-                    raise ValueError(f"unbalanced parentheses in location {location!r}.")
+                    raise SeqlabValueError(f"unbalanced parentheses in location {location!r}.")
                 if tokens[i] == ",":
                     i += 1
                     continue
                 if tokens[i] == ")":
                     i += 1
                     break
-                raise ValueError(f"unexpected {tokens[i]!r} in location {location!r}.")
+                raise SeqlabValueError(f"unexpected {tokens[i]!r} in location {location!r}.")
             if tok == "complement(":
                 parts = [(s, e, -strand) for s, e, strand in reversed(parts)]
             return parts, i
         if tok in (")", ","):
-            raise ValueError(f"unexpected {tok!r} in location {location!r}.")
+            raise SeqlabValueError(f"unexpected {tok!r} in location {location!r}.")
         nums = [int(x) for x in re.findall(r"\d+", tok)]
         if "^" in tok:
             return [(nums[0], nums[0], 1)], i + 1
         start, end = nums[0] - 1, nums[-1]
         if start < 0 or end <= start:
-            raise ValueError(f"bad range {tok!r} in location {location!r}.")
+            raise SeqlabValueError(f"bad range {tok!r} in location {location!r}.")
         return [(start, end, 1)], i + 1
 
     if not tokens:
-        raise ValueError("empty GenBank location.")
+        raise SeqlabValueError("empty GenBank location.")
     segments, used = parse(0)
     if used != len(tokens):
-        raise ValueError(f"trailing text in location {location!r}.")
+        raise SeqlabValueError(f"trailing text in location {location!r}.")
     return segments
 
 
@@ -171,7 +173,7 @@ def _parse_genbank_text(text: str) -> GenBankRecord:
 
     lines = text.splitlines()
     if not lines or not lines[0].startswith("LOCUS"):
-        raise ValueError("not a GenBank file: the first line does not start with 'LOCUS'.")
+        raise SeqlabValueError("not a GenBank file: the first line does not start with 'LOCUS'.")
     locus = lines[0].split()
     name = locus[1] if len(locus) > 1 else ""
     topology = "circular" if "circular" in locus else "linear"
@@ -233,7 +235,7 @@ def _parse_genbank_text(text: str) -> GenBankRecord:
     ).astype({"start": "int64", "end": "int64", "strand": "int8"})
     sequence = "".join(seq_parts).upper()
     if len(features) and int(features["end"].max()) > len(sequence):
-        raise ValueError("a feature of the GenBank record ends beyond its sequence.")
+        raise SeqlabValueError("a feature of the GenBank record ends beyond its sequence.")
     return GenBankRecord(name, " ".join(definition), topology, sequence, features)
 
 

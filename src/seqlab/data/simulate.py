@@ -29,6 +29,7 @@ from seqlab._validation import (
     check_positive,
     check_random_state,
 )
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["simulate_arima", "simulate_arma", "simulate_hmm"]
 
@@ -93,10 +94,10 @@ def simulate_arma(
     sigma2 = check_positive(sigma2, "sigma2", strict=False)
     const = float(const)
     if not math.isfinite(const):
-        raise ValueError(f"const must be finite; got {const!r}.")
+        raise SeqlabValueError(f"const must be finite; got {const!r}.")
     rho = _ar_spectral_radius(phi)
     if rho >= 1.0:
-        raise ValueError(
+        raise SeqlabValueError(
             f"the AR coefficients ar={phi.tolist()} are not stationary (a root of the AR "
             f"polynomial lies on or inside the unit circle; largest inverse root modulus "
             f"{rho:.4g} >= 1). Use stationary coefficients, or simulate_arima for a unit root."
@@ -152,12 +153,12 @@ def _probabilities(p: Any, name: str, ndim: int) -> np.ndarray:
     """A probability vector (ndim 1) or row-stochastic matrix (ndim 2), or a clear error."""
     arr = as_float_array(p, name, ndim=ndim)
     if (arr < 0).any():
-        raise ValueError(f"{name} must be non-negative; got a minimum of {arr.min():.4g}.")
+        raise SeqlabValueError(f"{name} must be non-negative; got a minimum of {arr.min():.4g}.")
     sums = arr.sum(axis=-1)
     bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1.0) > 1e-8)
     if bad.size:
         where = "" if ndim == 1 else f" (row {int(bad[0])})"
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} must sum to 1 along its last axis{where}; got sum "
             f"{float(np.atleast_1d(sums)[bad[0]]):.6g}. Normalise it first, e.g. "
             "p / p.sum(-1, keepdims=True)."
@@ -238,13 +239,13 @@ def simulate_hmm(
     A = _probabilities(transmat, "transmat", 2)
     k = pi.size
     if A.shape != (k, k):
-        raise ValueError(
+        raise SeqlabValueError(
             f"transmat must have shape (n_states, n_states) = ({k}, {k}) to match "
             f"startprob; got {A.shape}."
         )
     n = check_int(n_samples, "n_samples", minimum=1)
     if (emissionprob is None) == (means is None):
-        raise ValueError(
+        raise SeqlabValueError(
             "give exactly one emission model: emissionprob (categorical HMM) or means "
             "(and covars, Gaussian HMM)."
         )
@@ -254,14 +255,16 @@ def simulate_hmm(
     if emissionprob is not None:
         B = _probabilities(emissionprob, "emissionprob", 2)
         if B.shape[0] != k:
-            raise ValueError(f"emissionprob must have {k} rows (one per state); got {B.shape}.")
+            raise SeqlabValueError(
+                f"emissionprob must have {k} rows (one per state); got {B.shape}."
+            )
         cum = _cumulative(B)[states]  # (n, M)
         obs = (cum <= rng.random(n)[:, None]).sum(axis=1).astype(np.int64)
         return np.minimum(obs, B.shape[1] - 1), states
 
     mu = as_float_array(means, "means", ndim=2)
     if mu.shape[0] != k:
-        raise ValueError(f"means must have {k} rows (one per state); got {mu.shape}.")
+        raise SeqlabValueError(f"means must have {k} rows (one per state); got {mu.shape}.")
     dim = mu.shape[1]
     check_choice(covariance_type, "covariance_type", ("full", "diag", "spherical", "tied"))
     chol = _cholesky_factors(covars, covariance_type, k, dim)  # (K, D, D)
@@ -277,21 +280,21 @@ def _cholesky_factors(covars: Any, covariance_type: str, k: int, dim: int) -> np
     want = {"full": (k, dim, dim), "diag": (k, dim), "spherical": (k,), "tied": (dim, dim)}
     c = as_float_array(covars, "covars", ndim=len(want[covariance_type]))
     if c.shape != want[covariance_type]:
-        raise ValueError(
+        raise SeqlabValueError(
             f"covars for covariance_type={covariance_type!r} must have shape "
             f"{want[covariance_type]}; got {c.shape}."
         )
     if covariance_type in ("diag", "spherical"):
         if (c <= 0).any():
-            raise ValueError(f"covars must be positive for {covariance_type!r} covariances.")
+            raise SeqlabValueError(f"covars must be positive for {covariance_type!r} covariances.")
         var = c if covariance_type == "diag" else np.repeat(c[:, None], dim, axis=1)
         return np.sqrt(var)[:, :, None] * np.eye(dim)
     full = c if covariance_type == "full" else np.broadcast_to(c, (k, dim, dim))
     if not np.allclose(full, np.swapaxes(full, -1, -2)):
-        raise ValueError("covars must be symmetric matrices; one is not.")
+        raise SeqlabValueError("covars must be symmetric matrices; one is not.")
     try:
         return np.linalg.cholesky(full)
     except np.linalg.LinAlgError:
-        raise ValueError(
+        raise SeqlabValueError(
             "covars must be symmetric positive definite matrices; one is not."
         ) from None

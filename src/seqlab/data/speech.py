@@ -28,7 +28,7 @@ from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
 from seqlab.data._files import package_file
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.data._types import SequenceSet
-from seqlab.exceptions import MissingDependencyError
+from seqlab.exceptions import MissingDependencyError, SeqlabValueError
 
 __all__ = [
     "DIGIT_NAMES",
@@ -85,17 +85,17 @@ def read_ts(path: str | Path) -> SequenceSet:
         try:
             columns = [np.array(d.split(","), dtype=np.float64) for d in dims]
         except ValueError as err:
-            raise ValueError(f"{path}, line {lineno}: bad number ({err}).") from None
+            raise SeqlabValueError(f"{path}, line {lineno}: bad number ({err}).") from None
         if len({len(c) for c in columns}) != 1:
-            raise ValueError(f"{path}, line {lineno}: dimensions of unequal length.")
+            raise SeqlabValueError(f"{path}, line {lineno}: dimensions of unequal length.")
         if label not in class_names:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"{path}, line {lineno}: label {label!r} not among @classLabel {class_names}."
             )
         sequences.append(np.stack(columns, axis=1))  # (T, F)
         labels.append(class_names.index(label))
     if not in_data:
-        raise ValueError(f"{path} has no @data line; is it a .ts file?")
+        raise SeqlabValueError(f"{path} has no @data line; is it a .ts file?")
     return SequenceSet(sequences, np.array(labels, dtype=np.int64),
                        label_names=tuple(class_names), name=path.stem)
 
@@ -162,7 +162,7 @@ def mel_filterbank(
     n_fft = check_int(n_fft, "n_fft", minimum=2)
     fmax = sample_rate / 2.0 if fmax is None else float(fmax)
     if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
-        raise ValueError(
+        raise SeqlabValueError(
             f"need 0 <= fmin < fmax <= sample_rate/2 = {sample_rate / 2}; got fmin={fmin}, "
             f"fmax={fmax}."
         )
@@ -201,7 +201,7 @@ def log_mel_spectrogram(
     frame = round(sample_rate * frame_ms / 1000.0)
     hop = round(sample_rate * hop_ms / 1000.0)
     if frame < 1 or hop < 1 or frame > n_fft:
-        raise ValueError(
+        raise SeqlabValueError(
             f"frame_ms/hop_ms give frame={frame} and hop={hop} samples; both must be >= 1 "
             f"and frame <= n_fft={n_fft}."
         )
@@ -275,11 +275,11 @@ def spoken_digits(
     n_per_digit = check_int(n_per_digit, "n_per_digit", minimum=1)
     check_choice(features, "features", ("mfcc", "logmel"))
     if not voices:
-        raise ValueError("voices must name at least one espeak-ng voice, e.g. ('en-us',).")
+        raise SeqlabValueError("voices must name at least one espeak-ng voice, e.g. ('en-us',).")
     ranges = (("speed_range", speed_range, 500), ("pitch_range", pitch_range, 99))
     for name, (lo, hi), top in ranges:
         if not (0 <= lo <= hi <= top):
-            raise ValueError(f"{name} must be (low, high) with 0 <= low <= high <= {top}; "
+            raise SeqlabValueError(f"{name} must be (low, high) with 0 <= low <= high <= {top}; "
                              f"got {(lo, hi)}.")
     espeak, sox = _require_tools()
     rng = check_random_state(seed)

@@ -36,6 +36,7 @@ from seqlab._validation import (
 )
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.data.mackey_glass import mackey_glass
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = [
     "ADDING_PROBLEM_TOLERANCE",
@@ -165,7 +166,7 @@ def adding_problem_correct(
     p = np.asarray(pred, dtype=np.float64)
     t = np.asarray(y, dtype=np.float64)
     if p.shape != t.shape:
-        raise ValueError(
+        raise SeqlabValueError(
             f"pred and y must have the same shape; got {p.shape} and {t.shape}. "
             "Pass one prediction per sequence (the output at the sequence end)."
         )

@@ -23,6 +23,7 @@ import numpy as np
 
 from seqlab.data._files import package_dir
 from seqlab.data._registry import DatasetInfo, register
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
 
 __all__ = ["CharVocab", "list_plays", "load_shakespeare", "strip_markdown"]
 
@@ -88,7 +89,7 @@ def _plays_dir() -> Path:
 def _play_files(plays_dir: Path) -> dict[str, Path]:
     files = sorted(plays_dir.glob("*/*.md"), key=lambda p: p.stem)
     if not files:
-        raise FileNotFoundError(
+        raise SeqlabFileNotFoundError(
             f"no play found under {plays_dir}; reinstall the corpus with:\n    {_INSTALL}"
         )
     return {p.stem: p for p in files}
@@ -111,7 +112,7 @@ def list_plays(genre: str | None = None) -> list[str]:
         return list(files)
     genres = sorted({p.parent.name for p in files.values()})
     if genre not in genres:
-        raise ValueError(f"unknown genre {genre!r}; valid genres are: {', '.join(genres)}.")
+        raise SeqlabValueError(f"unknown genre {genre!r}; valid genres are: {', '.join(genres)}.")
     return [slug for slug, p in files.items() if p.parent.name == genre]
 
 
@@ -146,7 +147,7 @@ def load_shakespeare(
         slugs = [plays] if isinstance(plays, str) else list(plays)
         unknown = [s for s in slugs if s not in files]
         if unknown:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"unknown play(s) {unknown}; valid slugs are: {', '.join(files)}."
             )
     return {s: _read_play(files[s], bool(stage_directions)) for s in slugs}
@@ -184,17 +185,19 @@ class CharVocab:
         chars: set[str] = set()
         for i, piece in enumerate(pieces):
             if not isinstance(piece, str):
-                raise TypeError(
+                raise SeqlabTypeError(
                     f"text must be a str or an iterable of str; item {i} is "
                     f"{type(piece).__name__}."
                 )
             chars.update(piece)
         if unknown is not None:
             if not isinstance(unknown, str) or len(unknown) != 1:
-                raise ValueError(f"unknown must be a single character or None; got {unknown!r}.")
+                raise SeqlabValueError(
+                    f"unknown must be a single character or None; got {unknown!r}."
+                )
             chars.add(unknown)
         if not chars:
-            raise ValueError("text is empty; a vocabulary needs at least one character.")
+            raise SeqlabValueError("text is empty; a vocabulary needs at least one character.")
         self.chars: tuple[str, ...] = tuple(sorted(chars))
         self.unknown = unknown
         self._codes = np.array([ord(c) for c in self.chars], dtype=np.uint32)  # sorted
@@ -205,7 +208,7 @@ class CharVocab:
         """Vocabulary of exactly ``chars`` (each one character)."""
         bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
         if bad:
-            raise ValueError(f"chars must be single characters; got {bad[:5]!r}.")
+            raise SeqlabValueError(f"chars must be single characters; got {bad[:5]!r}.")
         return cls("".join(chars), unknown=unknown)
 
     def __len__(self) -> int:
@@ -232,7 +235,7 @@ class CharVocab:
         position, unless the vocabulary has an ``unknown`` character.
         """
         if not isinstance(text, str):
-            raise TypeError(f"text must be a str; got {type(text).__name__}.")
+            raise SeqlabTypeError(f"text must be a str; got {type(text).__name__}.")
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         idx = np.searchsorted(self._codes, codes)
         clipped = np.minimum(idx, len(self._codes) - 1)
@@ -241,7 +244,7 @@ class CharVocab:
             if self.unknown is None:
                 pos = int(np.argmin(known))
                 n_bad = int((~known).sum())
-                raise ValueError(
+                raise SeqlabValueError(
                     f"character {text[pos]!r} at position {pos} is not in the vocabulary "
                     f"({n_bad} unknown character(s) in all); build the vocabulary from text "
                     "that contains it, or pass unknown='?' (any one character) to map "
@@ -256,14 +259,14 @@ class CharVocab:
         if arr.size == 0:
             return ""
         if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"ids must be a 1-D sequence of integers; got dtype {arr.dtype}, "
                 f"shape {arr.shape}."
             )
         bad = (arr < 0) | (arr >= len(self))
         if bad.any():
             pos = int(np.argmax(bad))
-            raise ValueError(
+            raise SeqlabValueError(
                 f"id {int(arr[pos])} at position {pos} is outside the vocabulary "
                 f"(valid ids are 0..{len(self) - 1})."
             )
@@ -282,7 +285,9 @@ class CharVocab:
     def from_dict(cls, state: dict[str, Any]) -> CharVocab:
         """Rebuild a vocabulary saved by :meth:`to_dict`."""
         if not isinstance(state, dict) or "chars" not in state:
-            raise ValueError("state must be a dict with a 'chars' list, as made by to_dict().")
+            raise SeqlabValueError(
+                "state must be a dict with a 'chars' list, as made by to_dict()."
+            )
         return cls.from_chars(list(state["chars"]), unknown=state.get("unknown"))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from seqlab._validation import check_choice
 from seqlab.data._files import package_file
 from seqlab.data._registry import DatasetInfo, register
+from seqlab.exceptions import SeqlabValueError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,7 +72,7 @@ def load_seattle_weather() -> pd.DataFrame:
     df.index.freq = "D"
     unknown = sorted(set(raw["weather"]) - set(SEATTLE_WEATHER_LABELS))
     if unknown:  # a newer vega_datasets with labels we do not know: fail loudly
-        raise ValueError(f"seattle-weather.csv has unexpected weather labels {unknown}.")
+        raise SeqlabValueError(f"seattle-weather.csv has unexpected weather labels {unknown}.")
     df["weather"] = pd.Categorical(raw["weather"].to_numpy(), categories=SEATTLE_WEATHER_LABELS)
     return df
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from seqlab._validation import check_int
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["chronological_split", "lengths_to_mask", "pad_sequences", "sliding_windows"]
 
@@ -50,13 +51,13 @@ def sliding_windows(
     """
     arr = _as_numeric(x, "x")
     if arr.ndim < 1:
-        raise ValueError("x must have a time axis (at least 1-D); got a scalar.")
+        raise SeqlabValueError("x must have a time axis (at least 1-D); got a scalar.")
     L = check_int(input_length, "input_length", minimum=1)
     h = check_int(horizon, "horizon", minimum=1)
     s = check_int(stride, "stride", minimum=1)
     T = arr.shape[0]
     if T < L + h:
-        raise ValueError(
+        raise SeqlabValueError(
             f"x is too short: it has {T} time steps but one window needs input_length + "
             f"horizon = {L} + {h} = {L + h}. Use a longer series or shorter windows."
         )
@@ -68,7 +69,9 @@ def sliding_windows(
 def _as_numeric(x: Any, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be numeric (array-like of numbers); got dtype {arr.dtype}.")
+        raise SeqlabTypeError(
+            f"{name} must be numeric (array-like of numbers); got dtype {arr.dtype}."
+        )
     return arr
 
 
@@ -90,25 +93,25 @@ def chronological_split(
     fractions = {"train": train, "validation": validation}
     for name, value in fractions.items():
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise TypeError(f"{name} must be a fraction (a number in [0, 1]); got {value!r}.")
+            raise SeqlabTypeError(f"{name} must be a fraction (a number in [0, 1]); got {value!r}.")
         if not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name} must be a fraction in [0, 1]; got {value!r}.")
+            raise SeqlabValueError(f"{name} must be a fraction in [0, 1]; got {value!r}.")
     if train <= 0:
-        raise ValueError(f"train must be > 0; got {train!r}.")
+        raise SeqlabValueError(f"train must be > 0; got {train!r}.")
     if train + validation > 1.0 + 1e-12:
-        raise ValueError(
+        raise SeqlabValueError(
             f"train + validation must be <= 1 (the test part gets the rest); got "
             f"{train} + {validation} = {train + validation}."
         )
     is_pandas = hasattr(x, "iloc") and hasattr(x, "index")
     data: Any = x if is_pandas else np.asarray(x)
     if np.ndim(data) < 1:
-        raise ValueError("x must have a time axis (at least 1-D); got a scalar.")
+        raise SeqlabValueError("x must have a time axis (at least 1-D); got a scalar.")
     T = len(data)
     n_train = int(np.floor(train * T + 1e-9))
     n_val = int(np.floor(validation * T + 1e-9))
     if n_train < 1:
-        raise ValueError(
+        raise SeqlabValueError(
             f"x has {T} time steps, too few for a training part of fraction {train} "
             "(it would be empty); use a longer series or a larger train fraction."
         )
@@ -145,24 +148,24 @@ def pad_sequences(
     """
     items = list(sequences)
     if not items:
-        raise ValueError("sequences is empty; give at least one sequence.")
+        raise SeqlabValueError("sequences is empty; give at least one sequence.")
     arrays: list[np.ndarray] = []
     for i, seq in enumerate(items):
         try:
             a = np.asarray(seq, dtype=dtype)
         except (TypeError, ValueError) as err:
-            raise TypeError(
+            raise SeqlabTypeError(
                 f"sequences[{i}] cannot be converted to {np.dtype(dtype).name} (ragged or "
                 f"not numeric?): {err}"
             ) from None
         if a.ndim < 1:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"sequences[{i}] is a scalar; every sequence needs a time axis (T_i, ...)."
             )
         if a.shape[0] < 1:
-            raise ValueError(f"sequences[{i}] is empty; every sequence needs T_i >= 1 steps.")
+            raise SeqlabValueError(f"sequences[{i}] is empty; every sequence needs T_i >= 1 steps.")
         if arrays and a.shape[1:] != arrays[0].shape[1:]:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"sequences[{i}] has feature shape {a.shape[1:]} but sequences[0] has "
                 f"{arrays[0].shape[1:]}; all sequences must share the shape after the time "
                 "axis."
@@ -174,7 +177,7 @@ def pad_sequences(
         m = check_int(max_length, "max_length", minimum=1)
         if m < t_max:
             i = int(np.argmax(lengths))
-            raise ValueError(
+            raise SeqlabValueError(
                 f"max_length={m} is shorter than sequences[{i}], which has {t_max} steps."
             )
         t_max = m
@@ -194,10 +197,12 @@ def lengths_to_mask(lengths: Any, T: int | None = None) -> np.ndarray:
     """
     arr = np.asarray(lengths)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"lengths must be a non-empty 1-D array of integers; got {lengths!r}.")
+        raise SeqlabValueError(
+            f"lengths must be a non-empty 1-D array of integers; got {lengths!r}."
+        )
     if (arr < 0).any():
-        raise ValueError(f"lengths must be >= 0; got {arr.tolist()}.")
+        raise SeqlabValueError(f"lengths must be >= 0; got {arr.tolist()}.")
     width = int(arr.max()) if T is None else check_int(T, "T", minimum=0)
     if arr.max() > width:
-        raise ValueError(f"T={width} is shorter than the longest length {int(arr.max())}.")
+        raise SeqlabValueError(f"T={width} is shorter than the longest length {int(arr.max())}.")
     return np.arange(width)[None, :] < arr[:, None]

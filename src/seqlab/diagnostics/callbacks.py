@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from seqlab._validation import check_int
 from seqlab.diagnostics.gradients import state_gradients
 from seqlab.diagnostics.spectra import weight_spectra
+from seqlab.exceptions import SeqlabTypeError
 
 __all__ = ["GradientMonitor", "MonitorRecord"]
 
@@ -92,7 +93,7 @@ class GradientMonitor:
     def __post_init__(self) -> None:
         check_int(self.every, "every", minimum=1)
         if not callable(self.loss_fn):
-            raise TypeError("loss_fn must be a callable pred -> scalar tensor.")
+            raise SeqlabTypeError("loss_fn must be a callable pred -> scalar tensor.")
 
     def __call__(self, step: int, model: nn.Module) -> MonitorRecord | None:
         """Measure if ``step`` is a multiple of ``every``; return the record (else None)."""

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent.cells import RecurrentCell, SkipCell
 from seqlab.recurrent.layers import RNNLayer, check_lengths_tensor, reverse_padded
 
@@ -47,7 +48,7 @@ def find_rnn_layers(model: nn.Module) -> list[RNNLayer]:
     1
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+        raise SeqlabTypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
     return [m for m in model.modules() if isinstance(m, RNNLayer)]
 
 
@@ -133,7 +134,7 @@ def _probed_forward(layer: RNNLayer, sink: list[_Call]) -> Callable[..., Any]:
         if not layer.batch_first:
             inp = inp.transpose(0, 1)
         if return_all_states:
-            raise ValueError("state_gradients runs the model without return_all_states; the "
+            raise SeqlabValueError("state_gradients runs the model without return_all_states; the "
                              "per-step states are what it measures.")
         return inp, final_state
 
@@ -144,9 +145,11 @@ def _probed_forward(layer: RNNLayer, sink: list[_Call]) -> Callable[..., Any]:
 def _probing(model: nn.Module) -> Iterator[list[list[_Call]]]:
     layers = find_rnn_layers(model)
     if not layers:
-        raise ValueError("model has no seqlab RNNLayer; state_gradients measures the per-step "
-                         "states of seqlab.recurrent.layers.RNNLayer (every seqlab pattern "
-                         "model holds one as `.rnn`).")
+        raise SeqlabValueError(
+            "model has no seqlab RNNLayer; state_gradients measures the per-step "
+            "states of seqlab.recurrent.layers.RNNLayer (every seqlab pattern "
+            "model holds one as `.rnn`)."
+        )
     records: list[list[_Call]] = []
     try:
         for layer in layers:
@@ -244,14 +247,18 @@ def state_gradients(
     True
     """
     if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be a callable pred -> scalar; got {type(loss_fn).__name__}.")
+        raise SeqlabTypeError(
+            f"loss_fn must be a callable pred -> scalar; got {type(loss_fn).__name__}."
+        )
     params = [p for p in model.parameters()]
     dtype = params[0].dtype if params else torch.get_default_dtype()
     device = params[0].device if params else torch.device("cpu")
     xt = (x if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))).to(device, dtype)
     xt = xt.detach().clone().requires_grad_(True)
     if xt.dim() != 3:
-        raise ValueError(f"x must be 3-D (batch, time, features); got shape {tuple(xt.shape)}.")
+        raise SeqlabValueError(
+            f"x must be 3-D (batch, time, features); got shape {tuple(xt.shape)}."
+        )
     batch, steps = xt.shape[0], xt.shape[1]
     lens = (torch.full((batch,), steps, dtype=torch.int64) if lengths is None
             else check_lengths_tensor(lengths, batch, steps))
@@ -262,10 +269,10 @@ def state_gradients(
             pred = forward(model, xt, None if lengths is None else lens)
         loss = loss_fn(pred)
         if not isinstance(loss, Tensor) or loss.numel() != 1:
-            raise ValueError("loss_fn must return a scalar tensor.")
+            raise SeqlabValueError("loss_fn must return a scalar tensor.")
     cells = [cell for sink in records for call in sink for cell in call]
     if not cells:
-        raise ValueError("the model's forward did not call its RNNLayer.")
+        raise SeqlabValueError("the model's forward did not call its RNNLayer.")
     flat: list[Tensor] = []
     index: list[tuple[int, str]] = []  # (cell k, state name) of each probe, in time order
     for k, (probes, _) in enumerate(cells):

@@ -16,6 +16,7 @@ import numpy as np
 
 from seqlab.diagnostics.gradients import StateGradients
 from seqlab.diagnostics.spectra import JacobianSpectra, Spectrum
+from seqlab.exceptions import SeqlabTypeError
 
 __all__ = ["plot_diagnostics", "plot_gradient_norms", "plot_spectrum"]
 
@@ -49,7 +50,7 @@ def plot_gradient_norms(grads: StateGradients | Mapping[str, StateGradients], ax
     items = grads.items() if isinstance(grads, Mapping) else [(None, grads)]
     for label, g in items:
         if not isinstance(g, StateGradients):
-            raise TypeError(f"expected StateGradients; got {type(g).__name__}.")
+            raise SeqlabTypeError(f"expected StateGradients; got {type(g).__name__}.")
         means = g.mean_norms(name)
         rows = means[:1] if label is not None else means
         for k, m in enumerate(rows):
@@ -78,7 +79,7 @@ def plot_spectrum(spectra: Spectrum | Mapping[str, Spectrum], ax: Any = None) ->
     ax.plot(np.cos(theta), np.sin(theta), color="grey", lw=0.8, ls="--")
     for label, s in items:
         if not isinstance(s, Spectrum):
-            raise TypeError(f"expected Spectrum; got {type(s).__name__}.")
+            raise SeqlabTypeError(f"expected Spectrum; got {type(s).__name__}.")
         ax.scatter(s.eigenvalues.real, s.eigenvalues.imag, s=10,
                    label=f"{label} (rho={s.spectral_radius:.3g})")
     ax.set_aspect("equal")

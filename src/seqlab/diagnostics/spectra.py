@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from seqlab._validation import check_choice
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent.cells import RecurrentCell
 
 __all__ = [
@@ -57,9 +58,11 @@ class Spectrum:
 def _as_square(w: Any, name: str) -> Tensor:
     t = w.detach() if isinstance(w, Tensor) else torch.as_tensor(np.asarray(w))
     if t.dim() != 2 or t.shape[0] != t.shape[1] or t.shape[0] == 0:
-        raise ValueError(f"{name} must be a square (n, n) matrix; got shape {tuple(t.shape)}.")
+        raise SeqlabValueError(
+            f"{name} must be a square (n, n) matrix; got shape {tuple(t.shape)}."
+        )
     if not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} contains NaN or infinite values.")
+        raise SeqlabValueError(f"{name} contains NaN or infinite values.")
     return t.to("cpu", torch.float64)  # eigen-analysis on the CPU (then numpy), any device
 
 
@@ -88,7 +91,7 @@ def weight_spectra(model: nn.Module) -> dict[str, Spectrum]:
     ['rnn.cells.0.weight_hh[n]', 'rnn.cells.0.weight_hh[r]', 'rnn.cells.0.weight_hh[z]']
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+        raise SeqlabTypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
     out: dict[str, Spectrum] = {}
     for path, mod in model.named_modules():
         if not isinstance(mod, RecurrentCell) or not hasattr(mod, "weight_hh"):
@@ -106,7 +109,7 @@ def weight_spectra(model: nn.Module) -> dict[str, Spectrum]:
         if isinstance(skip, Tensor):
             out[prefix + "weight_skip"] = spectrum(skip.detach())
     if not out:
-        raise ValueError("model has no recurrent cell with a square W_hh block.")
+        raise SeqlabValueError("model has no recurrent cell with a square W_hh block.")
     return out
 
 
@@ -134,7 +137,7 @@ def elman_jacobians(
     w = _as_square(weight_hh, "weight_hh")
     ht = (h.detach() if isinstance(h, Tensor) else torch.as_tensor(np.asarray(h))).to(torch.float64)
     if ht.dim() != 2 or ht.shape[1] != w.shape[0]:
-        raise ValueError(f"h must be (T, H) with H = {w.shape[0]}; got {tuple(ht.shape)}.")
+        raise SeqlabValueError(f"h must be (T, H) with H = {w.shape[0]}; got {tuple(ht.shape)}.")
     return _fprime(ht, nonlinearity)[:, :, None] * w[None]
 
 
@@ -164,13 +167,13 @@ def state_jacobians(cell: RecurrentCell, x: Any, state: tuple[Tensor, ...] | Non
     ((5, 6, 6), (5, 6))
     """
     if not isinstance(cell, RecurrentCell):
-        raise TypeError(f"cell must be a seqlab RecurrentCell; got {type(cell).__name__}.")
+        raise SeqlabTypeError(f"cell must be a seqlab RecurrentCell; got {type(cell).__name__}.")
     import copy
 
     c64 = copy.deepcopy(cell).to(torch.float64)
     xt = (x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x))).to(torch.float64)
     if xt.dim() != 2 or xt.shape[1] != c64.input_size:
-        raise ValueError(f"x must be one sequence (T, I) with I = {c64.input_size}; got "
+        raise SeqlabValueError(f"x must be one sequence (T, I) with I = {c64.input_size}; got "
                          f"{tuple(xt.shape)}.")
     with torch.no_grad():
         st = c64.initial_state(None, 1, xt) if state is None else tuple(
@@ -230,7 +233,7 @@ def jacobian_spectra(jacobians: Any) -> JacobianSpectra:
     J = (jacobians.detach() if isinstance(jacobians, Tensor)
          else torch.as_tensor(np.asarray(jacobians))).to("cpu", torch.float64)
     if J.dim() != 3 or J.shape[1] != J.shape[2] or J.shape[0] == 0:
-        raise ValueError(f"jacobians must be (T, S, S); got shape {tuple(J.shape)}.")
+        raise SeqlabValueError(f"jacobians must be (T, S, S); got shape {tuple(J.shape)}.")
     eig = torch.linalg.eigvals(J).numpy()
     rho = np.abs(eig).max(axis=1)
     norm = torch.linalg.matrix_norm(J, 2).numpy()

@@ -59,6 +59,7 @@ from typing import Literal
 import torch
 
 from seqlab._validation import check_choice, check_int
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent._bptt_elman import JordanSequenceFn, SimpleSequenceFn
 from seqlab.recurrent._bptt_gated import GRUSequenceFn, LSTMSequenceFn
 from seqlab.recurrent._bptt_kernels import ACT_CODES
@@ -85,16 +86,18 @@ _OUT_ACT = ("identity", "tanh", "sigmoid")
 # --------------------------------------------------------------------------- validation
 def _check_x(x: object) -> Tensor:
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor of shape (B, T, I); got {type(x).__name__}.")
+        raise SeqlabTypeError(
+            f"x must be a torch.Tensor of shape (B, T, I); got {type(x).__name__}."
+        )
     if x.dim() != 3 or x.shape[1] < 1:
-        raise ValueError(
+        raise SeqlabValueError(
             f"x must be batch-first (B, T, I) with T >= 1; got shape {tuple(x.shape)}. "
             "Add a batch axis with x.unsqueeze(0) for one sequence."
         )
     if x.dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"x must be float32 or float64; got {x.dtype}.")
+        raise SeqlabTypeError(f"x must be float32 or float64; got {x.dtype}.")
     if x.device.type != "cpu":
-        raise ValueError("explicit BPTT runs on the CPU (numba kernels); move x to 'cpu'.")
+        raise SeqlabValueError("explicit BPTT runs on the CPU (numba kernels); move x to 'cpu'.")
     return x
 
 
@@ -102,15 +105,19 @@ def _check(t: object, name: str, shape: tuple[int, ...], x: Tensor, optional: bo
     if t is None:
         if optional:
             return
-        raise TypeError(f"{name} is required (a tensor of shape {shape}); got None.")
+        raise SeqlabTypeError(f"{name} is required (a tensor of shape {shape}); got None.")
     if not isinstance(t, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape {shape}; got {type(t).__name__}.")
+        raise SeqlabTypeError(
+            f"{name} must be a torch.Tensor of shape {shape}; got {type(t).__name__}."
+        )
     if tuple(t.shape) != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {tuple(t.shape)}.")
+        raise SeqlabValueError(f"{name} must have shape {shape}; got {tuple(t.shape)}.")
     if t.dtype != x.dtype:
-        raise TypeError(f"{name} has dtype {t.dtype} but x has {x.dtype}; use one dtype for all.")
+        raise SeqlabTypeError(
+            f"{name} has dtype {t.dtype} but x has {x.dtype}; use one dtype for all."
+        )
     if t.device != x.device:
-        raise ValueError(f"{name} is on {t.device} but x is on {x.device}.")
+        raise SeqlabValueError(f"{name} is on {t.device} but x is on {x.device}.")
 
 
 def _check_mask(mask: object, x: Tensor) -> Tensor | None:
@@ -118,10 +125,12 @@ def _check_mask(mask: object, x: Tensor) -> Tensor | None:
     if mask is None:
         return None
     if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"mask must be a (B, T) torch.Tensor or None; got {type(mask).__name__}.")
+        raise SeqlabTypeError(
+            f"mask must be a (B, T) torch.Tensor or None; got {type(mask).__name__}."
+        )
     B, T = x.shape[:2]
     if tuple(mask.shape) != (B, T):
-        raise ValueError(f"mask must have shape (B, T) = {(B, T)}; got {tuple(mask.shape)}.")
+        raise SeqlabValueError(f"mask must have shape (B, T) = {(B, T)}; got {tuple(mask.shape)}.")
     return (mask.detach() != 0).to(x.dtype).t().contiguous()
 
 
@@ -138,7 +147,9 @@ def _check_cell(
 ) -> int:  # fmt: skip
     """Validate the W_ih/W_hh weights, the (B, H) ``initial`` states and the biases; return H."""
     if not isinstance(weight_hh, torch.Tensor) or weight_hh.dim() != 2:
-        raise TypeError(f"weight_hh must be a 2-D tensor ({gates}*H, H); got {weight_hh!r:.60}.")
+        raise SeqlabTypeError(
+            f"weight_hh must be a 2-D tensor ({gates}*H, H); got {weight_hh!r:.60}."
+        )
     H = weight_hh.shape[1]
     GH = gates * H
     _check(weight_hh, "weight_hh", (GH, H), x, False)
@@ -283,7 +294,7 @@ def jordan_sequence(
     x, act = _check_x_act(x, nonlinearity)
     check_choice(output_activation, "output_activation", _OUT_ACT)
     if not isinstance(weight_yh, torch.Tensor) or weight_yh.dim() != 2:
-        raise TypeError("weight_yh must be a 2-D tensor of shape (H, O).")
+        raise SeqlabTypeError("weight_yh must be a 2-D tensor of shape (H, O).")
     H, O = weight_yh.shape
     _check(weight_yh, "weight_yh", (H, O), x, False)
     _check(weight_ih, "weight_ih", (H, x.shape[2]), x, False)

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = [
     "ACTIVATIONS",
@@ -207,7 +208,7 @@ class LeakyCell(ElmanCell):
         a = torch.as_tensor(alpha, dtype=torch.get_default_dtype()).detach().clone()
         a = a.expand(hidden_size).clone() if a.ndim == 0 else a
         if a.shape != (hidden_size,) or not bool(((a > 0) & (a < 1)).all()):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"alpha must be a number or a ({hidden_size},) tensor with every entry in the "
                 f"open interval (0, 1); got {alpha!r}."
             )
@@ -457,7 +458,7 @@ def make_cell(
     >>> make_cell("lstn", 3, 4)
     Traceback (most recent call last):
     ...
-    ValueError: unknown cell 'lstn'; valid options are: 'elman', 'jordan', ...
+    seqlab.exceptions.SeqlabValueError: unknown cell 'lstn'; valid options are: 'elman', 'jordan', ...
     """
     check_choice(cell, "cell", CELL_TYPES)
     if cell == "elman":

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from seqlab._validation import check_choice
+from seqlab.exceptions import SeqlabValueError
 from seqlab.recurrent.cells import JordanCell, RecurrentCell
 
 __all__ = ["INIT_SCHEMES", "init_cell_", "init_recurrent_", "recurrent_blocks"]
@@ -81,7 +82,7 @@ def init_cell_(
                 block.mul_(gain)
         if forget_bias is not None:
             if cell.gates != 4:
-                raise ValueError("forget_bias applies to LSTM cells only.")
+                raise SeqlabValueError("forget_bias applies to LSTM cells only.")
             h = cell.hidden_size
             cell.bias_ih[h : 2 * h].fill_(float(forget_bias))
             cell.bias_hh[h : 2 * h].zero_()
@@ -107,7 +108,7 @@ def init_recurrent_(
         torch.Generator().manual_seed(int(seed)))
     cells = [m for m in module.modules() if isinstance(m, RecurrentCell)]
     if not cells:
-        raise ValueError(f"{type(module).__name__} contains no seqlab recurrent cell.")
+        raise SeqlabValueError(f"{type(module).__name__} contains no seqlab recurrent cell.")
     for cell in cells:
         init_cell_(cell, scheme, gain, forget_bias, gen)
     return module

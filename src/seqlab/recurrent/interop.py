@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent.layers import RNNLayer
 
 __all__ = ["copy_from_torch", "to_torch"]
@@ -23,18 +24,22 @@ _TORCH_CLASSES = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
 def _check_pair(layer: RNNLayer, module: nn.Module) -> None:
     cls = _TORCH_CLASSES.get(layer.cell_type)
     if cls is None or type(module) is not cls:
-        raise TypeError(f"a {layer.cell_type!r} RNNLayer pairs with "
+        raise SeqlabTypeError(f"a {layer.cell_type!r} RNNLayer pairs with "
                         f"{cls.__name__ if cls else 'no torch.nn module'}; got "
                         f"{type(module).__name__}.")
     mine = (layer.input_size, layer.hidden_size, layer.num_layers, layer.bidirectional)
     theirs = (module.input_size, module.hidden_size, module.num_layers, module.bidirectional)
     if mine != theirs:
-        raise ValueError(f"sizes differ: (input_size, hidden_size, num_layers, bidirectional) "
-                         f"= {mine} here, {theirs} in {type(module).__name__}.")
+        raise SeqlabValueError(
+            f"sizes differ: (input_size, hidden_size, num_layers, bidirectional) "
+            f"= {mine} here, {theirs} in {type(module).__name__}."
+        )
     if not module.bias or int(getattr(module, "proj_size", 0)):
-        raise ValueError("only torch.nn modules with bias=True and proj_size=0 can be copied.")
+        raise SeqlabValueError(
+            "only torch.nn modules with bias=True and proj_size=0 can be copied."
+        )
     if isinstance(module, nn.RNN) and module.nonlinearity != layer.nonlinearity:
-        raise ValueError(f"nonlinearity differs: {layer.nonlinearity!r} here, "
+        raise SeqlabValueError(f"nonlinearity differs: {layer.nonlinearity!r} here, "
                          f"{module.nonlinearity!r} in nn.RNN.")
 
 
@@ -66,8 +71,10 @@ def to_torch(layer: RNNLayer) -> nn.Module:
     """
     cls = _TORCH_CLASSES.get(layer.cell_type)
     if cls is None or (layer.cell_type == "elman" and not layer._torch_supported()):
-        raise ValueError(f"cell={layer.cell_type!r} (nonlinearity={layer.nonlinearity!r}) has "
-                         "no torch.nn equivalent; valid cells: 'lstm', 'gru', 'elman' (tanh/relu).")
+        raise SeqlabValueError(
+            f"cell={layer.cell_type!r} (nonlinearity={layer.nonlinearity!r}) has "
+            "no torch.nn equivalent; valid cells: 'lstm', 'gru', 'elman' (tanh/relu)."
+        )
     kw: dict[str, Any] = {"nonlinearity": layer.nonlinearity} if cls is nn.RNN else {}
     p = layer.cells[0].weight_ih
     module = cls(layer.input_size, layer.hidden_size, num_layers=layer.num_layers,

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from seqlab._validation import check_choice, check_int
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent.cells import (
     CELL_TYPES,
     ElmanCell,
@@ -224,7 +225,7 @@ class RNNLayer(nn.Module):
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if self.bidirectional else 1
         if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+            raise SeqlabValueError(f"dropout must be in [0, 1); got {dropout!r}.")
         self.dropout = float(dropout)
         self.batch_first = bool(batch_first)
         self.nonlinearity = nonlinearity
@@ -244,9 +245,11 @@ class RNNLayer(nn.Module):
         self.cells = nn.ModuleList(cells)
         self._cells: list[RecurrentCell] = cells  # the same modules, typed
         if impl == "torch" and not self._torch_supported():
-            raise ValueError(f"impl='torch' needs a cell PyTorch has a kernel for (lstm, gru, "
-                             f"elman with tanh/relu); got cell={cell!r}, nonlinearity="
-                             f"{nonlinearity!r}. Use impl='loop' or 'bptt'.")
+            raise SeqlabValueError(
+                f"impl='torch' needs a cell PyTorch has a kernel for (lstm, gru, "
+                f"elman with tanh/relu); got cell={cell!r}, nonlinearity="
+                f"{nonlinearity!r}. Use impl='loop' or 'bptt'."
+            )
 
     @property
     def output_size(self) -> int:
@@ -291,16 +294,16 @@ class RNNLayer(nn.Module):
         parts = (state,) if isinstance(state, Tensor) else tuple(state)
         if len(parts) != len(widths) or not all(isinstance(p, Tensor) for p in parts):
             want = "a tuple (h0, c0)" if len(widths) == 2 else "one tensor"
-            raise TypeError(f"state must be {want} for cell={self.cell_type!r}; got "
+            raise SeqlabTypeError(f"state must be {want} for cell={self.cell_type!r}; got "
                             f"{type(state).__name__} of {len(parts)}.")
         n = self.num_layers * self.num_directions
         for p, w in zip(parts, widths):
             if tuple(p.shape) != (n, batch, w):
-                raise ValueError(f"each initial state tensor must have shape (num_layers * "
+                raise SeqlabValueError(f"each initial state tensor must have shape (num_layers * "
                                  f"num_directions, batch, width) = {(n, batch, w)}; got "
                                  f"{tuple(p.shape)}.")
             if p.dtype != x.dtype:
-                raise TypeError(f"state has dtype {p.dtype}; x has {x.dtype}.")
+                raise SeqlabTypeError(f"state has dtype {p.dtype}; x has {x.dtype}.")
         return [tuple(p[k] for p in parts) for k in range(n)]
 
     # --- forward -------------------------------------------------------------------------
@@ -320,7 +323,9 @@ class RNNLayer(nn.Module):
         all_states: dict[str, Tensor]
         if impl == "torch":
             if not self._torch_supported():
-                raise ValueError(f"impl='torch' is not available for cell={self.cell_type!r}.")
+                raise SeqlabValueError(
+                    f"impl='torch' is not available for cell={self.cell_type!r}."
+                )
             if return_all_states:
                 out, final, all_states = self._forward_torch_all(x, carries, lens)
             else:
@@ -328,7 +333,7 @@ class RNNLayer(nn.Module):
                 all_states = {}
         else:
             if impl == "bptt" and _bptt_function(self.cell_type) is None:
-                raise ValueError(f"impl='bptt': seqlab.recurrent.bptt has no "
+                raise SeqlabValueError(f"impl='bptt': seqlab.recurrent.bptt has no "
                                  f"{_BPTT_NAMES[self.cell_type]} yet; use impl='loop'.")
             out, final, all_states = self._forward_cells(x, carries, lens, impl,
                                                          return_all_states)

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
+from seqlab.exceptions import SeqlabValueError
 from seqlab.recurrent.cells import JordanCell
 from seqlab.recurrent.layers import RNNLayer, check_lengths_tensor, check_sequence_tensor
 
@@ -249,7 +250,7 @@ class OutputFeedbackRNN(nn.Module):
         """``u = W_ih x + b_ih + b_hh`` for every step (B, T, H)."""
         if x is None:
             if self.cell.input_size:
-                raise ValueError(f"x is required: the model was built with input_size="
+                raise SeqlabValueError(f"x is required: the model was built with input_size="
                                  f"{self.cell.input_size}.")
             return (self.cell.bias_ih + self.cell.bias_hh).expand(batch, steps, -1)
         return self.cell.input_term(x)
@@ -262,8 +263,10 @@ class OutputFeedbackRNN(nn.Module):
         if x is not None:
             x = check_sequence_tensor(x, "x", self.cell.input_size, p.dtype)
             if x.shape[:2] != y_prev.shape[:2]:
-                raise ValueError(f"x and y_prev must share (batch, time); got {tuple(x.shape[:2])}"
-                                 f" and {tuple(y_prev.shape[:2])}.")
+                raise SeqlabValueError(
+                    f"x and y_prev must share (batch, time); got {tuple(x.shape[:2])}"
+                    f" and {tuple(y_prev.shape[:2])}."
+                )
         u = self._input_terms(x, batch, steps, y_prev)
         y = self.cell.readout(self.cell.hidden(u, y_prev))  # all steps at once
         if lengths is not None:
@@ -279,15 +282,17 @@ class OutputFeedbackRNN(nn.Module):
             x = check_sequence_tensor(x, "x", self.cell.input_size, p.dtype)
             batch, n = x.shape[0], x.shape[1]
             if steps is not None and steps != n:
-                raise ValueError(f"steps={steps} disagrees with x's {n} time steps; omit steps.")
+                raise SeqlabValueError(
+                    f"steps={steps} disagrees with x's {n} time steps; omit steps."
+                )
         else:
             if steps is None:
-                raise ValueError("give x or the number of steps to generate.")
+                raise SeqlabValueError("give x or the number of steps to generate.")
             n = check_int(steps, "steps", minimum=1)
             batch = 1 if y0 is None else y0.shape[0]
         y = p.new_zeros(batch, self.output_size) if y0 is None else y0
         if tuple(y.shape) != (batch, self.output_size):
-            raise ValueError(f"y0 must have shape {(batch, self.output_size)}; got "
+            raise SeqlabValueError(f"y0 must have shape {(batch, self.output_size)}; got "
                              f"{tuple(y.shape)}.")
         u = self._input_terms(x, batch, n, p)
         outs = []

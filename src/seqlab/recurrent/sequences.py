@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+
 __all__ = ["check_lengths_tensor", "check_sequence_tensor", "reverse_padded"]
 
 
@@ -19,21 +21,21 @@ def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
     >>> check_lengths_tensor([4, 1], batch=2, steps=3)
     Traceback (most recent call last):
     ...
-    ValueError: lengths must be <= the padded length T=3 of x; got max 4.
+    seqlab.exceptions.SeqlabValueError: lengths must be <= the padded length T=3 of x; got max 4.
     """
     t = torch.as_tensor(lengths).detach().to("cpu")
     if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
-        raise TypeError(f"lengths must hold integers; got dtype {t.dtype}.")
+        raise SeqlabTypeError(f"lengths must hold integers; got dtype {t.dtype}.")
     if t.shape != (batch,):
-        raise ValueError(
+        raise SeqlabValueError(
             f"lengths must have shape ({batch},) (one length per sequence); got {tuple(t.shape)}."
         )
     t = t.to(torch.int64)
     if bool((t <= 0).any()):
-        raise ValueError(f"lengths must all be >= 1 (empty sequences are not allowed); got "
+        raise SeqlabValueError(f"lengths must all be >= 1 (empty sequences are not allowed); got "
                          f"min {int(t.min())}.")
     if bool((t > steps).any()):
-        raise ValueError(f"lengths must be <= the padded length T={steps} of x; got max "
+        raise SeqlabValueError(f"lengths must be <= the padded length T={steps} of x; got max "
                          f"{int(t.max())}.")
     return t
 
@@ -45,25 +47,29 @@ def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
     >>> check_sequence_tensor(torch.zeros(2, 3), "x", 3, torch.float32)
     Traceback (most recent call last):
     ...
-    ValueError: x must be 3-D (batch, time, features); got shape (2, 3). For one sequence ...
+    seqlab.exceptions.SeqlabValueError: x must be 3-D (batch, time, features); got shape (2, 3). For one sequence ...
     """
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
+        raise SeqlabTypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
     if x.dim() != 3:
-        raise ValueError(f"{name} must be 3-D {order}; got shape {tuple(x.shape)}. For one "
+        raise SeqlabValueError(f"{name} must be 3-D {order}; got shape {tuple(x.shape)}. For one "
                          "sequence add a batch axis (x.unsqueeze(0)).")
     if x.shape[-1] != features:
-        raise ValueError(f"{name} has {x.shape[-1]} features (last axis) but the model was built "
-                         f"for {features}.")
+        raise SeqlabValueError(
+            f"{name} has {x.shape[-1]} features (last axis) but the model was built "
+            f"for {features}."
+        )
     if x.dtype != dtype:
-        raise TypeError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}; "
+        raise SeqlabTypeError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}; "
                         f"convert one of them ({name}.to(dtype) or model.to(dtype)).")
     if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one sequence and one step; got shape "
+        raise SeqlabValueError(f"{name} must have at least one sequence and one step; got shape "
                          f"{tuple(x.shape)}.")
     if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} contains NaN or infinite values; remove or impute them (pad "
-                         "with zeros, not NaN).")
+        raise SeqlabValueError(
+            f"{name} contains NaN or infinite values; remove or impute them (pad "
+            "with zeros, not NaN)."
+        )
     return x
 
 

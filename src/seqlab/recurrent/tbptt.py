@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from seqlab._validation import check_int
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["TBPTTChunk", "truncated_bptt"]
 
@@ -70,12 +71,12 @@ def truncated_bptt(
     k1 = check_int(k1, "k1", minimum=1)
     k2 = check_int(k2, "k2", minimum=1)
     if k2 < k1:
-        raise ValueError(
+        raise SeqlabValueError(
             f"k2 (steps backpropagated, {k2}) must be >= k1 (steps per chunk, {k1}): every "
             "new step's loss needs a gradient path; use k2 = k1 for plain chunked BPTT."
         )
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
-        raise ValueError("x must be a batch-first tensor (B, T, ...).")
+        raise SeqlabValueError("x must be a batch-first tensor (B, T, ...).")
     T = x.shape[1]
     # detached state s_t (the state after step t-1; s_0 = the initial state) where the next
     # chunk's graph starts; only that one is kept
@@ -86,7 +87,7 @@ def truncated_bptt(
         g0 = max(0, start + k1 - k2)  # a short last chunk keeps the planned start
         out, states = forward(x[:, g0:stop], history[g0])
         if len(states) != len(state):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"forward returned {len(states)} per-step state tensors but state has "
                 f"{len(state)} entries; return one (B, t, ...) tensor per state entry."
             )

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from seqlab.exceptions import SeqlabValueError
 from seqlab.training.clipping import clip_grad_norm, grad_norm
 from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
 
@@ -219,7 +220,7 @@ def chrono_biases(hidden_size: int, t_max: int, *, seed: int) -> Tensor:
     True
     """
     if t_max < 3:
-        raise ValueError(f"chrono initialisation needs t_max >= 3 (the longest dependency in "
+        raise SeqlabValueError(f"chrono initialisation needs t_max >= 3 (the longest dependency in "
                          f"steps); got {t_max}. Pass the task's maximal sequence length.")
     gen = torch.Generator().manual_seed(seed)
     u = 1.0 + (t_max - 2.0) * torch.rand(hidden_size, generator=gen, dtype=torch.float64)
@@ -263,11 +264,13 @@ def build_model(cell: str, input_size: int, hidden_size: int, output_size: int, 
     cast_model: Any = model
     if chrono is not None:
         if gate_bias is not None:
-            raise ValueError("give either gate_bias (a constant) or chrono (the chrono "
+            raise SeqlabValueError("give either gate_bias (a constant) or chrono (the chrono "
                              "initialisation), not both.")
         if cell not in ("lstm", "gru"):
-            raise ValueError(f"chrono initialisation is for the gated cells 'lstm' and 'gru'; "
-                             f"got cell={cell!r}. Pass chrono=None for other cells.")
+            raise SeqlabValueError(
+                f"chrono initialisation is for the gated cells 'lstm' and 'gru'; "
+                f"got cell={cell!r}. Pass chrono=None for other cells."
+            )
         b = chrono_biases(h, chrono, seed=seed)
         c = cast_model.rnn.cells[0]
         with torch.no_grad():  # a gate's total bias is b_ih + b_hh: put it all in b_ih

@@ -84,6 +84,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab.exceptions import SeqlabValueError
 from seqlab.reproduce._report import Report, Row
 from seqlab.reproduce._train import RunResult, build_model
 from seqlab.training.clipping import clip_grad_norm, grad_norm
@@ -121,8 +122,10 @@ def generate(n: int, length: int, rng: np.random.Generator) -> tuple[Tensor, Ten
     ((2, 20, 6), True, 2)
     """
     if not isinstance(length, int) or length < 10:
-        raise ValueError(f"length must be an int >= 10 (the relevant symbols sit at 0.1 T and "
-                         f"0.5 T); got {length!r}.")
+        raise SeqlabValueError(
+            f"length must be an int >= 10 (the relevant symbols sit at 0.1 T and "
+            f"0.5 T); got {length!r}."
+        )
     tenth = length // 10
     rows = np.arange(n)
     p0 = rng.integers(tenth, size=n) + tenth
@@ -200,12 +203,12 @@ def run_setting(name: str, seed: int, *, length: int = 20, max_updates: int | No
     the final spectral radius and the number of skipped (non-finite) steps.
     """
     if name not in SETTINGS:
-        raise ValueError(f"unknown setting {name!r}; choose one of {list(SETTINGS)}.")
+        raise SeqlabValueError(f"unknown setting {name!r}; choose one of {list(SETTINGS)}.")
     if (max_updates is None) == (max_sequences is None):
-        raise ValueError("give exactly one of max_updates and max_sequences.")
+        raise SeqlabValueError("give exactly one of max_updates and max_sequences.")
     budget = max_sequences if max_sequences is not None else BATCH * int(max_updates or 0)
     if budget < 1 or eval_every < 1 or n_test < 1:
-        raise ValueError("the budget, eval_every and n_test must be positive.")
+        raise SeqlabValueError("the budget, eval_every and n_test must be positive.")
     clip, alpha = SETTINGS[name]
     torch.manual_seed(seed)
     model: Any = make_model(seed)

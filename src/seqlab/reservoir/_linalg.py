@@ -15,6 +15,7 @@ import scipy.sparse
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
 
 from seqlab._validation import SeedLike, check_positive, check_random_state
+from seqlab.exceptions import SeqlabValueError
 from seqlab.reservoir import _kernels
 
 __all__ = ["ridge_regression", "spectral_radius"]
@@ -42,14 +43,16 @@ def spectral_radius(W: np.ndarray | scipy.sparse.sparray, *, seed: SeedLike = 0)
     """
     shape = W.shape
     if len(shape) != 2 or shape[0] != shape[1]:
-        raise ValueError(f"W must be a square matrix; got shape {shape}.")
+        raise SeqlabValueError(f"W must be a square matrix; got shape {shape}.")
     n = shape[0]
     if n == 0:
         return 0.0
     A = scipy.sparse.csr_array(W, dtype=np.float64) if scipy.sparse.issparse(W) else None
     values = A.data if A is not None else np.asarray(W, dtype=np.float64)
     if not np.all(np.isfinite(values)):
-        raise ValueError("W contains NaN or infinite values; the spectral radius is undefined.")
+        raise SeqlabValueError(
+            "W contains NaN or infinite values; the spectral radius is undefined."
+        )
     if n >= _DENSE_BELOW:
         if A is None:
             A = scipy.sparse.csr_array(np.asarray(W, dtype=np.float64))

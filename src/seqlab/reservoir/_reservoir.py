@@ -23,6 +23,7 @@ from seqlab._validation import (
     check_positive,
     check_random_state,
 )
+from seqlab.exceptions import SeqlabValueError
 from seqlab.reservoir import _kernels
 from seqlab.reservoir._linalg import spectral_radius as _spectral_radius
 
@@ -50,12 +51,12 @@ def nrmse(y_true: Any, y_pred: Any, *, variance: float | None = None) -> float:
     yt = as_float_array(y_true, "y_true", ndim=(1, 2))
     yp = as_float_array(y_pred, "y_pred", ndim=(1, 2))
     if yt.shape != yp.shape:
-        raise ValueError(
+        raise SeqlabValueError(
             f"y_true and y_pred must have the same shape; got {yt.shape} and {yp.shape}."
         )
     var = float(np.var(yt)) if variance is None else check_positive(variance, "variance")
     if var == 0.0:
-        raise ValueError("y_true is constant; pass variance= to normalise the error.")
+        raise SeqlabValueError("y_true is constant; pass variance= to normalise the error.")
     return float(np.sqrt(np.mean((yt - yp) ** 2) / var))
 
 
@@ -117,13 +118,13 @@ class Reservoir:
         rho = check_positive(spectral_radius, "spectral_radius")
         conn = check_positive(connectivity, "connectivity")
         if conn > 1:
-            raise ValueError(f"connectivity must be in (0, 1]; got {connectivity!r}.")
+            raise SeqlabValueError(f"connectivity must be in (0, 1]; got {connectivity!r}.")
         check_choice(distribution, "distribution", ("uniform", "normal"))
         check_choice(activation, "activation", _ACTIVATIONS)
         leak = _check_leak(leak_rate, n)
         scale_in = np.asarray(input_scaling, dtype=np.float64)
         if scale_in.ndim > 1 or (scale_in.ndim == 1 and scale_in.size != d):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"input_scaling must be a number or one value per input ({d}); got shape "
                 f"{scale_in.shape}."
             )
@@ -134,7 +135,7 @@ class Reservoir:
         W = scipy.sparse.csr_array((vals, (flat // n, flat % n)), shape=(n, n))
         current = _spectral_radius(W, seed=rng)
         if current < 1e-12:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"the random reservoir (n_units={n}, connectivity={conn}) is nilpotent "
                 "(spectral radius 0) and cannot be rescaled; raise connectivity or n_units."
             )
@@ -190,7 +191,7 @@ class Reservoir:
         x0 = np.zeros(self.n_units) if x0 is None else np.asarray(x0, dtype=np.float64)
         discard = check_int(discard, "discard", minimum=0)
         if discard > len(U):
-            raise ValueError(f"discard={discard} is more than the {len(U)} steps of U.")
+            raise SeqlabValueError(f"discard={discard} is more than the {len(U)} steps of U.")
         code = _kernels.ACTIVATIONS[self.activation]
         sparse = scipy.sparse.issparse(self.W)
         B, V = self.W_in, U
@@ -220,11 +221,11 @@ class Reservoir:
 def _check_leak(leak_rate: Any, n: int) -> Any:
     arr = np.asarray(leak_rate, dtype=np.float64)
     if arr.ndim > 1 or (arr.ndim == 1 and arr.size != n):
-        raise ValueError(
+        raise SeqlabValueError(
             f"leak_rate must be a number or one value per unit ({n}); got {arr.shape}."
         )
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0) or np.any(arr > 1):
-        raise ValueError(f"leak_rate must be in (0, 1]; got {leak_rate!r}.")
+        raise SeqlabValueError(f"leak_rate must be in (0, 1]; got {leak_rate!r}.")
     return float(arr) if arr.ndim == 0 else arr
 
 

@@ -35,6 +35,7 @@ from seqlab._validation import (
     check_random_state,
 )
 from seqlab.base import BaseEstimator
+from seqlab.exceptions import SeqlabValueError
 from seqlab.reservoir import _kernels
 from seqlab.reservoir._linalg import ridge_regression, spectral_radius
 from seqlab.reservoir._reservoir import Activation, Reservoir, _as_sequences, nrmse
@@ -158,16 +159,16 @@ class EchoStateNetwork(_ReservoirParams):
     def _inputs(self, X: Any, ys: list[np.ndarray] | None, d: int | None) -> list[np.ndarray]:
         if X is None:
             if not self.feedback or (d not in (None, 0)):
-                raise ValueError(
+                raise SeqlabValueError(
                     "X is None: only a model with feedback=True and no inputs can run without "
                     "inputs; pass X with one row per time step."
                 )
             if ys is None:
-                raise ValueError("X is None and there is no y to take the lengths from.")
+                raise SeqlabValueError("X is None and there is no y to take the lengths from.")
             return [np.zeros((len(s), 0)) for s in ys]
         Xs, _ = _as_sequences(X, "X")
         if d is not None and any(s.shape[1] != d for s in Xs):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"X must have {d} feature(s) per step (as in fit); got "
                 f"{sorted({s.shape[1] for s in Xs})}."
             )
@@ -179,15 +180,19 @@ class EchoStateNetwork(_ReservoirParams):
         ys, y_1d = _as_sequences(y, "y")
         Xs = self._inputs(X, ys, None)
         if len(Xs) != len(ys):
-            raise ValueError(f"X has {len(Xs)} sequence(s) but y has {len(ys)}.")
+            raise SeqlabValueError(f"X has {len(Xs)} sequence(s) but y has {len(ys)}.")
         for i, (U, Y) in enumerate(zip(Xs, ys)):
             if len(U) != len(Y):
-                raise ValueError(f"sequence {i}: X has {len(U)} steps but y has {len(Y)}.")
+                raise SeqlabValueError(f"sequence {i}: X has {len(U)} steps but y has {len(Y)}.")
         if len({s.shape[1] for s in Xs}) > 1 or len({s.shape[1] for s in ys}) > 1:
-            raise ValueError("all sequences of X (and of y) must have the same number of columns.")
+            raise SeqlabValueError(
+                "all sequences of X (and of y) must have the same number of columns."
+            )
         washout = check_int(self.washout, "washout", minimum=0)
         if all(len(Y) <= washout for Y in ys):
-            raise ValueError(f"every sequence is shorter than washout={washout}; lower washout.")
+            raise SeqlabValueError(
+                f"every sequence is shorter than washout={washout}; lower washout."
+            )
         nu = check_positive(self.noise, "noise", strict=False)
         d, m = Xs[0].shape[1], ys[0].shape[1]
         rng = check_random_state(self.seed)
@@ -259,7 +264,7 @@ class EchoStateNetwork(_ReservoirParams):
         steps = check_int(steps, "steps", minimum=1)
         d, m = self.n_features_in_, self.n_outputs_
         if not self.feedback and d != m:
-            raise ValueError(
+            raise SeqlabValueError(
                 f"generate needs feedback=True or outputs that can be fed back as inputs; this "
                 f"model maps {d} input(s) to {m} output(s). Use predict(X) instead."
             )
@@ -269,11 +274,11 @@ class EchoStateNetwork(_ReservoirParams):
             if not needs_x:
                 return np.zeros((n, 0))
             if arr is None:
-                raise ValueError(f"{name} is required: the model has {d} input(s).")
+                raise SeqlabValueError(f"{name} is required: the model has {d} input(s).")
             arr = as_float_array(arr, name, ndim=(1, 2))
             arr = arr[:, None] if arr.ndim == 1 else arr
             if arr.shape != (n, d):
-                raise ValueError(f"{name} must have shape ({n}, {d}); got {arr.shape}.")
+                raise SeqlabValueError(f"{name} must have shape ({n}, {d}); got {arr.shape}.")
             return arr
 
         if warmup is None:
@@ -282,7 +287,9 @@ class EchoStateNetwork(_ReservoirParams):
             w = as_float_array(warmup, "warmup", ndim=(1, 2))
             w = w[:, None] if w.ndim == 1 else w
             if w.shape[1] != m:
-                raise ValueError(f"warmup must have {m} column(s) (the outputs); got {w.shape[1]}.")
+                raise SeqlabValueError(
+                    f"warmup must have {m} column(s) (the outputs); got {w.shape[1]}."
+                )
             Y_prev = np.vstack([np.zeros((1, m)), w[:-1]])
             res = self.reservoir_
             last = len(w) - 1  # only the final warmup state is needed: store no others
@@ -300,7 +307,9 @@ class EchoStateNetwork(_ReservoirParams):
         feeds back its own outputs). A list in gives a list out."""
         check_is_fitted(self, "W_out_")
         if self.n_features_in_ == 0:
-            raise ValueError("this model has no inputs; use generate(steps) instead of predict.")
+            raise SeqlabValueError(
+                "this model has no inputs; use generate(steps) instead of predict."
+            )
         Xs = self._inputs(X, None, self.n_features_in_)
         res, out = self.reservoir_, []
         for U in Xs:
@@ -322,7 +331,9 @@ class EchoStateNetwork(_ReservoirParams):
         Yt = np.vstack([Y[w:] for Y in ys])
         Yp = np.vstack([np.reshape(p, (len(p), -1))[w:] for p in preds])
         if Yt.shape != Yp.shape:
-            raise ValueError(f"y has shape {Yt.shape} after washout but predictions {Yp.shape}.")
+            raise SeqlabValueError(
+                f"y has shape {Yt.shape} after washout but predictions {Yp.shape}."
+            )
         ss_res = ((Yt - Yp) ** 2).sum(axis=0)
         ss_tot = ((Yt - Yt.mean(axis=0)) ** 2).sum(axis=0)
         return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
@@ -387,7 +398,9 @@ class ESNClassifier(_ReservoirParams):
         check_is_fitted(self, "reservoir_")
         Xs = self._sequences(X)
         if any(s.shape[1] != self.n_features_in_ for s in Xs):
-            raise ValueError(f"every sequence of X must have {self.n_features_in_} feature(s).")
+            raise SeqlabValueError(
+                f"every sequence of X must have {self.n_features_in_} feature(s)."
+            )
         return np.vstack([self._summary(self.reservoir_.run(U)) for U in Xs])
 
     def _sequences(self, X: Any) -> list[np.ndarray]:
@@ -406,7 +419,7 @@ class ESNClassifier(_ReservoirParams):
             return np.concatenate([S.mean(axis=0), S[-1]])
         k = self.n_segments
         if len(S) < k:
-            raise ValueError(f"a sequence has {len(S)} steps, fewer than n_segments={k}.")
+            raise SeqlabValueError(f"a sequence has {len(S)} steps, fewer than n_segments={k}.")
         return np.concatenate([part.mean(axis=0) for part in np.array_split(S, k)])
 
     def fit(self, X: Any, y: Any) -> Self:
@@ -416,14 +429,14 @@ class ESNClassifier(_ReservoirParams):
         Xs = self._sequences(X)
         labels = np.asarray(y)
         if labels.ndim != 1 or len(labels) != len(Xs):
-            raise ValueError(
+            raise SeqlabValueError(
                 f"y must be 1-D with one label per sequence ({len(Xs)}); got shape {labels.shape}."
             )
         if len({s.shape[1] for s in Xs}) > 1:
-            raise ValueError("all sequences of X must have the same number of features.")
+            raise SeqlabValueError("all sequences of X must have the same number of features.")
         self.classes_, codes = np.unique(labels, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError("y has a single class; a classifier needs at least two.")
+            raise SeqlabValueError("y has a single class; a classifier needs at least two.")
         self.n_features_in_ = Xs[0].shape[1]
         self.reservoir_ = self._make_reservoir(
             self.n_features_in_, 0, check_random_state(self.seed)

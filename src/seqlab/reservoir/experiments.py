@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from seqlab._validation import SeedLike, check_int, check_positive, check_random_state
+from seqlab.exceptions import SeqlabValueError
 from seqlab.reservoir.esn import EchoStateNetwork, ESNClassifier
 from seqlab.reservoir.hopfield import HopfieldNetwork, flip_units, mask_units
 
@@ -178,7 +179,9 @@ def digit_restoration(
     chosen = np.asarray(digits)
     missing = [int(d) for d in chosen if d not in labels]
     if missing:
-        raise ValueError(f"digits {missing} are not in the data; available: {sorted(set(labels))}.")
+        raise SeqlabValueError(
+            f"digits {missing} are not in the data; available: {sorted(set(labels))}."
+        )
     means = [patterns[labels == d].mean(axis=0) for d in chosen]
     xi = np.where(np.vstack(means) >= 0, 1, -1).astype(np.int8)
     net = HopfieldNetwork(rule=rule, seed=seed).fit(xi)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from seqlab._validation import (
     check_random_state,
 )
 from seqlab.base import BaseEstimator
+from seqlab.exceptions import SeqlabValueError
 from seqlab.reservoir import _kernels
 
 __all__ = ["HopfieldNetwork", "RecallResult", "flip_units", "mask_units", "overlaps"]
@@ -48,14 +49,14 @@ def _to_bipolar(X: Any, name: str, units: Units, n_units: int | None = None) -> 
     arr = as_float_array(X, name, ndim=(1, 2))
     arr = arr[None, :] if arr.ndim == 1 else arr
     if n_units is not None and arr.shape[1] != n_units:
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} must have {n_units} units per row (as stored); got {arr.shape[1]}."
         )
     allowed = (-1.0, 1.0) if units == "bipolar" else (0.0, 1.0)
     bad = ~np.isin(arr, allowed)
     if bad.any():
         found = np.unique(arr[bad])[:5].tolist()
-        raise ValueError(
+        raise SeqlabValueError(
             f"{name} must contain only {allowed[0]:g} and {allowed[1]:g} for {units} units; "
             f"found {found}. Use units='{'binary' if units == 'bipolar' else 'bipolar'}' or "
             "binarise the data first."
@@ -79,7 +80,7 @@ def overlaps(states: Any, patterns: Any) -> np.ndarray:
     s = np.atleast_2d(np.asarray(states, dtype=np.float64))
     xi = np.atleast_2d(np.asarray(patterns, dtype=np.float64))
     if s.shape[1] != xi.shape[1]:
-        raise ValueError(f"states have {s.shape[1]} units but patterns {xi.shape[1]}.")
+        raise SeqlabValueError(f"states have {s.shape[1]} units but patterns {xi.shape[1]}.")
     return s @ xi.T / s.shape[1]
 
 
@@ -94,7 +95,7 @@ def flip_units(
     check_choice(units, "units", ("bipolar", "binary"))
     frac = check_positive(fraction, "fraction", strict=False)
     if frac > 1:
-        raise ValueError(f"fraction must be in [0, 1]; got {fraction!r}.")
+        raise SeqlabValueError(f"fraction must be in [0, 1]; got {fraction!r}.")
     s = _to_bipolar(patterns, "patterns", units)
     rng = check_random_state(seed)
     k = round(frac * s.shape[1])
@@ -113,7 +114,7 @@ def mask_units(patterns: Any, fraction: float = 0.5, *, units: Units = "bipolar"
     check_choice(units, "units", ("bipolar", "binary"))
     frac = check_positive(fraction, "fraction", strict=False)
     if frac > 1:
-        raise ValueError(f"fraction must be in [0, 1]; got {fraction!r}.")
+        raise SeqlabValueError(f"fraction must be in [0, 1]; got {fraction!r}.")
     s = _to_bipolar(patterns, "patterns", units)
     k = round(frac * s.shape[1])
     if k:
@@ -190,7 +191,7 @@ class HopfieldNetwork(BaseEstimator):
         xi = _to_bipolar(patterns, "patterns", self.units)
         _P, N = xi.shape
         if N < 2:
-            raise ValueError(f"patterns must have at least 2 units; got {N}.")
+            raise SeqlabValueError(f"patterns must have at least 2 units; got {N}.")
         x = xi.astype(np.float64)
         if self.rule == "hebbian":
             W = x.T @ x / N

@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
+
 __all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "seqlab-checkpoint-1"
@@ -91,7 +93,7 @@ def save_checkpoint(
     try:
         header = json.dumps(meta)
     except TypeError as err:
-        raise TypeError(f"checkpoint info must be JSON-serialisable: {err}") from None
+        raise SeqlabTypeError(f"checkpoint info must be JSON-serialisable: {err}") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -113,16 +115,16 @@ def load_checkpoint(
     """Restore ``model`` (strictly) and ``optimizer`` from a checkpoint; return the rest."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist.")
+        raise SeqlabFileNotFoundError(f"checkpoint {str(path)!r} does not exist.")
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
         header = (f.metadata() or {}).get("seqlab")
     if header is None:
-        raise ValueError(f"{str(path)!r} is not a seqlab checkpoint (no 'seqlab' metadata).")
+        raise SeqlabValueError(f"{str(path)!r} is not a seqlab checkpoint (no 'seqlab' metadata).")
     meta = json.loads(header)
     if meta.get("format") != FORMAT:
-        raise ValueError(
+        raise SeqlabValueError(
             f"unsupported checkpoint format {meta.get('format')!r}; expected {FORMAT!r}."
         )
     tensors = load_file(str(path))
@@ -138,7 +140,7 @@ def load_checkpoint(
     model.load_state_dict(groups["model"])
     if optimizer is not None:
         if "optim" not in meta:
-            raise ValueError(f"{str(path)!r} holds no optimizer state.")
+            raise SeqlabValueError(f"{str(path)!r} holds no optimizer state.")
         for idx, entries in meta["optim"]["scalars"].items():
             optim_state.setdefault(int(idx), {}).update(entries)
         param_groups = meta["optim"]["param_groups"]

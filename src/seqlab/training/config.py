@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from seqlab._validation import check_choice, check_int, check_positive
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["TrainConfig"]
 
@@ -29,7 +30,7 @@ class TrainConfig:
     >>> TrainConfig(optimizer="lbfgs")
     Traceback (most recent call last):
     ...
-    ValueError: unknown optimizer 'lbfgs'; valid options are: 'adam', 'sgd', 'rmsprop'.
+    seqlab.exceptions.SeqlabValueError: unknown optimizer 'lbfgs'; valid options are: 'adam', 'sgd', 'rmsprop'.
     """
 
     # optimiser and its step size
@@ -80,6 +81,6 @@ class TrainConfig:
         if self.early_stopping_patience is not None:
             check_int(self.early_stopping_patience, "early_stopping_patience", minimum=1)
         if not 0.0 <= float(self.val_fraction) < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1); got {self.val_fraction!r}.")
+            raise SeqlabValueError(f"val_fraction must be in [0, 1); got {self.val_fraction!r}.")
         if self.seed is not None:
             check_int(self.seed, "seed", minimum=0)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab.exceptions import SeqlabValueError
+
 __all__ = ["LOSSES", "default_forward", "masked_cross_entropy", "masked_mse"]
 
 LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
@@ -38,7 +40,7 @@ def masked_mse(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> Tens
     if target.dim() == pred.dim() - 1 and pred.shape[-1] == 1:
         target = target.unsqueeze(-1)
     if target.shape != pred.shape:
-        raise ValueError(
+        raise SeqlabValueError(
             f"target shape {tuple(target.shape)} does not match the prediction {tuple(pred.shape)}."
         )
     return _reduce((pred - target.to(pred.dtype)) ** 2, mask)
@@ -52,7 +54,7 @@ def masked_cross_entropy(pred: Tensor, target: Tensor, mask: Tensor | None = Non
     1.3863
     """
     if target.shape != pred.shape[:-1]:
-        raise ValueError(
+        raise SeqlabValueError(
             f"cross_entropy needs class indices of shape {tuple(pred.shape[:-1])}; "
             f"got {tuple(target.shape)}."
         )

@@ -28,6 +28,7 @@ from typing import Literal
 import torch
 
 from seqlab._validation import check_choice
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["hidden_deltas", "pascanu_regularizer"]
 
@@ -47,10 +48,12 @@ def _fprime(h: Tensor, nonlinearity: str) -> Tensor:
 def _check(h_all: Tensor, weight_hh: Tensor, nonlinearity: str) -> None:
     check_choice(nonlinearity, "nonlinearity", _NONLIN)
     if not isinstance(h_all, torch.Tensor) or h_all.dim() != 3:
-        raise ValueError(f"h_all must be a (B, T, H) tensor of hidden states; got {h_all!r:.80}.")
+        raise SeqlabValueError(
+            f"h_all must be a (B, T, H) tensor of hidden states; got {h_all!r:.80}."
+        )
     H = h_all.shape[2]
     if not isinstance(weight_hh, torch.Tensor) or tuple(weight_hh.shape) != (H, H):
-        raise ValueError(
+        raise SeqlabValueError(
             f"weight_hh must be (H, H) = {(H, H)} for an Elman layer; got "
             f"{tuple(weight_hh.shape) if isinstance(weight_hh, torch.Tensor) else weight_hh!r}."
         )
@@ -78,7 +81,7 @@ def hidden_deltas(
     """
     _check(h_all, weight_hh, nonlinearity)
     if direct_grad.shape != h_all.shape:
-        raise ValueError(f"direct_grad must have h_all's shape {tuple(h_all.shape)}.")
+        raise SeqlabValueError(f"direct_grad must have h_all's shape {tuple(h_all.shape)}.")
     B, T, H = h_all.shape
     # (created on h_all's device: the loop below mixes them with device tensors)
     m = h_all.new_ones(B, T) if mask is None else (mask != 0).to(h_all.device, h_all.dtype)
@@ -122,7 +125,7 @@ def pascanu_regularizer(
     """
     _check(h_all, weight_hh, nonlinearity)
     if deltas.shape != h_all.shape:
-        raise ValueError(f"deltas must have h_all's shape {tuple(h_all.shape)}.")
+        raise SeqlabValueError(f"deltas must have h_all's shape {tuple(h_all.shape)}.")
     if h_all.shape[1] < 2:
         return h_all.new_zeros(())
     d_next = deltas[:, 1:].detach()  # dE/dh_{k+1}, a constant (Pascanu et al., Sec. 3.3)

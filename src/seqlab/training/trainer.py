@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.training.clipping import clip_grad_norm, clip_grad_value, grad_norm
 from seqlab.training.config import TrainConfig
@@ -96,7 +97,7 @@ class History:
 def _as_tensor(a: Any, name: str) -> Tensor:
     t = a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
     if t.dim() == 0:
-        raise ValueError(f"{name} must have a first (sequence) axis; got a scalar.")
+        raise SeqlabValueError(f"{name} must have a first (sequence) axis; got a scalar.")
     return t
 
 
@@ -107,7 +108,7 @@ def as_dataset(data: Any, name: str = "train_data") -> Batch:
     elif isinstance(data, tuple | list) and len(data) in (2, 3):
         parts = (data[0], data[1], data[2] if len(data) == 3 else None)
     else:
-        raise TypeError(
+        raise SeqlabTypeError(
             f"{name} must be (x, y), (x, y, lengths) or an object with X and y "
             f"attributes; got {type(data).__name__}."
         )
@@ -116,9 +117,9 @@ def as_dataset(data: Any, name: str = "train_data") -> Batch:
     n = x.shape[0]
     for label, t in (("y", y), ("lengths", lengths)):
         if t is not None and t.shape[0] != n:
-            raise ValueError(f"{name}: x has {n} sequences but {label} has {t.shape[0]}.")
+            raise SeqlabValueError(f"{name}: x has {n} sequences but {label} has {t.shape[0]}.")
     if n == 0:
-        raise ValueError(f"{name} is empty.")
+        raise SeqlabValueError(f"{name} is empty.")
     return x, y, lengths
 
 
@@ -137,7 +138,7 @@ def _find_elman_layer(model: nn.Module) -> tuple[nn.Module, Tensor, Nonlinearity
             if nonlin not in ("tanh", "relu", "identity"):
                 break
             return mod, cells[0].weight_hh, cast(Nonlinearity, nonlin)
-    raise ValueError(
+    raise SeqlabValueError(
         "regularizer_alpha > 0 needs a model with one single-layer, unidirectional Elman "
         "recurrent layer (e.g. SequenceTagger(cell='elman')); Pascanu et al.'s Omega is "
         "defined here for h_t = f(W_ih x_t + W_hh h_{t-1} + b). Set regularizer_alpha=0."
@@ -171,11 +172,11 @@ class Trainer:
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not callable(cb):
-                raise TypeError(f"each callback must be a callable (step, model); got "
+                raise SeqlabTypeError(f"each callback must be a callable (step, model); got "
                                 f"{type(cb).__name__}.")
         if isinstance(loss, str):
             if loss not in LOSSES:
-                raise ValueError(
+                raise SeqlabValueError(
                     f"unknown loss {loss!r}; valid options are: "
                     f"{', '.join(map(repr, LOSSES))}, or a callable."
                 )
@@ -183,13 +184,13 @@ class Trainer:
         elif callable(loss):
             self.loss_fn = loss
         else:
-            raise TypeError(f"loss must be a name or a callable; got {type(loss).__name__}.")
+            raise SeqlabTypeError(f"loss must be a name or a callable; got {type(loss).__name__}.")
         self.forward = forward if forward is not None else default_forward
         self.device = torch.device(self.config.device)
         self.model = model.to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         if not self.params:
-            raise ValueError("model has no trainable parameters.")
+            raise SeqlabValueError("model has no trainable parameters.")
         self.optimizer = self._make_optimizer()
         self.generator = torch.Generator()
         if self.config.seed is not None:
@@ -300,7 +301,7 @@ class Trainer:
             n = data[0].shape[0]
             n_val = max(1, round(c.val_fraction * n))
             if n_val >= n:
-                raise ValueError(f"val_fraction={c.val_fraction} leaves no training data.")
+                raise SeqlabValueError(f"val_fraction={c.val_fraction} leaves no training data.")
             perm = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed or 0))
             data, val = _subset(data, perm[n_val:]), _subset(data, perm[:n_val])
         hook = None
