@@ -37,7 +37,7 @@ def as_float_array(
     >>> as_float_array([1.0, float("nan")], "y", ndim=1)
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.SeqlabValueError: y contains 1 NaN or infinite value(s) (first at index 1); remove or impute ...
+    seqlab.exceptions.SeqlabValueError: y contains 1 NaN or infinite value(s) (first at index ...
     """
     dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if np.iscomplexobj(x) or (
@@ -95,7 +95,7 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     >>> check_choice("bug", "method", ("yule_walker", "burg"))
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.SeqlabValueError: unknown method 'bug'; valid options are: 'yule_walker', 'burg'.
+    seqlab.exceptions.SeqlabValueError: unknown method 'bug'; valid options are: ...
     """
     if value not in choices:
         valid = ", ".join(repr(c) for c in choices)
@@ -164,7 +164,7 @@ def check_lengths(lengths: Any, n_samples: int, name: str = "lengths") -> np.nda
     >>> check_lengths([2, 2], 5)
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.SeqlabValueError: lengths sum to 4 but the data has 5 rows; lengths must partition the rows of X.
+    seqlab.exceptions.SeqlabValueError: lengths sum to 4 but the data has 5 rows; lengths must ...
     """
     if lengths is None:
         return np.array([n_samples], dtype=np.int64)

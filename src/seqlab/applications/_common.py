@@ -77,7 +77,7 @@ def get_budget(name: str | Budget) -> Budget:
     >>> get_budget("huge")
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.SeqlabValueError: unknown budget 'huge'; valid options are: 'tiny', 'quick', 'full'.
+    seqlab.exceptions.SeqlabValueError: unknown budget 'huge'; valid options are: 'tiny', ...
     """
     if isinstance(name, Budget):
         return name

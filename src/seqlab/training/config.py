@@ -30,7 +30,7 @@ class TrainConfig:
     >>> TrainConfig(optimizer="lbfgs")
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.SeqlabValueError: unknown optimizer 'lbfgs'; valid options are: 'adam', 'sgd', 'rmsprop'.
+    seqlab.exceptions.SeqlabValueError: unknown optimizer 'lbfgs'; valid options are: 'adam', ...
     """
 
     # optimiser and its step size
