@@ -94,6 +94,11 @@ def _check_x(x: object) -> Tensor:
             f"x must be batch-first (B, T, I) with T >= 1; got shape {tuple(x.shape)}. "
             "Add a batch axis with x.unsqueeze(0) for one sequence."
         )
+    if x.is_complex():
+        raise SeqlabTypeError(
+            f"x is complex ({x.dtype}); explicit BPTT takes real numbers. Pass x.real, x.abs() "
+            "or both as separate features."
+        )
     if x.dtype not in (torch.float32, torch.float64):
         raise SeqlabTypeError(f"x must be float32 or float64; got {x.dtype}.")
     if x.device.type != "cpu":
