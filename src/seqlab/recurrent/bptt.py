@@ -48,6 +48,11 @@ never does it for you) before training on streams of thousands of steps. The num
 write their small per-step products as loops rather than calling BLAS, so they start no
 threads of their own.
 
+Higher-order gradients (``create_graph=True``: gradient penalties, ``gradgradcheck``) are
+exact: the backward then re-runs the recurrence with plain torch ops on its saved inputs and
+lets autograd differentiate it (:mod:`seqlab.recurrent._bptt_reference`); an ordinary
+``.backward()`` keeps the hand-written path.
+
 Truncated BPTT (Williams & Peng 1990): :func:`truncated_bptt`, in
 :mod:`seqlab.recurrent.tbptt` (re-exported here).
 """
