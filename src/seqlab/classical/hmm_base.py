@@ -31,6 +31,8 @@ hook                        what it does
 Names follow hmmlearn (``startprob_``, ``transmat_``, ``monitor_``, ``score``, ``decode``) so
 code moves between the two; differences: ``seed`` instead of ``random_state``, and full
 parameter names (``fixed=("transmat",)``) instead of one-letter codes (``params="se"``).
+``fit`` and ``score`` take scikit-learn's ``(X, y)`` (the target is ignored) and still
+hmmlearn's positional ``(X, lengths)``: see :func:`_target_or_lengths` for the rule.
 Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 77(2).
 """
 

@@ -378,13 +378,18 @@ class ESNClassifier(_ReservoirParams):
     A ridge regression onto one-hot class codes gives ``decision_function``; ``predict`` is
     its arg-max (as in Jaeger et al. 2007 for Japanese Vowels, with a simpler readout).
 
-    ===============  ====================  =========================
-    argument         shape
-    ===============  ====================  =========================
-    X                list of (T_i, d)      sequences (lengths may differ)
-    y                (n,)                  class labels
-    W_out_           (F, n_classes)        F = N, 2N or N*n_segments
-    ===============  ====================  =========================
+    ===================  ====================  =====================================
+    argument             shape
+    ===================  ====================  =====================================
+    X                    list of (T_i, d)      sequences (lengths may differ; a 1-D
+                                               entry (T_i,) is univariate)
+    X (array)            (n, T, d) or (n, T)   ``n`` sequences; 2-D: univariate (as in
+                                               sktime and tslearn), n_features_in_ = 1
+    y                    (n,)                  class labels (``classes_``)
+    W_out_               (F, n_classes)        F = N, 2N or N*n_segments
+    decision_function    (n, n_classes)        (n,) for two classes, as in scikit-learn
+    predict_proba        (n, n_classes)        softmax of the scores (not calibrated)
+    ===================  ====================  =====================================
 
     >>> rng = np.random.default_rng(0)
     >>> X = [np.cumsum(rng.normal(c, 1, (20, 1)), 0) / 10 for c in (0, 0, 0, 1, 1, 1) * 5]
