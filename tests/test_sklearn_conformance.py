@@ -363,3 +363,26 @@ def test_esn_classifier_2d_x_is_n_univariate_sequences():
     b = ESNClassifier(n_units=20, seed=0).fit(list(X2), y)  # list of (T,) series
     assert a.n_features_in_ == 1
     np.testing.assert_array_equal(a.decision_function(X2), b.decision_function(list(X2)))
+
+
+# ------------------------------------------------------------------ inside scikit-learn's tools
+def test_esn_classifier_in_grid_search_on_3d_sequences():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _labelled_sequences(2)
+    X3 = np.stack(X)  # (60, 15, 2)
+    search = GridSearchCV(ESNClassifier(n_units=20, seed=0), {"leak_rate": [0.3, 1.0]}, cv=3).fit(
+        X3, y
+    )
+    assert search.best_estimator_.n_features_in_ == 2
+    assert search.predict(X3).shape == (60,)
+
+
+def test_hmm_in_a_pipeline_ignores_y():
+    from sklearn.pipeline import make_pipeline
+
+    X = np.random.default_rng(2).normal(size=(80, 2))
+    y = np.arange(80) % 2
+    pipe = make_pipeline(GaussianHMM(2, n_iter=4, seed=0)).fit(X, y)
+    alone = GaussianHMM(2, n_iter=4, seed=0).fit(X)
+    assert pipe.score(X, y) == alone.score(X)

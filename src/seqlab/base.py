@@ -137,8 +137,7 @@ class BaseEstimator:
             )
             raise SeqlabValueError(
                 f"X has {n_features} features, but {type(self).__name__} is expecting "
-                f"{expected} features as input (as in fit); pass data with the same columns."
-                + hint
+                f"{expected} features as input (as in fit); pass data with the same columns." + hint
             )
         fitted = self.__dict__.get("feature_names_in_")
         names = _feature_names(X)
