@@ -1,0 +1,42 @@
+"""Rebuild a torch module from its recorded constructor arguments and its ``state_dict``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from seqlab.exceptions import ModelFileError
+
+__all__ = ["build_module"]
+
+
+def build_module(cls: type, args: dict[str, Any], state: dict[str, torch.Tensor],
+                 training: bool, path: str) -> torch.nn.Module:
+    """``cls(**args)`` with ``state`` loaded strictly (dtypes as stored) and the train/eval
+    mode set; the caller's torch random state is left as it was (construction draws the
+    initial weights, which the stored ones replace)."""
+    from seqlab.io._codec import _construct
+
+    with torch.random.fork_rng(devices=[]):
+        module = _construct(cls, args, path)
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise ModelFileError(
+            f"{path}: the stored weights do not fit {cls.__qualname__}: missing tensors "
+            f"{missing[:5]}, unexpected tensors {unexpected[:5]}."
+        )
+    bad = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in expected.items()
+           if tuple(state[k].shape) != tuple(v.shape)]
+    if bad:
+        raise ModelFileError(f"{path}: stored tensor shapes do not fit {cls.__qualname__}: "
+                             f"{'; '.join(bad[:5])}.")
+    with torch.no_grad():
+        for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
+            if name in state and tensor.dtype != state[name].dtype:
+                tensor.data = tensor.data.to(state[name].dtype)  # e.g. a float64 model
+    module.load_state_dict(state, strict=True)
+    module.train(training)
+    return module
