@@ -2,9 +2,10 @@
 
 A safetensors file is an 8-byte little-endian header length ``N``, ``N`` bytes of JSON
 (each tensor's dtype, shape and byte range, plus a string-to-string ``__metadata__``), then
-the tensors' bytes. seqlab writes it with the ``safetensors`` package and reads it here, so
-that every way a file can be wrong (empty, truncated, another format, a bad header, a bad
-byte range) becomes one :class:`~seqlab.exceptions.ModelFileError` naming the problem.
+the tensors' bytes. seqlab writes and reads it here (the tests check that the ``safetensors``
+package reads what seqlab writes), so that every way a file can be wrong (empty, truncated,
+another format, a bad header, a bad byte range) becomes one
+:class:`~seqlab.exceptions.ModelFileError` naming the problem.
 
 The checksum ``seqlab_sha256`` is SHA-256 over the ``seqlab_model`` JSON text and, in name
 order, every tensor's name, dtype, shape and bytes (each length-prefixed), so it does not
@@ -74,10 +75,29 @@ def checksum(header: str, tensors: Iterable[tuple[str, str, tuple[int, ...], Any
 
 
 def write_container(path: str, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    """Write ``arrays`` (C-contiguous, little-endian) and ``metadata`` as safetensors."""
-    from safetensors.numpy import save_file
+    """Write ``arrays`` (C-contiguous, little-endian) and ``metadata`` as a safetensors file.
 
-    save_file(arrays, path, metadata=metadata)
+    Written here rather than by ``safetensors.numpy.save_file``, which writes to a temporary
+    file of its own (``.tmpXXXXXX`` in the same folder) that a killed writer leaves behind.
+    The layout is the package's: tensors by decreasing item size then name (so each starts
+    aligned), the header padded with spaces to a multiple of 8 bytes.
+    """
+    names = sorted(arrays, key=lambda k: (-arrays[k].dtype.itemsize, k))
+    table: dict[str, Any] = {"__metadata__": metadata}
+    offset = 0
+    for name in names:
+        a = arrays[name]
+        table[name] = {"dtype": DTYPE_CODES[a.dtype.name], "shape": list(a.shape),
+                       "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    header = json.dumps(table, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)
+    with open(path, "wb") as f:
+        f.write(len(header).to_bytes(8, "little"))
+        f.write(header)
+        for name in names:
+            if arrays[name].size:
+                f.write(arrays[name].reshape(-1).view(np.uint8).data)
 
 
 def _sniff(head: bytes) -> str | None:
@@ -106,7 +126,7 @@ def read_container(path: str | os.PathLike[str], *, with_data: bool = True) -> R
     with open(p, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:
-            raise _bad(name, "the file is empty (0 bytes); was its save interrupted?")
+            raise _bad(name, "the file is empty (0 bytes), e.g. left by an interrupted write")
         head = f.read(8)
         first = f.read(1)
         n = int.from_bytes(head, "little")

@@ -210,7 +210,8 @@ def load(path: str | os.PathLike[str], *, expect: type | tuple[type, ...] | None
     if expect is not None and not isinstance(obj, expect):
         want = " or ".join(c.__name__ for c in (expect if isinstance(expect, tuple) else
                                                 (expect,)))
-        raise ModelFileError(f"{raw.path!r} holds a {type(obj).__name__}, not a {want}.")
+        raise ModelFileError(f"{raw.path!r} holds a model of class {type(obj).__name__}, "
+                             f"not {want}.")
     return obj
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
 from seqlab.io.atomic import atomic_write
@@ -97,8 +97,15 @@ def save_checkpoint(
         raise SeqlabTypeError(f"checkpoint info must be JSON-serialisable: {err}") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # temporary file in the same folder, fsync, rename; removed on failure
-    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"seqlab": header}))
+    # temporary file in the same folder, fsync, rename; removed on failure (the bytes are
+    # written by us: safetensors' save_file makes a temporary file of its own that a killed
+    # process leaves behind)
+    data = save(tensors, metadata={"seqlab": header})
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_bytes(data)
+
+    return atomic_write(path, write)
 
 
 def load_checkpoint(
