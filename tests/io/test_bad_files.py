@@ -207,7 +207,8 @@ def test_bad_file_raises_model_file_error_and_changes_nothing(tmp_path, make):
     target = tmp_path / "f"
     content = target.read_bytes()
     listing = sorted(p.name for p in tmp_path.iterdir())
-    np_state, torch_state = np.random.get_state()[1].copy()  # noqa: NPY002, torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    torch_state = torch.get_rng_state()
     with pytest.raises(ModelFileError, match=CASES[make]) as info:
         seqlab.load(target, expect=ARIMA if make is case_other_model else None)
     assert str(target) in str(info.value)  # the message names the file

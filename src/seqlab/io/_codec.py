@@ -144,7 +144,7 @@ class Encoder:
         arr = value
         if arr.ndim > 1 and arr.flags.f_contiguous and not arr.flags.c_contiguous:
             arr, ref["order"] = arr.T, "F"  # keep the memory layout (BLAS results depend on it)
-        arr = np.ascontiguousarray(arr, dtype=dtype.newbyteorder("<"))
+        arr = np.asarray(arr, dtype=dtype.newbyteorder("<"), order="C")  # (0-d stays 0-d)
         return {"__array__": self._add(path, arr), **ref}
 
     def _tensor(self, value: Any, path: str) -> Any:
