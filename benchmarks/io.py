@@ -9,9 +9,11 @@ what a writer killed mid-save leaves behind.
 2. **A large LSTM** (``SequenceTagger(256, 1024, 256, cell="lstm", num_layers=2)``, 13.9 M
    parameters, 56 MB in float32): median save and load times of ``seqlab.save`` /
    ``seqlab.load`` (which rebuilds the model from its file and checks the SHA-256),
-   ``torch.save`` / ``torch.load`` of the ``state_dict`` (weights only, the model must be
-   rebuilt by the caller), and ``safetensors.torch.save_file`` / ``load_file``. The ratio
-   column is ``seqlab_time / torch_time``.
+   ``torch.save`` / ``torch.load`` of the ``state_dict`` (weights only), the same plus
+   building the model and ``load_state_dict`` (what a torch user does to get the model
+   back), and ``safetensors.torch.save_file`` / ``load_file`` (which memory-maps the file:
+   its tensors are read lazily, later). The ratio column is ``time / torch.save`` or
+   ``time / torch.load`` time.
 
 Usage: ``python benchmarks/io.py [--repeats 5] [--kill-tries 12] [--folder DIR]``.
 """
@@ -125,6 +127,9 @@ def lstm_times(folder: Path, repeats: int) -> None:
         "safetensors save_file": lambda: save_file(sd, str(paths["safetensors"])),
         "seqlab.load (rebuild)": lambda: seqlab.load(paths["seqlab"]),
         "torch.load(state_dict)": lambda: torch.load(paths["torch"], weights_only=True),
+        "torch: build + load": lambda: SequenceTagger(256, 1024, 256, cell="lstm", num_layers=2
+                                                      ).load_state_dict(
+            torch.load(paths["torch"], weights_only=True)),
         "safetensors load_file": lambda: load_file(str(paths["safetensors"])),
     }
     times = {name: _median_time(fn, repeats) for name, fn in rows.items()}
