@@ -256,3 +256,28 @@ def test_char_vocab_and_markov_chain(tmp_path):
     again_chain = roundtrip(chain, tmp_path, "chain")
     assert same(chain.log_probs(ids), again_chain.log_probs(ids))
 
+
+
+def test_module_with_plain_tensor_attributes_is_built_for_real():
+    """Modules are built on the meta device (no random init) unless that would leave a tensor
+    the state_dict does not fill; then normally, with torch's random state restored."""
+    from torch import nn
+
+    from seqlab.io._modules import build_module
+    from seqlab.recurrent._init_args import RecordsInitArgs
+
+    class Net(RecordsInitArgs, nn.Module):
+        def __init__(self, width):
+            super().__init__()
+            self.lin = nn.Linear(width, width)
+            self.consts = {"steps": [torch.arange(3.0)]}  # not a parameter or buffer
+
+    net = Net(3)
+    before = torch.get_rng_state()
+    again = build_module(Net, {"width": 3}, net.state_dict(), False, "model")
+    assert torch.equal(again.consts["steps"][0], torch.arange(3.0)) and not again.training
+    assert torch.equal(again.lin.weight, net.lin.weight)
+    assert torch.equal(torch.get_rng_state(), before)
+    tagger = build_module(SequenceTagger, {"input_size": 4, "hidden_size": 5, "output_size": 2},
+                          SequenceTagger(4, 5, 2).state_dict(), True, "model")
+    assert not any(p.is_meta for p in tagger.parameters())

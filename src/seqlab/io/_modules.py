@@ -17,8 +17,20 @@ def _on_meta(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
     names |= {n for n, _ in module.named_buffers(remove_duplicate=False)}
     if not names <= set(state):
         return False  # e.g. a non-persistent buffer: it would stay uninitialised
-    return not any(isinstance(v, torch.Tensor) for m in module.modules()
-                   for v in vars(m).values())
+    managed = ("_parameters", "_buffers", "_modules")  # what to_empty allocates
+    return not any(_holds_meta(v) for m in module.modules()
+                   for k, v in vars(m).items() if k not in managed)
+
+
+def _holds_meta(value: Any, depth: int = 0) -> bool:
+    """A meta tensor in ``value`` (or in lists, tuples, dicts inside it, 3 levels deep)."""
+    if isinstance(value, torch.Tensor):
+        return value.is_meta
+    if depth < 3 and isinstance(value, list | tuple):
+        return any(_holds_meta(v, depth + 1) for v in value)
+    if depth < 3 and isinstance(value, dict):
+        return any(_holds_meta(v, depth + 1) for v in value.values())
+    return False
 
 
 def _build(cls: type, args: dict[str, Any], state: dict[str, torch.Tensor],
