@@ -24,7 +24,8 @@ from typing import Any, Literal
 import numpy as np
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
+from seqlab.cli._paths import check_input_file, check_output_file, check_plot_file
+from seqlab.exceptions import ModelFileError, SeqlabValueError
 
 __all__ = ["HmmOptions", "add_parser", "load_model", "save_model"]
 
@@ -94,6 +95,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_islands(args: argparse.Namespace) -> int:
     from seqlab.classical.hmm_tasks import dna_islands
 
+    if args.output:
+        check_output_file(args.output, "--output")
     result = dna_islands(args.genome, features=args.features)
     print(result.summary())
     islands = result.segments[result.segments.state == 1]
@@ -117,9 +120,14 @@ def _cmd_weather(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- data
 def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
-    if not path.is_file():
-        raise SeqlabFileNotFoundError(f"--file: {path} does not exist.")
-    text = path.read_text()
+    check_input_file(path, "--file")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise SeqlabValueError(
+            f"--file {path}: not a text file; give DNA letters (FASTA or plain) or a table "
+            "of numbers."
+        ) from None
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise SeqlabValueError(f"--file: {path} is empty.")
@@ -196,25 +204,74 @@ def save_model(model: Any, path: str | Path) -> None:
     np.savez(Path(path), **arrays)
 
 
+_KEYS = {"categorical": ("emissionprob_",), "gaussian": ("means_", "covars_",
+                                                         "covariance_type")}
+
+
+def _not_a_model(path: Path, why: str) -> ModelFileError:
+    return ModelFileError(
+        f"--model {path}: {why}; give a file written by `seqlab hmm fit --save FILE.npz`."
+    )
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path`` (no pickle), or a ModelFileError saying why not."""
+    import zipfile
+    import zlib
+
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if not head:
+        raise _not_a_model(path, "the file is empty")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if not isinstance(f, np.lib.npyio.NpzFile):
+                raise _not_a_model(path, "it holds a single array (.npy), not a saved model")
+            return {name: f[name] for name in f.files}
+    except ModelFileError:
+        raise
+    except ValueError:  # numpy found neither .npz nor .npy and refused to unpickle
+        what = ("a Python pickle, which seqlab never loads (it could run code)"
+                if head[:1] == b"\x80" else "not an .npz archive")
+        raise _not_a_model(path, f"the file is {what}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        why = "truncated or corrupted" if head == b"PK\x03\x04" else "not an .npz archive"
+        raise _not_a_model(path, f"the file is {why} ({_first_line(err)})") from None
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0]
+
+
 def load_model(path: str | Path) -> Any:
-    """Rebuild an HMM saved by :func:`save_model` (read with ``allow_pickle=False``)."""
+    """Rebuild an HMM saved by :func:`save_model` (read with ``allow_pickle=False``).
+
+    A file that is empty, truncated, not an ``.npz``, a pickle, or lacks a parameter raises
+    :class:`~seqlab.exceptions.ModelFileError` saying which.
+    """
     from seqlab.classical import CategoricalHMM, GaussianHMM
 
-    path = Path(path)
-    if not path.is_file():
-        raise SeqlabFileNotFoundError(f"--model: {path} does not exist.")
-    with np.load(path, allow_pickle=False) as f:
-        kind = str(f["kind"])
-        k = f["startprob_"].size
-        model: Any
+    path = check_input_file(path, "--model")
+    arrays = _read_npz(path)
+    kind = str(arrays["kind"]) if "kind" in arrays else None
+    if kind not in _KEYS:
+        raise _not_a_model(path, "it has no valid 'kind' entry (categorical or gaussian)")
+    missing = [k for k in ("startprob_", "transmat_", *_KEYS[kind]) if k not in arrays]
+    if missing:
+        raise _not_a_model(path, f"the {kind} model lacks {', '.join(missing)}")
+    k = arrays["startprob_"].size
+    model: Any
+    try:
         if kind == "categorical":
             model = CategoricalHMM(k)
-            model.emissionprob_ = f["emissionprob_"]
+            model.emissionprob_ = arrays["emissionprob_"]
         else:
-            model = GaussianHMM(k, covariance_type=str(f["covariance_type"]))
-            model.means_, model.covars_ = f["means_"], f["covars_"]
-        model.startprob_, model.transmat_ = f["startprob_"], f["transmat_"]
-    model._check_params()
+            model = GaussianHMM(k, covariance_type=str(arrays["covariance_type"]))
+            model.means_, model.covars_ = arrays["means_"], arrays["covars_"]
+        model.startprob_, model.transmat_ = arrays["startprob_"], arrays["transmat_"]
+        model._check_params()
+    except (ValueError, TypeError) as err:
+        raise _not_a_model(path, f"its parameters are inconsistent ({_first_line(err)})") from None
     return model
 
 
@@ -233,7 +290,17 @@ def _options(args: argparse.Namespace) -> HmmOptions:
 
 
 # --------------------------------------------------------------------------- commands
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable --save/--output/--plot paths before loading data or fitting."""
+    for option in ("save", "output"):
+        if getattr(args, option, None):
+            check_output_file(getattr(args, option), "--" + option)
+    if getattr(args, "plot", None):
+        check_plot_file(args.plot)
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     opts = _options(args)
     X, kind = load_observations(opts)
     model = _fitted(args, opts, X, kind)
@@ -260,9 +327,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_decode(args: argparse.Namespace) -> int:
     from seqlab.classical.hmm_tasks import segments
 
+    _check_outputs(args)
     opts = _options(args)
+    saved = load_model(args.model) if args.model else None  # a bad file fails before the data
     X, kind = load_observations(opts)
-    model = _fitted(args, opts, X, kind)
+    model = saved if saved is not None else _fitted(args, opts, X, kind)
     log_prob, states = model.decode(X, opts.lengths, algorithm=args.algorithm)
     segs = segments(states)
     occupancy = np.bincount(states, minlength=model.n_components) / len(states)
@@ -289,6 +358,7 @@ def _cmd_decode(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     opts = _options(args)
     if args.model:
         model = load_model(args.model)
@@ -313,8 +383,6 @@ def _figure(path: str) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if not Path(path).parent.exists():
-        raise SeqlabFileNotFoundError(f"--plot: the folder {Path(path).parent} does not exist.")
     return plt.subplots(figsize=(9, 3.5))
 
 
