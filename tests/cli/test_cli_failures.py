@@ -121,6 +121,11 @@ def test_unwritable_folder_and_unknown_plot_format(files, capsys, monkeypatch):
     assert "cannot write in the folder" in line and "Permission denied" in line and out == ""
 
 
+def test_special_files_are_valid_outputs(files, capsys):
+    assert main(["hmm", "sample", "--model", files["good"], "--output", os.devnull]) == 0
+    assert "written to" in capsys.readouterr().out
+
+
 def test_input_paths_say_what_is_wrong(files, capsys):
     line, _ = _one_line(capsys, ["arima", "--data", files["dir"]])
     assert "is a folder, not a file" in line

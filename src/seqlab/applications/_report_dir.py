@@ -102,6 +102,8 @@ def staged_report_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
     (['results.json'], False)
     """
     target = check_report_dir(out)
+    if target.is_symlink():  # swap the folder the link points to; the link stays
+        target = target.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.seqlab-tmp-", dir=target.parent))

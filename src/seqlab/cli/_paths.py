@@ -61,6 +61,10 @@ def check_output_file(
         raise SeqlabValueError(
             f"{option} {path}: is a folder; give a file name, e.g. {p / ('out' + _ext(option))}."
         )
+    if p.exists() and not p.is_file():  # /dev/stdout, /dev/null, a named pipe: written in place
+        if not os.access(p, os.W_OK):
+            raise SeqlabValueError(f"{option} {path}: cannot be written (permission denied).")
+        return p
     if make_parents:
         check_output_dir(p.parent, option)
         return p
