@@ -25,7 +25,8 @@ from typing import Any, Literal
 import numpy as np
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
+from seqlab.cli._paths import check_input_file, check_output_file, check_plot_file
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["HmmOptions", "add_parser", "load_model", "save_model"]
 
@@ -95,6 +96,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_islands(args: argparse.Namespace) -> int:
     from seqlab.classical.hmm_tasks import dna_islands
 
+    if args.output:
+        check_output_file(args.output, "--output")
     result = dna_islands(args.genome, features=args.features)
     print(result.summary())
     islands = result.segments[result.segments.state == 1]
@@ -118,9 +121,14 @@ def _cmd_weather(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- data
 def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
-    if not path.is_file():
-        raise SeqlabFileNotFoundError(f"--file: {path} does not exist.")
-    text = path.read_text()
+    check_input_file(path, "--file")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise SeqlabValueError(
+            f"--file {path}: not a text file; give DNA letters (FASTA or plain) or a table "
+            "of numbers."
+        ) from None
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise SeqlabValueError(f"--file: {path} is empty.")
@@ -197,6 +205,7 @@ def load_model(path: str | Path) -> Any:
     from seqlab.classical import CategoricalHMM, GaussianHMM
     from seqlab.io import load
 
+    path = check_input_file(path, "--model")
     return load(path, expect=(CategoricalHMM, GaussianHMM))
 
 
@@ -215,7 +224,17 @@ def _options(args: argparse.Namespace) -> HmmOptions:
 
 
 # --------------------------------------------------------------------------- commands
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable --save/--output/--plot paths before loading data or fitting."""
+    for option in ("save", "output"):
+        if getattr(args, option, None):
+            check_output_file(getattr(args, option), "--" + option)
+    if getattr(args, "plot", None):
+        check_plot_file(args.plot)
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     opts = _options(args)
     X, kind = load_observations(opts)
     model = _fitted(args, opts, X, kind)
@@ -242,9 +261,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_decode(args: argparse.Namespace) -> int:
     from seqlab.classical.hmm_tasks import segments
 
+    _check_outputs(args)
     opts = _options(args)
+    saved = load_model(args.model) if args.model else None  # a bad file fails before the data
     X, kind = load_observations(opts)
-    model = _fitted(args, opts, X, kind)
+    model = saved if saved is not None else _fitted(args, opts, X, kind)
     log_prob, states = model.decode(X, opts.lengths, algorithm=args.algorithm)
     segs = segments(states)
     occupancy = np.bincount(states, minlength=model.n_components) / len(states)
@@ -271,6 +292,7 @@ def _cmd_decode(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     opts = _options(args)
     if args.model:
         model = load_model(args.model)
@@ -295,8 +317,6 @@ def _figure(path: str) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if not Path(path).parent.exists():
-        raise SeqlabFileNotFoundError(f"--plot: the folder {Path(path).parent} does not exist.")
     return plt.subplots(figsize=(9, 3.5))
 
 
