@@ -8,7 +8,8 @@ power of two, so ``x / c`` and the conversions back are exact in floating point:
 the same computation as on data that were of ordinary size to begin with.
 
 ``c = 1`` (no rescaling at all) while the magnitude lies in ``[1e-100, 1e100]``, where every
-square and sum of squares is comfortably representable.
+square and sum of squares is comfortably representable, unless ``always`` (ARIMA, whose
+optimiser and numerical Hessian then see bit-identical input for ``y`` and ``2^k y``).
 
 >>> unit_for(3.0e200) == 2.0 ** 666, unit_for(5.0), unit_for(0.0)
 (True, 1.0, 1.0)
@@ -35,37 +36,44 @@ def magnitude(x: np.ndarray) -> float:
     return float(np.max(np.abs(x))) if np.size(x) else 0.0
 
 
-def unit_for(mag: float) -> float:
+def unit_for(mag: float, always: bool = False) -> float:
     """The power of two ``c`` to divide data of magnitude ``mag`` by (1.0 if not needed).
 
-    For ``mag`` outside ``[1e-100, 1e100]``, ``c = 2^e`` with ``mag / c`` in ``(0.5, 1]``.
+    For ``mag`` outside ``[1e-100, 1e100]`` (any ``mag > 0`` when ``always``), ``c = 2^e`` with
+    ``mag / c`` in ``(0.5, 1]``.
     """
-    if not (mag > 0.0 and math.isfinite(mag)) or _LOW <= mag <= _HIGH:
+    if not (mag > 0.0 and math.isfinite(mag)) or (not always and _LOW <= mag <= _HIGH):
         return 1.0
     return math.ldexp(1.0, min(math.frexp(mag)[1], 1023))
 
 
-def in_units(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """``(x / c, c)`` with ``c = unit_for(magnitude(x))`` (``x`` itself when ``c = 1``)."""
-    c = unit_for(magnitude(x))
+def in_units(x: np.ndarray, always: bool = False) -> tuple[np.ndarray, float]:
+    """``(x / c, c)`` with ``c = unit_for(magnitude(x), always)`` (``x`` itself if ``c = 1``)."""
+    c = unit_for(magnitude(x), always)
     return (x if c == 1.0 else x / c), c
 
 
-def variance_from_units(v: float | np.ndarray, c: float, name: str) -> float | np.ndarray:
+def variance_from_units(
+    v: float | np.ndarray, c: float | np.ndarray, name: str
+) -> float | np.ndarray:
     """``v c^2`` (a variance in the data's units), warning when it leaves float64's range.
 
     Computed as ``(v c) c`` so the product overflows only when the result does. The
     warning names the quantity and says what stays exact.
     """
-    out = (np.asarray(v) * c) * c
-    bad = (np.asarray(v) > 0) & ((out == 0) | ~np.isfinite(out))
+    v_arr = np.asarray(v, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        out = (v_arr * c) * c
+    bad = (v_arr > 0) & ((out == 0) | ~np.isfinite(out))
     if np.any(bad):
+        first = np.flatnonzero(bad.ravel())[0]
+        c_bad = float(np.broadcast_to(c, out.shape).ravel()[first])
+        got = float(out.ravel()[first])
         warnings.warn(
-            f"{name} is {'above' if np.any(np.isinf(out[bad])) else 'below'} float64's range "
-            f"(the data's magnitude, ~{c:.3g}, squared) and is reported as "
-            f"{out[bad].ravel()[0]}; the other estimates, the log-likelihood, the forecasts "
-            "and their intervals are exact. Divide the data by a power of ten before fitting "
-            "to read it.",
+            f"{name} is {'above' if got > 0 else 'below'} float64's range (the data's "
+            f"magnitude, ~{c_bad:.3g}, squared) and is reported as {got}; the other "
+            "estimates, the log-likelihood, the forecasts and their intervals are exact. "
+            "Divide the data by a power of ten before fitting to read it.",
             RuntimeWarning,
             stacklevel=3,
         )
