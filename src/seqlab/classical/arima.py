@@ -62,11 +62,12 @@ from seqlab.classical.arima_estimation import (
     _resolve_trend,
     _split,
     _standardise,
+    _start_to_x,
     arima_loglike,
 )
 from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["ARIMA", "arima_loglike", "select_order"]
+__all__ = ["ARIMA", "arima_loglike"]
 
 class ARIMA(BaseEstimator):
     """ARIMA(p, d, q) (MA(q): ``(0, 0, q)``, ARMA: ``(p, 0, q)``) fitted by exact MLE or CSS.
@@ -147,42 +148,11 @@ class ARIMA(BaseEstimator):
         X0 = np.zeros((S, k))
         use_x0 = start_params is not None
         if use_x0:
-            X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale, unit)
+            X0 = _start_to_x(start_params, S, p, q, kt, loc, scale, unit)
         css = self.method == "css"
         X, n_iter, conv = _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol)
         self._finish(Y2, Wc, unit, X, loc, scale, (p, d, q, kt, tr, css, single), n_iter, conv)
         return self
-
-    def _start_to_x(self, start, S, p, q, kt, loc, scale, unit) -> np.ndarray:
-        k = p + q + kt
-        st = as_float_array(start, "start_params", ndim=(1, 2))
-        st2 = np.broadcast_to(st, (S, st.shape[-1])) if st.ndim == 1 else st
-        if st2.shape[0] != S or st2.shape[1] not in (k, k + 1):
-            raise SeqlabValueError(
-                f"start_params must have {k} (or {k + 1} with sigma2) entries per series "
-                f"([trend] + ar + ma); got shape {st.shape}."
-            )
-        X0 = np.empty((S, k))
-        for s in range(S):
-            mu, phi, theta = _split(st2[s], p, q, kt)
-            xa, ok_ar = _K.unconstrain(phi)
-            xm, ok_ma = _K.unconstrain(-theta)
-            if not ok_ar:
-                raise SeqlabValueError(
-                    f"start_params: the AR part {phi.tolist()} is not stationary (a root of "
-                    "1 - phi_1 z - ... lies on or inside the unit circle); pass stationary "
-                    "starting values or none."
-                )
-            if not ok_ma:
-                raise SeqlabValueError(
-                    f"start_params: the MA part {theta.tolist()} is not invertible; pass "
-                    "invertible starting values or none."
-                )
-            X0[s, :p] = xa
-            X0[s, p : p + q] = xm
-            if kt:
-                X0[s, p + q] = (mu / unit[s] - loc[s]) / scale[s]
-        return X0
 
     def _finish(self, Y2, W, unit, X, loc, scale, spec, n_iter, conv):
         """Set the learned attributes; ``W`` is the differenced series in units of ``unit``
@@ -415,46 +385,3 @@ class ARIMA(BaseEstimator):
         llf, aic, bic = (float(np.atleast_1d(v)[0]) for v in (self.loglik_, self.aic_, self.bic_))
         lines.append(f"loglik {llf:.4f}  aic {aic:.4f}  bic {bic:.4f}")
         return "\n".join(lines)
-
-
-def select_order(
-    y: Any,
-    *,
-    d: int = 0,
-    max_p: int = 3,
-    max_q: int = 3,
-    criterion: Literal["aic", "bic"] = "aic",
-    trend: Trend | None = None,
-    method: Literal["mle", "css"] = "mle",
-) -> tuple[ARIMA, dict[tuple[int, int], float]]:
-    """Fit ARIMA(p, d, q) for every ``p <= max_p``, ``q <= max_q``; return the fit with the
-    smallest AIC/BIC and the table ``{(p, q): criterion}``.
-
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(2)
-    >>> e = rng.normal(size=400)
-    >>> y = e[1:] + 0.7 * e[:-1]
-    >>> best, table = select_order(y, max_p=1, max_q=1, criterion="bic")
-    >>> best.order
-    (0, 0, 1)
-    """
-    d = check_int(d, "d", minimum=0)
-    max_p = check_int(max_p, "max_p", minimum=0)
-    max_q = check_int(max_q, "max_q", minimum=0)
-    check_choice(criterion, "criterion", ("aic", "bic"))
-    arr = as_float_array(y, "y", ndim=1)
-    table: dict[tuple[int, int], float] = {}
-    best: ARIMA | None = None
-    best_value = np.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for p in range(max_p + 1):
-            for q in range(max_q + 1):
-                model = ARIMA((p, d, q), trend=trend, method=method).fit(arr)
-                value = float(model.aic_ if criterion == "aic" else model.bic_)
-                table[(p, q)] = value
-                if np.isfinite(value) and value < best_value:
-                    best, best_value = model, value
-    if best is None:
-        raise SeqlabValueError("no (p, q) in the grid gave a finite criterion.")
-    return best, table

@@ -217,3 +217,34 @@ def _numeric_hessian(f, x: np.ndarray, k_trend: int = 0) -> np.ndarray:
     return H
 
 
+def _start_to_x(start, S, p, q, kt, loc, scale, unit) -> np.ndarray:
+    """``start_params`` (user units) as the optimiser's unconstrained vectors (S, k)."""
+    k = p + q + kt
+    st = as_float_array(start, "start_params", ndim=(1, 2))
+    st2 = np.broadcast_to(st, (S, st.shape[-1])) if st.ndim == 1 else st
+    if st2.shape[0] != S or st2.shape[1] not in (k, k + 1):
+        raise SeqlabValueError(
+            f"start_params must have {k} (or {k + 1} with sigma2) entries per series "
+            f"([trend] + ar + ma); got shape {st.shape}."
+        )
+    X0 = np.empty((S, k))
+    for s in range(S):
+        mu, phi, theta = _split(st2[s], p, q, kt)
+        xa, ok_ar = _K.unconstrain(phi)
+        xm, ok_ma = _K.unconstrain(-theta)
+        if not ok_ar:
+            raise SeqlabValueError(
+                f"start_params: the AR part {phi.tolist()} is not stationary (a root of "
+                "1 - phi_1 z - ... lies on or inside the unit circle); pass stationary "
+                "starting values or none."
+            )
+        if not ok_ma:
+            raise SeqlabValueError(
+                f"start_params: the MA part {theta.tolist()} is not invertible; pass "
+                "invertible starting values or none."
+            )
+        X0[s, :p] = xa
+        X0[s, p : p + q] = xm
+        if kt:
+            X0[s, p + q] = (mu / unit[s] - loc[s]) / scale[s]
+    return X0
