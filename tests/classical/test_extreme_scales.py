@@ -20,7 +20,7 @@ from statsmodels.regression.linear_model import yule_walker as sm_yule_walker
 from statsmodels.tsa.ar_model import AutoReg
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
-from seqlab.classical import AR, ARIMA, ar_ols, arima_loglike, burg, yule_walker
+from seqlab.classical import AR, ARIMA, GaussianHMM, ar_ols, arima_loglike, burg, yule_walker
 
 SCALES = [1e200, 1e-200, 1e-300, 1e8]
 RTOL = 1e-9
@@ -183,3 +183,93 @@ def test_arima_loglike_shifts_by_n_log_c(c):
     scaled = np.array([2.0 * c, 0.5, 0.3, 1.1 * c * c])
     got = arima_loglike(y * c, (1, 0, 1), scaled, trend="c")
     np.testing.assert_allclose(got + y.shape[0] * math.log(c), ref, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- GaussianHMM
+def _two_regimes(d: int = 1, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(-3, 1, (100, d)), rng.normal(3, 1, (100, d))])
+    return x + rng.normal(0, 0.5, (200, d)) * (np.arange(d) > 0)
+
+
+SCALE_FREE = {"covars_prior": 0.0, "min_covar": 0.0}  # priors in X's units would break scaling
+
+
+@pytest.mark.parametrize("c", [1e153, 1e-150, 1e8, 1e-120])
+@pytest.mark.parametrize("kind", ["diag", "full"])
+def test_gaussian_hmm_is_scale_equivariant(kind, c):
+    x = _two_regimes(d=2)
+    c = 2.0 ** round(math.log2(c))  # exact copies of the data at each scale
+    t, d = x.shape
+    big = GaussianHMM(2, covariance_type=kind, seed=0, **SCALE_FREE).fit(x * c)
+    ref = GaussianHMM(2, covariance_type=kind, seed=0, **SCALE_FREE).fit(x)
+    np.testing.assert_allclose(big.means_ / c, ref.means_, rtol=RTOL)
+    np.testing.assert_allclose(big.covars_ / c / c, ref.covars_, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(big.transmat_, ref.transmat_, rtol=RTOL)
+    shift = t * d * math.log(c)  # log p(c X) = log p(X) - T D log c
+    np.testing.assert_allclose(big.score(x * c) + shift, ref.score(x), rtol=RTOL)
+    np.testing.assert_allclose(np.array(big.monitor_.history) + shift, ref.monitor_.history,
+                               rtol=RTOL)
+    np.testing.assert_array_equal(big.predict(x * c), ref.predict(x))
+    np.testing.assert_allclose(big.predict_proba(x * c), ref.predict_proba(x), atol=1e-9)
+    assert np.all(np.isfinite(big.sample(20, seed=0)[0]))
+
+
+@pytest.mark.parametrize("c", [1e153, 1e-150])
+@pytest.mark.parametrize("kind", ["spherical", "diag", "full", "tied"])
+def test_gaussian_hmm_em_matches_hmmlearn_on_the_scaled_data(kind, c):
+    from hmmlearn import hmm as hl
+
+    rng = np.random.default_rng(3)
+    x = _two_regimes(d=2, seed=3)
+    start = {
+        "startprob_": np.array([0.6, 0.4]),
+        "transmat_": np.array([[0.9, 0.1], [0.2, 0.8]]),
+        "means_": np.array([[-1.0, 0.0], [1.0, 0.5]]),
+    }
+    cov = {"spherical": np.array([2.0, 3.0]), "diag": rng.uniform(1, 3, (2, 2)),
+           "full": np.array([np.eye(2) * 2, [[3.0, 0.5], [0.5, 1.0]]]),
+           "tied": np.array([[3.0, 0.5], [0.5, 1.0]])}[kind]
+    ref = hl.GaussianHMM(2, covariance_type=kind, init_params="", n_iter=5, tol=0.0,
+                         covars_prior=0.0, min_covar=0.0, implementation="log")
+    ours = GaussianHMM(2, covariance_type=kind, init_params=(), n_iter=5, tol=0.0,
+                       **SCALE_FREE)
+    for name, value in start.items():
+        setattr(ref, name, value.copy())
+        setattr(ours, name, value * c if name == "means_" else value.copy())
+    ref.covars_ = cov.copy()
+    ours.covars_ = (cov * c) * c
+    ref.fit(x)
+    ours.fit(x * c)
+    np.testing.assert_allclose(ours.means_ / c, ref.means_, rtol=1e-6)
+    # compact forms ((K,) spherical, (K, D) diag, ...); hmmlearn keeps spherical as (K, D)
+    ref_cov = ref._covars_[:, 0] if kind == "spherical" else ref._covars_
+    np.testing.assert_allclose(ours._covars_ / c / c, ref_cov, rtol=1e-6)
+    np.testing.assert_allclose(ours.transmat_, ref.transmat_, rtol=1e-6)
+    shift = x.size * math.log(c)
+    np.testing.assert_allclose(ours.score(x * c) + shift, ref.score(x), rtol=1e-8)
+
+
+def test_gaussian_hmm_near_1e154_fits_instead_of_probabilities_contain_nan():
+    # the audit's case: numpy's "Probabilities contain NaN" from the k-means++ seeding
+    x = _two_regimes()
+    model = GaussianHMM(2, seed=0).fit(x * 1e154)
+    ref = GaussianHMM(2, seed=0).fit(x)  # the priors (1e-2, 1e-3) vanish at this scale
+    order = np.argsort(model.means_[:, 0])
+    np.testing.assert_allclose(model.means_[order, 0] / 1e154,
+                               np.sort(ref.means_[:, 0]), rtol=1e-3)
+
+
+@pytest.mark.parametrize("c", [1e200, 1e-200])
+def test_gaussian_hmm_refuses_variances_float64_cannot_hold(c):
+    # variances of ~1e400 / 1e-400 in X's units are not representable: a clear refusal
+    with pytest.raises(ValueError, match=r"outside float64's range.*divide X by a power of ten"):
+        GaussianHMM(2, seed=0, **SCALE_FREE).fit(_two_regimes() * c)
+
+
+def test_gaussian_hmm_tiny_data_with_default_priors_is_prior_dominated_not_nan():
+    # covars_prior = 1e-2 dwarfs a spread of 1e-300: the fit is finite (variances ~ prior)
+    x = _two_regimes() * 1e-300
+    model = GaussianHMM(2, seed=0).fit(x)
+    assert np.all(np.isfinite(model.means_)) and np.all(model.covars_.diagonal(0, 1, 2) > 0)
+    assert np.isfinite(model.score(x))

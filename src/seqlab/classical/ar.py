@@ -238,6 +238,8 @@ class AR(BaseEstimator):
 
 
 def _check_alpha(alpha: Any) -> float:
+    if np.iscomplexobj(alpha):
+        raise SeqlabTypeError(f"alpha is complex ({alpha!r}); pass a real number in (0, 1).")
     try:
         a = float(alpha)
     except (TypeError, ValueError):
