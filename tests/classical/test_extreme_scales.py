@@ -273,3 +273,30 @@ def test_gaussian_hmm_tiny_data_with_default_priors_is_prior_dominated_not_nan()
     model = GaussianHMM(2, seed=0).fit(x)
     assert np.all(np.isfinite(model.means_)) and np.all(model.covars_.diagonal(0, 1, 2) > 0)
     assert np.isfinite(model.score(x))
+
+
+def test_arima_many_series_of_different_scales_each_get_their_own_unit():
+    y = _arma11()
+    scales = np.array([2.0**700, 2.0**-990, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # sigma2 beyond float64 for two
+        many = ARIMA((1, 0, 1)).fit(y[:, None] * scales)
+    one = ARIMA((1, 0, 1)).fit(y)
+    np.testing.assert_allclose(many.loglik_ + y.shape[0] * np.log(scales), one.loglik_,
+                               rtol=RTOL)
+    np.testing.assert_allclose(many.arparams_[:, 0], one.arparams_[0], rtol=RTOL)
+    fc = many.forecast(3)
+    np.testing.assert_allclose(fc.se / scales, np.tile(one.forecast(3).se[:, None], 3),
+                               rtol=RTOL)
+
+
+def test_arima_css_loglik_shifts_by_the_conditioned_count():
+    y = _arma11()
+    c = 2.0**600
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        big = ARIMA((1, 0, 1), method="css").fit(y * c)
+    ref = ARIMA((1, 0, 1), method="css").fit(y)
+    n_cond = y.shape[0] - 1  # CSS conditions on the first p = 1 values
+    np.testing.assert_allclose(big.loglik_ + n_cond * math.log(c), ref.loglik_, rtol=RTOL)
+    np.testing.assert_allclose(big.params_[:3] / [c, 1, 1], ref.params_[:3], rtol=RTOL)
