@@ -61,7 +61,7 @@ def test_a_prior_of_the_wrong_shape_is_refused():
 
 
 def test_gaussian_hmm_refuses_x_without_columns():
-    with pytest.raises(SeqlabValueError, match="0 columns"):
+    with pytest.raises(SeqlabValueError, match="0 feature"):
         GaussianHMM(2).fit(np.zeros((10, 0)))
 
 

@@ -82,7 +82,8 @@ def check_stochastic(p: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     ...
     seqlab.exceptions.SeqlabValueError: transmat_ rows must each sum to 1; row(s) [1] sum to ...
     """
-    arr = as_float_array(p, name, ndim=range(4), allow_nonfinite=True).copy()
+    # no copy (predict must not replace attributes); as_float_array refuses complex
+    arr = as_float_array(p, name, ndim=range(4), allow_nonfinite=True)
     if arr.shape != shape:
         raise SeqlabValueError(f"{name} must have shape {shape}; got {arr.shape}.")
     if not np.isfinite(arr).all() or (arr < 0).any():
@@ -97,3 +98,38 @@ def check_stochastic(p: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
             f"{np.round(sums[bad], 6).tolist()}. Normalise them (row / row.sum())."
         )
     return arr
+
+
+def _target_or_lengths(X: Any, y: Any, lengths: Any) -> Any:
+    """The ``lengths`` meant by ``fit(X, y, lengths)`` / ``score(X, y, lengths)``.
+
+    scikit-learn passes a target second (``fit(X, y)``; pipelines and grid searches do);
+    hmmlearn users pass ``lengths`` second (``fit(X, lengths)``). An HMM is unsupervised,
+    so a target is ignored, as by scikit-learn's clusterers. The two are told apart by
+    size: a second argument with one entry per row of ``X`` is a target; anything else
+    there is hmmlearn's ``lengths``. A per-row array of integer ones is both (a target, or
+    every row its own sequence) and is refused; pass ``lengths=`` by keyword then.
+
+    >>> import numpy as np
+    >>> X = np.zeros((5, 1))
+    >>> _target_or_lengths(X, [2, 3], None), _target_or_lengths(X, np.arange(5), None)
+    ([2, 3], None)
+    """
+    if y is None:
+        return lengths
+    n_rows, n_y = len(X), (len(y) if hasattr(y, "__len__") else -1)
+    if n_y != n_rows:
+        if lengths is not None:
+            raise SeqlabValueError(
+                f"y has {n_y} entries but X has {n_rows} rows; y (ignored: an HMM is "
+                "unsupervised) must have one entry per row, or be left out."
+            )
+        return y  # hmmlearn's fit(X, lengths)
+    arr = np.asarray(y)
+    if lengths is None and n_rows > 1 and arr.dtype.kind in "iu" and (arr == 1).all():
+        raise SeqlabValueError(
+            "the second argument is all ones with one entry per row of X: it could be a "
+            "target y (ignored) or lengths (every row its own sequence). Pass it by keyword: "
+            "lengths=... or y=..."
+        )
+    return lengths

@@ -28,6 +28,7 @@ from seqlab._validation import (
     check_choice,
     check_int,
     check_is_fitted,
+    check_min_features,
     check_random_state,
 )
 from seqlab.base import BaseEstimator
@@ -133,12 +134,34 @@ class AR(BaseEstimator):
         self.demean = demean
         self.adjusted = adjusted
 
-    def fit(self, x: Any) -> AR:
-        """Estimate the AR(p) from a 1-D series ``x`` (n,); returns ``self``."""
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # a series (n,); (n, 1) is accepted too
+        return tags
+
+    def _series(self, x: Any, *, fitting: bool) -> np.ndarray:
+        """``x`` (n,) or (n, 1) as a 1-D float array; records/checks ``n_features_in_``."""
+        arr = check_min_features(as_float_array(x, "x", ndim=(1, 2)), "x")
+        n_columns = 1 if arr.ndim == 1 else arr.shape[1]
+        if fitting:
+            self._reset_features(x, 1)
+        self._check_features(x, n_columns)
+        if n_columns != 1:
+            raise SeqlabValueError(
+                f"AR is univariate: x has {n_columns} columns. Pass one series (n,) or (n, 1); "
+                "ARIMA(order=(p, 0, 0)) fits many series (n, S) at once."
+            )
+        return arr.reshape(-1)
+
+    def fit(self, x: Any, y: Any = None) -> AR:
+        """Estimate the AR(p) from one series ``x`` (n,) or (n, 1); returns ``self``.
+
+        ``y`` is ignored: it is there because scikit-learn passes a target to ``fit``.
+        """
         order = check_int(self.order, "order", minimum=1)
         check_choice(self.method, "method", _METHODS)
         demean = bool(self.demean)
-        arr = as_float_array(x, "x", ndim=1)
+        arr = self._series(x, fitting=True)
         extra = order + demean + 1 if self.method == "ols" else 1
         xs, c = in_units(_check_series(arr, order, extra=extra))
         n = arr.shape[0]
@@ -189,10 +212,19 @@ class AR(BaseEstimator):
         unit = self.__dict__.get("_unit", 1.0)
         return math.sqrt(self.__dict__.get("_sigma2_in_units", self.sigma2_)) * unit
 
-    def predict(self) -> np.ndarray:
-        """In-sample one-step-ahead predictions (n,); the first ``p`` are NaN."""
+    def predict(self, x: Any = None) -> np.ndarray:
+        """One-step-ahead predictions ``phi_0 + sum_i phi_i x_{t-i}`` (n,); the first ``p``
+        are NaN. ``x=None``: of the training series (in-sample); else of the series ``x``
+        with the fitted coefficients."""
         check_is_fitted(self, "params_")
-        return self.fittedvalues_.copy()
+        if x is None:
+            return self.fittedvalues_.copy()
+        arr = self._series(x, fitting=False)
+        p = self.params_.shape[0]
+        out = np.full(arr.shape[0], np.nan)
+        if arr.shape[0] > p:
+            out[p:] = arr[p:] - _K.ar_residuals(arr, self.params_, self.intercept_)
+        return out
 
     def forecast(self, steps: int = 1, alpha: float = 0.05) -> Forecast:
         """Forecast ``steps`` ahead with ``1 - alpha`` intervals.

@@ -43,6 +43,7 @@ from seqlab._validation import (
     check_choice,
     check_int,
     check_is_fitted,
+    check_min_features,
     check_positive,
     check_random_state,
 )
@@ -126,16 +127,21 @@ class ARIMA(BaseEstimator):
         self.tol = tol
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, y: Any, start_params: Any = None) -> ARIMA:
-        """Fit to ``y`` (n,) or (n, S); optional ``start_params`` in ``params_`` order
-        (``sigma2`` may be omitted), (k,) or (S, k). Returns ``self``."""
+    def fit(self, X: Any, y: Any = None, *, start_params: Any = None) -> ARIMA:
+        """Fit to the series ``X`` (statsmodels' ``y``; the shapes table calls it ``y``):
+        (n,) for one, (n, S) for ``S`` independent series; optional ``start_params`` in
+        ``params_`` order (``sigma2`` may be omitted), (k,) or (S, k). Returns ``self``.
+
+        ``y`` is ignored: it is there because scikit-learn passes ``fit(X, y)``.
+        """
         p, d, q = _check_order(self.order)
         check_choice(self.method, "method", ("mle", "css"))
         tr = _resolve_trend(self.trend, d)
         maxiter = check_int(self.maxiter, "maxiter", minimum=1, maximum=2**31 - 1)
         tol = check_positive(self.tol, "tol", strict=False)
         kt = int(tr != "n")
-        Y = as_float_array(y, "y", ndim=(1, 2))
+        Y = check_min_features(as_float_array(X, "y", ndim=(1, 2)), "y")
+        self._reset_features(X, 1 if Y.ndim == 1 else Y.shape[1])
         single = Y.ndim == 1
         Y2 = Y[:, None] if single else Y
         n, S = Y2.shape

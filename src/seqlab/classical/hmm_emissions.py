@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._validation import SeedLike, check_int
+from seqlab._validation import SeedLike, check_int, check_min_features, refuse_sparse
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import check_prior
 from seqlab.classical.hmm_base import BaseHMM, _normalize_rows, check_stochastic
 from seqlab.classical.hmm_gaussian import COVARIANCE_TYPES, GaussianHMM
-from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.exceptions import ComplexDataError, SeqlabTypeError, SeqlabValueError
 
 __all__ = ["COVARIANCE_TYPES", "CategoricalHMM", "GaussianHMM"]
 
@@ -124,38 +124,52 @@ class CategoricalHMM(BaseHMM):
             return int(np.shape(given)[-1])
         return int(symbols.max()) + 1
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # symbols (T,); (T, 1) is accepted too
+        tags.input_tags.categorical = True
+        tags.input_tags.positive_only = True  # symbols 0..n_features-1
+        return tags
+
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
+        refuse_sparse(X)
         arr = np.asarray(X)
         if arr.dtype.kind == "c":
-            raise SeqlabTypeError(
-                "X is complex; CategoricalHMM takes integer symbols 0..n_features-1."
+            raise ComplexDataError(
+                "Complex data not supported: X is complex; CategoricalHMM takes integer "
+                "symbols 0..n_features-1."
             )
-        if arr.dtype.kind == "O" and arr.size and all(isinstance(v, int) for v in arr.flat):
-            arr = _object_ints(arr)
+        if arr.dtype.kind == "O":  # numbers stored as objects (pandas; ints beyond int64)
+            if arr.size and all(isinstance(v, int) for v in arr.flat):
+                arr = _object_ints(arr)
+            else:
+                try:
+                    arr = arr.astype(np.float64)
+                except (TypeError, ValueError) as err:
+                    raise SeqlabTypeError(f"X must hold integer symbols; {err}") from None
         if arr.dtype.kind not in "biuf":
             raise SeqlabTypeError(
                 f"X must hold integer symbols 0..n_features-1; got dtype {arr.dtype}. Encode "
                 "text first (e.g. seqlab.data.encode_dna for DNA)."
             )
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise SeqlabValueError("X contains NaN or infinite values; symbols must be integers.")
+        if arr.ndim == 2:
+            check_min_features(arr)
+            if arr.shape[1] == 1:
+                arr = arr[:, 0]
         if arr.ndim != 1 or arr.size == 0:
             raise SeqlabValueError(f"X must be a non-empty 1-D array of symbols (or (T, 1)); got "
                              f"shape {arr.shape}.")
-        if arr.dtype.kind == "f":
-            if not np.isfinite(arr).all():
-                raise SeqlabValueError(
-                    "X contains NaN or infinite values; symbols must be integers."
-                )
-            if (arr != np.round(arr)).any():
-                raise SeqlabValueError("X contains non-integer values; symbols must be integers.")
+        if arr.dtype.kind == "f" and (arr != np.round(arr)).any():
+            raise SeqlabValueError("X contains non-integer values; symbols must be integers.")
         if arr.dtype.kind in "uf" and arr.max() > _MAX_SYMBOL:
             raise _too_large(float(arr.max()))
         symbols = arr.astype(np.int64, copy=False)
         if symbols.min() < 0:
             raise SeqlabValueError(
-                f"X contains negative symbols (first at index {int(np.argmax(symbols < 0))}); "
-                "symbols must be 0..n_features-1."
+                "Negative values in data: X contains negative symbols (first at index "
+                f"{int(np.argmax(symbols < 0))}); symbols must be 0..n_features-1."
             )
         n_symbols = self._alphabet_size(symbols, fitting)
         if self.n_components * n_symbols > _MAX_TABLE:

@@ -21,9 +21,15 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
-from seqlab._validation import SeedLike, as_float_array, check_choice, check_positive
+from seqlab._validation import (
+    SeedLike,
+    as_float_array,
+    check_choice,
+    check_min_features,
+    check_positive,
+)
 from seqlab.classical import _hmm_kernels as kernels
-from seqlab.classical._hmm_checks import check_prior
+from seqlab.classical._hmm_checks import _target_or_lengths, check_prior
 from seqlab.classical._units import magnitude, unit_for
 from seqlab.classical.hmm_base import BaseHMM
 from seqlab.exceptions import SeqlabValueError
@@ -159,12 +165,7 @@ class GaussianHMM(BaseHMM):
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
         arr = as_float_array(X, "X", ndim=(1, 2))
-        arr = arr.reshape(len(arr), -1)
-        if arr.shape[1] == 0:
-            raise SeqlabValueError(
-                f"X has shape {arr.shape}: 0 columns (features); a GaussianHMM needs at least "
-                "one value per frame."
-            )
+        arr = check_min_features(arr.reshape(len(arr), -1))
         if not fitting and arr.shape[1] != self.n_features_:
             raise SeqlabValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
                              f"{self.n_features_}.")
@@ -203,12 +204,14 @@ class GaussianHMM(BaseHMM):
         value = np.asarray(value, dtype=np.float64) / c
         return value / c if power == 2 else value
 
-    def fit(self, X: Any, lengths: Any = None) -> GaussianHMM:
-        """Estimate the parameters with Baum–Welch EM (see :meth:`BaseHMM.fit`).
+    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> GaussianHMM:
+        """Estimate the parameters with Baum–Welch EM (see :meth:`BaseHMM.fit`; ``y`` is
+        ignored, hmmlearn's positional ``fit(X, lengths)`` works).
 
         For ``X`` beyond 1e+-100 the EM runs on ``X / c`` (``c`` a power of two, priors in the
         same units) and the estimates are converted back exactly (module docstring).
         """
+        lengths = _target_or_lengths(X, y, lengths)
         arr = self._validate_X(X, fitting=True)
         self._check_priors()
         priors = [np.abs(np.asarray(self.means_prior, dtype=np.float64)).max()]
@@ -216,7 +219,7 @@ class GaussianHMM(BaseHMM):
                    for v in (self.covars_prior, self.min_covar)]
         c = unit_for(max(magnitude(arr), *priors))
         if c == 1.0:
-            return super().fit(arr, lengths)
+            return super().fit(X, lengths=lengths)
         saved = {name: self.__dict__.get(name) for name in ("means_", "_covars_")}
         try:
             if saved["means_"] is not None:
@@ -224,7 +227,7 @@ class GaussianHMM(BaseHMM):
             if saved["_covars_"] is not None:
                 self._covars_ = (saved["_covars_"] / c) / c
             self._fit_unit = c
-            super().fit(arr / c, lengths)
+            super().fit(arr / c, lengths=lengths)
         except BaseException:
             self.__dict__.update(saved)
             raise
@@ -242,6 +245,7 @@ class GaussianHMM(BaseHMM):
                 "and read means_ and covars_ in those units."
             )
         self.means_, self._covars_ = means, covars
+        self._reset_features(X, arr.shape[1])  # names of a DataFrame X, not of arr / c
         shift = arr.size * np.log(c)  # log p(X) = log p(X / c) - T D log c
         self.monitor_.history = [h - shift for h in self.monitor_.history]
         return self
