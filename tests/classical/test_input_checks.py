@@ -144,6 +144,11 @@ def test_categorical_hmm_refuses_symbols_too_large_for_an_alphabet(x):
         CategoricalHMM(2, seed=0).fit(x)
 
 
+def test_categorical_hmm_refuses_an_alphabet_too_large_to_allocate():
+    with pytest.raises(SeqlabValueError, match=r"n_features=1,000,000,000,000.*np\.unique"):
+        CategoricalHMM(2, seed=0, n_features=10**12).fit(SYMBOLS)
+
+
 def test_lengths_that_wrap_around_int64_are_refused():
     # 3 * 2^62 + (2^62 + 5) = 2^64 + 5, which int64 arithmetic wraps to 5
     wraps = np.array([2**62, 2**62, 2**62, 2**62 + 5], dtype=np.int64)

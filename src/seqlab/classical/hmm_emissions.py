@@ -173,6 +173,13 @@ class CategoricalHMM(BaseHMM):
             )
         n_symbols = self._alphabet_size(symbols, fitting)
         if self.n_components * n_symbols > _MAX_TABLE:
+            if self.n_features is not None:
+                raise SeqlabValueError(
+                    f"n_features={n_symbols:,} with n_components={self.n_components} needs an "
+                    f"emission table of {self.n_components * n_symbols:,} probabilities (more "
+                    f"than {_MAX_TABLE:,}); use the alphabet actually present, e.g. "
+                    "codes = np.unique(X, return_inverse=True)[1]."
+                )
             raise _too_large(n_symbols - 1, self.n_components)
         if symbols.max() >= n_symbols:
             raise SeqlabValueError(
