@@ -6,8 +6,9 @@ wind; a Gaussian HMM), or ``--file PATH``: DNA (FASTA or plain letters) or numbe
 per frame, columns separated by commas or white space; ``--kind categorical`` reads them as
 integer symbols). ``--lengths`` splits the rows into several sequences.
 
-- ``fit`` runs Baum–Welch, prints the parameters, log-likelihood, AIC/BIC; ``--save FILE.npz``
-  stores the parameters (plain arrays, loaded without pickle);
+- ``fit`` runs Baum–Welch, prints the parameters, log-likelihood, AIC/BIC; ``--save FILE``
+  writes the fitted model as a seqlab model file (:func:`seqlab.save`: safetensors, atomic,
+  the path exactly as given);
 - ``decode`` (Viterbi or posterior) prints the decoded segments; ``--model`` reuses a saved
   fit, ``--output`` writes one state per line;
 - ``sample`` draws a sequence from a saved model (``--model``) or from a fit on the data;
@@ -58,12 +59,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="hmm_command", metavar="ACTION")
     p_fit = sub.add_parser("fit", help="Baum–Welch EM; print parameters and AIC/BIC")
     add_dataclass_arguments(p_fit, HmmOptions)
-    p_fit.add_argument("--save", metavar="FILE.npz", help="save the fitted parameters")
+    p_fit.add_argument("--save", metavar="FILE", help="save the fitted model (seqlab model file)")
     p_fit.add_argument("--plot", metavar="FILE", help="plot the EM log-likelihood history")
     p_fit.set_defaults(func=_cmd_fit)
     p_dec = sub.add_parser("decode", help="most likely hidden states and their segments")
     add_dataclass_arguments(p_dec, HmmOptions)
-    p_dec.add_argument("--model", metavar="FILE.npz", help="use a model saved by `fit --save`")
+    p_dec.add_argument("--model", metavar="FILE", help="use a model saved by `fit --save`")
     p_dec.add_argument("--algorithm", choices=("viterbi", "map"), default="viterbi")
     p_dec.add_argument("--output", metavar="FILE", help="write the states, one per line")
     p_dec.add_argument("--max-rows", type=int, default=15, help="segments to print")
@@ -71,7 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p_dec.set_defaults(func=_cmd_decode)
     p_smp = sub.add_parser("sample", help="draw a sequence from a (saved or fitted) model")
     add_dataclass_arguments(p_smp, HmmOptions)
-    p_smp.add_argument("--model", metavar="FILE.npz", help="use a model saved by `fit --save`")
+    p_smp.add_argument("--model", metavar="FILE", help="use a model saved by `fit --save`")
     p_smp.add_argument("--n-samples", type=int, default=20, help="frames to draw")
     p_smp.add_argument("--output", metavar="FILE", help="write the sample (CSV)")
     p_smp.set_defaults(func=_cmd_sample)
@@ -176,46 +177,27 @@ def _new_model(opts: HmmOptions, kind: str) -> Any:
 
 
 def save_model(model: Any, path: str | Path) -> None:
-    """Save an HMM's parameters as plain arrays in an ``.npz`` (no pickle).
+    """Save a fitted HMM with :func:`seqlab.save` (atomic; ``path`` exactly as given).
 
     >>> import tempfile
     >>> from seqlab.classical import CategoricalHMM
     >>> m = CategoricalHMM(2, seed=0, n_iter=3).fit(np.array([0, 1, 1, 0, 2, 2]))
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     save_model(m, d + "/m.npz")
-    ...     bool(np.allclose(load_model(d + "/m.npz").transmat_, m.transmat_))
+    ...     save_model(m, d + "/m.bin")
+    ...     bool(np.array_equal(load_model(d + "/m.bin").transmat_, m.transmat_))
     True
     """
-    arrays = {"startprob_": model.startprob_, "transmat_": model.transmat_}
-    if hasattr(model, "emissionprob_"):
-        arrays |= {"kind": np.array("categorical"), "emissionprob_": model.emissionprob_}
-    else:
-        arrays |= {"kind": np.array("gaussian"), "means_": model.means_,
-                   "covars_": model._covars_,
-                   "covariance_type": np.array(model.covariance_type)}
-    np.savez(Path(path), **arrays)
+    from seqlab.io import save
+
+    save(model, path)
 
 
 def load_model(path: str | Path) -> Any:
-    """Rebuild an HMM saved by :func:`save_model` (read with ``allow_pickle=False``)."""
+    """The HMM saved in ``path`` by :func:`save_model` (:func:`seqlab.load`; never pickle)."""
     from seqlab.classical import CategoricalHMM, GaussianHMM
+    from seqlab.io import load
 
-    path = Path(path)
-    if not path.is_file():
-        raise SeqlabFileNotFoundError(f"--model: {path} does not exist.")
-    with np.load(path, allow_pickle=False) as f:
-        kind = str(f["kind"])
-        k = f["startprob_"].size
-        model: Any
-        if kind == "categorical":
-            model = CategoricalHMM(k)
-            model.emissionprob_ = f["emissionprob_"]
-        else:
-            model = GaussianHMM(k, covariance_type=str(f["covariance_type"]))
-            model.means_, model.covars_ = f["means_"], f["covars_"]
-        model.startprob_, model.transmat_ = f["startprob_"], f["transmat_"]
-    model._check_params()
-    return model
+    return load(path, expect=(CategoricalHMM, GaussianHMM))
 
 
 def _fitted(args: argparse.Namespace, opts: HmmOptions, X: np.ndarray, kind: str) -> Any:

@@ -15,22 +15,23 @@ tensor name         content
 
 and the metadata key ``seqlab`` holds a JSON document: format version, epoch, the optimizer's
 ``param_groups`` and non-tensor state entries, and the caller's JSON-able ``info``. Files are
-written to a temporary name and renamed, so a crash never leaves a half-written checkpoint.
+written with :func:`seqlab.io.atomic.atomic_write` (a temporary file in the same folder,
+fsynced, then renamed), so a crash never leaves a half-written checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
+from seqlab.io.atomic import atomic_write
 
 __all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
 
@@ -96,15 +97,15 @@ def save_checkpoint(
         raise SeqlabTypeError(f"checkpoint info must be JSON-serialisable: {err}") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"seqlab": header})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    # temporary file in the same folder, fsync, rename; removed on failure (the bytes are
+    # written by us: safetensors' save_file makes a temporary file of its own that a killed
+    # process leaves behind)
+    data = save(tensors, metadata={"seqlab": header})
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_bytes(data)
+
+    return atomic_write(path, write)
 
 
 def load_checkpoint(
