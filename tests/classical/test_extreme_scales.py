@@ -326,3 +326,25 @@ def test_any_scale_float64_holds_gives_finite_shifted_logliks(exponent, mantissa
     np.testing.assert_allclose(arima.loglik_ + shift, _REF["arima"], rtol=1e-8)
     np.testing.assert_allclose(ar.loglik_ + shift, _REF["ar"], rtol=1e-8)
     assert np.all(np.isfinite(arima.forecast(3).se)) and np.all(np.isfinite(ar.forecast(3).se))
+
+
+def test_models_fitted_at_extreme_scales_survive_save_and_load(tmp_path):
+    import seqlab
+
+    big, _ = _scaled(1e200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        models = [ARIMA((1, 1, 1)).fit(big), AR(2).fit(big)]
+    models.append(GaussianHMM(2, seed=0).fit(_two_regimes() * 1e150))
+    for i, model in enumerate(models):
+        path = tmp_path / f"m{i}.seqlab"
+        seqlab.save(model, path)
+        back = seqlab.load(path)
+        if isinstance(model, GaussianHMM):
+            x = _two_regimes() * 1e150
+            assert back.score(x) == model.score(x)
+            continue
+        a, b = model.forecast(4), back.forecast(4)
+        np.testing.assert_array_equal(a.mean, b.mean)
+        np.testing.assert_array_equal(a.se, b.se)  # finite though sigma2_ is inf
+        assert np.all(np.isfinite(b.se))
