@@ -173,6 +173,8 @@ def check_int(
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     """Return ``value`` as a finite float that is > 0 (or >= 0 when ``strict=False``)."""
+    if np.iscomplexobj(value):
+        raise SeqlabTypeError(f"{name} is complex ({value!r}); it must be a real number.")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -214,20 +216,37 @@ def check_lengths(lengths: Any, n_samples: int, name: str = "lengths") -> np.nda
     """
     if lengths is None:
         return np.array([n_samples], dtype=np.int64)
-    arr = np.asarray(lengths)
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+    if isinstance(lengths, list | tuple) and lengths and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in lengths
+    ):
+        values = [int(v) for v in lengths]  # exact Python ints, even beyond int64
+    else:
+        arr = np.asarray(lengths)
+        if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+            raise SeqlabValueError(
+                f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}."
+            )
+        values = [int(v) for v in arr.tolist()]  # exact Python ints: sums cannot wrap
+    if min(values) <= 0:
+        raise SeqlabValueError(f"{name} must all be positive; got {_short(values)}.")
+    if max(values) > n_samples:
+        i = int(np.argmax([v > n_samples for v in values]))
         raise SeqlabValueError(
-            f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}."
+            f"{name}[{i}] = {values[i]} is longer than the data ({n_samples} rows); "
+            f"{name} must partition the rows of X."
         )
-    if (arr <= 0).any():
-        raise SeqlabValueError(f"{name} must all be positive; got {arr.tolist()}.")
-    total = int(arr.sum())
+    total = sum(values)
     if total != n_samples:
         raise SeqlabValueError(
             f"{name} sum to {total} but the data has {n_samples} rows; "
             f"{name} must partition the rows of X."
         )
-    return arr.astype(np.int64)
+    return np.array(values, dtype=np.int64)
+
+
+def _short(values: list[int], limit: int = 10) -> str:
+    head = ", ".join(str(v) for v in values[:limit])
+    return f"[{head}{', ...' if len(values) > limit else ''}]"
 
 
 def check_is_fitted(estimator: object, attributes: str | Sequence[str]) -> None:

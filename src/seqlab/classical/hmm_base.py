@@ -54,11 +54,11 @@ from seqlab._validation import (
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
+from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
 from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["BaseHMM", "ConvergenceMonitor"]
+__all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
 
-_SUM_TOL = 1e-6  # how far a probability row may sum away from 1
 
 
 class ConvergenceMonitor:
@@ -102,69 +102,6 @@ class ConvergenceMonitor:
             f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, iter={self.iter}, "
             f"converged={self.converged})"
         )
-
-
-def check_stochastic(p: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Return ``p`` as a float array of ``shape`` whose last axis holds probabilities.
-
-    Raises ``ValueError`` naming ``name`` when the shape is wrong, an entry is negative or
-    not finite, or a row does not sum to 1 (within 1e-6).
-
-    >>> check_stochastic([[0.5, 0.5], [0.2, 0.7]], "transmat_", (2, 2))
-    Traceback (most recent call last):
-    ...
-    seqlab.exceptions.SeqlabValueError: transmat_ rows must each sum to 1; row(s) [1] sum to ...
-    """
-    arr = np.asarray(p, dtype=np.float64)  # no copy: predict must not replace attributes
-    if arr.shape != shape:
-        raise SeqlabValueError(f"{name} must have shape {shape}; got {arr.shape}.")
-    if not np.isfinite(arr).all() or (arr < 0).any():
-        raise SeqlabValueError(f"{name} must contain finite probabilities >= 0; got {arr}.")
-    sums = arr.sum(axis=-1)
-    bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1.0) > _SUM_TOL)
-    if bad.size:
-        if arr.ndim == 1:
-            raise SeqlabValueError(f"{name} must sum to 1; it sums to {float(sums):.6g}.")
-        raise SeqlabValueError(
-            f"{name} rows must each sum to 1; row(s) {bad.tolist()} sum to "
-            f"{np.round(sums[bad], 6).tolist()}. Normalise them (row / row.sum())."
-        )
-    return arr
-
-
-def _target_or_lengths(X: Any, y: Any, lengths: Any) -> Any:
-    """The ``lengths`` meant by ``fit(X, y, lengths)`` / ``score(X, y, lengths)``.
-
-    scikit-learn passes a target second (``fit(X, y)``; pipelines and grid searches do);
-    hmmlearn users pass ``lengths`` second (``fit(X, lengths)``). An HMM is unsupervised,
-    so a target is ignored, as by scikit-learn's clusterers. The two are told apart by
-    size: a second argument with one entry per row of ``X`` is a target; anything else
-    there is hmmlearn's ``lengths``. A per-row array of integer ones is both (a target, or
-    every row its own sequence) and is refused; pass ``lengths=`` by keyword then.
-
-    >>> import numpy as np
-    >>> X = np.zeros((5, 1))
-    >>> _target_or_lengths(X, [2, 3], None), _target_or_lengths(X, np.arange(5), None)
-    ([2, 3], None)
-    """
-    if y is None:
-        return lengths
-    n_rows, n_y = len(X), (len(y) if hasattr(y, "__len__") else -1)
-    if n_y != n_rows:
-        if lengths is not None:
-            raise SeqlabValueError(
-                f"y has {n_y} entries but X has {n_rows} rows; y (ignored: an HMM is "
-                "unsupervised) must have one entry per row, or be left out."
-            )
-        return y  # hmmlearn's fit(X, lengths)
-    arr = np.asarray(y)
-    if lengths is None and n_rows > 1 and arr.dtype.kind in "iu" and (arr == 1).all():
-        raise SeqlabValueError(
-            "the second argument is all ones with one entry per row of X: it could be a "
-            "target y (ignored) or lengths (every row its own sequence). Pass it by keyword: "
-            "lengths=... or y=..."
-        )
-    return lengths
 
 
 def _normalize_rows(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -249,6 +186,17 @@ class BaseHMM(BaseEstimator):
 
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
+
+    def _check_emission_priors(self) -> None:
+        """Validate the emission family's priors (after ``_validate_X`` set ``n_features_``)."""
+
+    def _check_priors(self) -> None:
+        """Refuse NaN, infinite, negative or complex priors (they would freeze a parameter)."""
+        k = check_int(self.n_components, "n_components", minimum=1)
+        counts = "Dirichlet pseudo-counts"
+        check_prior(self.startprob_prior, "startprob_prior", (k,), what=counts)
+        check_prior(self.transmat_prior, "transmat_prior", (k, k), what=counts)
+        self._check_emission_priors()
 
     def _frameprob(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """Emission probabilities up to one factor per frame: ``(b (T, K), sum log factor)``.
@@ -389,6 +337,7 @@ class BaseHMM(BaseEstimator):
         check_positive(self.tol, "tol", strict=False)
         X_given, X = X, self._validate_X(X, fitting=True)
         self._reset_features(X_given, X.shape[1] if X.ndim == 2 else 1)
+        self._check_priors()
         lens = check_lengths(lengths, len(X))
         if k > len(X):
             raise SeqlabValueError(

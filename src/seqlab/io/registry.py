@@ -61,7 +61,7 @@ def _entries() -> list[Entry]:
         ("seqlab.classical.ARIMA", "seqlab.classical.arima", "ARIMA", est),
         ("seqlab.classical.CategoricalHMM", "seqlab.classical.hmm_emissions", "CategoricalHMM",
          est),
-        ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_emissions", "GaussianHMM", est),
+        ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
         ("seqlab.classical.ConvergenceMonitor", "seqlab.classical.hmm_base",
          "ConvergenceMonitor", obj),
         ("seqlab.reservoir.EchoStateNetwork", "seqlab.reservoir.esn", "EchoStateNetwork", est),
