@@ -127,6 +127,8 @@ def check_int(
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     """Return ``value`` as a finite float that is > 0 (or >= 0 when ``strict=False``)."""
+    if np.iscomplexobj(value):
+        raise SeqlabTypeError(f"{name} is complex ({value!r}); it must be a real number.")
     try:
         v = float(value)
     except (TypeError, ValueError):

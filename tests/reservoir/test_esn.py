@@ -146,6 +146,7 @@ def test_feedback_teacher_forcing_and_generation_equal_reservoirpy():
 
 
 # ------------------------------------------------------------------ properties
+@pytest.mark.filterwarnings("ignore::seqlab.reservoir.EchoStateWarning")
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(10, 240), conn=st.floats(0.02, 1.0), rho=st.floats(0.05, 3.0),
        seed=st.integers(0, 2**31), dist=st.sampled_from(["uniform", "normal"]))
@@ -347,11 +348,12 @@ def test_kernels_match_step_function_all_activations(act):
     Wout, c = rng.normal(size=(70, 2)) * 0.1, np.array([0.1, -0.2])
     W = res._csr()
     drive = res._drive(U, None, None)
-    S, Y = _kernels.generate_csr(W.indptr, W.indices, W.data, drive, res.W_fb.T.copy(),
-                                 np.zeros(70), np.zeros(2), res._leak_vector(),
-                                 _kernels.ACTIVATIONS[act],
-                                 np.ascontiguousarray(Wout.T), np.tile(c, (40, 1)),
-                                 np.zeros((2, 2)))
+    S, Y, step, _ = _kernels.generate_csr(W.indptr, W.indices, W.data, drive,
+                                          res.W_fb.T.copy(), np.zeros(70), np.zeros(2),
+                                          res._leak_vector(), _kernels.ACTIVATIONS[act],
+                                          np.ascontiguousarray(Wout.T), np.tile(c, (40, 1)),
+                                          np.zeros((2, 2)), np.inf)
+    assert step == -1
     x, y = np.zeros(70), np.zeros(2)
     for t in range(40):
         x = res._step(x, U[t], y)
