@@ -126,13 +126,10 @@ def csr_to_ell(indptr, indices, data, bounded):  # pragma: no cover - numba
     ELL (``ell_data``, ``ell_cols``, both ``(K, N)``) holds the first ``K`` entries of
     every row (rows with fewer are padded with zero weights pointing at column ``i``); the
     rest of each row goes to the COO lists (``row``, ``col``, ``val``), in row order. The
-    ELL loop runs over all ``N`` rows at once with unit-stride reads of the weights and
-    column indices (the reads of ``x`` stay scalar: LLVM does not turn them into vector
-    gathers here, checked in the assembly; still ~1.2 cycles per entry); ``K`` minimises
-    ``K N + 4 * overflow`` (a COO entry costs ~4 ELL slots, measured). Entries
-    keep their CSR order, so each row is summed in the same order as the plain CSR loop.
-    With ``bounded=False`` (activations whose states can be infinite) ``K = 0``: a zero
-    padding weight times an infinite state would give NaN.
+    ELL loop runs over four rows at once (``_simd.gather_fma4x4``); ``K`` minimises
+    ``K N + 4 * overflow`` (a COO entry costs ~4 ELL slots, measured). Entries keep their
+    CSR order, so each row is summed in the same order as the plain CSR loop. With
+    ``bounded=False`` ``K = 0`` (for ``x`` that may be infinite: 0 * inf is NaN).
     """
     N = indptr.shape[0] - 1
     maxc = 0

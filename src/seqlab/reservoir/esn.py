@@ -94,7 +94,9 @@ class EchoStateNetwork(_ReservoirParams):
 
     ``nu_t`` is uniform noise in ``[-noise, noise]`` added only while training (Jaeger &
     Haas 2004 use it to stabilise the closed loop). ``washout`` steps at the start of each
-    training sequence are dropped from the regression.
+    training sequence are dropped from the regression. Settings whose effective radius
+    ``(1 - a) + a rho`` exceeds 1 give :class:`EchoStateWarning`; states that blow up
+    (NaN, or huge with ``identity``/``relu``) raise ``DivergenceError`` naming the step.
 
     =================  ===================  ===============================================
     argument           shape                note
