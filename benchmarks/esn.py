@@ -200,7 +200,9 @@ def main() -> None:
                 "reservoirpy": reservoirpy.__version__, "python": platform.python_version(),
                 "machine": platform.machine(), "cpus": os.cpu_count()}
         with open(args.json, "w") as fh:
-            json.dump(meta | {"rows": rows}, fh, indent=1, default=float)
+            clean = [{k: None if isinstance(v, float) and v != v else v for k, v in r.items()}
+                     for r in rows]  # no NaN in strict JSON (fit-only rows have no gen times)
+            json.dump(meta | {"rows": clean}, fh, indent=1, default=float)
             fh.write("\n")
 
 
