@@ -292,3 +292,20 @@ def test_states_equal_reservoirpy_at_its_default_density(n, conn, leak):
     ref = RpyReservoir(W=res.W, Win=np.hstack([res.W_in, res.W_fb]), bias=res.bias,
                        lr=leak).run(np.hstack([u, yfb]))
     np.testing.assert_allclose(res.run(u, y_feedback=yfb), ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32])
+def test_vectorised_ell_product_both_index_widths(dtype):
+    """The gather-FMA kernel reads uint16 indices four per word and uint32 two per word;
+    both give W^k x (uneven rows, overflow entries, N not a multiple of 4)."""
+    from seqlab.reservoir._kernels import csr_to_ell, ell_power_matvec
+
+    rng = np.random.default_rng(7)
+    n = 203
+    dense = rng.normal(size=(n, n)) * (rng.random((n, n)) < rng.random((n, 1)) * 0.3)
+    W = scipy.sparse.csr_array(dense)
+    ell = csr_to_ell(W.indptr, W.indices, W.data, True, np.empty(0, dtype))
+    assert ell[1].dtype == dtype and ell[0].shape[0] % 4 == 0 and len(ell[4]) > 0
+    x = rng.normal(size=n)
+    np.testing.assert_allclose(ell_power_matvec(ell, x, 3), dense @ (dense @ (dense @ x)),
+                               rtol=1e-12, atol=1e-12)

@@ -84,7 +84,9 @@ def _arpack_radius(A: scipy.sparse.csr_array, seed: SeedLike) -> float | None:
         return 0.0
     n = A.shape[0]
     S = A / norm
-    ell = _kernels.csr_to_ell(S.indptr, S.indices, S.data, True)  # x stays finite: |A| <= 1
+    ell = _kernels.csr_to_ell(  # x stays finite: |A| <= 1
+        S.indptr, S.indices, S.data, True, _kernels.col_template(n)
+    )
 
     def matvec(x: np.ndarray) -> np.ndarray:
         return _kernels.ell_power_matvec(ell, np.ravel(x), _POWER)

@@ -227,6 +227,7 @@ class Reservoir:
                 W.indptr, W.indices, W.data, np.ascontiguousarray(B.T, dtype=np.float64),
                 np.ascontiguousarray(V, dtype=np.float64), np.asarray(self.bias, np.float64),
                 x0, leak, code, discard, state_bound(self.activation, N, scale),
+                _kernels.col_template(N),
             )  # fmt: skip
             self._raise_if_diverged(bad, len(U))
             return states
@@ -235,7 +236,8 @@ class Reservoir:
         if sparse:
             W = self._csr()
             states, bad = _kernels.run_csr(
-                W.indptr, W.indices, W.data, drive, x0, leak, code, bound
+                W.indptr, W.indices, W.data, drive, x0, leak, code, bound,
+                _kernels.col_template(N),
             )
         else:
             if W_dense is None:

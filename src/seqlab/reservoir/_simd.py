@@ -7,12 +7,14 @@
 written as LLVM vector code: one 4-wide load of the weights, the four ``x`` values read
 by scalar loads into a vector (``vmovsd``/``vmovhpd``/``vinsertf128`` on x86: a "software
 gather"; this machine's Zen 2 has slow hardware gathers, so LLVM does not emit them), the
-column indices read two per 64-bit load, and one vector fused multiply-add per slot.
+column indices read four (uint16) or two (uint32) per 64-bit load, and one vector fused
+multiply-add per slot.
 LLVM's loop vectoriser leaves the plain loop scalar (it prices the gather too high), and
 the scalar loop issues 3.25 loads per entry (weight, index, ``x``, plus ``pre``) against
-1.75 here: the product takes 0.44 instead of 0.65 ns per nonzero (1,000 units, 10%
-connectivity, one thread). Rounding: one fused multiply-add per entry, as the scalar
-loop compiled with ``contract``; the order of the sums over a row is the same.
+1.75 (uint32) or 1.5 (uint16) here: the product takes 0.44 (uint32) or ~0.36 (uint16)
+instead of 0.65 ns per nonzero (1,000 units, 10% connectivity, one thread). Rounding:
+one fused multiply-add per entry, as the scalar loop compiled with ``contract``; the
+order of the sums over a row is the same.
 """
 
 from __future__ import annotations
@@ -32,19 +34,19 @@ _LITTLE = sys.byteorder == "little"
 def gather_fma4x4(typingctx, pre, data, cols, x, j, i):  # pragma: no cover - numba
     """``pre[i:i+4] += sum_{s<4} data[j+s, i:i+4] * x[cols[j+s, i:i+4]]``.
 
-    ``pre``, ``x`` float64 1-D; ``data`` float64 and ``cols`` uint32, both C-contiguous
+    ``pre``, ``x`` float64 1-D; ``data`` float64 and ``cols`` uint16/32, both C-contiguous
     ``(K, N)``. No bounds checks: the caller guarantees ``j + 4 <= K``, ``i + 4 <= N``
     and valid column indices.
     """
     f64_2d = types.Array(types.float64, 2, "C")
-    u32_2d = types.Array(types.uint32, 2, "C")
     if (
         data != f64_2d
-        or cols != u32_2d
+        or cols not in (types.Array(types.uint16, 2, "C"), types.Array(types.uint32, 2, "C"))
         or not all(isinstance(a, types.Array) and a.dtype == types.float64 for a in (pre, x))
     ):
         raise TypingError("gather_fma4x4 needs float64 pre/x and C-contiguous (K, N) "
-                          "float64 data and uint32 cols")
+                          "float64 data and uint16/uint32 cols")
+    bits = cols.dtype.bitwidth  # 16: one 64-bit load holds 4 indices; 32: two loads
     sig = types.void(pre, data, cols, x, types.intp, types.intp)
 
     def codegen(context, builder, signature, args):
@@ -67,16 +69,20 @@ def gather_fma4x4(typingctx, pre, data, cols, x, j, i):  # pragma: no cover - nu
             off = builder.add(builder.mul(row, n_cols), i_v)
             w = builder.load(builder.bitcast(builder.gep(data_a.data, [off]), v4.as_pointer()),
                              align=8)
-            pairs = builder.bitcast(builder.gep(cols_a.data, [off]), i64.as_pointer())
+            words = builder.bitcast(builder.gep(cols_a.data, [off]), i64.as_pointer())
+            mask = llvm_ir.Constant(i64, (1 << bits) - 1)
             xv = llvm_ir.Constant(v4, llvm_ir.Undefined)
-            for h in range(2):
-                pair = builder.load(builder.gep(pairs, [llvm_ir.Constant(i64, h)]), align=4)
-                low = builder.and_(pair, llvm_ir.Constant(i64, 0xFFFFFFFF))
-                high = builder.lshr(pair, llvm_ir.Constant(i64, 32))
-                first, second = (low, high) if _LITTLE else (high, low)
-                for k, col in enumerate((first, second)):
-                    val = builder.load(builder.gep(x_a.data, [col]), align=8)
-                    xv = builder.insert_element(xv, val, llvm_ir.Constant(i32, 2 * h + k))
+            for k in range(4):
+                per_word = 64 // bits
+                if k % per_word == 0:
+                    word = builder.load(
+                        builder.gep(words, [llvm_ir.Constant(i64, k // per_word)]),
+                        align=bits // 8,
+                    )
+                field = k % per_word if _LITTLE else per_word - 1 - k % per_word
+                col = builder.and_(builder.lshr(word, llvm_ir.Constant(i64, bits * field)), mask)
+                val = builder.load(builder.gep(x_a.data, [col]), align=8)
+                xv = builder.insert_element(xv, val, llvm_ir.Constant(i32, k))
             acc = builder.call(fma, [w, xv, acc])
         builder.store(acc, pre_ptr, align=8)
         return context.get_dummy_value()

@@ -250,6 +250,7 @@ class EchoStateNetwork(_ReservoirParams):
             W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F.T), x0, y0,
             res._leak_vector(), code, np.ascontiguousarray(W_x.T), out_const,
             np.ascontiguousarray(G), state_bound(res.activation, N, scale),
+            _kernels.col_template(N),
         )  # fmt: skip
         if step >= 0:
             kind = "closed-loop reservoir states" if what == 0 else "closed-loop outputs"
