@@ -11,12 +11,17 @@ over the same trials.
 
     python benchmarks/esn.py            # N = 500, 1000, 2000
     python benchmarks/esn.py --quick    # N = 100, short series (smoke test)
+    # reservoirpy's own defaults: 1,000 units, connectivity 0.1, 5,000 training steps
+    python benchmarks/esn.py --sizes 1000 --connectivity 0.1 --train 5000 --trials 0 \
+        --cpu-time --json benchmarks/results/esn-rpy-defaults.json
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 import warnings
 from typing import Any
@@ -56,7 +61,8 @@ def _data(train: int, n_trials: int, trial_len: int) -> tuple[np.ndarray, np.nda
 
 
 def run(n_units: int, *, train: int, washout: int, warmup: int, horizon: int, n_trials: int,
-        repeats: int, params: dict, seeds: int = 1) -> dict[str, Any]:
+        repeats: int, params: dict, seeds: int = 1,
+        connectivity: float | None = None) -> dict[str, Any]:
     from reservoirpy import ESN as RpyESN
     from reservoirpy.nodes import Reservoir as RpyReservoir
     from reservoirpy.nodes import Ridge as RpyRidge
@@ -64,7 +70,7 @@ def run(n_units: int, *, train: int, washout: int, warmup: int, horizon: int, n_
     from seqlab.reservoir import EchoStateNetwork
 
     y_train, test, var = _data(train, n_trials, warmup + horizon)
-    conn = min(1.0, 10.0 / n_units)
+    conn = min(1.0, 10.0 / n_units) if connectivity is None else connectivity
     cfg = dict(params, n_units=n_units, connectivity=conn, washout=washout)
     rng = np.random.default_rng(0)
     W_fb = rng.uniform(-1, 1, (n_units, 1)) * cfg["feedback_scaling"]
@@ -99,6 +105,11 @@ def run(n_units: int, *, train: int, washout: int, warmup: int, horizon: int, n_
 
     fit_seqlab(), trials_seqlab(fit_seqlab()) if n_trials else None  # warm-up: numba compile
     t_fit_s, esn, t_fit_r, model = _paired_median_times(fit_seqlab, fit_rpy, repeats)
+    out: dict[str, Any] = {"N": n_units, "connectivity": conn, "train": train,
+                           "fit_s": t_fit_s, "fit_r": t_fit_r, "fit_ratio": t_fit_s / t_fit_r}
+    if not n_trials:  # fit only
+        return out | {"gen_s": float("nan"), "gen_r": float("nan"), "gen_ratio": float("nan"),
+                      "nrmse_s": "-", "nrmse_r": "-"}
     t_gen_s, pred_s, t_gen_r, pred_r = _paired_median_times(
         lambda: trials_seqlab(esn), lambda: trials_rpy(model), repeats
     )
@@ -113,8 +124,8 @@ def run(n_units: int, *, train: int, washout: int, warmup: int, horizon: int, n_
     for seed in range(1, seeds):
         nrmse_s.append(log_nrmse(trials_seqlab(fit_seqlab(seed))))
         nrmse_r.append(log_nrmse(trials_rpy(fit_rpy(seed))))
-    return {"N": n_units, "fit_s": t_fit_s, "fit_r": t_fit_r, "gen_s": t_gen_s,
-            "gen_r": t_gen_r, "nrmse_s": _mean_se(nrmse_s), "nrmse_r": _mean_se(nrmse_r)}
+    return out | {"gen_s": t_gen_s, "gen_r": t_gen_r, "gen_ratio": t_gen_s / t_gen_r,
+                  "nrmse_s": _mean_se(nrmse_s), "nrmse_r": _mean_se(nrmse_r)}
 
 
 def main() -> None:
@@ -127,6 +138,13 @@ def main() -> None:
                         help="reservoir sizes N")
     parser.add_argument("--seeds", type=int, default=1,
                         help="reservoir draws per library for the NRMSE columns (their mean)")
+    parser.add_argument("--connectivity", type=float, default=None,
+                        help="fraction of nonzero recurrent weights (default: 10 per unit; "
+                        "reservoirpy's default is 0.1)")
+    parser.add_argument("--train", type=int, default=3000,
+                        help="training steps (washout 1000 included; reservoirpy's "
+                        "benchmark default here: 5000)")
+    parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with process CPU time instead of wall time (fairer on a "
                         "loaded machine at 1 thread)")
@@ -151,7 +169,7 @@ def main() -> None:
         # -0.32+-0.44 vs reservoirpy -0.34+-0.43 over 6 draws); 1e-6 gives -0.92 / -0.94
         params["ridge"] = 1e-6
     else:
-        sizes, kw = tuple(args.sizes), {"train": 3000, "washout": 1000, "warmup": 1000,
+        sizes, kw = tuple(args.sizes), {"train": args.train, "washout": 1000, "warmup": 1000,
                                         "horizon": 84, "n_trials": args.trials,
                                         "repeats": args.repeats}
     clock = "CPU" if args.cpu_time else "wall"
@@ -162,13 +180,30 @@ def main() -> None:
     head = (f"{'N':>5} {'fit seqlab':>11} {'fit rpy':>9} {'ratio':>6} {'gen seqlab':>11} "
             f"{'gen rpy':>9} {'ratio':>6} {'log10 NRMSE84 seqlab':>21} {'rpy':>10}")
     print(head)
+    rows = []
     with threadpool_limits(args.threads):
         for n in sizes:
-            r = run(n, params=params, seeds=args.seeds, **kw)
+            r = run(n, params=params, seeds=args.seeds, connectivity=args.connectivity, **kw)
+            rows.append(r)
             print(f"{r['N']:>5d} {r['fit_s']:>10.3f}s {r['fit_r']:>8.3f}s "
                   f"{r['fit_s'] / r['fit_r']:>6.2f} {r['gen_s']:>10.3f}s {r['gen_r']:>8.3f}s "
                   f"{r['gen_s'] / r['gen_r']:>6.2f} {r['nrmse_s']:>21} {r['nrmse_r']:>10}",
                   flush=True)
+    if args.json:
+        import json
+        import platform
+
+        import reservoirpy
+
+        meta = {"benchmark": "esn", "argv": sys.argv[1:], "clock": clock,
+                "threads": args.threads, "settings": kw, "params": params,
+                "reservoirpy": reservoirpy.__version__, "python": platform.python_version(),
+                "machine": platform.machine(), "cpus": os.cpu_count()}
+        with open(args.json, "w") as fh:
+            clean = [{k: None if isinstance(v, float) and v != v else v for k, v in r.items()}
+                     for r in rows]  # no NaN in strict JSON (fit-only rows have no gen times)
+            json.dump(meta | {"rows": clean}, fh, indent=1, default=float)
+            fh.write("\n")
 
 
 if __name__ == "__main__":

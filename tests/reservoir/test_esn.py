@@ -146,6 +146,7 @@ def test_feedback_teacher_forcing_and_generation_equal_reservoirpy():
 
 
 # ------------------------------------------------------------------ properties
+@pytest.mark.filterwarnings("ignore::seqlab.reservoir.EchoStateWarning")
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(10, 240), conn=st.floats(0.02, 1.0), rho=st.floats(0.05, 3.0),
        seed=st.integers(0, 2**31), dist=st.sampled_from(["uniform", "normal"]))
@@ -177,12 +178,12 @@ def test_spectral_radius_sparse_large_matches_dense():
 def test_spectral_radius_power_operator_and_bad_values():
     """The ARPACK operator is (W / ||W||_inf)^16 x, computed in the ELL layout; a dense
     input gives the same radius as its sparse form; NaN is refused."""
-    from seqlab.reservoir._kernels import csr_to_ell, ell_power_matvec
+    from seqlab.reservoir._kernels import col_template, csr_to_ell, ell_power_matvec
 
     rng = np.random.default_rng(21)
     W = scipy.sparse.random_array((300, 300), density=0.03, random_state=rng, format="csr")
     x = rng.normal(size=300)
-    ell = csr_to_ell(W.indptr, W.indices, W.data, True)
+    ell = csr_to_ell(W.indptr, W.indices, W.data, True, col_template(300))
     ref = x.copy()
     for _ in range(5):
         ref = W @ ref
@@ -316,7 +317,8 @@ def test_csr_to_ell_holds_every_entry_once(bounded):
     dense = rng.normal(size=(60, 60)) * (rng.random((60, 60)) < rng.random((60, 1)) * 0.4)
     dense[[3, 17]] = 0.0
     W = scipy.sparse.csr_array(dense)
-    ell_data, ell_cols, row, col, val = csr_to_ell(W.indptr, W.indices, W.data, bounded)
+    ell_data, ell_cols, row, col, val = csr_to_ell(W.indptr, W.indices, W.data, bounded,
+                                                   np.empty(0, np.uint32))
     rebuilt = np.zeros_like(dense)
     K = ell_data.shape[0]
     for j in range(K):
@@ -347,11 +349,12 @@ def test_kernels_match_step_function_all_activations(act):
     Wout, c = rng.normal(size=(70, 2)) * 0.1, np.array([0.1, -0.2])
     W = res._csr()
     drive = res._drive(U, None, None)
-    S, Y = _kernels.generate_csr(W.indptr, W.indices, W.data, drive, res.W_fb.T.copy(),
-                                 np.zeros(70), np.zeros(2), res._leak_vector(),
-                                 _kernels.ACTIVATIONS[act],
-                                 np.ascontiguousarray(Wout.T), np.tile(c, (40, 1)),
-                                 np.zeros((2, 2)))
+    S, Y, step, _ = _kernels.generate_csr(W.indptr, W.indices, W.data, drive,
+                                          res.W_fb.T.copy(), np.zeros(70), np.zeros(2),
+                                          res._leak_vector(), _kernels.ACTIVATIONS[act],
+                                          np.ascontiguousarray(Wout.T), np.tile(c, (40, 1)),
+                                          np.zeros((2, 2)), np.inf, _kernels.col_template(70))
+    assert step == -1
     x, y = np.zeros(70), np.zeros(2)
     for t in range(40):
         x = res._step(x, U[t], y)

@@ -7,6 +7,8 @@ ridge formula with an unpenalised intercept matches reservoirpy's ``Ridge`` node
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
@@ -15,7 +17,7 @@ import scipy.sparse
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
 
 from seqlab._validation import SeedLike, check_positive, check_random_state
-from seqlab.exceptions import SeqlabValueError
+from seqlab.exceptions import DivergenceError, SeqlabTypeError, SeqlabValueError
 from seqlab.reservoir import _kernels
 
 __all__ = ["ridge_regression", "spectral_radius"]
@@ -47,6 +49,11 @@ def spectral_radius(W: np.ndarray | scipy.sparse.sparray, *, seed: SeedLike = 0)
     n = shape[0]
     if n == 0:
         return 0.0
+    if np.iscomplexobj(W.data if scipy.sparse.issparse(W) else W):
+        raise SeqlabTypeError(
+            "W is complex; spectral_radius takes a real matrix (np.abs(np.linalg.eigvals(W)) "
+            "gives the eigenvalue moduli of a complex one)."
+        )
     A = scipy.sparse.csr_array(W, dtype=np.float64) if scipy.sparse.issparse(W) else None
     values = A.data if A is not None else np.asarray(W, dtype=np.float64)
     if not np.all(np.isfinite(values)):
@@ -77,7 +84,9 @@ def _arpack_radius(A: scipy.sparse.csr_array, seed: SeedLike) -> float | None:
         return 0.0
     n = A.shape[0]
     S = A / norm
-    ell = _kernels.csr_to_ell(S.indptr, S.indices, S.data, True)  # x stays finite: |A| <= 1
+    ell = _kernels.csr_to_ell(  # x stays finite: |A| <= 1
+        S.indptr, S.indices, S.data, True, _kernels.col_template(n)
+    )
 
     def matvec(x: np.ndarray) -> np.ndarray:
         return _kernels.ell_power_matvec(ell, np.ravel(x), _POWER)
@@ -136,8 +145,12 @@ def ridge_regression(
     ([1.0, -2.0], [3.0])
     """
     ridge = check_positive(ridge, "ridge", strict=False)
-    Z = np.asarray(Z, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
+    Z = _as_real(Z, "Z")
+    Y = _as_real(Y, "Y")
+    if len(Z) != len(Y):
+        raise SeqlabValueError(
+            f"Z and Y must have the same number of rows; got {len(Z)} and {len(Y)}."
+        )
     F = Z.shape[1]
     if fit_intercept:
         z_mean, y_mean = Z.mean(axis=0), Y.mean(axis=0)
@@ -153,10 +166,40 @@ def ridge_regression(
     if F == 0:
         W = np.zeros((0, Y.shape[1]))
     else:
-        W = _solve_gram(Zc, rhs, ridge, eps)
-    if not fit_intercept:
-        return W, np.zeros(Y.shape[1])
-    return W, y_mean - z_mean @ W
+        try:
+            W = _solve_gram(Zc, rhs, ridge, eps)
+        except np.linalg.LinAlgError:
+            W = np.full((F, Y.shape[1]), np.nan)
+    c = y_mean - z_mean @ W if fit_intercept else np.zeros(Y.shape[1])
+    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(c))):
+        raise DivergenceError(
+            "ridge regression overflowed (the readout weights are not finite): Z and Y "
+            "are finite but too large for float64 sums of squares (max |Z| = "
+            f"{float(np.max(np.abs(Z), initial=0.0)):.3g} after centring). Rescale Z and Y "
+            "(e.g. lower input_scaling, or standardise the data)."
+        )
+    return W, c
+
+
+def _as_real(a: Any, name: str) -> np.ndarray:
+    """A real, finite, 2-D float64 array (a view when ``a`` already is one)."""
+    if np.iscomplexobj(a):
+        raise SeqlabTypeError(
+            f"{name} is complex; ridge_regression takes real numbers (pass the real and "
+            "imaginary parts as separate columns)."
+        )
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SeqlabTypeError(f"{name} must be a numeric array; got {type(a).__name__}.") from None
+    if arr.ndim != 2:
+        raise SeqlabValueError(f"{name} must be 2-D (rows, columns); got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise SeqlabValueError(
+            f"{name} contains NaN or infinite values; the features/targets of a readout must "
+            "be finite (reservoir states that overflow are reported by Reservoir.run)."
+        )
+    return arr
 
 
 def _gram_lower(Zc: np.ndarray) -> np.ndarray:
@@ -173,14 +216,17 @@ def _solve_gram(Zc: np.ndarray, rhs: np.ndarray, ridge: float, eps: float) -> np
     F = Zc.shape[1]
     A = _gram_lower(Zc)
     scale = float(np.max(A.diagonal()))
-    if ridge > eps * scale:  # positive definite above rounding level: Cholesky, in place
+    if ridge > eps * scale:  # positive definite above rounding level: Cholesky
+        diagonal = A.diagonal().copy()
         A.flat[:: F + 1] += ridge
-        factor, info = scipy.linalg.lapack.dpotrf(A, lower=1, clean=0, overwrite_a=1)
+        # not in place: if the factorisation fails (collinear states, tiny ridge) the gram
+        # is still there for the eigen solution (an F x F copy instead of a second dsyrk)
+        factor, info = scipy.linalg.lapack.dpotrf(A, lower=1, clean=0, overwrite_a=0)
         if info == 0:
             W, info = scipy.linalg.lapack.dpotrs(factor, rhs, lower=1)
             if info == 0:
                 return W
-        A = _gram_lower(Zc)  # (rare) not positive definite after all: A was overwritten
+        A.flat[:: F + 1] = diagonal  # exactly the gram again (ridge is added below)
     # ridge ~ 0 (or not positive definite): minimum-norm solution from the
     # eigendecomposition of the gram matrix (its lower triangle)
     evals, evecs = np.linalg.eigh(A, UPLO="L")

@@ -39,11 +39,13 @@ from seqlab.base import BaseEstimator
 from seqlab.exceptions import ComplexDataError, SeqlabValueError
 from seqlab.reservoir import _kernels
 from seqlab.reservoir._linalg import ridge_regression, spectral_radius
-from seqlab.reservoir._reservoir import Activation, Reservoir, _as_sequences, nrmse
+from seqlab.reservoir._reservoir import Activation, Reservoir, _as_sequences, _max_abs, nrmse
+from seqlab.reservoir._stability import EchoStateWarning, divergence_error, state_bound
 
 __all__ = [
     "ESNClassifier",
     "EchoStateNetwork",
+    "EchoStateWarning",
     "Reservoir",
     "nrmse",
     "ridge_regression",
@@ -93,7 +95,9 @@ class EchoStateNetwork(_ReservoirParams):
 
     ``nu_t`` is uniform noise in ``[-noise, noise]`` added only while training (Jaeger &
     Haas 2004 use it to stabilise the closed loop). ``washout`` steps at the start of each
-    training sequence are dropped from the regression.
+    training sequence are dropped from the regression. Settings whose effective radius
+    ``(1 - a) + a rho`` exceeds 1 give :class:`EchoStateWarning`; states that blow up
+    (NaN, or huge with ``identity``/``relu``) raise ``DivergenceError`` naming the step.
 
     =================  ===================  ===============================================
     argument           shape                note
@@ -249,11 +253,17 @@ class EchoStateNetwork(_ReservoirParams):
                 G = W_u
         W = res._csr()
         code = _kernels.ACTIVATIONS[res.activation]
-        _, Y = _kernels.generate_csr(
+        fb_rows = float(np.max(np.abs(F).sum(axis=1), initial=0.0))
+        scale = max(_max_abs(drive), _max_abs(x0), _max_abs(y0) * fb_rows)
+        _, Y, step, what = _kernels.generate_csr(
             W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F.T), x0, y0,
             res._leak_vector(), code, np.ascontiguousarray(W_x.T), out_const,
-            np.ascontiguousarray(G),
+            np.ascontiguousarray(G), state_bound(res.activation, N, scale),
+            _kernels.col_template(N),
         )  # fmt: skip
+        if step >= 0:
+            kind = "closed-loop reservoir states" if what == 0 else "closed-loop outputs"
+            raise divergence_error(step, len(U), res.activation, res.leak_rate, kind)
         return Y
 
     def _shape_out(self, Y: np.ndarray) -> np.ndarray:
@@ -512,6 +522,7 @@ class ESNClassifier(_ReservoirParams):
 
     def _scores(self, X: Any) -> np.ndarray:
         """Readout scores, one column per class ``(n, n_classes)``."""
+        check_is_fitted(self, "W_out_")
         return self.transform(X) @ self.W_out_ + self.intercept_
 
     def decision_function(self, X: Any) -> np.ndarray:

@@ -78,8 +78,8 @@ def overlaps(states: Any, patterns: Any) -> np.ndarray:
     >>> overlaps([[1, 1, -1, -1]], [[1, 1, -1, -1], [1, -1, 1, -1]]).tolist()
     [[1.0, 0.0]]
     """
-    s = np.atleast_2d(np.asarray(states, dtype=np.float64))
-    xi = np.atleast_2d(np.asarray(patterns, dtype=np.float64))
+    s = np.atleast_2d(as_float_array(states, "states", ndim=(1, 2)))
+    xi = np.atleast_2d(as_float_array(patterns, "patterns", ndim=(1, 2)))
     if s.shape[1] != xi.shape[1]:
         raise SeqlabValueError(f"states have {s.shape[1]} units but patterns {xi.shape[1]}.")
     return s @ xi.T / s.shape[1]
@@ -192,6 +192,9 @@ class HopfieldNetwork(BaseEstimator):
         """
         check_choice(self.units, "units", ("bipolar", "binary"))
         check_choice(self.rule, "rule", ("hebbian", "storkey"))
+        check_choice(self.update, "update", ("async", "sync"))
+        check_int(self.max_sweeps, "max_sweeps", minimum=1)
+        check_random_state(self.seed)
         xi = _to_bipolar(patterns, "patterns", self.units)
         self._reset_features(patterns, xi.shape[1])
         _P, N = check_min_features(xi, "patterns", minimum=2).shape
