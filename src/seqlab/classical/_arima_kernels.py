@@ -163,16 +163,20 @@ def stationary_cov(tphi: np.ndarray, rvec: np.ndarray):
 
 # ------------------------------------------------------------------------ Kalman filter
 @njit(cache=True)
-def kalman_arma(w, phi, theta, mu, store, v_out, f_out, a_out, P_out):
+def kalman_arma(w, phi, theta, mu, v_out, f_out, a_out, P_out):
     """Exact Gaussian ARMA likelihood terms by the Kalman filter (unit variance).
 
-    Returns ``(sum_t log F_t, sum_t v_t^2 / F_t, ok)``. With ``store`` the innovations
+    Returns ``(sum_t log F_t, sum_t v_t^2 / F_t, ok)``. If ``v_out`` is not empty (store)
+    the innovations
     ``v_t`` and their variances ``F_t`` go to ``v_out``/``f_out`` and the predicted state
     ``a_{n+1}``, ``P_{n+1}`` of the step after the sample to ``a_out``/``P_out``. Once the
     Riccati recursion has converged the gain is frozen (steady state), which is exact to
     ~1e-12 and makes long series cost one AR/MA recursion per step.
     """
     n = w.shape[0]
+    # a flag read from the arrays rather than passed: a literal True/False argument would
+    # make numba compile one more specialisation of this kernel per call site
+    store = v_out.shape[0] > 0
     tphi, rvec, m = _system(phi, theta)
     P, ok = stationary_cov(tphi, rvec)
     if not ok:
@@ -251,10 +255,12 @@ def kalman_arma(w, phi, theta, mu, store, v_out, f_out, a_out, P_out):
 
 
 @njit(cache=True)
-def css_arma(w, phi, theta, mu, store, e_out):
+def css_arma(w, phi, theta, mu, e_out):
     """Conditional sum of squares: ``e_t = w_t - mu - sum phi_i (w_{t-i} - mu) - sum theta_j
-    e_{t-j}`` for ``t >= p`` with ``e_t = 0`` before (B&D §5.2.2); returns ``sum e_t^2``."""
+    e_{t-j}`` for ``t >= p`` with ``e_t = 0`` before (B&D §5.2.2); returns ``sum e_t^2``.
+    The residuals go to ``e_out`` unless it is empty."""
     n = w.shape[0]
+    store = e_out.shape[0] > 0
     p = phi.shape[0]
     q = theta.shape[0]
     e = np.zeros(n)
@@ -282,12 +288,12 @@ def concentrated_nll(x, w, p, q, k_trend, css):
     dummy2 = np.empty((0, 0))
     if css:
         ne = w.shape[0] - p
-        ssq = css_arma(w, phi, theta, mu, False, dummy)
+        ssq = css_arma(w, phi, theta, mu, dummy)
         if not ssq > 0.0 or not np.isfinite(ssq):
             return np.inf
         return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / ne))
     n = w.shape[0]
-    sumlog, ssq, ok = kalman_arma(w, phi, theta, mu, False, dummy, dummy, dummy, dummy2)
+    sumlog, ssq, ok = kalman_arma(w, phi, theta, mu, dummy, dummy, dummy, dummy2)
     if not ok or not ssq > 0.0 or not np.isfinite(ssq):
         return np.inf
     return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / n) + sumlog / n)
@@ -367,7 +373,10 @@ def hannan_rissanen(w, p, q, k_trend):
 @njit(cache=True)
 def _grad(x, f0, w, p, q, k_trend, css, g, central):
     """Finite-difference gradient: forward (k evaluations) far from the optimum, central
-    (2k evaluations, error O(h^2)) once ``central`` is set near it."""
+    (2k evaluations, error O(h^2)) once ``central`` is set near it.
+
+    Callers pass ``bool(central)``: a flag last assigned a constant is typed as a literal,
+    and each literal would compile one more copy of this function."""
     k = x.shape[0]
     xx = x.copy()
     for i in range(k):
@@ -439,14 +448,14 @@ def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
     H = np.empty((k, k))
     _set_identity(H, 1.0)
     central = False
-    _grad(x, f, w, p, q, k_trend, css, g, central)
+    _grad(x, f, w, p, q, k_trend, css, g, bool(central))
     converged = False
     it = 0
     for it in range(1, maxiter + 1):
         gmax = _max_abs(g)
         if not central and gmax < 1e-3:
             central = True  # near the optimum: switch to the accurate gradient
-            _grad(x, f, w, p, q, k_trend, css, g, central)
+            _grad(x, f, w, p, q, k_trend, css, g, bool(central))
             gmax = _max_abs(g)
         if gmax < gtol and central:
             converged = True
@@ -484,13 +493,13 @@ def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
         if not (f_new <= f):
             if not central:  # the forward gradient is too crude here: refine and retry
                 central = True
-                _grad(x, f, w, p, q, k_trend, css, g, central)
+                _grad(x, f, w, p, q, k_trend, css, g, bool(central))
                 _set_identity(H, 1.0)
                 continue
             # no descent possible at this gradient accuracy: we are at the optimum
             converged = gmax < 100.0 * gtol
             break
-        _grad(x_new, f_new, w, p, q, k_trend, css, g_new, central)
+        _grad(x_new, f_new, w, p, q, k_trend, css, g_new, bool(central))
         sy = 0.0
         yy = 0.0
         for i in range(k):
@@ -553,46 +562,3 @@ def fit_rows(W, X0, use_x0, p, q, k_trend, css, maxiter, gtol, start, stop, X, f
         fval[s] = f
         n_iter[s] = it
         conv[s] = c
-
-
-@njit(cache=True)
-def arma_forecast(tphi, rvec, a, P, steps):
-    """Mean (deviation from ``mu``) and covariance of ``w_{n+1..n+steps}`` (unit ``s2``)
-    from the predicted state ``a_{n+1}, P_{n+1}``: ``Cov(w_i, w_j) = Z T^{j-i} P_i Z'``."""
-    m = tphi.shape[0]
-    mean = np.empty(steps)
-    cov = np.zeros((steps, steps))
-    a = a.copy()
-    P = P.copy()
-    TP = np.empty((m, m))
-    Pn = np.empty((m, m))
-    c = np.empty(m)
-    cn = np.empty(m)
-    for i in range(steps):
-        mean[i] = a[0]
-        cov[i, i] = P[0, 0]
-        for r in range(m):
-            c[r] = P[r, 0]
-        for j in range(i + 1, steps):
-            for r in range(m):
-                cn[r] = tphi[r] * c[0] + (c[r + 1] if r + 1 < m else 0.0)
-            for r in range(m):
-                c[r] = cn[r]
-            cov[i, j] = c[0]
-            cov[j, i] = c[0]
-        # advance the state: a <- T a, P <- T P T' + R R'
-        for r in range(m):
-            cn[r] = tphi[r] * a[0] + (a[r + 1] if r + 1 < m else 0.0)
-        for r in range(m):
-            a[r] = cn[r]
-        for r in range(m):
-            for s in range(m):
-                TP[r, s] = tphi[r] * P[0, s] + (P[r + 1, s] if r + 1 < m else 0.0)
-        for r in range(m):
-            for s in range(m):
-                Pn[r, s] = (
-                    tphi[s] * TP[r, 0] + (TP[r, s + 1] if s + 1 < m else 0.0)
-                    + rvec[r] * rvec[s]
-                )
-        P[:, :] = Pn
-    return mean, cov

@@ -23,11 +23,11 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from scipy.linalg import toeplitz
-from scipy.stats import norm
 
 from seqlab._validation import (
     SeedLike,
@@ -189,7 +189,7 @@ def ar_ols(x: Any, order: int, *, trend: Literal["c", "n"] = "c") -> ARParams:
 def _exact_loglik(x: np.ndarray, phi: np.ndarray, mu: float, sigma2: float) -> float:
     """Exact Gaussian log-likelihood of an AR(p) with mean ``mu`` (Kalman filter)."""
     e = np.empty(0)
-    sumlog, ssq, ok = _AK.kalman_arma(x, phi, np.empty(0), mu, False, e, e, e, np.empty((0, 0)))
+    sumlog, ssq, ok = _AK.kalman_arma(x, phi, np.empty(0), mu, e, e, e, np.empty((0, 0)))
     if not ok:
         return float("nan")
     n = x.shape[0]
@@ -317,7 +317,7 @@ class AR(BaseEstimator):
         mean = _K.ar_forecast_mean(self._history, self.params_, self.intercept_, steps)
         psi = _K.ar_psi_weights(self.params_, steps)
         se = np.sqrt(self.sigma2_ * np.cumsum(psi**2))
-        z = float(norm.ppf(1.0 - alpha / 2.0))
+        z = _normal_quantile(1.0 - alpha / 2.0)
         return Forecast(mean, mean - z * se, mean + z * se, se, alpha)
 
     def simulate(self, steps: int, n_paths: int = 1, seed: SeedLike = None) -> np.ndarray:
@@ -346,6 +346,12 @@ class AR(BaseEstimator):
         lines.append(f"{'sigma2':>10} {self.sigma2_:>12.6g}")
         lines.append(f"loglik {self.loglik_:.4f}  aic {self.aic_:.4f}  bic {self.bic_:.4f}")
         return "\n".join(lines)
+
+
+def _normal_quantile(prob: float) -> float:
+    """Standard normal quantile (the standard library's; importing scipy.stats for it
+    would cost ~0.5 s on a first call)."""
+    return NormalDist().inv_cdf(prob)
 
 
 def _check_alpha(alpha: Any) -> float:

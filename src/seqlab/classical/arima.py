@@ -40,7 +40,6 @@ from typing import Any, Literal
 
 import numba
 import numpy as np
-from scipy.stats import norm
 
 from seqlab._validation import (
     SeedLike,
@@ -53,7 +52,8 @@ from seqlab._validation import (
 from seqlab.base import BaseEstimator
 from seqlab.classical import _ar_kernels as _ARK
 from seqlab.classical import _arima_kernels as _K
-from seqlab.classical.ar import Forecast, _check_alpha
+from seqlab.classical import _arma_numpy as _N
+from seqlab.classical.ar import Forecast, _check_alpha, _normal_quantile
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["ARIMA", "arima_loglike", "select_order"]
@@ -106,7 +106,7 @@ def _check_length(n: int, p: int, d: int, q: int, k_trend: int, name: str = "y")
 
 def _full_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
     e = np.empty(0)
-    sumlog, ssq, ok = _K.kalman_arma(w, phi, theta, mu, False, e, e, e, np.empty((0, 0)))
+    sumlog, ssq, ok = _K.kalman_arma(w, phi, theta, mu, e, e, e, np.empty((0, 0)))
     if not ok:
         return float("nan")
     n = w.shape[0]
@@ -114,7 +114,7 @@ def _full_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
 
 
 def _css_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
-    ssq = _K.css_arma(w, phi, theta, mu, False, np.empty(0))
+    ssq = _K.css_arma(w, phi, theta, mu, np.empty(0))
     ne = w.shape[0] - phi.shape[0]
     return float(-0.5 * (ne * math.log(2 * math.pi * sigma2) + ssq / sigma2))
 
@@ -343,10 +343,10 @@ class ARIMA(BaseEstimator):
             w = W[s]
             v = np.empty(nw)
             F = np.empty(nw)
-            sumlog, ssq, _ = _K.kalman_arma(w, phi, theta, mu, True, v, F, a_end[s], P_end[s])
+            sumlog, ssq, _ = _K.kalman_arma(w, phi, theta, mu, v, F, a_end[s], P_end[s])
             if css:
                 e = np.empty(nw)
-                ssq_c = _K.css_arma(w, phi, theta, mu, True, e)
+                ssq_c = _K.css_arma(w, phi, theta, mu, e)
                 sigma2 = ssq_c / (nw - p)
                 llf[s] = _css_loglik(w, phi, theta, mu, sigma2)
                 resid[d + p :, s] = e[p:]
@@ -471,8 +471,8 @@ class ARIMA(BaseEstimator):
         for s in range(S):
             mu, phi, theta = _split(self._params2[s], p, q, kt)
             sigma2 = self._params2[s, -1]
-            tphi, rvec, _ = _K._system(phi, theta)
-            m_dev, cov = _K.arma_forecast(tphi, rvec, self._a_end[s], self._P_end[s], steps)
+            tphi, rvec, _ = _N.system(phi, theta)
+            m_dev, cov = _N.arma_forecast(tphi, rvec, self._a_end[s], self._P_end[s], steps)
             mw = mu + m_dev
             cw = sigma2 * cov
             for j in range(d - 1, -1, -1):
@@ -480,7 +480,7 @@ class ARIMA(BaseEstimator):
                 cw = np.cumsum(np.cumsum(cw, axis=0), axis=1)
             mean[:, s] = mw
             se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0))
-        z = float(norm.ppf(1.0 - alpha / 2.0))
+        z = _normal_quantile(1.0 - alpha / 2.0)
         if self._single:
             mean, se = mean[:, 0], se[:, 0]
         return Forecast(mean, mean - z * se, mean + z * se, se, alpha)
@@ -509,7 +509,7 @@ class ARIMA(BaseEstimator):
         p, d, q, kt, _ = self._spec
         mu, phi, theta = _split(self._params2[0], p, q, kt)
         sigma2 = float(self._params2[0, -1])
-        tphi, rvec, m = _K._system(phi, theta)
+        tphi, rvec, m = _N.system(phi, theta)
         if anchor == "end":
             a, P = self._a_end[0], self._P_end[0]
             last = self._last_levels[:, 0]
