@@ -1,5 +1,6 @@
-"""Numba kernels for ARMA/ARIMA: exact likelihood, conditional sum of squares, starting
-values, the stationarity transform and a compiled BFGS optimiser run over many series.
+"""Numba kernels for ARMA/ARIMA: exact likelihood, conditional sum of squares, the
+stationarity transform and a compiled BFGS optimiser run over many series (starting values
+and forecasts are numpy, in :mod:`seqlab.classical._arma_numpy`).
 
 Pure functions of arrays (no classes, no I/O, no random state). The model
 ``w_t - mu = sum_i phi_i (w_{t-i} - mu) + e_t + sum_j theta_j e_{t-j}``, ``e_t ~ N(0, s2)``,
@@ -24,12 +25,11 @@ import math
 import numpy as np
 from numba import njit
 
-from seqlab.classical._ar_kernels import ar_to_pacf, autocovariance, durbin_levinson, pacf_to_ar
+from seqlab.classical._ar_kernels import pacf_to_ar
 
 __all__: list[str] = []
 
 _LOG2PI = math.log(2.0 * math.pi)
-_PACF_CLIP = 0.995  # starting partial autocorrelations are clipped into (-0.995, 0.995)
 
 
 # --------------------------------------------------------------------------- transforms
@@ -44,17 +44,6 @@ def constrain(x: np.ndarray) -> np.ndarray:
     for k in range(x.shape[0]):
         r[k] = x[k] / math.sqrt(1.0 + x[k] * x[k])
     return pacf_to_ar(r)
-
-
-@njit(cache=True)
-def unconstrain(phi: np.ndarray):
-    """Inverse of :func:`constrain`; returns ``(x, ok)`` (``ok`` False if not stationary)."""
-    r, ok = ar_to_pacf(phi)
-    x = np.empty(phi.shape[0])
-    for k in range(phi.shape[0]):
-        rk = min(max(r[k], -_PACF_CLIP), _PACF_CLIP)
-        x[k] = rk / math.sqrt(1.0 - rk * rk)
-    return x, ok
 
 
 @njit(cache=True)
@@ -299,76 +288,6 @@ def concentrated_nll(x, w, p, q, k_trend, css):
     return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / n) + sumlog / n)
 
 
-# --------------------------------------------------------------------- starting values
-@njit(cache=True)
-def hannan_rissanen(w, p, q, k_trend):
-    """Starting values by Hannan–Rissanen (B&D §5.1.4), as unconstrained ``x``.
-
-    A long AR (Yule–Walker) gives residuals ``e_t``; ``w_t`` is then regressed on its ``p``
-    lags and ``q`` lagged residuals. A non-stationary or non-invertible result is clipped
-    into the admissible region through its partial autocorrelations.
-    """
-    n = w.shape[0]
-    k = p + q + k_trend
-    x = np.zeros(k)
-    mu = 0.0
-    if k_trend > 0:
-        for t in range(n):
-            mu += w[t]
-        mu /= n
-        x[p + q] = mu
-    if p + q == 0:
-        return x
-    wc = np.empty(n)
-    for t in range(n):
-        wc[t] = w[t] - mu
-    phi = np.zeros(p)
-    theta = np.zeros(q)
-    if q == 0:
-        acov, _ = autocovariance(wc, p, False, False)
-        ph, _, _, ok = durbin_levinson(acov, p)
-        if ok:
-            for i in range(p):
-                phi[i] = ph[i]
-    else:
-        m_long = max(p + q, min(int(10.0 * math.log10(n)) + 1, n // 4))
-        acov, _ = autocovariance(wc, m_long, False, False)
-        along, _, _, ok = durbin_levinson(acov, m_long)
-        start = m_long + q
-        kk = p + q
-        if ok and n - start > kk + 1:
-            e = np.zeros(n)
-            for t in range(m_long, n):
-                s = wc[t]
-                for i in range(1, m_long + 1):
-                    s -= along[i - 1] * wc[t - i]
-                e[t] = s
-            A = np.zeros((kk, kk))
-            b = np.zeros(kk)
-            z = np.empty(kk)
-            for t in range(start, n):
-                for i in range(p):
-                    z[i] = wc[t - 1 - i]
-                for j in range(q):
-                    z[p + j] = e[t - 1 - j]
-                for i in range(kk):
-                    b[i] += z[i] * wc[t]
-                    for j in range(kk):
-                        A[i, j] += z[i] * z[j]
-            if _solve_inplace(A, b):
-                for i in range(p):
-                    phi[i] = b[i]
-                for j in range(q):
-                    theta[j] = -b[p + j]  # negated: the MA side is transformed as -theta
-    xa, _ = unconstrain(phi)
-    xm, _ = unconstrain(theta)
-    for i in range(p):
-        x[i] = xa[i]
-    for j in range(q):
-        x[p + j] = xm[j]
-    return x
-
-
 # ---------------------------------------------------------------------------- optimiser
 @njit(cache=True)
 def _grad(x, f0, w, p, q, k_trend, css, g, central):
@@ -536,27 +455,14 @@ def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
 
 
 @njit(cache=True, nogil=True)
-def fit_rows(W, X0, use_x0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_iter, conv):
-    """Fit one ARMA(p, q) to rows ``start..stop-1`` of ``W`` (n_series, n_obs), writing
-    into ``X`` (n_series, k), ``fval``, ``n_iter``, ``conv``. Releases the GIL, so callers
-    run disjoint row ranges on several threads (see ``seqlab.classical.arima``).
-
-    ``X0`` holds starting values used where ``use_x0``; otherwise Hannan–Rissanen starts.
+def fit_rows(W, X0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_iter, conv):
+    """Fit one ARMA(p, q) to rows ``start..stop-1`` of ``W`` (n_series, n_obs) from the
+    starting values ``X0`` (n_series, k), writing into ``X`` (n_series, k), ``fval``,
+    ``n_iter``, ``conv``. Releases the GIL, so callers run disjoint row ranges on several
+    threads (see ``seqlab.classical.arima``).
     """
     for s in range(start, stop):
-        w = W[s]
-        if use_x0:
-            x0 = X0[s].copy()
-        else:
-            # Hannan–Rissanen, unless white noise (0, ..., 0) starts from a better likelihood
-            x0 = hannan_rissanen(w, p, q, k_trend)
-            x_wn = x0.copy()
-            for i in range(p + q):
-                x_wn[i] = 0.0
-            f_hr = concentrated_nll(x0, w, p, q, k_trend, css)
-            if concentrated_nll(x_wn, w, p, q, k_trend, css) < f_hr:
-                x0 = x_wn
-        x, f, it, c = bfgs(x0, w, p, q, k_trend, css, maxiter, gtol)
+        x, f, it, c = bfgs(X0[s], W[s], p, q, k_trend, css, maxiter, gtol)
         for i in range(x.shape[0]):
             X[s, i] = x[i]
         fval[s] = f

@@ -1,4 +1,5 @@
-"""Numpy (not numba) pieces of the ARMA state-space form that run once per fit or forecast.
+"""Numpy (not numba) pieces of ARMA fitting that run once per fit or forecast: the
+state-space matrices, forecasts, Hannan–Rissanen starting values.
 
 They are O(steps^2 m) or O(m^3) array operations done once, so compiling them with numba
 would cost seconds of first-call time and save microseconds; the O(n) recursions (Kalman
@@ -11,7 +12,11 @@ Harvey's form (Durbin & Koopman 2012, §3.4), ``m = max(p, q + 1)``:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from seqlab.classical import _ar_numpy as _AR
 
 __all__: list[str] = []
 
@@ -68,3 +73,53 @@ def arma_forecast(
     cov[rows, cols] = M[rows, cols - rows]
     cov[cols, rows] = cov[rows, cols]
     return mean, cov
+
+
+def hannan_rissanen(w: np.ndarray, p: int, q: int, k_trend: int) -> np.ndarray:
+    """Starting values by Hannan–Rissanen (B&D §5.1.4), as the optimiser's unconstrained
+    ``x = [ar (p), ma (q), mu (k_trend)]``.
+
+    A long AR (Yule–Walker) gives residuals ``e_t``; ``w_t`` is then regressed on its ``p``
+    lags and ``q`` lagged residuals. A non-stationary or non-invertible result is clipped
+    into the admissible region through its partial autocorrelations.
+    """
+    n = w.shape[0]
+    x = np.zeros(p + q + k_trend)
+    mu = float(w.mean()) if k_trend > 0 else 0.0
+    if k_trend > 0:
+        x[p + q] = mu
+    if p + q == 0:
+        return x
+    wc = w - mu
+    phi: np.ndarray = np.zeros(p)
+    theta: np.ndarray = np.zeros(q)
+    if q == 0:
+        acov, _ = _AR.autocovariance(wc, p, False, False)
+        ph, _, ok = _AR.durbin_levinson(acov, p)
+        if ok:
+            phi = ph
+    else:
+        m_long = max(p + q, min(int(10.0 * math.log10(n)) + 1, n // 4))
+        acov, _ = _AR.autocovariance(wc, m_long, False, False)
+        along, _, ok = _AR.durbin_levinson(acov, m_long)
+        start = m_long + q
+        kk = p + q
+        if ok and n - start > kk + 1:
+            e = np.zeros(n)
+            e[m_long:] = _AR.ar_residuals(wc, along, 0.0)
+            Z = np.column_stack(
+                [wc[start - 1 - i : n - 1 - i] for i in range(p)]
+                + [e[start - 1 - j : n - 1 - j] for j in range(q)]
+            )
+            A = Z.T @ Z
+            b = Z.T @ wc[start:]
+            try:
+                beta = np.linalg.solve(A, b)
+            except np.linalg.LinAlgError:
+                beta = np.full(kk, np.nan)
+            if np.all(np.isfinite(beta)):
+                phi = beta[:p]
+                theta = -beta[p:]  # negated: the MA side is transformed as -theta
+    x[:p] = _AR.unconstrain(phi)[0]
+    x[p : p + q] = _AR.unconstrain(theta)[0]
+    return x

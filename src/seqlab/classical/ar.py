@@ -27,7 +27,6 @@ from statistics import NormalDist
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from scipy.linalg import toeplitz
 
 from seqlab._validation import (
     SeedLike,
@@ -38,8 +37,7 @@ from seqlab._validation import (
     check_random_state,
 )
 from seqlab.base import BaseEstimator
-from seqlab.classical import _ar_kernels as _K
-from seqlab.classical import _arima_kernels as _AK
+from seqlab.classical import _ar_numpy as _N
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["AR", "ARParams", "Forecast", "ar_ols", "burg", "select_ar_order", "yule_walker"]
@@ -114,8 +112,8 @@ def yule_walker(x: Any, order: int, *, demean: bool = True, adjusted: bool = Fal
     """
     order = check_int(order, "order", minimum=1)
     arr = _check_series(x, order)
-    acov, mean = _K.autocovariance(arr, order, bool(demean), bool(adjusted))
-    phi, pacf, _, ok = _K.durbin_levinson(acov, order)
+    acov, mean = _N.autocovariance(arr, order, bool(demean), bool(adjusted))
+    phi, pacf, ok = _N.durbin_levinson(acov, order)
     if not ok:
         raise _singular("yule_walker")
     sigma2 = float(acov[0] - np.dot(acov[1:], phi))
@@ -137,7 +135,9 @@ def burg(x: Any, order: int, *, demean: bool = True) -> ARParams:
     """
     order = check_int(order, "order", minimum=1)
     arr = _check_series(x, order)
-    phi, pacf, sigma2, mean, ok = _K.burg(arr, order, bool(demean))
+    from seqlab.classical._ar_kernels import burg as burg_kernel  # numba: only when used
+
+    phi, pacf, sigma2, mean, ok = burg_kernel(arr, order, bool(demean))
     if not ok:
         raise _singular("burg")
     return ARParams(phi, float(sigma2), pacf, float(mean), float(mean * (1.0 - phi.sum())))
@@ -178,7 +178,7 @@ def ar_ols(x: Any, order: int, *, trend: Literal["c", "n"] = "c") -> ARParams:
     phi = np.ascontiguousarray(beta[1:] if trend == "c" else beta)
     resid = y - X @ beta
     sigma2 = float(resid @ resid / y.shape[0])
-    pacf, ok = _K.ar_to_pacf(phi)
+    pacf, ok = _N.ar_to_pacf(phi)
     if not ok:
         pacf[np.argmax(~(np.abs(pacf) < 1)) :] = np.nan
     denom = 1.0 - phi.sum()
@@ -187,13 +187,8 @@ def ar_ols(x: Any, order: int, *, trend: Literal["c", "n"] = "c") -> ARParams:
 
 
 def _exact_loglik(x: np.ndarray, phi: np.ndarray, mu: float, sigma2: float) -> float:
-    """Exact Gaussian log-likelihood of an AR(p) with mean ``mu`` (Kalman filter)."""
-    e = np.empty(0)
-    sumlog, ssq, ok = _AK.kalman_arma(x, phi, np.empty(0), mu, e, e, e, np.empty((0, 0)))
-    if not ok:
-        return float("nan")
-    n = x.shape[0]
-    return float(-0.5 * (n * math.log(2 * math.pi) + sumlog + n * math.log(sigma2) + ssq / sigma2))
+    """Exact Gaussian log-likelihood of an AR(p) with mean ``mu`` (NaN if not stationary)."""
+    return _N.ar_exact_loglik(x, phi, mu, sigma2)
 
 
 class AR(BaseEstimator):
@@ -277,14 +272,14 @@ class AR(BaseEstimator):
             self.bse_ = bse[1:] if self.demean else bse
             self.intercept_bse_ = float(bse[0]) if self.demean else 0.0
         else:
-            acov, _ = _K.autocovariance(arr, order - 1, bool(self.demean), False)
-            gamma = toeplitz(acov)
+            acov, _ = _N.autocovariance(arr, order - 1, bool(self.demean), False)
+            gamma = _N.toeplitz_sym(acov)
             self.bse_ = np.sqrt(np.diag(est.sigma2 * np.linalg.inv(gamma)) / n)
-        self.resid_ = _K.ar_residuals(arr, est.ar, est.intercept)
+        self.resid_ = _N.ar_residuals(arr, est.ar, est.intercept)
         fitted = np.full(n, np.nan)
         fitted[order:] = arr[order:] - self.resid_
         self.fittedvalues_ = fitted
-        stationary = bool(_K.ar_to_pacf(est.ar)[1])
+        stationary = bool(_N.ar_to_pacf(est.ar)[1])
         if stationary:
             self.loglik_ = _exact_loglik(arr, est.ar, est.mean, est.sigma2)
         else:
@@ -314,8 +309,8 @@ class AR(BaseEstimator):
         check_is_fitted(self, "params_")
         steps = check_int(steps, "steps", minimum=1)
         alpha = _check_alpha(alpha)
-        mean = _K.ar_forecast_mean(self._history, self.params_, self.intercept_, steps)
-        psi = _K.ar_psi_weights(self.params_, steps)
+        mean = _N.ar_forecast_mean(self._history, self.params_, self.intercept_, steps)
+        psi = _N.ar_psi_weights(self.params_, steps)
         se = np.sqrt(self.sigma2_ * np.cumsum(psi**2))
         z = _normal_quantile(1.0 - alpha / 2.0)
         return Forecast(mean, mean - z * se, mean + z * se, se, alpha)

@@ -50,7 +50,7 @@ from seqlab._validation import (
     check_random_state,
 )
 from seqlab.base import BaseEstimator
-from seqlab.classical import _ar_kernels as _ARK
+from seqlab.classical import _ar_numpy as _ARN
 from seqlab.classical import _arima_kernels as _K
 from seqlab.classical import _arma_numpy as _N
 from seqlab.classical.ar import Forecast, _check_alpha, _normal_quantile
@@ -153,7 +153,7 @@ def arima_loglike(
             f"ARIMA{(p, d, q)} with trend={tr!r}; got {par.shape[0]}."
         )
     mu, phi, theta = _split(par, p, q, kt)
-    if not _ARK.ar_to_pacf(phi)[1]:
+    if not _ARN.ar_to_pacf(phi)[1]:
         raise SeqlabValueError(
             "params: the AR part is not stationary; the exact likelihood needs it."
         )
@@ -164,7 +164,17 @@ def arima_loglike(
     return _full_loglik(w, phi, theta, mu, sigma2)
 
 
-def _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol):
+def _start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool) -> np.ndarray:
+    """Hannan–Rissanen starts, unless white noise (0, ..., 0) has the better likelihood."""
+    x0 = _N.hannan_rissanen(w, p, q, kt)
+    x_wn = x0.copy()
+    x_wn[: p + q] = 0.0
+    if _K.concentrated_nll(x_wn, w, p, q, kt, css) < _K.concentrated_nll(x0, w, p, q, kt, css):
+        return x_wn
+    return x0
+
+
+def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol):
     """Run the compiled BFGS over the rows of ``Ws`` on ``numba.get_num_threads()`` threads
     (at most the number of cores; the kernel releases the GIL)."""
     S = Ws.shape[0]
@@ -173,7 +183,7 @@ def _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol):
     fval = np.empty(S)
     n_iter = np.zeros(S, dtype=np.int64)
     conv = np.zeros(S, dtype=np.bool_)
-    args = (Ws, X0, use_x0, p, q, kt, css, maxiter, tol)
+    args = (Ws, X0, p, q, kt, css, maxiter, tol)
     n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
     if n_threads == 1:
         _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
@@ -286,13 +296,12 @@ class ARIMA(BaseEstimator):
                 "time(s) (zero variance); an ARIMA cannot be fitted to it."
             )
         Ws = np.ascontiguousarray((W - loc[:, None]) / scale[:, None])
-        k = p + q + kt
-        X0 = np.zeros((S, k))
-        use_x0 = start_params is not None
-        if use_x0:
-            X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale)
         css = self.method == "css"
-        X, n_iter, conv = _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, float(self.tol))
+        if start_params is not None:
+            X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale)
+        else:
+            X0 = np.array([_start_values(w, p, q, kt, css) for w in Ws]).reshape(S, p + q + kt)
+        X, n_iter, conv = _fit_many(Ws, X0, p, q, kt, css, maxiter, float(self.tol))
         self._finish(Y2, W, X, loc, scale, p, d, q, kt, tr, css, n_iter, conv, single)
         return self
 
@@ -308,8 +317,8 @@ class ARIMA(BaseEstimator):
         X0 = np.empty((S, k))
         for s in range(S):
             mu, phi, theta = _split(st2[s], p, q, kt)
-            xa, ok_ar = _K.unconstrain(phi)
-            xm, ok_ma = _K.unconstrain(-theta)
+            xa, ok_ar = _ARN.unconstrain(phi)
+            xm, ok_ma = _ARN.unconstrain(-theta)
             if not ok_ar:
                 raise SeqlabValueError(
                     f"start_params: the AR part {phi.tolist()} is not stationary (a root of "
@@ -418,7 +427,7 @@ class ARIMA(BaseEstimator):
 
                 def f(x: np.ndarray, w: np.ndarray = w) -> float:
                     mu, phi, theta = _split(x, p, q, kt)
-                    if not _ARK.ar_to_pacf(phi)[1] or not x[-1] > 0:
+                    if not _ARN.ar_to_pacf(phi)[1] or not x[-1] > 0:
                         return float("nan")
                     return loglik(w, phi, theta, mu, float(x[-1]))
 
