@@ -21,6 +21,8 @@ Jones (1980) / Monahan (1984) for the partial-autocorrelation reparametrisation 
 from __future__ import annotations
 
 import math
+import types
+from types import SimpleNamespace
 
 import numpy as np
 from numba import njit
@@ -152,8 +154,9 @@ def stationary_cov(tphi: np.ndarray, rvec: np.ndarray):
 
 # ------------------------------------------------------------------------ Kalman filter
 @njit(cache=True)
-def kalman_arma(w, phi, theta, mu, v_out, f_out, a_out, P_out):
-    """Exact Gaussian ARMA likelihood terms by the Kalman filter (unit variance).
+def kalman_arma(w, tphi, rvec, P1, mu, v_out, f_out, a_out, P_out):
+    """Exact Gaussian ARMA likelihood terms by the Kalman filter (unit variance), from the
+    system ``tphi, rvec`` of :func:`_system` and the initial covariance ``P1`` (not changed).
 
     Returns ``(sum_t log F_t, sum_t v_t^2 / F_t, ok)``. If ``v_out`` is not empty (store)
     the innovations
@@ -166,10 +169,8 @@ def kalman_arma(w, phi, theta, mu, v_out, f_out, a_out, P_out):
     # a flag read from the arrays rather than passed: a literal True/False argument would
     # make numba compile one more specialisation of this kernel per call site
     store = v_out.shape[0] > 0
-    tphi, rvec, m = _system(phi, theta)
-    P, ok = stationary_cov(tphi, rvec)
-    if not ok:
-        return np.nan, np.nan, False
+    m = tphi.shape[0]
+    P = P1.copy()
     a = np.zeros(m)
     TP = np.empty((m, m))
     Pn = np.empty((m, m))
@@ -270,6 +271,17 @@ def css_arma(w, phi, theta, mu, e_out):
 
 
 @njit(cache=True)
+def kalman_loglik(w, phi, theta, mu, v_out, f_out, a_out, P_out):
+    """:func:`kalman_arma` from the stationary initialisation of ``phi``, ``theta``;
+    ``ok`` False (and NaNs) if there is none."""
+    tphi, rvec, _ = _system(phi, theta)
+    P1, ok = stationary_cov(tphi, rvec)
+    if not ok:
+        return np.nan, np.nan, False
+    return kalman_arma(w, tphi, rvec, P1, mu, v_out, f_out, a_out, P_out)
+
+
+@njit(cache=True)
 def concentrated_nll(x, w, p, q, k_trend, css):
     """``-loglik / n_eff`` at the unconstrained ``x`` with ``s2`` concentrated out."""
     phi, theta, mu = unpack(x, p, q, k_trend)
@@ -282,7 +294,7 @@ def concentrated_nll(x, w, p, q, k_trend, css):
             return np.inf
         return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / ne))
     n = w.shape[0]
-    sumlog, ssq, ok = kalman_arma(w, phi, theta, mu, dummy, dummy, dummy, dummy2)
+    sumlog, ssq, ok = kalman_loglik(w, phi, theta, mu, dummy, dummy, dummy, dummy2)
     if not ok or not ssq > 0.0 or not np.isfinite(ssq):
         return np.inf
     return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / n) + sumlog / n)
@@ -468,3 +480,28 @@ def fit_rows(W, X0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_i
         fval[s] = f
         n_iter[s] = it
         conv[s] = c
+
+
+# ------------------------------------------------------------------- interpreted driver
+def _interpreted(names: tuple[str, ...]) -> SimpleNamespace:
+    """The functions ``names`` of this module as plain Python functions (the same code
+    objects, run by the interpreter) that call each other, while the O(n) recursions
+    ``kalman_arma`` and ``css_arma`` stay compiled.
+
+    Compiling the optimiser around the likelihood costs ~6 s of CPU on a first call and
+    pays only when many series are fitted; for a few series the interpreted driver costs
+    milliseconds per fit. The two run the same IEEE operations in the same order (no
+    fastmath here), so they give the same numbers (tested).
+    """
+    env = dict(globals())
+    env["pacf_to_ar"] = pacf_to_ar.py_func
+    for name in names:
+        fn = globals()[name].py_func
+        env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
+    return SimpleNamespace(**{name: env[name] for name in names})
+
+
+INTERPRETED = _interpreted(
+    ("constrain", "unpack", "_solve_inplace", "_system", "stationary_cov", "kalman_loglik",
+     "concentrated_nll", "_grad", "_set_identity", "_max_abs", "bfgs", "fit_rows")
+)

@@ -23,9 +23,12 @@ Estimation (one function per method, as in ``statsmodels.tsa.arima.estimators``)
   stationary and the MA part invertible, starting from Hannan–Rissanen (B&D §5.1.4);
 - ``method="css"`` minimises the conditional sum of squares (B&D §5.2.2, R's ``"CSS"``).
 
-The optimiser is a compiled BFGS; a 2-D input (n_obs, n_series) is fitted series-parallel:
-the GIL-free kernel runs on ``numba.get_num_threads()`` threads (at most the core count; set
-it with ``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``).
+The optimiser is a BFGS written once in ``_arima_kernels``. For fewer than
+``COMPILED_MIN_SERIES`` series it runs interpreted around the compiled Kalman/CSS
+recursions (a first call then compiles ~1 s instead of ~8 s); for more, all of it is
+compiled and a 2-D input (n_obs, n_series) is fitted series-parallel: the GIL-free kernel
+runs on ``numba.get_num_threads()`` threads (at most the core count; set it with
+``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``). Both give the same numbers.
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 __all__ = ["ARIMA", "arima_loglike", "select_order"]
 
 Trend = Literal["n", "c", "t"]
+# Fits of this many series or more run the compiled optimiser (its first call compiles for
+# ~6 s of CPU, then fits a series in ~1 ms); fewer run it interpreted (~30 ms a series).
+COMPILED_MIN_SERIES = 16
+_PY = _K.INTERPRETED
 _MAX_D = 2
 
 
@@ -106,7 +113,7 @@ def _check_length(n: int, p: int, d: int, q: int, k_trend: int, name: str = "y")
 
 def _full_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
     e = np.empty(0)
-    sumlog, ssq, ok = _K.kalman_arma(w, phi, theta, mu, e, e, e, np.empty((0, 0)))
+    sumlog, ssq, ok = _PY.kalman_loglik(w, phi, theta, mu, e, e, e, np.empty((0, 0)))
     if not ok:
         return float("nan")
     n = w.shape[0]
@@ -164,19 +171,26 @@ def arima_loglike(
     return _full_loglik(w, phi, theta, mu, sigma2)
 
 
-def _start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool) -> np.ndarray:
+def _kernels(S: int) -> Any:
+    """The optimiser for ``S`` series: interpreted around the compiled recursions for a
+    few, all compiled for many (see ``_arima_kernels._interpreted``; same numbers)."""
+    return _K if S >= COMPILED_MIN_SERIES else _PY
+
+
+def _start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool, K: Any) -> np.ndarray:
     """Hannan–Rissanen starts, unless white noise (0, ..., 0) has the better likelihood."""
     x0 = _N.hannan_rissanen(w, p, q, kt)
     x_wn = x0.copy()
     x_wn[: p + q] = 0.0
-    if _K.concentrated_nll(x_wn, w, p, q, kt, css) < _K.concentrated_nll(x0, w, p, q, kt, css):
+    if K.concentrated_nll(x_wn, w, p, q, kt, css) < K.concentrated_nll(x0, w, p, q, kt, css):
         return x_wn
     return x0
 
 
 def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol):
-    """Run the compiled BFGS over the rows of ``Ws`` on ``numba.get_num_threads()`` threads
-    (at most the number of cores; the kernel releases the GIL)."""
+    """Run BFGS over the rows of ``Ws``: interpreted for a few series; compiled for many,
+    on ``numba.get_num_threads()`` threads (at most the number of cores; the kernel releases
+    the GIL)."""
     S = Ws.shape[0]
     k = p + q + kt
     X = np.empty((S, k))
@@ -185,7 +199,9 @@ def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol):
     conv = np.zeros(S, dtype=np.bool_)
     args = (Ws, X0, p, q, kt, css, maxiter, tol)
     n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
-    if n_threads == 1:
+    if S < COMPILED_MIN_SERIES:
+        _PY.fit_rows(*args, 0, S, X, fval, n_iter, conv)
+    elif n_threads == 1:
         _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
     else:
         bounds = np.linspace(0, S, 4 * n_threads + 1).astype(int)  # small chunks balance load
@@ -300,7 +316,9 @@ class ARIMA(BaseEstimator):
         if start_params is not None:
             X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale)
         else:
-            X0 = np.array([_start_values(w, p, q, kt, css) for w in Ws]).reshape(S, p + q + kt)
+            K = _kernels(S)
+            X0 = np.array([_start_values(w, p, q, kt, css, K) for w in Ws])
+            X0 = X0.reshape(S, p + q + kt)
         X, n_iter, conv = _fit_many(Ws, X0, p, q, kt, css, maxiter, float(self.tol))
         self._finish(Y2, W, X, loc, scale, p, d, q, kt, tr, css, n_iter, conv, single)
         return self
@@ -347,12 +365,12 @@ class ARIMA(BaseEstimator):
         a_end = np.empty((S, m))
         P_end = np.empty((S, m, m))
         for s in range(S):
-            phi, theta, mu_s = _K.unpack(X[s], p, q, kt)
+            phi, theta, mu_s = _PY.unpack(X[s], p, q, kt)
             mu = loc[s] + scale[s] * mu_s if kt else 0.0
             w = W[s]
             v = np.empty(nw)
             F = np.empty(nw)
-            sumlog, ssq, _ = _K.kalman_arma(w, phi, theta, mu, v, F, a_end[s], P_end[s])
+            sumlog, ssq, _ = _PY.kalman_loglik(w, phi, theta, mu, v, F, a_end[s], P_end[s])
             if css:
                 e = np.empty(nw)
                 ssq_c = _K.css_arma(w, phi, theta, mu, e)
@@ -523,7 +541,7 @@ class ARIMA(BaseEstimator):
             a, P = self._a_end[0], self._P_end[0]
             last = self._last_levels[:, 0]
         else:
-            a, P = np.zeros(m), _K.stationary_cov(tphi, rvec)[0]
+            a, P = np.zeros(m), _PY.stationary_cov(tphi, rvec)[0]
             last = np.zeros(d)
         vals, vecs = np.linalg.eigh(sigma2 * P)
         root = vecs * np.sqrt(np.maximum(vals, 0.0))
