@@ -200,16 +200,16 @@ class Reservoir:
         if sparse and noise is None and B.shape[1] <= 16:
             W = self._csr()
             return _kernels.run_csr_lowrank(
-                W.indptr, W.indices, W.data, np.ascontiguousarray(B.T, dtype=np.float64),
+                _kernels.ell_for(W.indptr, W.indices, W.data, code),
+                np.ascontiguousarray(B.T, dtype=np.float64),
                 np.ascontiguousarray(V, dtype=np.float64), np.asarray(self.bias, np.float64),
                 x0, self._leak_vector(), code, discard,
             )  # fmt: skip
         drive = self._drive(U, y_feedback, noise)
         if sparse:
             W = self._csr()
-            return _kernels.run_csr(
-                W.indptr, W.indices, W.data, drive, x0, self._leak_vector(), code
-            )[discard:]
+            ell = _kernels.ell_for(W.indptr, W.indices, W.data, code)
+            return _kernels.run_csr(ell, drive, x0, self._leak_vector(), code)[discard:]
         return _kernels.run_dense(
             np.asarray(self.W, dtype=np.float64), drive, x0, self._leak_vector(), code
         )[discard:]

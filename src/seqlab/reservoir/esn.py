@@ -240,8 +240,9 @@ class EchoStateNetwork(_ReservoirParams):
                 G = W_u
         W = res._csr()
         code = _kernels.ACTIVATIONS[res.activation]
+        ell = _kernels.ell_for(W.indptr, W.indices, W.data, code)
         _, Y = _kernels.generate_csr(
-            W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F.T), x0, y0,
+            ell, drive, np.ascontiguousarray(F.T), x0, y0,
             res._leak_vector(), code, np.ascontiguousarray(W_x.T), out_const,
             np.ascontiguousarray(G),
         )  # fmt: skip
