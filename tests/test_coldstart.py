@@ -74,10 +74,12 @@ print("OVERLOADS" + json.dumps(found))
 """
 
 
-def _compiled(family: str) -> dict[str, list[str]]:
+def _compiled(family: str, cache_dir: str | None = None) -> dict[str, list[str]]:
     code = "import json, sys\nimport numpy as np\nrng = np.random.default_rng(0)\n"
     code += _CALLS[family] + _REPORT
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
     proc = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
@@ -102,10 +104,10 @@ def test_ar_compiles_nothing():
     assert _compiled("ar") == {}
 
 
-def test_arima_few_series_compile_only_the_recursions():
-    """Fewer than COMPILED_MIN_SERIES series: the optimiser runs interpreted, only the O(n)
-    recursions are compiled."""
-    assert set(_compiled("arima")) == {
+def test_arima_few_series_compile_only_the_recursions(tmp_path):
+    """With an empty cache and fewer than COMPILED_MIN_SERIES series the optimiser runs
+    interpreted: only the O(n) recursions are compiled."""
+    assert set(_compiled("arima", str(tmp_path))) == {
         "seqlab.classical._arima_kernels.kalman_arma",
         "seqlab.classical._arima_kernels.css_arma",
     }
@@ -123,9 +125,9 @@ def test_arima_interpreted_and_compiled_optimiser_agree_exactly(monkeypatch, ord
     for t in range(2, 300):  # ARMA(2, 2): phi = (0.5, -0.2), theta = (0.3, 0.1)
         w[t] = 0.5 * w[t - 1] - 0.2 * w[t - 2] + e[t] + 0.3 * e[t - 1] + 0.1 * e[t - 2]
     Y = np.cumsum(w, axis=0) if order[1] else w
-    monkeypatch.setattr(arima_module, "COMPILED_MIN_SERIES", 10**9)
+    monkeypatch.setattr(arima_module, "_use_compiled", lambda S: False)
     interpreted = ARIMA(order, method=method).fit(Y)
-    monkeypatch.setattr(arima_module, "COMPILED_MIN_SERIES", 1)
+    monkeypatch.setattr(arima_module, "_use_compiled", lambda S: True)
     compiled = ARIMA(order, method=method).fit(Y)
     np.testing.assert_array_equal(interpreted.params_, compiled.params_)
     np.testing.assert_array_equal(interpreted.n_iter_, compiled.n_iter_)

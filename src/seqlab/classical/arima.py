@@ -23,16 +23,21 @@ Estimation (one function per method, as in ``statsmodels.tsa.arima.estimators``)
   stationary and the MA part invertible, starting from Hannan–Rissanen (B&D §5.1.4);
 - ``method="css"`` minimises the conditional sum of squares (B&D §5.2.2, R's ``"CSS"``).
 
-The optimiser is a BFGS written once in ``_arima_kernels``. For fewer than
-``COMPILED_MIN_SERIES`` series it runs interpreted around the compiled Kalman/CSS
-recursions (a first call then compiles ~1 s instead of ~8 s); for more, all of it is
-compiled and a 2-D input (n_obs, n_series) is fitted series-parallel: the GIL-free kernel
-runs on ``numba.get_num_threads()`` threads (at most the core count; set it with
-``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``). Both give the same numbers.
+The optimiser is a BFGS written once in ``_arima_kernels``. Compiled, it fits a series in
+about a millisecond but costs ~7 s of CPU to compile on a machine's first use; run by the
+interpreter around the compiled Kalman/CSS recursions (~1 s to compile) it takes tens of
+milliseconds a series. Both give the same numbers (tested), so the choice is only speed:
+the compiled one is used once it is in numba's cache or compiled in this process, for
+``COMPILED_MIN_SERIES`` series or more, and after that many series were fitted
+interpreted in this process (so sustained use compiles it once, for every later process).
+A 2-D input (n_obs, n_series) is then fitted series-parallel: the GIL-free kernel runs on
+``numba.get_num_threads()`` threads (at most the core count; set it with
+``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -62,10 +67,9 @@ from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 __all__ = ["ARIMA", "arima_loglike", "select_order"]
 
 Trend = Literal["n", "c", "t"]
-# Fits of this many series or more run the compiled optimiser (its first call compiles for
-# ~6 s of CPU, then fits a series in ~1 ms); fewer run it interpreted (~30 ms a series).
-COMPILED_MIN_SERIES = 16
+COMPILED_MIN_SERIES = 16  # see the module docstring
 _PY = _K.INTERPRETED
+_interpreted_series = 0  # series fitted by the interpreted optimiser in this process
 _MAX_D = 2
 
 
@@ -171,10 +175,23 @@ def arima_loglike(
     return _full_loglik(w, phi, theta, mu, sigma2)
 
 
-def _kernels(S: int) -> Any:
-    """The optimiser for ``S`` series: interpreted around the compiled recursions for a
-    few, all compiled for many (see ``_arima_kernels._interpreted``; same numbers)."""
-    return _K if S >= COMPILED_MIN_SERIES else _PY
+@functools.cache
+def _optimiser_in_cache() -> bool:
+    """Whether numba's on-disk cache holds a compiled ``fit_rows`` for this source."""
+    dispatcher: Any = _K.fit_rows
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # a private numba API: if it changes (or fails), "not known"
+        return False
+
+
+def _use_compiled(S: int) -> bool:
+    """Compiled or interpreted optimiser for ``S`` more series (module docstring)."""
+    return (
+        S + _interpreted_series >= COMPILED_MIN_SERIES
+        or bool(_K.fit_rows.signatures)
+        or _optimiser_in_cache()
+    )
 
 
 def _start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool, K: Any) -> np.ndarray:
@@ -187,9 +204,9 @@ def _start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool, K: Any) -> 
     return x0
 
 
-def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol):
-    """Run BFGS over the rows of ``Ws``: interpreted for a few series; compiled for many,
-    on ``numba.get_num_threads()`` threads (at most the number of cores; the kernel releases
+def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol, compiled):
+    """Run BFGS over the rows of ``Ws``: interpreted, or ``compiled`` on
+    ``numba.get_num_threads()`` threads (at most the number of cores; the kernel releases
     the GIL)."""
     S = Ws.shape[0]
     k = p + q + kt
@@ -199,7 +216,9 @@ def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol):
     conv = np.zeros(S, dtype=np.bool_)
     args = (Ws, X0, p, q, kt, css, maxiter, tol)
     n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
-    if S < COMPILED_MIN_SERIES:
+    if not compiled:
+        global _interpreted_series
+        _interpreted_series += S
         _PY.fit_rows(*args, 0, S, X, fval, n_iter, conv)
     elif n_threads == 1:
         _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
@@ -313,13 +332,14 @@ class ARIMA(BaseEstimator):
             )
         Ws = np.ascontiguousarray((W - loc[:, None]) / scale[:, None])
         css = self.method == "css"
+        compiled = _use_compiled(S)
         if start_params is not None:
             X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale)
         else:
-            K = _kernels(S)
+            K = _K if compiled else _PY
             X0 = np.array([_start_values(w, p, q, kt, css, K) for w in Ws])
             X0 = X0.reshape(S, p + q + kt)
-        X, n_iter, conv = _fit_many(Ws, X0, p, q, kt, css, maxiter, float(self.tol))
+        X, n_iter, conv = _fit_many(Ws, X0, p, q, kt, css, maxiter, float(self.tol), compiled)
         self._finish(Y2, W, X, loc, scale, p, d, q, kt, tr, css, n_iter, conv, single)
         return self
 
