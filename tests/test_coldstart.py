@@ -132,3 +132,34 @@ def test_arima_interpreted_and_compiled_optimiser_agree_exactly(monkeypatch, ord
     np.testing.assert_array_equal(interpreted.params_, compiled.params_)
     np.testing.assert_array_equal(interpreted.n_iter_, compiled.n_iter_)
     np.testing.assert_array_equal(interpreted.loglik_, compiled.loglik_)
+
+
+def test_classical_exports_match_each_submodule_all():
+    import importlib
+
+    import seqlab.classical as classical
+
+    expected: dict[str, str] = {}
+    for sub in ("ar", "arima", "hmm"):
+        module = importlib.import_module(f"seqlab.classical.{sub}")
+        expected.update(dict.fromkeys(module.__all__, sub))
+    assert classical._EXPORTS == expected
+    assert sorted(classical.__all__) == sorted(expected)
+    for name, sub in expected.items():
+        assert getattr(classical, name) is getattr(
+            importlib.import_module(f"seqlab.classical.{sub}"), name
+        )
+    with pytest.raises(AttributeError, match="no_such_name"):
+        classical.no_such_name  # noqa: B018
+
+
+def test_ar_import_loads_neither_numba_nor_scipy_linalg():
+    code = (
+        "import sys; from seqlab.classical import AR; "
+        "print(sorted(m for m in ('numba', 'scipy.linalg', 'torch') if m in sys.modules))"
+    )
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
