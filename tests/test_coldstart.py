@@ -116,8 +116,7 @@ def test_arima_few_series_compile_only_the_recursions(tmp_path):
 @pytest.mark.parametrize(("order", "method"), [((2, 1, 2), "mle"), ((1, 0, 1), "css")])
 def test_arima_interpreted_and_compiled_optimiser_agree_exactly(monkeypatch, order, method):
     """The interpreted driver runs the compiled optimiser's code objects: same numbers."""
-    from seqlab.classical import ARIMA
-    from seqlab.classical import arima as arima_module
+    from seqlab.classical import ARIMA, _arima_fit
 
     rng = np.random.default_rng(3)
     e = rng.standard_normal((300, 3))
@@ -125,9 +124,9 @@ def test_arima_interpreted_and_compiled_optimiser_agree_exactly(monkeypatch, ord
     for t in range(2, 300):  # ARMA(2, 2): phi = (0.5, -0.2), theta = (0.3, 0.1)
         w[t] = 0.5 * w[t - 1] - 0.2 * w[t - 2] + e[t] + 0.3 * e[t - 1] + 0.1 * e[t - 2]
     Y = np.cumsum(w, axis=0) if order[1] else w
-    monkeypatch.setattr(arima_module, "_use_compiled", lambda S: False)
+    monkeypatch.setattr(_arima_fit, "use_compiled", lambda S: False)
     interpreted = ARIMA(order, method=method).fit(Y)
-    monkeypatch.setattr(arima_module, "_use_compiled", lambda S: True)
+    monkeypatch.setattr(_arima_fit, "use_compiled", lambda S: True)
     compiled = ARIMA(order, method=method).fit(Y)
     np.testing.assert_array_equal(interpreted.params_, compiled.params_)
     np.testing.assert_array_equal(interpreted.n_iter_, compiled.n_iter_)

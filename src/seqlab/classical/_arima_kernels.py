@@ -21,8 +21,6 @@ Jones (1980) / Monahan (1984) for the partial-autocorrelation reparametrisation 
 from __future__ import annotations
 
 import math
-import types
-from types import SimpleNamespace
 
 import numpy as np
 from numba import njit
@@ -480,28 +478,3 @@ def fit_rows(W, X0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_i
         fval[s] = f
         n_iter[s] = it
         conv[s] = c
-
-
-# ------------------------------------------------------------------- interpreted driver
-def _interpreted(names: tuple[str, ...]) -> SimpleNamespace:
-    """The functions ``names`` of this module as plain Python functions (the same code
-    objects, run by the interpreter) that call each other, while the O(n) recursions
-    ``kalman_arma`` and ``css_arma`` stay compiled.
-
-    Compiling the optimiser around the likelihood costs ~6 s of CPU on a first call and
-    pays only when many series are fitted; for a few series the interpreted driver costs
-    milliseconds per fit. The two run the same IEEE operations in the same order (no
-    fastmath here), so they give the same numbers (tested).
-    """
-    env = dict(globals())
-    env["pacf_to_ar"] = pacf_to_ar.py_func
-    for name in names:
-        fn = globals()[name].py_func
-        env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
-    return SimpleNamespace(**{name: env[name] for name in names})
-
-
-INTERPRETED = _interpreted(
-    ("constrain", "unpack", "_solve_inplace", "_system", "stationary_cov", "kalman_loglik",
-     "concentrated_nll", "_grad", "_set_identity", "_max_abs", "bfgs", "fit_rows")
-)

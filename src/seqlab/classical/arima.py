@@ -23,30 +23,21 @@ Estimation (one function per method, as in ``statsmodels.tsa.arima.estimators``)
   stationary and the MA part invertible, starting from Hannan–Rissanen (B&D §5.1.4);
 - ``method="css"`` minimises the conditional sum of squares (B&D §5.2.2, R's ``"CSS"``).
 
-The optimiser is a BFGS written once in ``_arima_kernels``. Compiled, it fits a series in
-about a millisecond but costs ~7 s of CPU to compile on a machine's first use; run by the
-interpreter around the compiled Kalman/CSS recursions (~1 s to compile) it takes tens of
-milliseconds a series. Both give the same numbers (tested), so the choice is only speed:
-the compiled one is used once it is in numba's cache or compiled in this process, for
-``COMPILED_MIN_SERIES`` series or more, and after that many series were fitted
-interpreted in this process (so sustained use compiles it once, for every later process).
-A 2-D input (n_obs, n_series) is then fitted series-parallel: the GIL-free kernel runs on
-``numba.get_num_threads()`` threads (at most the core count; set it with
-``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``).
+The optimiser is a BFGS written once in ``_arima_kernels``, run compiled or interpreted
+around the compiled Kalman/CSS recursions (the same numbers; which one, and why, is in
+:mod:`seqlab.classical._arima_fit`). A 2-D input (n_obs, n_series) is fitted
+series-parallel when compiled: the GIL-free kernel runs on ``numba.get_num_threads()``
+threads (at most the core count; set it with ``numba.set_num_threads`` or
+``NUMBA_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any, Literal
 
-import numba
 import numpy as np
 
 from seqlab._validation import (
@@ -59,6 +50,7 @@ from seqlab._validation import (
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _ar_numpy as _ARN
+from seqlab.classical import _arima_fit as _F
 from seqlab.classical import _arima_kernels as _K
 from seqlab.classical import _arma_numpy as _N
 from seqlab.classical.ar import Forecast, _check_alpha, _normal_quantile
@@ -67,9 +59,7 @@ from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 __all__ = ["ARIMA", "arima_loglike", "select_order"]
 
 Trend = Literal["n", "c", "t"]
-COMPILED_MIN_SERIES = 16  # see the module docstring
-_PY = _K.INTERPRETED
-_interpreted_series = 0  # series fitted by the interpreted optimiser in this process
+_PY = _F.INTERPRETED
 _MAX_D = 2
 
 
@@ -175,66 +165,6 @@ def arima_loglike(
     return _full_loglik(w, phi, theta, mu, sigma2)
 
 
-@functools.cache
-def _optimiser_in_cache() -> bool:
-    """Whether numba's on-disk cache holds a compiled ``fit_rows`` for this source."""
-    dispatcher: Any = _K.fit_rows
-    try:
-        return bool(dispatcher._cache._cache_file._load_index())
-    except Exception:  # a private numba API: if it changes (or fails), "not known"
-        return False
-
-
-def _use_compiled(S: int) -> bool:
-    """Compiled or interpreted optimiser for ``S`` more series (module docstring)."""
-    return (
-        S + _interpreted_series >= COMPILED_MIN_SERIES
-        or bool(_K.fit_rows.signatures)
-        or _optimiser_in_cache()
-    )
-
-
-def _start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool, K: Any) -> np.ndarray:
-    """Hannan–Rissanen starts, unless white noise (0, ..., 0) has the better likelihood."""
-    x0 = _N.hannan_rissanen(w, p, q, kt)
-    x_wn = x0.copy()
-    x_wn[: p + q] = 0.0
-    if K.concentrated_nll(x_wn, w, p, q, kt, css) < K.concentrated_nll(x0, w, p, q, kt, css):
-        return x_wn
-    return x0
-
-
-def _fit_many(Ws, X0, p, q, kt, css, maxiter, tol, compiled):
-    """Run BFGS over the rows of ``Ws``: interpreted, or ``compiled`` on
-    ``numba.get_num_threads()`` threads (at most the number of cores; the kernel releases
-    the GIL)."""
-    S = Ws.shape[0]
-    k = p + q + kt
-    X = np.empty((S, k))
-    fval = np.empty(S)
-    n_iter = np.zeros(S, dtype=np.int64)
-    conv = np.zeros(S, dtype=np.bool_)
-    args = (Ws, X0, p, q, kt, css, maxiter, tol)
-    n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
-    if not compiled:
-        global _interpreted_series
-        _interpreted_series += S
-        _PY.fit_rows(*args, 0, S, X, fval, n_iter, conv)
-    elif n_threads == 1:
-        _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
-    else:
-        bounds = np.linspace(0, S, 4 * n_threads + 1).astype(int)  # small chunks balance load
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            futures = [
-                pool.submit(_K.fit_rows, *args, int(a), int(b), X, fval, n_iter, conv)
-                for a, b in pairwise(bounds.tolist())
-                if b > a
-            ]
-            for fut in futures:
-                fut.result()
-    return X, n_iter, conv
-
-
 def _numeric_hessian(f, x: np.ndarray) -> np.ndarray:
     k = x.shape[0]
     h = 1e-4 * np.maximum(np.abs(x), 1e-2)
@@ -332,14 +262,14 @@ class ARIMA(BaseEstimator):
             )
         Ws = np.ascontiguousarray((W - loc[:, None]) / scale[:, None])
         css = self.method == "css"
-        compiled = _use_compiled(S)
+        compiled = _F.use_compiled(S)
         if start_params is not None:
             X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale)
         else:
             K = _K if compiled else _PY
-            X0 = np.array([_start_values(w, p, q, kt, css, K) for w in Ws])
+            X0 = np.array([_F.start_values(w, p, q, kt, css, K) for w in Ws])
             X0 = X0.reshape(S, p + q + kt)
-        X, n_iter, conv = _fit_many(Ws, X0, p, q, kt, css, maxiter, float(self.tol), compiled)
+        X, n_iter, conv = _F.fit_many(Ws, X0, p, q, kt, css, maxiter, float(self.tol), compiled)
         self._finish(Y2, W, X, loc, scale, p, d, q, kt, tr, css, n_iter, conv, single)
         return self
 
