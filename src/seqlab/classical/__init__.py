@@ -19,7 +19,8 @@ _EXPORTS: dict[str, str] = {
         ("AR", "ARParams", "Forecast", "ar_ols", "burg", "select_ar_order", "yule_walker"),
         "ar",
     ),
-    **dict.fromkeys(("ARIMA", "arima_loglike", "select_order"), "arima"),
+    **dict.fromkeys(("ARIMA", "arima_loglike"), "arima"),
+    "select_order": "arima_selection",
     **dict.fromkeys(
         ("COVARIANCE_TYPES", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor", "GaussianHMM",
          "check_stochastic"),
@@ -55,7 +56,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
         select_ar_order,
         yule_walker,
     )
-    from seqlab.classical.arima import ARIMA, arima_loglike, select_order
+    from seqlab.classical.arima import ARIMA, arima_loglike
+    from seqlab.classical.arima_selection import select_order
     from seqlab.classical.hmm import (
         COVARIANCE_TYPES,
         BaseHMM,
