@@ -349,11 +349,11 @@ def test_kernels_match_step_function_all_activations(act):
     Wout, c = rng.normal(size=(70, 2)) * 0.1, np.array([0.1, -0.2])
     W = res._csr()
     drive = res._drive(U, None, None)
-    S, Y, step, _ = _kernels.generate_csr(W.indptr, W.indices, W.data, drive,
+    S, Y, step, _ = _kernels.generate_csr(_kernels.ell_for(W.indptr, W.indices, W.data), drive,
                                           res.W_fb.T.copy(), np.zeros(70), np.zeros(2),
                                           res._leak_vector(), _kernels.ACTIVATIONS[act],
                                           np.ascontiguousarray(Wout.T), np.tile(c, (40, 1)),
-                                          np.zeros((2, 2)), np.inf, _kernels.col_template(70))
+                                          np.zeros((2, 2)), np.inf)
     assert step == -1
     x, y = np.zeros(70), np.zeros(2)
     for t in range(40):

@@ -3,9 +3,79 @@
 Scikit-learn style estimators whose names follow statsmodels (``params``, ``sigma2``,
 ``aic``) and hmmlearn (``startprob_``, ``transmat_``, ``means_``); the hot loops are numba
 kernels in the ``_*_kernels`` modules.
+
+The names below load their submodule on first use, so ``from seqlab.classical import AR``
+does not import numba and scipy.linalg, which only ARIMA and the HMMs need.
 """
 
-from seqlab.classical.ar import *  # noqa: F403
-from seqlab.classical.arima import *  # noqa: F403
-from seqlab.classical.arima_selection import *  # noqa: F403
-from seqlab.classical.hmm import *  # noqa: F403
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> submodule that defines it (a test checks this against each ``__all__``)
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        ("AR", "ARParams", "Forecast", "ar_ols", "burg", "select_ar_order", "yule_walker"),
+        "ar",
+    ),
+    **dict.fromkeys(("ARIMA", "arima_loglike"), "arima"),
+    "select_order": "arima_selection",
+    **dict.fromkeys(
+        ("COVARIANCE_TYPES", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor", "GaussianHMM",
+         "check_stochastic"),
+        "hmm",
+    ),
+}
+__all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
+    "AR",
+    "ARIMA",
+    "COVARIANCE_TYPES",
+    "ARParams",
+    "BaseHMM",
+    "CategoricalHMM",
+    "ConvergenceMonitor",
+    "Forecast",
+    "GaussianHMM",
+    "ar_ols",
+    "arima_loglike",
+    "burg",
+    "check_stochastic",
+    "select_ar_order",
+    "select_order",
+    "yule_walker",
+]
+
+if TYPE_CHECKING:  # static checkers see the real objects
+    from seqlab.classical.ar import (
+        AR,
+        ARParams,
+        Forecast,
+        ar_ols,
+        burg,
+        select_ar_order,
+        yule_walker,
+    )
+    from seqlab.classical.arima import ARIMA, arima_loglike
+    from seqlab.classical.arima_selection import select_order
+    from seqlab.classical.hmm import (
+        COVARIANCE_TYPES,
+        BaseHMM,
+        CategoricalHMM,
+        ConvergenceMonitor,
+        GaussianHMM,
+        check_stochastic,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seqlab.classical' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"seqlab.classical.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

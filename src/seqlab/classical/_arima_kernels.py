@@ -1,5 +1,6 @@
-"""Numba kernels for ARMA/ARIMA: exact likelihood, conditional sum of squares, starting
-values, the stationarity transform and a compiled BFGS optimiser run over many series.
+"""Numba kernels for ARMA/ARIMA: exact likelihood, conditional sum of squares, the
+stationarity transform and a compiled BFGS optimiser run over many series (starting values
+and forecasts are numpy, in :mod:`seqlab.classical._arma_numpy`).
 
 Pure functions of arrays (no classes, no I/O, no random state). The model
 ``w_t - mu = sum_i phi_i (w_{t-i} - mu) + e_t + sum_j theta_j e_{t-j}``, ``e_t ~ N(0, s2)``,
@@ -24,12 +25,11 @@ import math
 import numpy as np
 from numba import njit
 
-from seqlab.classical._ar_kernels import ar_to_pacf, autocovariance, durbin_levinson, pacf_to_ar
+from seqlab.classical._ar_kernels import pacf_to_ar
 
 __all__: list[str] = []
 
 _LOG2PI = math.log(2.0 * math.pi)
-_PACF_CLIP = 0.995  # starting partial autocorrelations are clipped into (-0.995, 0.995)
 
 
 # --------------------------------------------------------------------------- transforms
@@ -44,17 +44,6 @@ def constrain(x: np.ndarray) -> np.ndarray:
     for k in range(x.shape[0]):
         r[k] = x[k] / math.sqrt(1.0 + x[k] * x[k])
     return pacf_to_ar(r)
-
-
-@njit(cache=True)
-def unconstrain(phi: np.ndarray):
-    """Inverse of :func:`constrain`; returns ``(x, ok)`` (``ok`` False if not stationary)."""
-    r, ok = ar_to_pacf(phi)
-    x = np.empty(phi.shape[0])
-    for k in range(phi.shape[0]):
-        rk = min(max(r[k], -_PACF_CLIP), _PACF_CLIP)
-        x[k] = rk / math.sqrt(1.0 - rk * rk)
-    return x, ok
 
 
 @njit(cache=True)
@@ -163,20 +152,23 @@ def stationary_cov(tphi: np.ndarray, rvec: np.ndarray):
 
 # ------------------------------------------------------------------------ Kalman filter
 @njit(cache=True)
-def kalman_arma(w, phi, theta, mu, store, v_out, f_out, a_out, P_out):
-    """Exact Gaussian ARMA likelihood terms by the Kalman filter (unit variance).
+def kalman_arma(w, tphi, rvec, P1, mu, v_out, f_out, a_out, P_out):
+    """Exact Gaussian ARMA likelihood terms by the Kalman filter (unit variance), from the
+    system ``tphi, rvec`` of :func:`_system` and the initial covariance ``P1`` (not changed).
 
-    Returns ``(sum_t log F_t, sum_t v_t^2 / F_t, ok)``. With ``store`` the innovations
+    Returns ``(sum_t log F_t, sum_t v_t^2 / F_t, ok)``. If ``v_out`` is not empty (store)
+    the innovations
     ``v_t`` and their variances ``F_t`` go to ``v_out``/``f_out`` and the predicted state
     ``a_{n+1}``, ``P_{n+1}`` of the step after the sample to ``a_out``/``P_out``. Once the
     Riccati recursion has converged the gain is frozen (steady state), which is exact to
     ~1e-12 and makes long series cost one AR/MA recursion per step.
     """
     n = w.shape[0]
-    tphi, rvec, m = _system(phi, theta)
-    P, ok = stationary_cov(tphi, rvec)
-    if not ok:
-        return np.nan, np.nan, False
+    # a flag read from the arrays rather than passed: a literal True/False argument would
+    # make numba compile one more specialisation of this kernel per call site
+    store = v_out.shape[0] > 0
+    m = tphi.shape[0]
+    P = P1.copy()
     a = np.zeros(m)
     TP = np.empty((m, m))
     Pn = np.empty((m, m))
@@ -251,10 +243,12 @@ def kalman_arma(w, phi, theta, mu, store, v_out, f_out, a_out, P_out):
 
 
 @njit(cache=True)
-def css_arma(w, phi, theta, mu, store, e_out):
+def css_arma(w, phi, theta, mu, e_out):
     """Conditional sum of squares: ``e_t = w_t - mu - sum phi_i (w_{t-i} - mu) - sum theta_j
-    e_{t-j}`` for ``t >= p`` with ``e_t = 0`` before (B&D §5.2.2); returns ``sum e_t^2``."""
+    e_{t-j}`` for ``t >= p`` with ``e_t = 0`` before (B&D §5.2.2); returns ``sum e_t^2``.
+    The residuals go to ``e_out`` unless it is empty."""
     n = w.shape[0]
+    store = e_out.shape[0] > 0
     p = phi.shape[0]
     q = theta.shape[0]
     e = np.zeros(n)
@@ -275,6 +269,17 @@ def css_arma(w, phi, theta, mu, store, e_out):
 
 
 @njit(cache=True)
+def kalman_loglik(w, phi, theta, mu, v_out, f_out, a_out, P_out):
+    """:func:`kalman_arma` from the stationary initialisation of ``phi``, ``theta``;
+    ``ok`` False (and NaNs) if there is none."""
+    tphi, rvec, _ = _system(phi, theta)
+    P1, ok = stationary_cov(tphi, rvec)
+    if not ok:
+        return np.nan, np.nan, False
+    return kalman_arma(w, tphi, rvec, P1, mu, v_out, f_out, a_out, P_out)
+
+
+@njit(cache=True)
 def concentrated_nll(x, w, p, q, k_trend, css):
     """``-loglik / n_eff`` at the unconstrained ``x`` with ``s2`` concentrated out."""
     phi, theta, mu = unpack(x, p, q, k_trend)
@@ -282,92 +287,25 @@ def concentrated_nll(x, w, p, q, k_trend, css):
     dummy2 = np.empty((0, 0))
     if css:
         ne = w.shape[0] - p
-        ssq = css_arma(w, phi, theta, mu, False, dummy)
+        ssq = css_arma(w, phi, theta, mu, dummy)
         if not ssq > 0.0 or not np.isfinite(ssq):
             return np.inf
         return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / ne))
     n = w.shape[0]
-    sumlog, ssq, ok = kalman_arma(w, phi, theta, mu, False, dummy, dummy, dummy, dummy2)
+    sumlog, ssq, ok = kalman_loglik(w, phi, theta, mu, dummy, dummy, dummy, dummy2)
     if not ok or not ssq > 0.0 or not np.isfinite(ssq):
         return np.inf
     return 0.5 * (_LOG2PI + 1.0 + math.log(ssq / n) + sumlog / n)
-
-
-# --------------------------------------------------------------------- starting values
-@njit(cache=True)
-def hannan_rissanen(w, p, q, k_trend):
-    """Starting values by Hannan–Rissanen (B&D §5.1.4), as unconstrained ``x``.
-
-    A long AR (Yule–Walker) gives residuals ``e_t``; ``w_t`` is then regressed on its ``p``
-    lags and ``q`` lagged residuals. A non-stationary or non-invertible result is clipped
-    into the admissible region through its partial autocorrelations.
-    """
-    n = w.shape[0]
-    k = p + q + k_trend
-    x = np.zeros(k)
-    mu = 0.0
-    if k_trend > 0:
-        for t in range(n):
-            mu += w[t]
-        mu /= n
-        x[p + q] = mu
-    if p + q == 0:
-        return x
-    wc = np.empty(n)
-    for t in range(n):
-        wc[t] = w[t] - mu
-    phi = np.zeros(p)
-    theta = np.zeros(q)
-    if q == 0:
-        acov, _ = autocovariance(wc, p, False, False)
-        ph, _, _, ok = durbin_levinson(acov, p)
-        if ok:
-            for i in range(p):
-                phi[i] = ph[i]
-    else:
-        m_long = max(p + q, min(int(10.0 * math.log10(n)) + 1, n // 4))
-        acov, _ = autocovariance(wc, m_long, False, False)
-        along, _, _, ok = durbin_levinson(acov, m_long)
-        start = m_long + q
-        kk = p + q
-        if ok and n - start > kk + 1:
-            e = np.zeros(n)
-            for t in range(m_long, n):
-                s = wc[t]
-                for i in range(1, m_long + 1):
-                    s -= along[i - 1] * wc[t - i]
-                e[t] = s
-            A = np.zeros((kk, kk))
-            b = np.zeros(kk)
-            z = np.empty(kk)
-            for t in range(start, n):
-                for i in range(p):
-                    z[i] = wc[t - 1 - i]
-                for j in range(q):
-                    z[p + j] = e[t - 1 - j]
-                for i in range(kk):
-                    b[i] += z[i] * wc[t]
-                    for j in range(kk):
-                        A[i, j] += z[i] * z[j]
-            if _solve_inplace(A, b):
-                for i in range(p):
-                    phi[i] = b[i]
-                for j in range(q):
-                    theta[j] = -b[p + j]  # negated: the MA side is transformed as -theta
-    xa, _ = unconstrain(phi)
-    xm, _ = unconstrain(theta)
-    for i in range(p):
-        x[i] = xa[i]
-    for j in range(q):
-        x[p + j] = xm[j]
-    return x
 
 
 # ---------------------------------------------------------------------------- optimiser
 @njit(cache=True)
 def _grad(x, f0, w, p, q, k_trend, css, g, central):
     """Finite-difference gradient: forward (k evaluations) far from the optimum, central
-    (2k evaluations, error O(h^2)) once ``central`` is set near it."""
+    (2k evaluations, error O(h^2)) once ``central`` is set near it.
+
+    Callers pass ``bool(central)``: a flag last assigned a constant is typed as a literal,
+    and each literal would compile one more copy of this function."""
     k = x.shape[0]
     xx = x.copy()
     for i in range(k):
@@ -439,14 +377,14 @@ def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
     H = np.empty((k, k))
     _set_identity(H, 1.0)
     central = False
-    _grad(x, f, w, p, q, k_trend, css, g, central)
+    _grad(x, f, w, p, q, k_trend, css, g, bool(central))
     converged = False
     it = 0
     for it in range(1, maxiter + 1):
         gmax = _max_abs(g)
         if not central and gmax < 1e-3:
             central = True  # near the optimum: switch to the accurate gradient
-            _grad(x, f, w, p, q, k_trend, css, g, central)
+            _grad(x, f, w, p, q, k_trend, css, g, bool(central))
             gmax = _max_abs(g)
         if gmax < gtol and central:
             converged = True
@@ -484,13 +422,13 @@ def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
         if not (f_new <= f):
             if not central:  # the forward gradient is too crude here: refine and retry
                 central = True
-                _grad(x, f, w, p, q, k_trend, css, g, central)
+                _grad(x, f, w, p, q, k_trend, css, g, bool(central))
                 _set_identity(H, 1.0)
                 continue
             # no descent possible at this gradient accuracy: we are at the optimum
             converged = gmax < 100.0 * gtol
             break
-        _grad(x_new, f_new, w, p, q, k_trend, css, g_new, central)
+        _grad(x_new, f_new, w, p, q, k_trend, css, g_new, bool(central))
         sy = 0.0
         yy = 0.0
         for i in range(k):
@@ -527,72 +465,16 @@ def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
 
 
 @njit(cache=True, nogil=True)
-def fit_rows(W, X0, use_x0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_iter, conv):
-    """Fit one ARMA(p, q) to rows ``start..stop-1`` of ``W`` (n_series, n_obs), writing
-    into ``X`` (n_series, k), ``fval``, ``n_iter``, ``conv``. Releases the GIL, so callers
-    run disjoint row ranges on several threads (see ``seqlab.classical.arima``).
-
-    ``X0`` holds starting values used where ``use_x0``; otherwise Hannan–Rissanen starts.
+def fit_rows(W, X0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_iter, conv):
+    """Fit one ARMA(p, q) to rows ``start..stop-1`` of ``W`` (n_series, n_obs) from the
+    starting values ``X0`` (n_series, k), writing into ``X`` (n_series, k), ``fval``,
+    ``n_iter``, ``conv``. Releases the GIL, so callers run disjoint row ranges on several
+    threads (see ``seqlab.classical.arima``).
     """
     for s in range(start, stop):
-        w = W[s]
-        if use_x0:
-            x0 = X0[s].copy()
-        else:
-            # Hannan–Rissanen, unless white noise (0, ..., 0) starts from a better likelihood
-            x0 = hannan_rissanen(w, p, q, k_trend)
-            x_wn = x0.copy()
-            for i in range(p + q):
-                x_wn[i] = 0.0
-            f_hr = concentrated_nll(x0, w, p, q, k_trend, css)
-            if concentrated_nll(x_wn, w, p, q, k_trend, css) < f_hr:
-                x0 = x_wn
-        x, f, it, c = bfgs(x0, w, p, q, k_trend, css, maxiter, gtol)
+        x, f, it, c = bfgs(X0[s], W[s], p, q, k_trend, css, maxiter, gtol)
         for i in range(x.shape[0]):
             X[s, i] = x[i]
         fval[s] = f
         n_iter[s] = it
         conv[s] = c
-
-
-@njit(cache=True)
-def arma_forecast(tphi, rvec, a, P, steps):
-    """Mean (deviation from ``mu``) and covariance of ``w_{n+1..n+steps}`` (unit ``s2``)
-    from the predicted state ``a_{n+1}, P_{n+1}``: ``Cov(w_i, w_j) = Z T^{j-i} P_i Z'``."""
-    m = tphi.shape[0]
-    mean = np.empty(steps)
-    cov = np.zeros((steps, steps))
-    a = a.copy()
-    P = P.copy()
-    TP = np.empty((m, m))
-    Pn = np.empty((m, m))
-    c = np.empty(m)
-    cn = np.empty(m)
-    for i in range(steps):
-        mean[i] = a[0]
-        cov[i, i] = P[0, 0]
-        for r in range(m):
-            c[r] = P[r, 0]
-        for j in range(i + 1, steps):
-            for r in range(m):
-                cn[r] = tphi[r] * c[0] + (c[r + 1] if r + 1 < m else 0.0)
-            for r in range(m):
-                c[r] = cn[r]
-            cov[i, j] = c[0]
-            cov[j, i] = c[0]
-        # advance the state: a <- T a, P <- T P T' + R R'
-        for r in range(m):
-            cn[r] = tphi[r] * a[0] + (a[r + 1] if r + 1 < m else 0.0)
-        for r in range(m):
-            a[r] = cn[r]
-        for r in range(m):
-            for s in range(m):
-                TP[r, s] = tphi[r] * P[0, s] + (P[r + 1, s] if r + 1 < m else 0.0)
-        for r in range(m):
-            for s in range(m):
-                Pn[r, s] = (
-                    tphi[s] * TP[r, 0] + (TP[r, s + 1] if s + 1 < m else 0.0)
-                    + rvec[r] * rvec[s]
-                )
-        P[:, :] = Pn
-    return mean, cov

@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
-from scipy.linalg import toeplitz
-from scipy.stats import norm
 
 from seqlab._validation import (
     SeedLike,
@@ -32,8 +31,7 @@ from seqlab._validation import (
     check_random_state,
 )
 from seqlab.base import BaseEstimator
-from seqlab.classical import _ar_kernels as _K
-from seqlab.classical import _arima_kernels as _AK
+from seqlab.classical import _ar_numpy as _N
 from seqlab.classical._units import in_units, variance_from_units
 from seqlab.classical.ar_estimators import (
     ARParams,
@@ -69,13 +67,8 @@ class Forecast:
 
 
 def _exact_loglik(x: np.ndarray, phi: np.ndarray, mu: float, sigma2: float) -> float:
-    """Exact Gaussian log-likelihood of an AR(p) with mean ``mu`` (Kalman filter)."""
-    e = np.empty(0)
-    sumlog, ssq, ok = _AK.kalman_arma(x, phi, np.empty(0), mu, False, e, e, e, np.empty((0, 0)))
-    if not ok:
-        return float("nan")
-    n = x.shape[0]
-    return float(-0.5 * (n * math.log(2 * math.pi) + sumlog + n * math.log(sigma2) + ssq / sigma2))
+    """Exact Gaussian log-likelihood of an AR(p) with mean ``mu`` (NaN if not stationary)."""
+    return _N.ar_exact_loglik(x, phi, mu, sigma2)
 
 
 class AR(BaseEstimator):
@@ -182,14 +175,14 @@ class AR(BaseEstimator):
             self.bse_ = bse[1:] if demean else bse
             self.intercept_bse_ = float(bse[0]) * c if demean else 0.0
         else:
-            acov, _ = _K.autocovariance(xs, order - 1, demean, False)
-            gamma = toeplitz(acov)
+            acov, _ = _N.autocovariance(xs, order - 1, demean, False)
+            gamma = _N.toeplitz_sym(acov)
             self.bse_ = np.sqrt(np.diag(est.sigma2 * np.linalg.inv(gamma)) / n)
-        self.resid_ = _K.ar_residuals(xs, est.ar, est.intercept) * c
+        self.resid_ = _N.ar_residuals(xs, est.ar, est.intercept) * c
         fitted = np.full(n, np.nan)
         fitted[order:] = arr[order:] - self.resid_
         self.fittedvalues_ = fitted
-        stationary = bool(_K.ar_to_pacf(est.ar)[1])
+        stationary = bool(_N.ar_to_pacf(est.ar)[1])
         if stationary:
             self.loglik_ = _exact_loglik(xs, est.ar, est.mean, est.sigma2) - n * math.log(c)
         else:
@@ -223,7 +216,7 @@ class AR(BaseEstimator):
         p = self.params_.shape[0]
         out = np.full(arr.shape[0], np.nan)
         if arr.shape[0] > p:
-            out[p:] = arr[p:] - _K.ar_residuals(arr, self.params_, self.intercept_)
+            out[p:] = arr[p:] - _N.ar_residuals(arr, self.params_, self.intercept_)
         return out
 
     def forecast(self, steps: int = 1, alpha: float = 0.05) -> Forecast:
@@ -235,10 +228,10 @@ class AR(BaseEstimator):
         check_is_fitted(self, "params_")
         steps = check_int(steps, "steps", minimum=1)
         alpha = _check_alpha(alpha)
-        mean = _K.ar_forecast_mean(self._history, self.params_, self.intercept_, steps)
-        psi = _K.ar_psi_weights(self.params_, steps)
+        mean = _N.ar_forecast_mean(self._history, self.params_, self.intercept_, steps)
+        psi = _N.ar_psi_weights(self.params_, steps)
         se = np.sqrt(np.cumsum(psi**2)) * self._sigma()
-        z = float(norm.ppf(1.0 - alpha / 2.0))
+        z = _normal_quantile(1.0 - alpha / 2.0)
         return Forecast(mean, mean - z * se, mean + z * se, se, alpha)
 
     def simulate(self, steps: int, n_paths: int = 1, seed: SeedLike = None) -> np.ndarray:
@@ -267,6 +260,12 @@ class AR(BaseEstimator):
         lines.append(f"{'sigma2':>10} {self.sigma2_:>12.6g}")
         lines.append(f"loglik {self.loglik_:.4f}  aic {self.aic_:.4f}  bic {self.bic_:.4f}")
         return "\n".join(lines)
+
+
+def _normal_quantile(prob: float) -> float:
+    """Standard normal quantile (the standard library's; importing scipy.stats for it
+    would cost ~0.5 s on a first call)."""
+    return NormalDist().inv_cdf(prob)
 
 
 def _check_alpha(alpha: Any) -> float:

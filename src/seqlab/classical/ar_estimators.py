@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from seqlab._validation import as_float_array, check_choice, check_int
-from seqlab.classical import _ar_kernels as _K
+from seqlab.classical import _ar_numpy as _N
 from seqlab.classical._units import in_units, variance_from_units
 from seqlab.exceptions import SeqlabValueError
 
@@ -84,8 +84,8 @@ def _to_units(est: ARParams, c: float) -> ARParams:
 
 def _yule_walker(xs: np.ndarray, order: int, demean: bool, adjusted: bool) -> ARParams:
     _check_not_constant(xs, demean, "yule_walker")
-    acov, mean = _K.autocovariance(xs, order, demean, adjusted)
-    phi, pacf, _, ok = _K.durbin_levinson(acov, order)
+    acov, mean = _N.autocovariance(xs, order, demean, adjusted)
+    phi, pacf, ok = _N.durbin_levinson(acov, order)
     if not ok:
         raise _singular("yule_walker", order)
     sigma2 = float(acov[0] - np.dot(acov[1:], phi))
@@ -94,7 +94,9 @@ def _yule_walker(xs: np.ndarray, order: int, demean: bool, adjusted: bool) -> AR
 
 def _burg(xs: np.ndarray, order: int, demean: bool) -> ARParams:
     _check_not_constant(xs, demean, "burg")
-    phi, pacf, sigma2, mean, ok = _K.burg(xs, order, demean)
+    from seqlab.classical._ar_kernels import burg as burg_kernel  # numba: only when used
+
+    phi, pacf, sigma2, mean, ok = burg_kernel(xs, order, demean)
     if not ok:
         raise _singular("burg", order)
     return ARParams(phi, float(sigma2), pacf, float(mean), float(mean * (1.0 - phi.sum())))
@@ -130,7 +132,7 @@ def _ols(xs: np.ndarray, order: int, trend: bool) -> tuple[ARParams, np.ndarray]
         grad = np.r_[1.0, np.full(order, -m)]  # d intercept / d (b, phi)
         xtx_inv[0, 0] = grad @ xtx_inv @ grad
         xtx_inv[0, 1:] = xtx_inv[1:, 0] = xtx_inv[1:] @ grad
-    pacf, ok = _K.ar_to_pacf(phi)
+    pacf, ok = _N.ar_to_pacf(phi)
     if not ok:
         pacf[np.argmax(~(np.abs(pacf) < 1)) :] = np.nan
     denom = 1.0 - phi.sum()

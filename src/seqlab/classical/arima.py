@@ -35,7 +35,6 @@ import warnings
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import norm
 
 from seqlab._validation import (
     SeedLike,
@@ -48,16 +47,17 @@ from seqlab._validation import (
     check_random_state,
 )
 from seqlab.base import BaseEstimator
-from seqlab.classical import _ar_kernels as _ARK
+from seqlab.classical import _ar_numpy as _ARN
+from seqlab.classical import _arima_fit as _F
 from seqlab.classical import _arima_kernels as _K
+from seqlab.classical import _arma_numpy as _N
 from seqlab.classical._units import variance_from_units
-from seqlab.classical.ar import Forecast, _check_alpha
+from seqlab.classical.ar import Forecast, _check_alpha, _normal_quantile
 from seqlab.classical.arima_estimation import (
     Trend,
     _check_length,
     _check_order,
     _css_loglik,
-    _fit_many,
     _full_loglik,
     _numeric_hessian,
     _resolve_trend,
@@ -150,13 +150,15 @@ class ARIMA(BaseEstimator):
         W = np.ascontiguousarray(np.diff(Y2, n=d, axis=0).T)  # (S, n - d)
         Wc, unit, loc, scale = _standardise(W, kt, d, single)
         Ws = np.ascontiguousarray((Wc - loc[:, None]) / scale[:, None])
-        k = p + q + kt
-        X0 = np.zeros((S, k))
-        use_x0 = start_params is not None
-        if use_x0:
-            X0 = _start_to_x(start_params, S, p, q, kt, loc, scale, unit)
         css = self.method == "css"
-        X, n_iter, conv = _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol)
+        compiled = _F.use_compiled(S)
+        if start_params is not None:
+            X0 = _start_to_x(start_params, S, p, q, kt, loc, scale, unit)
+        else:
+            K = _K if compiled else _F.INTERPRETED
+            X0 = np.array([_F.start_values(w, p, q, kt, css, K) for w in Ws])
+            X0 = X0.reshape(S, p + q + kt)
+        X, n_iter, conv = _F.fit_many(Ws, X0, p, q, kt, css, maxiter, tol, compiled)
         self._finish(Y2, Wc, unit, X, loc, scale, (p, d, q, kt, tr, css, single), n_iter, conv)
         return self
 
@@ -174,15 +176,17 @@ class ARIMA(BaseEstimator):
         a_end = np.empty((S, m))
         P_end = np.empty((S, m, m))
         for s in range(S):
-            phi, theta, mu_s = _K.unpack(X[s], p, q, kt)
+            phi, theta, mu_s = _F.INTERPRETED.unpack(X[s], p, q, kt)
             mu = loc[s] + scale[s] * mu_s if kt else 0.0
             w = W[s]
             v = np.empty(nw)
             F = np.empty(nw)
-            sumlog, ssq, _ = _K.kalman_arma(w, phi, theta, mu, True, v, F, a_end[s], P_end[s])
+            sumlog, ssq, _ = _F.INTERPRETED.kalman_loglik(
+                w, phi, theta, mu, v, F, a_end[s], P_end[s]
+            )
             if css:
                 e = np.empty(nw)
-                ssq_c = _K.css_arma(w, phi, theta, mu, True, e)
+                ssq_c = _K.css_arma(w, phi, theta, mu, e)
                 sigma2 = ssq_c / (nw - p)
                 llf[s] = _css_loglik(w, phi, theta, mu, sigma2)
                 resid[d + p :, s] = e[p:]
@@ -261,7 +265,7 @@ class ARIMA(BaseEstimator):
 
                 def f(x: np.ndarray, w: np.ndarray = w) -> float:
                     mu, phi, theta = _split(x, p, q, kt)
-                    if not _ARK.ar_to_pacf(phi)[1] or not x[-1] > 0:
+                    if not _ARN.ar_to_pacf(phi)[1] or not x[-1] > 0:
                         return float("nan")
                     return loglik(w, phi, theta, mu, float(x[-1]))
 
@@ -319,8 +323,8 @@ class ARIMA(BaseEstimator):
         for s in range(S):
             mu, phi, theta = _split(self._params2[s], p, q, kt)
             sigma2 = self._params2[s, -1]
-            tphi, rvec, _ = _K._system(phi, theta)
-            m_dev, cov = _K.arma_forecast(tphi, rvec, self._a_end[s], self._P_end[s], steps)
+            tphi, rvec, _ = _N.system(phi, theta)
+            m_dev, cov = _N.arma_forecast(tphi, rvec, self._a_end[s], self._P_end[s], steps)
             mw = (mu + m_dev) * self._unit[s]
             cw = sigma2 * cov  # in units of unit^2 until se
             for j in range(d - 1, -1, -1):
@@ -328,7 +332,7 @@ class ARIMA(BaseEstimator):
                 cw = np.cumsum(np.cumsum(cw, axis=0), axis=1)
             mean[:, s] = mw
             se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0)) * self._unit[s]
-        z = float(norm.ppf(1.0 - alpha / 2.0))
+        z = _normal_quantile(1.0 - alpha / 2.0)
         if self._single:
             mean, se = mean[:, 0], se[:, 0]
         return Forecast(mean, mean - z * se, mean + z * se, se, alpha)
@@ -357,12 +361,12 @@ class ARIMA(BaseEstimator):
         p, d, q, kt, _ = self._spec
         mu, phi, theta = _split(self._params2[0], p, q, kt)
         sigma2 = float(self._params2[0, -1])
-        tphi, rvec, m = _K._system(phi, theta)
+        tphi, rvec, m = _N.system(phi, theta)
         if anchor == "end":
             a, P = self._a_end[0], self._P_end[0]
             last = self._last_levels[:, 0]
         else:
-            a, P = np.zeros(m), _K.stationary_cov(tphi, rvec)[0]
+            a, P = np.zeros(m), _F.INTERPRETED.stationary_cov(tphi, rvec)[0]
             last = np.zeros(d)
         vals, vecs = np.linalg.eigh(sigma2 * P)
         root = vecs * np.sqrt(np.maximum(vals, 0.0))

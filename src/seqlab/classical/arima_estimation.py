@@ -15,17 +15,14 @@ sums of squares never overflow or underflow (data of 1e200 or 1e-300), and ``y``
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any, Literal
 
-import numba
 import numpy as np
 
 from seqlab._validation import as_float_array, check_choice, check_int
-from seqlab.classical import _ar_kernels as _ARK
+from seqlab.classical import _ar_numpy as _ARN
+from seqlab.classical import _arima_fit as _F
 from seqlab.classical import _arima_kernels as _K
 from seqlab.classical._units import in_units, magnitude, unit_for
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
@@ -80,7 +77,7 @@ def _check_length(n: int, p: int, d: int, q: int, k_trend: int, name: str = "y")
 
 def _full_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
     e = np.empty(0)
-    sumlog, ssq, ok = _K.kalman_arma(w, phi, theta, mu, False, e, e, e, np.empty((0, 0)))
+    sumlog, ssq, ok = _F.INTERPRETED.kalman_loglik(w, phi, theta, mu, e, e, e, np.empty((0, 0)))
     if not ok:
         return float("nan")
     n = w.shape[0]
@@ -88,7 +85,7 @@ def _full_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
 
 
 def _css_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
-    ssq = _K.css_arma(w, phi, theta, mu, False, np.empty(0))
+    ssq = _K.css_arma(w, phi, theta, mu, np.empty(0))
     ne = w.shape[0] - phi.shape[0]
     return float(-0.5 * (ne * math.log(2 * math.pi * sigma2) + ssq / sigma2))
 
@@ -127,7 +124,7 @@ def arima_loglike(
             f"ARIMA{(p, d, q)} with trend={tr!r}; got {par.shape[0]}."
         )
     mu, phi, theta = _split(par, p, q, kt)
-    if not _ARK.ar_to_pacf(phi)[1]:
+    if not _ARN.ar_to_pacf(phi)[1]:
         raise SeqlabValueError(
             "params: the AR part is not stationary; the exact likelihood needs it."
         )
@@ -163,32 +160,6 @@ def _standardise(W: np.ndarray, kt: int, d: int, single: bool):
     loc = Wc.mean(axis=1) if kt else np.zeros(W.shape[0])
     scale = np.sqrt(((Wc - loc[:, None]) ** 2).mean(axis=1))
     return Wc, unit, loc, scale
-
-
-def _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol):
-    """Run the compiled BFGS over the rows of ``Ws`` on ``numba.get_num_threads()`` threads
-    (at most the number of cores; the kernel releases the GIL)."""
-    S = Ws.shape[0]
-    k = p + q + kt
-    X = np.empty((S, k))
-    fval = np.empty(S)
-    n_iter = np.zeros(S, dtype=np.int64)
-    conv = np.zeros(S, dtype=np.bool_)
-    args = (Ws, X0, use_x0, p, q, kt, css, maxiter, tol)
-    n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
-    if n_threads == 1:
-        _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
-    else:
-        bounds = np.linspace(0, S, 4 * n_threads + 1).astype(int)  # small chunks balance load
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            futures = [
-                pool.submit(_K.fit_rows, *args, int(a), int(b), X, fval, n_iter, conv)
-                for a, b in pairwise(bounds.tolist())
-                if b > a
-            ]
-            for fut in futures:
-                fut.result()
-    return X, n_iter, conv
 
 
 def _numeric_hessian(f, x: np.ndarray, k_trend: int = 0) -> np.ndarray:
@@ -230,8 +201,8 @@ def _start_to_x(start, S, p, q, kt, loc, scale, unit) -> np.ndarray:
     X0 = np.empty((S, k))
     for s in range(S):
         mu, phi, theta = _split(st2[s], p, q, kt)
-        xa, ok_ar = _K.unconstrain(phi)
-        xm, ok_ma = _K.unconstrain(-theta)
+        xa, ok_ar = _ARN.unconstrain(phi)
+        xm, ok_ma = _ARN.unconstrain(-theta)
         if not ok_ar:
             raise SeqlabValueError(
                 f"start_params: the AR part {phi.tolist()} is not stationary (a root of "

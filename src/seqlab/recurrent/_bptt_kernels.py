@@ -55,12 +55,14 @@ def _dact(y, code):
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _mm(out, a, m, accumulate):
-    """out (B, N) (+)= a (B, K) @ m (K, N), row by row (contiguous, vectorisable inner loop)."""
+def _mm(out, a, m, beta):
+    """out (B, N) = beta * out + a (B, K) @ m (K, N) for ``beta`` 1.0 (accumulate) or 0.0
+    (overwrite), row by row (contiguous, vectorisable inner loop). ``beta`` is a float
+    because numba types a True/False constant as a literal and compiles one copy per value."""
     B, K = a.shape
     N = m.shape[1]
     for b in range(B):
-        if not accumulate:
+        if beta == 0.0:
             for n in range(N):
                 out[b, n] = 0.0
         for k in range(K):
@@ -87,9 +89,9 @@ def simple_forward(xp, h0, w_hh_t, alpha, w_skip_t, skip, act, mask, states, fz)
     h_prev = h0
     z = np.empty((B, H), dtype=xp.dtype)
     for t in range(T):
-        _mm(z, h_prev, w_hh_t, False)  # (B, H)
+        _mm(z, h_prev, w_hh_t, 0.0)  # (B, H)
         if skip > 0 and t >= skip:
-            _mm(z, states[t - skip], w_skip_t, True)
+            _mm(z, states[t - skip], w_skip_t, 1.0)
         for b in range(B):
             m = mask[t, b]
             for j in range(H):
@@ -154,9 +156,9 @@ def simple_backward(gout, g_last, h0, states, fz, w_hh, alpha, w_skip, skip, act
         simple_step_backward(
             gout[t], g, pend_t, fz[t], h_prev, alpha, act, mask[t], dz_all[t], dalpha
         )
-        _mm(g, dz_all[t], w_hh, True)
+        _mm(g, dz_all[t], w_hh, 1.0)
         if skip > 0 and t >= skip:
-            _mm(pend[t - skip], dz_all[t], w_skip, True)
+            _mm(pend[t - skip], dz_all[t], w_skip, 1.0)
     return g, dalpha
 
 
@@ -172,11 +174,11 @@ def jordan_forward(xp, y0, w_yh_t, w_hy_t, b_hy, act, out_act, mask, hs, ys):
     z = np.empty((B, H), dtype=xp.dtype)
     v = np.empty((B, O), dtype=xp.dtype)
     for t in range(T):
-        _mm(z, y_prev, w_yh_t, False)  # (B, H)
+        _mm(z, y_prev, w_yh_t, 0.0)  # (B, H)
         for b in range(B):
             for j in range(H):
                 hs[t, b, j] = _act(xp[t, b, j] + z[b, j], act)
-        _mm(v, hs[t], w_hy_t, False)  # (B, O)
+        _mm(v, hs[t], w_hy_t, 0.0)  # (B, O)
         for b in range(B):
             m = mask[t, b]
             for o in range(O):
@@ -210,7 +212,7 @@ def jordan_backward(
                 else:
                     dv_all[t, b, o] = 0.0
                     gy[b, o] = gt
-        _mm(dh, dv_all[t], w_hy, False)  # (B, H)
+        _mm(dh, dv_all[t], w_hy, 0.0)  # (B, H)
         for b in range(B):
             m = mask[t, b]
             for j in range(H):
@@ -218,7 +220,7 @@ def jordan_backward(
                     dz_all[t, b, j] = (dh[b, j] + gh_out[t, b, j]) * _dact(hs[t, b, j], act)
                 else:
                     dz_all[t, b, j] = 0.0
-        _mm(gy, dz_all[t], w_yh, True)  # (B, O)
+        _mm(gy, dz_all[t], w_yh, 1.0)  # (B, O)
     return gy
 
 
@@ -233,7 +235,7 @@ def lstm_forward(xp, h0, c0, w_hh_t, mask, hs, cs, gates, tcs):
     c_prev = c0
     a = np.empty((B, 4 * H), dtype=xp.dtype)
     for t in range(T):
-        _mm(a, h_prev, w_hh_t, False)  # (B, 4H)
+        _mm(a, h_prev, w_hh_t, 0.0)  # (B, 4H)
         for b in range(B):
             m = mask[t, b]
             for j in range(H):
@@ -301,7 +303,7 @@ def lstm_backward(gh_out, gc_out, gh_last, gc_last, c0, cs, gates, tcs, w_hh, ma
         lstm_step_backward(
             gh_out[t], gc_out[t], gh, gc, c_prev, gates[t], tcs[t], mask[t], dz_all[t]
         )
-        _mm(gh, dz_all[t], w_hh, True)
+        _mm(gh, dz_all[t], w_hh, 1.0)
     return gh, gc
 
 
@@ -337,7 +339,7 @@ def gru_forward(xp, h0, w_hh_t, b_hh, mask, hs, saved):
     h_prev = h0
     a = np.empty((B, 3 * H), dtype=xp.dtype)
     for t in range(T):
-        _mm(a, h_prev, w_hh_t, False)  # (B, 3H)
+        _mm(a, h_prev, w_hh_t, 0.0)  # (B, 3H)
         gru_step_forward(xp[t], a, b_hh, h_prev, mask[t], hs[t], saved[t])
         h_prev = hs[t]
 
@@ -386,5 +388,5 @@ def gru_backward(gh_out, gh_last, h0, hs, saved, w_hh, mask, dx_all, dh_all):
     for t in range(T - 1, -1, -1):
         h_prev = hs[t - 1] if t > 0 else h0
         gru_step_backward(gh_out[t], gh, h_prev, saved[t], mask[t], dx_all[t], dh_all[t])
-        _mm(gh, dh_all[t], w_hh, True)
+        _mm(gh, dh_all[t], w_hh, 1.0)
     return gh

@@ -26,6 +26,10 @@ from seqlab.reservoir._simd import gather_fma4x4
 
 ACTIVATIONS: dict[str, int] = {"tanh": 0, "identity": 1, "sigmoid": 2, "relu": 3}
 
+# Copies into arrays are written as loops: a slice assignment (``pre[:] = v``) makes numba
+# compile its broadcasting code with the shape-mismatch message (string formatting), ~2 s
+# of CPU on a first call.
+
 # Only re-association and fused multiply-add: lets LLVM split the per-row dot-product
 # dependency chain (the loop is latency-bound), keeps IEEE NaN/inf semantics.
 _FAST = {"reassoc", "contract"}
@@ -119,8 +123,13 @@ def tanh_array(v):  # pragma: no cover - numba
     return out
 
 
-@njit(cache=True)
-def csr_to_ell(indptr, indices, data, bounded, col_like):  # pragma: no cover - numba
+Ell = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def csr_to_ell(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, bounded: bool,
+    col_like: np.ndarray,
+) -> Ell:
     """Split a CSR matrix into an ELL part and a COO overflow, for :func:`_spmv_add`.
 
     ELL (``ell_data``, ``ell_cols``, both ``(K, N)``) holds the first ``K`` entries of
@@ -131,56 +140,38 @@ def csr_to_ell(indptr, indices, data, bounded, col_like):  # pragma: no cover - 
     slots: 7% less time than ``4 *`` over all ``K``, measured at N = 1000). Entries keep their
     CSR order, so each row is summed in the same order as the plain CSR loop. With
     ``bounded=False`` ``K = 0`` (for ``x`` that may be infinite: 0 * inf is NaN).
-    ``ell_cols`` has the dtype of ``col_like`` (see :func:`col_template`).
+    ``ell_cols`` has the dtype of ``col_like`` (see :func:`col_template`). Numpy, not numba:
+    it runs once per call, and compiling it cost ~1 s of CPU on a first call.
     """
+    indptr = np.asarray(indptr, np.int64)
     N = indptr.shape[0] - 1
-    maxc = 0
-    for i in range(N):
-        maxc = max(maxc, indptr[i + 1] - indptr[i])
-    hist = np.zeros(maxc + 1, np.int64)
-    for i in range(N):
-        hist[indptr[i + 1] - indptr[i]] += 1
+    counts = np.diff(indptr)
+    row_of = np.repeat(np.arange(N), counts)  # row of each stored entry, in CSR order
+    pos = np.arange(indices.shape[0]) - indptr[:-1][row_of]  # its place within the row
     K = 0
-    if bounded:
-        best = np.inf
-        for k in range(0, maxc + 4, 4):  # whole blocks of four slots (gather_fma4x4)
-            over = 0
-            for c in range(k + 1, maxc + 1):
-                over += hist[c] * (c - k)
-            cost = k * N + 6 * over
-            if cost < best:
-                best, K = cost, k
-    n_over = 0
-    for c in range(K + 1, maxc + 1):
-        n_over += hist[c] * (c - K)
+    if bounded and N and indices.shape[0]:
+        ks = np.arange(0, int(counts.max()) + 4, 4)  # whole blocks of four slots
+        over = np.clip(counts[None, :] - ks[:, None], 0, None).sum(axis=1)
+        K = int(ks[np.argmin(ks * N + 6 * over)])  # the first minimum
+    in_ell = pos < K
     ell_data = np.zeros((K, N))
-    ell_cols = np.empty((K, N), col_like.dtype)  # unsigned: no negative-index wraparound
-    row = np.empty(n_over, np.uint32)
-    col = np.empty(n_over, np.uint32)
-    val = np.empty(n_over)
-    e = 0
-    for i in range(N):
-        for j in range(K):
-            ell_cols[j, i] = i
-        for k in range(indptr[i], indptr[i + 1]):
-            j = k - indptr[i]
-            if j < K:
-                ell_data[j, i] = data[k]
-                ell_cols[j, i] = indices[k]
-            else:
-                row[e] = i
-                col[e] = indices[k]
-                val[e] = data[k]
-                e += 1
+    # unsigned column indices: no negative-index wraparound
+    ell_cols = np.tile(np.arange(N, dtype=col_like.dtype), (K, 1))
+    ell_data[pos[in_ell], row_of[in_ell]] = data[in_ell]
+    ell_cols[pos[in_ell], row_of[in_ell]] = indices[in_ell]
+    rest = ~in_ell
+    row = row_of[rest].astype(np.uint32)
+    col = np.asarray(indices[rest], dtype=np.uint32)
+    val = np.ascontiguousarray(data[rest], dtype=np.float64)
     return ell_data, ell_cols, row, col, val
 
 
-@njit(cache=True, inline="always")
-def _ell_for(indptr, indices, data, act, col_like):  # pragma: no cover - numba
+def ell_for(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> Ell:
     """:func:`csr_to_ell` for the run kernels: padded ELL slots for every activation. A
     zero padding weight times an infinite state would give NaN, but the kernels stop at
     the first state that is not finite (or over their bound), so ``x`` is always finite."""
-    return csr_to_ell(indptr, indices, data, True, col_like)
+    n = indptr.shape[0] - 1
+    return csr_to_ell(indptr, indices, data, True, col_template(n))
 
 
 def col_template(n: int) -> np.ndarray:
@@ -233,29 +224,29 @@ def ell_power_matvec(ell, x, power):  # pragma: no cover - numba
     a = x.astype(np.float64)
     b = np.empty_like(a)
     for _ in range(power):
-        b[:] = 0.0
+        for i in range(b.shape[0]):
+            b[i] = 0.0
         _spmv_add(ell, a, b)
         a, b = b, a
     return a
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def run_csr(
-    indptr, indices, data, drive, x0, leak, act, bound, col_like
-):  # pragma: no cover - numba
-    """States ``(T, N)`` of the leaky reservoir with a CSR recurrent matrix, and the first
+def run_csr(ell, drive, x0, leak, act, bound):  # pragma: no cover - numba
+    """States ``(T, N)`` of the leaky reservoir (recurrent matrix in the :func:`ell_for`
+    layout ``ell``), and the first
     step whose state diverged (``sum |x_t| > bound`` or NaN; -1 if none: the run stops
     there, later rows are unset).
 
     ``drive`` is ``(T, N)``; ``leak`` is ``(N,)``; ``x0`` is ``(N,)``.
     """
     T, N = drive.shape
-    ell = _ell_for(indptr, indices, data, act, col_like)
     states = np.empty((T, N))
     pre = np.empty(N)
     x = x0.copy()
     for t in range(T):
-        pre[:] = drive[t]
+        for i in range(N):
+            pre[i] = drive[t, i]
         _spmv_add(ell, x, pre)
         xt = states[t]
         if not _leaky_update(pre, x, leak, act, xt) <= bound:
@@ -266,7 +257,7 @@ def run_csr(
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def run_csr_lowrank(
-    indptr, indices, data, BT, V, bias, x0, leak, act, discard, bound, col_like
+    ell, BT, V, bias, x0, leak, act, discard, bound
 ):  # pragma: no cover - numba
     """:func:`run_csr` with ``drive_t = B V_t + bias`` formed inside the loop.
 
@@ -277,13 +268,13 @@ def run_csr_lowrank(
     """
     T = V.shape[0]
     N = x0.shape[0]
-    ell = _ell_for(indptr, indices, data, act, col_like)
     states = np.empty((T - discard, N))
     scratch = np.empty((2, N))
     pre = np.empty(N)
     x = x0.copy()
     for t in range(T):
-        pre[:] = bias
+        for i in range(N):
+            pre[i] = bias[i]
         _add_rows(pre, BT, V[t])
         _spmv_add(ell, x, pre)
         xt = states[t - discard] if t >= discard else scratch[t % 2]
@@ -310,8 +301,7 @@ def run_dense(W, drive, x0, leak, act, bound):  # pragma: no cover - numba
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def generate_csr(
-    indptr, indices, data, drive, FT, x0, y0, leak, act, Wout_xT, out_const, G, bound,
-    col_like,
+    ell, drive, FT, x0, y0, leak, act, Wout_xT, out_const, G, bound,
 ):  # pragma: no cover - numba
     """Closed-loop run: the output ``y_{t-1}`` is fed back through ``F`` at every step.
 
@@ -326,14 +316,14 @@ def generate_csr(
     """
     S, N = drive.shape
     M = y0.shape[0]
-    ell = _ell_for(indptr, indices, data, act, col_like)
     states = np.empty((S, N))
     outputs = np.empty((S, M))
     pre = np.empty(N)
     x = x0.copy()
     y = y0.copy()
     for t in range(S):
-        pre[:] = drive[t]
+        for i in range(N):
+            pre[i] = drive[t, i]
         _add_rows(pre, FT, y)
         _spmv_add(ell, x, pre)
         xt = states[t]

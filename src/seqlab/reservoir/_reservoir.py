@@ -224,10 +224,10 @@ class Reservoir:
             W = self._csr()
             scale = _drive_scale(B, V, self.bias, x0)
             states, bad = _kernels.run_csr_lowrank(
-                W.indptr, W.indices, W.data, np.ascontiguousarray(B.T, dtype=np.float64),
+                _kernels.ell_for(W.indptr, W.indices, W.data),
+                np.ascontiguousarray(B.T, dtype=np.float64),
                 np.ascontiguousarray(V, dtype=np.float64), np.asarray(self.bias, np.float64),
                 x0, leak, code, discard, state_bound(self.activation, N, scale),
-                _kernels.col_template(N),
             )  # fmt: skip
             self._raise_if_diverged(bad, len(U))
             return states
@@ -236,8 +236,7 @@ class Reservoir:
         if sparse:
             W = self._csr()
             states, bad = _kernels.run_csr(
-                W.indptr, W.indices, W.data, drive, x0, leak, code, bound,
-                _kernels.col_template(N),
+                _kernels.ell_for(W.indptr, W.indices, W.data), drive, x0, leak, code, bound,
             )
         else:
             if W_dense is None:

@@ -256,10 +256,10 @@ class EchoStateNetwork(_ReservoirParams):
         fb_rows = float(np.max(np.abs(F).sum(axis=1), initial=0.0))
         scale = max(_max_abs(drive), _max_abs(x0), _max_abs(y0) * fb_rows)
         _, Y, step, what = _kernels.generate_csr(
-            W.indptr, W.indices, W.data, drive, np.ascontiguousarray(F.T), x0, y0,
+            _kernels.ell_for(W.indptr, W.indices, W.data), drive, np.ascontiguousarray(F.T),
+            x0, y0,
             res._leak_vector(), code, np.ascontiguousarray(W_x.T), out_const,
             np.ascontiguousarray(G), state_bound(res.activation, N, scale),
-            _kernels.col_template(N),
         )  # fmt: skip
         if step >= 0:
             kind = "closed-loop reservoir states" if what == 0 else "closed-loop outputs"

@@ -1,0 +1,112 @@
+"""Which ARIMA optimiser runs, compiled or interpreted, and the loop over series.
+
+The BFGS of :mod:`seqlab.classical._arima_kernels` is written once. Compiled, it fits a
+series in about a millisecond but costs ~7 s of CPU to compile on a machine's first use;
+run by the interpreter around the compiled Kalman/CSS recursions (~1 s to compile) it takes
+tens of milliseconds a series. Both run the same code objects, hence the same IEEE
+operations in the same order (no fastmath there): the same numbers (tested). So the choice
+is only speed (:func:`use_compiled`): compiled once it is in numba's cache or compiled in
+this process, for ``COMPILED_MIN_SERIES`` series or more, and after that many series were
+fitted interpreted in this process (so sustained use compiles it once, for every later
+process).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import types
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+from types import SimpleNamespace
+from typing import Any
+
+import numba
+import numpy as np
+
+from seqlab.classical import _arima_kernels as _K
+from seqlab.classical import _arma_numpy as _N
+
+__all__: list[str] = []
+
+COMPILED_MIN_SERIES = 16
+_interpreted_series = 0  # series fitted by the interpreted optimiser in this process
+
+
+def _interpreted(names: tuple[str, ...]) -> SimpleNamespace:
+    """The functions ``names`` of ``_arima_kernels`` as plain Python functions (the same code
+    objects, run by the interpreter) that call each other, while the O(n) recursions
+    ``kalman_arma`` and ``css_arma`` stay compiled (module docstring).
+    """
+    env = dict(vars(_K))
+    env["pacf_to_ar"] = _K.pacf_to_ar.py_func
+    for name in names:
+        fn = getattr(_K, name).py_func
+        env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
+    return SimpleNamespace(**{name: env[name] for name in names})
+
+
+INTERPRETED = _interpreted(
+    ("constrain", "unpack", "_solve_inplace", "_system", "stationary_cov", "kalman_loglik",
+     "concentrated_nll", "_grad", "_set_identity", "_max_abs", "bfgs", "fit_rows")
+)
+
+
+@functools.cache
+def _optimiser_in_cache() -> bool:
+    """Whether numba's on-disk cache holds a compiled ``fit_rows`` for this source."""
+    dispatcher: Any = _K.fit_rows
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # a private numba API: if it changes (or fails), "not known"
+        return False
+
+
+def use_compiled(S: int) -> bool:
+    """Compiled or interpreted optimiser for ``S`` more series (module docstring)."""
+    return (
+        S + _interpreted_series >= COMPILED_MIN_SERIES
+        or bool(_K.fit_rows.signatures)
+        or _optimiser_in_cache()
+    )
+
+
+def start_values(w: np.ndarray, p: int, q: int, kt: int, css: bool, K: Any) -> np.ndarray:
+    """Hannan–Rissanen starts, unless white noise (0, ..., 0) has the better likelihood."""
+    x0 = _N.hannan_rissanen(w, p, q, kt)
+    x_wn = x0.copy()
+    x_wn[: p + q] = 0.0
+    if K.concentrated_nll(x_wn, w, p, q, kt, css) < K.concentrated_nll(x0, w, p, q, kt, css):
+        return x_wn
+    return x0
+
+
+def fit_many(Ws, X0, p, q, kt, css, maxiter, tol, compiled):
+    """Run BFGS over the rows of ``Ws``: interpreted, or ``compiled`` on
+    ``numba.get_num_threads()`` threads (at most the number of cores; the kernel releases
+    the GIL)."""
+    S = Ws.shape[0]
+    k = p + q + kt
+    X = np.empty((S, k))
+    fval = np.empty(S)
+    n_iter = np.zeros(S, dtype=np.int64)
+    conv = np.zeros(S, dtype=np.bool_)
+    args = (Ws, X0, p, q, kt, css, maxiter, tol)
+    n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
+    if not compiled:
+        global _interpreted_series
+        _interpreted_series += S
+        INTERPRETED.fit_rows(*args, 0, S, X, fval, n_iter, conv)
+    elif n_threads == 1:
+        _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
+    else:
+        bounds = np.linspace(0, S, 4 * n_threads + 1).astype(int)  # small chunks balance load
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            futures = [
+                pool.submit(_K.fit_rows, *args, int(a), int(b), X, fval, n_iter, conv)
+                for a, b in pairwise(bounds.tolist())
+                if b > a
+            ]
+            for fut in futures:
+                fut.result()
+    return X, n_iter, conv

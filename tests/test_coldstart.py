@@ -1,0 +1,164 @@
+"""First-call cost guards (issue 17): what gets compiled, not how long it takes.
+
+The cold first call of a family is dominated by numba compilation, so these tests pin down
+*what* a first call compiles: every kernel once (a literal True/False argument, a second
+array layout or dtype would compile it again), ARIMA's optimiser only for many series, AR
+nothing at all. Timings themselves are measured by ``benchmarks/coldstart.py``, never here.
+Each check runs in a fresh interpreter so that other tests' compilations do not count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+
+_CALLS = {
+    "ar": """
+from seqlab.classical import AR
+x = np.cumsum(rng.normal(size=300)) * 0.1 + rng.normal(size=300)
+AR(2).fit(x).forecast(5)
+""",
+    "arima": """
+from seqlab.classical import ARIMA
+y = np.cumsum(rng.normal(size=200))
+ARIMA((2, 1, 2)).fit(y).forecast(5)
+ARIMA((1, 0, 1), method="css").fit(y[:150])
+""",
+    "hmm": """
+from seqlab.classical import CategoricalHMM, GaussianHMM
+GaussianHMM(2, seed=0, n_iter=3).fit(rng.normal(size=(200, 2)))
+CategoricalHMM(2, seed=0, n_iter=3).fit(rng.integers(0, 3, size=(200, 1)))
+""",
+    "esn": """
+from seqlab.reservoir import EchoStateNetwork
+u = np.sin(np.arange(300) * 0.1)[:, None]
+EchoStateNetwork(50, seed=0, washout=20).fit(u[:-1], u[1:])
+""",
+    "bptt": """
+import torch
+from seqlab.recurrent import bptt
+torch.manual_seed(0)
+B, T, I, H = 3, 7, 2, 4
+x = torch.randn(B, T, I)
+p = lambda *s: (0.3 * torch.randn(*s)).requires_grad_()
+outs = [
+    bptt.elman_sequence(x, None, p(H, I), p(H, H), p(H), p(H)),
+    bptt.skip_sequence(x, None, p(H, I), p(H, H), p(H), p(H), p(H, H), 2),
+    bptt.jordan_sequence(x, None, p(H, I), p(H, 2), p(H), p(H), p(2, H), p(2)),
+    bptt.lstm_sequence(x, None, None, p(4 * H, I), p(4 * H, H), p(4 * H), p(4 * H)),
+    bptt.gru_sequence(x, None, p(3 * H, I), p(3 * H, H), p(3 * H), p(3 * H)),
+]
+sum(o.sum() for out in outs for o in out).backward()
+""",
+}
+
+_REPORT = """
+from numba.core.registry import CPUDispatcher
+found = {}
+for name, mod in list(sys.modules.items()):
+    if not name.startswith("seqlab"):
+        continue
+    for obj in list(vars(mod).values()):
+        if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == name:
+            key = name + "." + obj.py_func.__name__
+            found[key] = [str(sig) for sig in obj.overloads]
+print("OVERLOADS" + json.dumps(found))
+"""
+
+
+def _compiled(family: str, cache_dir: str | None = None) -> dict[str, list[str]]:
+    code = "import json, sys\nimport numpy as np\nrng = np.random.default_rng(0)\n"
+    code += _CALLS[family] + _REPORT
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("OVERLOADS"))
+    found: dict[str, list[str]] = json.loads(line[len("OVERLOADS") :])
+    return {k: v for k, v in found.items() if v}
+
+
+@pytest.mark.parametrize("family", sorted(_CALLS))
+def test_each_kernel_compiled_once_per_family(family):
+    """A family's first calls compile every kernel they use exactly once, with no literal
+    argument types (each literal value would be one more compilation)."""
+    compiled = _compiled(family)
+    again = {k: v for k, v in compiled.items() if len(v) > 1}
+    assert not again, f"kernels compiled more than once: {again}"
+    literal = {k: v for k, v in compiled.items() if any("Literal" in s for s in v)}
+    assert not literal, f"kernels specialised on literal arguments: {literal}"
+
+
+def test_ar_compiles_nothing():
+    assert _compiled("ar") == {}
+
+
+def test_arima_few_series_compile_only_the_recursions(tmp_path):
+    """With an empty cache and fewer than COMPILED_MIN_SERIES series the optimiser runs
+    interpreted: only the O(n) recursions are compiled."""
+    assert set(_compiled("arima", str(tmp_path))) == {
+        "seqlab.classical._arima_kernels.kalman_arma",
+        "seqlab.classical._arima_kernels.css_arma",
+    }
+
+
+@pytest.mark.parametrize(("order", "method"), [((2, 1, 2), "mle"), ((1, 0, 1), "css")])
+def test_arima_interpreted_and_compiled_optimiser_agree_exactly(monkeypatch, order, method):
+    """The interpreted driver runs the compiled optimiser's code objects: same numbers."""
+    from seqlab.classical import ARIMA, _arima_fit
+
+    rng = np.random.default_rng(3)
+    e = rng.standard_normal((300, 3))
+    w = np.zeros_like(e)
+    for t in range(2, 300):  # ARMA(2, 2): phi = (0.5, -0.2), theta = (0.3, 0.1)
+        w[t] = 0.5 * w[t - 1] - 0.2 * w[t - 2] + e[t] + 0.3 * e[t - 1] + 0.1 * e[t - 2]
+    Y = np.cumsum(w, axis=0) if order[1] else w
+    monkeypatch.setattr(_arima_fit, "use_compiled", lambda S: False)
+    interpreted = ARIMA(order, method=method).fit(Y)
+    monkeypatch.setattr(_arima_fit, "use_compiled", lambda S: True)
+    compiled = ARIMA(order, method=method).fit(Y)
+    np.testing.assert_array_equal(interpreted.params_, compiled.params_)
+    np.testing.assert_array_equal(interpreted.n_iter_, compiled.n_iter_)
+    np.testing.assert_array_equal(interpreted.loglik_, compiled.loglik_)
+
+
+def test_classical_exports_match_each_submodule_all():
+    import importlib
+
+    import seqlab.classical as classical
+
+    expected: dict[str, str] = {}
+    for sub in ("ar", "arima", "arima_selection", "hmm"):
+        module = importlib.import_module(f"seqlab.classical.{sub}")
+        expected.update(dict.fromkeys(module.__all__, sub))
+    assert classical._EXPORTS == expected
+    assert sorted(classical.__all__) == sorted(expected)
+    for name, sub in expected.items():
+        assert getattr(classical, name) is getattr(
+            importlib.import_module(f"seqlab.classical.{sub}"), name
+        )
+    with pytest.raises(AttributeError, match="no_such_name"):
+        classical.no_such_name  # noqa: B018
+
+
+def test_ar_import_loads_neither_numba_nor_scipy_linalg():
+    code = (
+        "import sys; from seqlab.classical import AR; "
+        "print(sorted(m for m in ('numba', 'scipy.linalg', 'torch') if m in sys.modules))"
+    )
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
