@@ -40,7 +40,7 @@ def as_float_array(
     seqlab.exceptions.SeqlabValueError: y contains 1 NaN or infinite value(s) (first at index ...
     """
     dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-    if np.iscomplexobj(x) or (
+    if _is_complex(x) or (
         isinstance(x, list | tuple) and any(isinstance(v, complex) for v in _flat_head(x))
     ):
         raise SeqlabTypeError(
@@ -72,6 +72,15 @@ def as_float_array(
                 f"{where}); remove or impute them before fitting."
             )
     return np.ascontiguousarray(arr)
+
+
+def _is_complex(x: Any) -> bool:
+    """``np.iscomplexobj`` that answers False (instead of raising) for ragged input, which
+    the conversion below then reports as non-numeric."""
+    try:
+        return bool(np.iscomplexobj(x))
+    except (TypeError, ValueError):
+        return False
 
 
 def _flat_head(x: Any, limit: int = 10_000) -> list[Any]:
