@@ -47,6 +47,16 @@ def as_float_array(
             f"{name} is complex; seqlab's models take real numbers. Pass the real part "
             "(x.real), the modulus (abs(x)), or both as separate columns."
         )
+    if getattr(getattr(x, "dtype", None), "kind", None) in ("M", "m"):
+        raise SeqlabTypeError(
+            f"{name} holds dates or time spans (dtype {x.dtype}); seqlab's models take plain "
+            "numbers. Pass the values and keep the time stamps as the index."
+        )
+    if _is_text(x):
+        raise SeqlabTypeError(
+            f"{name} holds text (strings); seqlab's models take numbers. Parse the values "
+            "first (e.g. pandas.to_numeric, or float(...) on each)."
+        )
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as err:
@@ -81,6 +91,20 @@ def _is_complex(x: Any) -> bool:
         return bool(np.iscomplexobj(x))
     except (TypeError, ValueError):
         return False
+
+
+def _is_text(x: Any) -> bool:
+    """True for strings, string arrays, and lists/object arrays holding strings (numpy would
+    silently parse "1.5" as a number)."""
+    if isinstance(x, str | bytes):
+        return True
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind in ("U", "S"):
+        return True
+    if isinstance(x, list | tuple) or (isinstance(x, np.ndarray) and kind == "O"):
+        head = _flat_head(x) if isinstance(x, list | tuple) else x.ravel()[:10_000].tolist()
+        return any(isinstance(v, str | bytes) for v in head)
+    return False
 
 
 def _flat_head(x: Any, limit: int = 10_000) -> list[Any]:
@@ -155,6 +179,8 @@ def check_random_state(seed: SeedLike) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed < 0:
+        raise SeqlabValueError(f"seed must be a non-negative integer; got {seed}.")
     if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
     raise SeqlabTypeError(
