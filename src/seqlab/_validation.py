@@ -160,6 +160,8 @@ def check_int(
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     """Return ``value`` as a finite float that is > 0 (or >= 0 when ``strict=False``)."""
+    if isinstance(value, bool | str | bytes):  # float() would take True and "1e-3"
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.")
     try:
         v = float(value)
     except (TypeError, ValueError):
