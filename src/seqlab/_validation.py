@@ -172,6 +172,23 @@ def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     return v
 
 
+def check_real(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float of any sign, or raise a clear error.
+
+    >>> check_real(-2, "const")
+    -2.0
+    """
+    if isinstance(value, bool | str | bytes):
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.") from None
+    if not np.isfinite(v):
+        raise SeqlabValueError(f"{name} must be finite; got {value!r}.")
+    return v
+
+
 def check_random_state(seed: SeedLike) -> np.random.Generator:
     """Turn ``seed`` (None, an int, or a Generator) into a ``numpy.random.Generator``.
 
