@@ -248,10 +248,10 @@ def _issue_cases(files: dict[str, str]) -> dict[str, list[str]]:
 
 _KNOWN_CLI = {
     "arima_data_dir": "arima --data DIR ends in a traceback",
-    "arima_plot_unwritable": "an unwritable --plot path ends in a traceback",
-    "hmm_decode_bad_model": "a truncated model file ends in a traceback",
+    "arima_plot_unwritable": "an unwritable --plot path is found only after the work",
+    "hmm_decode_bad_model": "a truncated model file ends in a traceback (BadZipFile)",
     "train_checkpoint_dir": "--checkpoint-path DIR ends in a traceback",
-    "compare_out_file": "compare --out FILE ends in a traceback",
+    "compare_out_file": "compare --out FILE ends in a traceback (FileExistsError)",
 }
 
 

@@ -9,7 +9,10 @@ RNN/losses fix are pinned as strict xfails.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -37,7 +40,14 @@ from seqlab.recurrent import (
     SequenceTagger,
     make_cell,
 )
-from seqlab.training import TrainConfig, Trainer, masked_cross_entropy, masked_mse
+from seqlab.training import (
+    TrainConfig,
+    Trainer,
+    load_checkpoint,
+    masked_cross_entropy,
+    masked_mse,
+    save_checkpoint,
+)
 
 OWNER = "owner:rnn"
 
@@ -380,3 +390,86 @@ def test_trainer_refuses_bad_construction(case):
                    "(cuda:999) raises torch's AssertionError/RuntimeError")
 def test_trainer_refuses_unavailable_device():
     assert_seqlab_error(Trainer, SequenceTagger(3, 4, 1), TrainConfig(device="cuda:999"))
+
+
+# --------------------------------------------------------------------------- checkpoints
+def _checkpoint_bytes(kind: str, tmp_path) -> bytes:
+    good = tmp_path / "good.safetensors"
+    save_checkpoint(good, torch.nn.Linear(2, 2), epoch=1)
+    raw = good.read_bytes()
+    return {
+        "empty": b"",
+        "garbage": b"\xff" * 64,
+        "pickle": pickle.dumps({"weight": [1.0, 2.0]}),
+        "zip": b"PK\x03\x04" + b"\x00" * 30,
+        "truncated_8": raw[:8],
+        "truncated_half": raw[: len(raw) // 2],
+        "truncated_last": raw[:-1],
+        "no_seqlab_metadata": struct.pack("<Q", 2) + b"{}",
+        "no_format": _header({"__metadata__": {"seqlab": json.dumps({})}}),
+        "bad_json_metadata": _header({"__metadata__": {"seqlab": "{not json"}}),
+    }[kind]
+
+
+def _header(obj: dict) -> bytes:
+    h = json.dumps(obj).encode()
+    return struct.pack("<Q", len(h)) + h
+
+
+_CKPT_KNOWN = {
+    "empty": "raw SafetensorError 'header too small'",
+    "garbage": "raw SafetensorError 'header too large'",
+    "pickle": "a pickle reports safetensors' 'header too large'",
+    "zip": "raw SafetensorError",
+    "truncated_8": "raw SafetensorError 'invalid header length'",
+    "truncated_half": "raw SafetensorError 'invalid header length'",
+    "truncated_last": "raw SafetensorError 'incomplete metadata'",
+    "bad_json_metadata": "raw json.JSONDecodeError",
+}
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param(k, marks=[_xfail(_CKPT_KNOWN[k], "owner:cli")] if k in _CKPT_KNOWN else [])
+    for k in ("empty", "garbage", "pickle", "zip", "truncated_8", "truncated_half",
+              "truncated_last", "no_seqlab_metadata", "no_format", "bad_json_metadata")])
+def test_load_checkpoint_refuses_bad_files(kind, tmp_path):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(_checkpoint_bytes(kind, tmp_path))
+    err = assert_seqlab_error(load_checkpoint, path, torch.nn.Linear(2, 2))
+    assert str(path) in str(err) or "checkpoint" in str(err)
+
+
+@pytest.mark.parametrize("case", [
+    "missing", "folder",
+    pytest.param("none", marks=_xfail("load_checkpoint(None) raises a raw TypeError",
+                                      "owner:cli")),
+    pytest.param("other_model", marks=_xfail(
+        "loading into a model of another shape raises torch's RuntimeError", "owner:cli")),
+    "optimizer_not_saved",
+])
+def test_load_checkpoint_refuses_bad_arguments(case, tmp_path):
+    good = tmp_path / "good.safetensors"
+    model = torch.nn.Linear(2, 2)
+    save_checkpoint(good, model, epoch=1)
+    args = {
+        "missing": (tmp_path / "nope.safetensors", model),
+        "folder": (tmp_path, model),
+        "none": (None, model),
+        "other_model": (good, torch.nn.Linear(3, 3)),
+        "optimizer_not_saved": (good, model, torch.optim.SGD(model.parameters(), lr=0.1)),
+    }[case]
+    assert_seqlab_error(load_checkpoint, *args)
+
+
+@FUZZ
+@given(seed=seeds, epoch=st.integers(0, 10**6), n_in=st.integers(1, 5), n_out=st.integers(1, 5))
+def test_checkpoint_round_trip(tmp_path_factory, seed, epoch, n_in, n_out):
+    torch.manual_seed(seed % 2**31)
+    model = torch.nn.Linear(n_in, n_out)
+    path = tmp_path_factory.mktemp("ckpt") / "m.safetensors"
+    save_checkpoint(path, model, epoch=epoch)
+    twin = torch.nn.Linear(n_in, n_out)
+    ckpt = load_checkpoint(path, twin)
+    assert ckpt.epoch == epoch
+    for a, b in zip(model.state_dict().values(), twin.state_dict().values()):
+        assert torch.equal(a, b)

@@ -22,7 +22,6 @@ from fuzzkit import (
     assert_finite_result,
     assert_seqlab_error,
     bad_cases,
-    case_id,
     corrupted,
     fuzz,
     seeds,
@@ -37,7 +36,10 @@ from seqlab.reservoir import (
     Reservoir,
     flip_units,
     mask_units,
+    nrmse,
     overlaps,
+    ridge_regression,
+    spectral_radius,
 )
 
 OWNER = "owner:esn"
@@ -331,4 +333,52 @@ def test_hopfield_use_before_fit_is_a_seqlab_error():
     assert_seqlab_error(HopfieldNetwork().energy, P)
 
 
-assert case_id("a", 1) == "a=1"  # the ids ESN_KNOWN uses
+
+# --------------------------------------------------------------------------- linear algebra
+@FUZZ
+@given(seed=seeds, T=st.integers(3, 60), F=st.integers(1, 6), M=st.integers(1, 3),
+       ridge=st.floats(1e-6, 10.0), scale=st.floats(-3, 3))
+def test_ridge_regression_matches_the_normal_equations(seed, T, F, M, ridge, scale):
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((T, F)) * 10.0**scale
+    Y = rng.standard_normal((T, M))
+    W, c = assert_finite_result(ridge_regression, Z, Y, ridge)
+    Zc, Yc = Z - Z.mean(axis=0), Y - Y.mean(axis=0)
+    want = np.linalg.solve(Zc.T @ Zc + ridge * np.eye(F), Zc.T @ Yc)
+    np.testing.assert_allclose(W, want, rtol=1e-6, atol=1e-9 * np.abs(want).max())
+    np.testing.assert_allclose(c, Y.mean(axis=0) - Z.mean(axis=0) @ W, rtol=1e-6, atol=1e-9)
+
+
+@FUZZ
+@given(seed=seeds, n=st.integers(1, 12))
+def test_spectral_radius_matches_numpy(seed, n):
+    W = np.random.default_rng(seed).standard_normal((n, n))
+    rho = assert_finite_result(spectral_radius, W)
+    np.testing.assert_allclose(rho, np.abs(np.linalg.eigvals(W)).max(), rtol=1e-8)
+
+
+_LINALG_BAD = {
+    "ridge_nan": (lambda: ridge_regression(np.full((5, 2), np.nan), np.ones((5, 1)), 1e-3),
+                  "ridge_regression accepts NaN features"),
+    "ridge_rows": (lambda: ridge_regression(np.ones((5, 2)), np.ones((4, 1)), 1e-3),
+                   "mismatched rows: raw numpy ValueError"),
+    "ridge_text": (lambda: ridge_regression("a", "b", 1e-3), "text: raw ValueError"),
+    "ridge_complex": (lambda: ridge_regression(np.ones((5, 2)) + 1j, np.ones((5, 1)), 1e-3),
+                      "ridge_regression accepts complex features"),
+    "ridge_negative": (lambda: ridge_regression(np.ones((5, 2)), np.ones((5, 1)), -1.0), None),
+    "radius_text": (lambda: spectral_radius("a"), "text: raw AttributeError"),
+    "radius_none": (lambda: spectral_radius(None), "None: raw AttributeError"),
+    "radius_nan": (lambda: spectral_radius(np.full((3, 3), np.nan)), None),
+    "radius_rectangular": (lambda: spectral_radius(np.zeros((3, 4))), None),
+    "nrmse_lengths": (lambda: nrmse([1.0], [1.0, 2.0]), None),
+    "nrmse_nan": (lambda: nrmse([np.nan], [1.0]), None),
+    "nrmse_text": (lambda: nrmse("a", "b"), None),
+    "nrmse_constant": (lambda: nrmse([1.0, 1.0], [1.0, 2.0]), None),
+}
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(k, marks=[pytest.mark.xfail(strict=True, reason=f"{OWNER} — {v[1]}")]
+                 if v[1] else []) for k, v in _LINALG_BAD.items()])
+def test_linear_algebra_helpers_refuse_bad_input(case):
+    assert_seqlab_error(_LINALG_BAD[case][0])
