@@ -20,6 +20,7 @@ from fuzzkit import (
     assert_finite_result,
     assert_seqlab_error,
     bad_cases,
+    result_or_seqlab_error,
     seeds,
 )
 from hypothesis import given
@@ -44,18 +45,6 @@ from seqlab.data import (
     sliding_windows,
     temporal_order,
 )
-from seqlab.exceptions import SeqlabError
-
-
-def result_or_seqlab_error(fn, *args, **kwargs):
-    """Any outcome but a raw exception: the result, or None for a SeqlabError."""
-    try:
-        return fn(*args, **kwargs)
-    except SeqlabError as err:
-        assert str(err).strip()
-        return None
-    except Exception as err:
-        raise AssertionError(f"raw {type(err).__module__}.{type(err).__qualname__}: {err}") from err
 
 
 # --------------------------------------------------------------------------- windows
