@@ -45,6 +45,7 @@ from seqlab.data import (
     sliding_windows,
     temporal_order,
 )
+from seqlab.data.speech import log_mel_spectrogram, mel_filterbank, mfcc, read_ts
 
 
 # --------------------------------------------------------------------------- windows
@@ -323,3 +324,49 @@ def test_simulate_arma_valid_is_finite(seed, phi, n, sigma2, const):
 def test_mackey_glass_valid_is_finite(n, tau, x0):
     x = assert_finite_result(mackey_glass, n, tau=tau, x0=x0)
     assert x.shape == (n,)
+
+
+# --------------------------------------------------------------------------- speech features
+@FUZZ
+@given(seed=seeds, n=st.integers(1, 4000), scale=st.floats(-6, 3),
+       sample_rate=st.sampled_from([8000, 16000]), n_mels=st.integers(1, 40))
+def test_log_mel_and_mfcc_are_finite(seed, n, scale, sample_rate, n_mels):
+    x = np.random.default_rng(seed).standard_normal(n) * 10.0**scale
+    S = assert_finite_result(log_mel_spectrogram, x, sample_rate, n_mels=n_mels)
+    assert S.shape[1] == n_mels
+    C = assert_finite_result(mfcc, x, sample_rate, n_mfcc=min(13, n_mels), n_mels=n_mels)
+    assert C.shape == (S.shape[0], min(13, n_mels))
+
+
+SPEECH_BAD = {
+    "sample_rate": (0, -1, math.nan, "16000", None),
+    "frame_ms": (0.0, -1.0, math.nan, "a", None),
+    "hop_ms": (0.0, math.nan, "a"),
+    "n_fft": (0, 1, 1.5, "a"),
+    "n_mels": (0, -1, "a"),
+    "preemphasis": (math.nan, "a", None),
+    "signal": (None, "abc", [math.nan], [], [[1.0, 2.0]], [1j, 2j]),
+}
+
+
+@pytest.mark.parametrize(("name", "value"), bad_cases(SPEECH_BAD))
+def test_log_mel_spectrogram_refuses_bad_arguments(name, value):
+    kwargs = {"signal": np.sin(np.arange(2000) / 10.0), name: value}
+    assert_seqlab_error(log_mel_spectrogram, **kwargs)
+
+
+@pytest.mark.parametrize(("name", "value"), bad_cases({
+    "fmin": (-1.0, math.nan, "a", 1e9), "fmax": (0.0, math.nan, "a", 1e9),
+    "sample_rate": (0, "a", None), "n_mels": (0, "a"), "n_fft": (1, None)}))
+def test_mel_filterbank_refuses_bad_arguments(name, value):
+    assert_seqlab_error(mel_filterbank, **{name: value})
+
+
+@FUZZ
+@given(lines=st.lists(st.sampled_from(["@classLabel true a b", "@data", "1,2:3,4:a", "1,2:3:b",
+                                       "x:a", ":a", "a", "# c", "", "1:2:c", "1,nan:2,3:a"]),
+                      max_size=8))
+def test_read_ts_never_leaks_a_raw_error(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("ts") / "f.ts"
+    path.write_text("\n".join(lines))
+    result_or_seqlab_error(read_ts, path)
