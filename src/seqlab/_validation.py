@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from seqlab.exceptions import NotFittedError, SeqlabTypeError, SeqlabValueError
+from seqlab.exceptions import (
+    ComplexDataError,
+    NotFittedError,
+    SeqlabTypeError,
+    SeqlabValueError,
+)
 
 SeedLike = int | np.random.Generator | None
 
@@ -40,11 +45,11 @@ def as_float_array(
     seqlab.exceptions.SeqlabValueError: y contains 1 NaN or infinite value(s) (first at index ...
     """
     dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-    if _is_complex(x) or (
-        isinstance(x, list | tuple) and any(isinstance(v, complex) for v in _flat_head(x))
-    ):
-        raise SeqlabTypeError(
-            f"{name} is complex; seqlab's models take real numbers. Pass the real part "
+    refuse_sparse(x, name)
+    if _is_complex(x):
+        raise ComplexDataError(
+            f"Complex data not supported: {name} is complex; seqlab's models take real "
+            "numbers. Pass the real part "
             "(x.real), the modulus (abs(x)), or both as separate columns."
         )
     if getattr(getattr(x, "dtype", None), "kind", None) in ("M", "m"):
@@ -84,12 +89,44 @@ def as_float_array(
     return np.ascontiguousarray(arr)
 
 
+def refuse_sparse(x: Any, name: str = "X") -> None:
+    """Refuse a scipy.sparse matrix/array (detected without importing scipy.sparse)."""
+    if hasattr(x, "toarray") and hasattr(x, "nnz"):
+        raise SeqlabTypeError(
+            f"{name} is a sparse matrix ({type(x).__name__}); seqlab's models take dense "
+            "arrays. Pass x.toarray() if it fits in memory."
+        )
+
+
+def check_min_features(arr: np.ndarray, name: str = "X", minimum: int = 1) -> np.ndarray:
+    """Refuse a 2-D (or 3-D) ``arr`` with fewer than ``minimum`` columns (last axis), in
+    scikit-learn's words; returns ``arr``.
+
+    >>> check_min_features(np.empty((12, 0)))
+    Traceback (most recent call last):
+    ...
+    seqlab.exceptions.SeqlabValueError: X has 0 feature(s) (shape=(12, 0)) while a minimum ...
+    """
+    if arr.ndim >= 2 and arr.shape[-1] < minimum:
+        raise SeqlabValueError(
+            f"{name} has {arr.shape[-1]} feature(s) (shape={arr.shape}) while a minimum of "
+            f"{minimum} is required; pass data with at least {minimum} column(s)."
+        )
+    return arr
+
+
 def _is_complex(x: Any) -> bool:
-    """``np.iscomplexobj`` that answers False (instead of raising) for ragged input, which
-    the conversion below then reports as non-numeric."""
+    """Whether ``x`` holds complex numbers (checked before a cast would drop them)."""
+    if isinstance(x, list | tuple):
+        return any(isinstance(v, complex | np.complexfloating) for v in _flat_head(x))
+    if not hasattr(x, "dtype"):  # other array-likes: ask for the array, not np.* dispatch
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError):
+            return False
     try:
-        return bool(np.iscomplexobj(x))
-    except (TypeError, ValueError):
+        return np.dtype(x.dtype).kind == "c"
+    except TypeError:  # a dtype numpy does not know (pandas extension types)
         return False
 
 
@@ -162,6 +199,8 @@ def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     """Return ``value`` as a finite float that is > 0 (or >= 0 when ``strict=False``)."""
     if isinstance(value, bool | str | bytes):  # float() would take True and "1e-3"
         raise SeqlabTypeError(f"{name} must be a number; got {value!r}.")
+    if np.iscomplexobj(value):
+        raise SeqlabTypeError(f"{name} is complex ({value!r}); it must be a real number.")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -222,20 +261,37 @@ def check_lengths(lengths: Any, n_samples: int, name: str = "lengths") -> np.nda
     """
     if lengths is None:
         return np.array([n_samples], dtype=np.int64)
-    arr = np.asarray(lengths)
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+    if isinstance(lengths, list | tuple) and lengths and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in lengths
+    ):
+        values = [int(v) for v in lengths]  # exact Python ints, even beyond int64
+    else:
+        arr = np.asarray(lengths)
+        if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+            raise SeqlabValueError(
+                f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}."
+            )
+        values = [int(v) for v in arr.tolist()]  # exact Python ints: sums cannot wrap
+    if min(values) <= 0:
+        raise SeqlabValueError(f"{name} must all be positive; got {_short(values)}.")
+    if max(values) > n_samples:
+        i = int(np.argmax([v > n_samples for v in values]))
         raise SeqlabValueError(
-            f"{name} must be a non-empty 1-D sequence of integers; got {lengths!r}."
+            f"{name}[{i}] = {values[i]} is longer than the data ({n_samples} rows); "
+            f"{name} must partition the rows of X."
         )
-    if (arr <= 0).any():
-        raise SeqlabValueError(f"{name} must all be positive; got {arr.tolist()}.")
-    total = int(arr.sum())
+    total = sum(values)
     if total != n_samples:
         raise SeqlabValueError(
             f"{name} sum to {total} but the data has {n_samples} rows; "
             f"{name} must partition the rows of X."
         )
-    return arr.astype(np.int64)
+    return np.array(values, dtype=np.int64)
+
+
+def _short(values: list[int], limit: int = 10) -> str:
+    head = ", ".join(str(v) for v in values[:limit])
+    return f"[{head}{', ...' if len(values) > limit else ''}]"
 
 
 def check_is_fitted(estimator: object, attributes: str | Sequence[str]) -> None:

@@ -16,6 +16,12 @@ True
 order must be >= 0; got -1.
 """
 
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
 
 class SeqlabError(Exception):
     """Base of every error seqlab raises on purpose (bad input, bad file, bad state)."""
@@ -27,6 +33,14 @@ class SeqlabValueError(SeqlabError, ValueError):
 
 class SeqlabTypeError(SeqlabError, TypeError):
     """An argument has a type seqlab cannot use (e.g. complex or non-numeric data)."""
+
+
+class ComplexDataError(SeqlabTypeError, ValueError):
+    """Complex numbers where seqlab needs real ones.
+
+    A ``TypeError`` (seqlab's convention for a wrong kind of input) that is also the
+    ``ValueError`` numpy and scikit-learn raise for it ("Complex data not supported").
+    """
 
 
 class SeqlabFileNotFoundError(SeqlabError, FileNotFoundError):
@@ -60,5 +74,37 @@ class NotFittedError(SeqlabError, ValueError, AttributeError):
     """A model was asked to predict (or report a learned attribute) before ``fit``.
 
     Subclasses both ``ValueError`` and ``AttributeError``, as scikit-learn's does, so
-    ``hasattr(model, "params_")`` stays False on an unfitted model.
+    ``hasattr(model, "params_")`` stays False on an unfitted model. Once scikit-learn is
+    imported, the error raised is also an instance of ``sklearn.exceptions.NotFittedError``
+    (so ``except sklearn.exceptions.NotFittedError`` and scikit-learn's estimator checks
+    catch it) without ``import seqlab`` importing scikit-learn: code can only name
+    scikit-learn's class after importing it.
+
+    >>> import sklearn.exceptions
+    >>> isinstance(NotFittedError("not fitted"), sklearn.exceptions.NotFittedError)
+    True
     """
+
+    def __new__(cls, *args: object, **kwargs: object) -> NotFittedError:
+        sk = sys.modules.get("sklearn.exceptions")
+        if cls is NotFittedError and sk is not None:
+            cls = _with_sklearn_base(sk.NotFittedError)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt through __new__, so the unpickling process picks its own class
+        return (NotFittedError, self.args)
+
+
+@functools.cache
+def _with_sklearn_base(sklearn_error: type) -> type[NotFittedError]:
+    """seqlab's :class:`NotFittedError` that also derives from scikit-learn's."""
+    return type(
+        "NotFittedError",
+        (NotFittedError, sklearn_error),
+        {
+            "__module__": __name__,
+            "__qualname__": "NotFittedError",
+            "__doc__": NotFittedError.__doc__,
+        },
+    )

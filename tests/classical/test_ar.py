@@ -192,10 +192,15 @@ def test_bad_input_errors(sunspots):
         ar_ols([1.0, 2.0, 3.0, 4.0], 2)
     with pytest.raises(TypeError, match="numeric"):
         AR(1).fit(["a", "b", "c"])
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match="constant"):
         yule_walker(np.ones(20), 2)
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match="constant"):
         burg(np.full(20, 3.0), 2)
+    sinusoid = np.tile([1.0, 0.0, -1.0, 0.0], 5)  # x_t = -x_{t-2} exactly
+    with pytest.raises(ValueError, match="singular"):
+        yule_walker(sinusoid, 3, adjusted=True)
+    with pytest.raises(ValueError, match="lagged design matrix is singular"):
+        ar_ols(sinusoid, 3)
     with pytest.raises(ValueError, match="order must be >= 1"):
         AR(0).fit(sunspots)
     with pytest.raises(ValueError, match="unknown method"):

@@ -41,7 +41,7 @@ def test_csv_column_auto_and_plot(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--data", "missing.csv"], "no such CSV file"),
+        (["--data", "missing.csv"], "does not exist"),
         (["--data", "nile", "--order", "1", "1"], "three integers"),
         (["--data", "nile", "--order", "1", "5", "0"], "too large"),
         (["--data", "no_such_set"], "unknown data set"),

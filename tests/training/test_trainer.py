@@ -219,3 +219,47 @@ def test_step_callbacks_see_every_step_and_do_not_change_training(tmp_path):
     assert resumed.step == trainer.step
     with pytest.raises(TypeError, match="callable"):
         Trainer(SequenceTagger(2, 5, 1, cell="elman", seed=0), _cfg(), callbacks=[3])
+
+
+def _linear_model(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3, 1)).double()
+
+
+def test_epoch_with_every_step_skipped_raises_divergence():
+    """Every gradient non-finite: no step taken. The loss used to be reported as 0.0."""
+    from seqlab.exceptions import DivergenceError
+
+    x = torch.randn(8, 3, 1, dtype=torch.float64)
+    x[:, 0] = float("nan")  # NaN inputs reach an unchecked model: every loss is NaN
+    y = torch.zeros(8, dtype=torch.float64)
+    trainer = Trainer(_linear_model(), _cfg(epochs=1, batch_size=4))
+    with pytest.raises(DivergenceError, match="all 2 steps had a non-finite gradient"):
+        trainer.fit((x, y))
+
+
+def test_epoch_loss_is_the_mean_over_steps_taken():
+    """One good batch, one skipped: the epoch's loss is the good batch's (not half of it)."""
+    import copy
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(8, 3, 1, dtype=torch.float64, generator=g)
+    y = torch.randn(8, dtype=torch.float64, generator=g)
+    x[4:, 0] = float("nan")  # the second batch of 4 has non-finite gradients
+    model = _linear_model()
+    start = copy.deepcopy(model)
+    hist = Trainer(model, _cfg(epochs=1, batch_size=4, shuffle=False)).fit((x, y))
+    log = hist.epochs[0]
+    with torch.no_grad():  # the loss of the first batch, before its step
+        expected = float(masked_mse(start(x[:4]), y[:4]))
+    assert log.skipped_steps == 1
+    assert log.train_loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_nan_targets_are_refused_by_the_trainer():
+    """A NaN target used to give a skipped step and a reported loss of 0.0."""
+    x = torch.randn(8, 3, 1, dtype=torch.float64)
+    y = torch.zeros(8, dtype=torch.float64)
+    y[5] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Trainer(_linear_model(), _cfg(epochs=1, batch_size=4)).fit((x, y))

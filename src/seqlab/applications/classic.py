@@ -29,7 +29,14 @@ def load_user_series(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
     positions, column name)."""
     import pandas as pd
 
-    df = pd.read_csv(path)
+    try:
+        df = pd.read_csv(path)
+    except ValueError as err:  # pandas parser errors, UnicodeDecodeError, an empty file
+        why = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise SeqlabValueError(
+            f"{path} is not a readable CSV table ({why}); give a CSV with a header row and "
+            "one value per row."
+        ) from None
     num = df.select_dtypes("number")
     if num.shape[1] == 0:
         raise SeqlabValueError(f"{path} has no numeric column; give a CSV with one value per row.")

@@ -4,7 +4,7 @@
 of the lecture) and :func:`run_compare` runs a selection of tasks with one budget and
 seed, shows a progress bar (tqdm), prints one leaderboard per task (model, held-out
 metrics, training seconds) and writes ``report.md``, ``results.json`` and the PNG plots to
-``out_dir``.
+``out_dir`` (built in a staging folder and swapped in at the end).
 
 ============== ============ ====================================================
 task           module       what
@@ -33,7 +33,8 @@ from typing import Any
 
 from seqlab._validation import check_choice
 from seqlab.applications._common import RunContext, TaskResult, get_budget
-from seqlab.exceptions import SeqlabFileNotFoundError
+from seqlab.applications._report_dir import staged_report_dir
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
 
 __all__ = ["ALL_MODELS", "TASKS", "run_compare", "task_models"]
 
@@ -73,8 +74,29 @@ def task_models(task: str) -> tuple[str, ...]:
     return _entry(task)[0]
 
 
-def _text_task_for(path: Path) -> str:
-    return "text" if path.suffix.lower() in (".txt", ".text", ".md") else "sunspots"
+#: task that reads a user data file, by suffix
+_DATA_TASKS: dict[str, str] = {".csv": "sunspots", ".txt": "text", ".text": "text",
+                               ".md": "text"}
+
+
+def _task_for_data(path: Path, tasks: Sequence[str] | None) -> str:
+    """The task that reads ``path``; refuse a folder, an unknown type or an unused file."""
+    if path.is_dir():
+        raise SeqlabFileNotFoundError(f"data file {path} is a folder; name a .csv or .txt file.")
+    if not path.is_file():
+        raise SeqlabFileNotFoundError(f"data file {path} does not exist.")
+    task = _DATA_TASKS.get(path.suffix.lower())
+    if task is None:
+        raise SeqlabValueError(
+            f"data file {path}: unknown type {path.suffix or '(no suffix)'!r}; give a .csv "
+            "(a numeric series, replaces the sunspots) or a .txt (text for the language model)."
+        )
+    if tasks and task not in tasks:
+        raise SeqlabValueError(
+            f"data file {path} is read by the {task!r} task only, which is not among the "
+            f"tasks asked for ({', '.join(tasks)}); add {task!r} or drop the data file."
+        )
+    return task
 
 
 def run_compare(
@@ -93,10 +115,13 @@ def run_compare(
     write the report folder ``out_dir``. Returns the results, one per task.
 
     ``data_file``: a ``.csv`` (its last numeric column replaces the sunspot series) or a
-    ``.txt`` file (replaces Shakespeare in the ``text`` task; the last 10 % is held out).
-    """
-    import torch
+    ``.txt`` file (replaces Shakespeare in the ``text`` task; the last 10 % is held out);
+    any other file, or one no requested task reads, is refused.
 
+    The report is built in a staging folder beside ``out_dir`` and swapped in at the end
+    (:mod:`seqlab.applications._report_dir`): an error or Ctrl-C leaves an old report as it
+    was, and a folder holding anything but a seqlab report is refused before any work.
+    """
     b = get_budget(budget)
     task_list = list(tasks) if tasks else list(TASKS)
     for t in task_list:
@@ -106,12 +131,26 @@ def run_compare(
     data_path = None
     if data_file is not None:
         data_path = Path(data_file)
-        if not data_path.is_file():
-            raise SeqlabFileNotFoundError(f"data file {data_path} does not exist.")
+        data_task = _task_for_data(data_path, tasks)
         if not tasks:
-            task_list = [_text_task_for(data_path)]
+            task_list = [data_task]
+    with staged_report_dir(out_dir) as staging:
+        results, meta = _run_plan(task_list, models, b, staging, seed, data_path, progress,
+                                  echo)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    for res in results:  # the figures now live in the final folder
+        res.figures = [(title, str(out / Path(png).name)) for title, png in res.figures]
+    if echo is not None:
+        echo(f"\nreport: {out / 'report.md'} (total {meta['seconds']:.1f} s)")
+    return results
+
+
+def _run_plan(task_list: list[str], models: Sequence[str] | None, b: Any, out: Path, seed: int,
+              data_path: Path | None, progress: bool, echo: Callable[[str], Any] | None
+              ) -> tuple[list[TaskResult], dict[str, Any]]:
+    """Run every task, writing plots and the report into ``out``; (results, meta)."""
+    import torch
+
     plan = []
     for t in task_list:
         defaults, runner = _entry(t)
@@ -170,8 +209,6 @@ def run_compare(
     meta = {"budget": b.name, "seed": seed, "seconds": time.perf_counter() - start_all,
             "tasks": ",".join(task_list), "data_file": None if data_path is None
             else str(data_path)}
-    report = write_report(out, results, meta)
+    write_report(out, results, meta)
     write_json(out, results, meta)
-    if echo is not None:
-        echo(f"\nreport: {report} (total {meta['seconds']:.1f} s)")
-    return results
+    return results, meta

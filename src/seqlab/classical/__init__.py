@@ -7,4 +7,5 @@ kernels in the ``_*_kernels`` modules.
 
 from seqlab.classical.ar import *  # noqa: F403
 from seqlab.classical.arima import *  # noqa: F403
+from seqlab.classical.arima_selection import *  # noqa: F403
 from seqlab.classical.hmm import *  # noqa: F403

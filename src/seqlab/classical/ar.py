@@ -4,18 +4,11 @@ The lecture's first traditional approach: "present the current value as a noised
 previous values", ``X_t = phi_0 + phi_1 X_{t-1} + ... + phi_p X_{t-p} + e_t``, with the
 parameters found "by solving the Yule–Walker equations".
 
-One function per estimation method, each citing its book section (Brockwell & Davis,
-*Introduction to Time Series and Forecasting*, 3rd ed. 2016, "B&D"):
-
-- :func:`yule_walker` — B&D §5.1.1, solved by the Durbin–Levinson recursion (§2.5.3);
-  equals ``statsmodels.regression.linear_model.yule_walker`` (``method="mle"`` when
-  ``adjusted=False``, ``"adjusted"`` otherwise);
-- :func:`burg` — B&D §5.1.2; equals ``statsmodels.regression.linear_model.burg``;
-- :func:`ar_ols` — conditional least squares with an intercept; equals
-  ``statsmodels.tsa.ar_model.AutoReg(x, lags=p, trend="c")``.
-
-:class:`AR` wraps them as a scikit-learn style estimator with forecasts and prediction
-intervals, and :func:`select_ar_order` picks ``p`` by AIC/BIC.
+The estimators (:func:`yule_walker`, :func:`burg`, :func:`ar_ols`) live in
+``ar_estimators``; :class:`AR` wraps them as a scikit-learn style estimator with forecasts and
+prediction intervals, and :func:`select_ar_order` picks ``p`` by AIC/BIC. Like the
+estimators, :class:`AR` fits ``x / c`` for a power-of-two unit ``c`` when the data are
+extreme (beyond 1e+-100), so every result is that of ``x / c`` scaled back exactly.
 """
 
 from __future__ import annotations
@@ -23,7 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 from scipy.linalg import toeplitz
@@ -35,32 +28,29 @@ from seqlab._validation import (
     check_choice,
     check_int,
     check_is_fitted,
+    check_min_features,
     check_random_state,
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _ar_kernels as _K
 from seqlab.classical import _arima_kernels as _AK
+from seqlab.classical._units import in_units, variance_from_units
+from seqlab.classical.ar_estimators import (
+    ARParams,
+    _burg,
+    _check_series,
+    _ols,
+    _yule_walker,
+    ar_ols,
+    burg,
+    yule_walker,
+)
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["AR", "ARParams", "Forecast", "ar_ols", "burg", "select_ar_order", "yule_walker"]
 
 ARMethod = Literal["yule_walker", "burg", "ols"]
 _METHODS: tuple[str, ...] = ("yule_walker", "burg", "ols")
-
-
-class ARParams(NamedTuple):
-    """Estimates returned by :func:`yule_walker`, :func:`burg` and :func:`ar_ols`.
-
-    ``ar`` (p,): ``phi_1..phi_p``; ``sigma2``: innovation variance; ``pacf`` (p,): partial
-    autocorrelations ``phi_11..phi_pp``; ``mean``: mean of the process; ``intercept``:
-    ``phi_0 = mean * (1 - sum(ar))``.
-    """
-
-    ar: np.ndarray
-    sigma2: float
-    pacf: np.ndarray
-    mean: float
-    intercept: float
 
 
 @dataclass(frozen=True)
@@ -76,114 +66,6 @@ class Forecast:
     upper: np.ndarray
     se: np.ndarray
     alpha: float
-
-
-def _check_series(x: Any, order: int, name: str = "x", extra: int = 1) -> np.ndarray:
-    arr = as_float_array(x, name, ndim=1, min_length=1)
-    need = order + extra
-    if arr.shape[0] < need:
-        raise SeqlabValueError(
-            f"{name} is too short for an AR({order}) fit: it has {arr.shape[0]} observation(s) "
-            f"but at least {need} are needed; lower the order or pass a longer series."
-        )
-    return arr
-
-
-def _singular(method: str) -> ValueError:
-    return ValueError(
-        f"{method}: the autocovariance Toeplitz matrix is singular (is the series constant "
-        "or perfectly periodic?); cannot solve for the AR coefficients. Use a lower order or "
-        "check the data."
-    )
-
-
-def yule_walker(x: Any, order: int, *, demean: bool = True, adjusted: bool = False) -> ARParams:
-    """Yule–Walker estimates of an AR(p) (B&D §5.1.1) by Durbin–Levinson (§2.5.3).
-
-    Solves ``Gamma_p phi = gamma_p`` with the sample autocovariances
-    ``gamma(k) = sum_t (x_t - m)(x_{t-k} - m) / N`` where ``N = n`` (``adjusted=False``,
-    B&D's estimator, always stationary) or ``N = n - k`` (``adjusted=True``);
-    ``sigma2 = gamma(0) - phi' gamma_p`` and the partial autocorrelations are the
-    recursion's ``phi_kk``.
-
-    >>> import numpy as np
-    >>> x = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 5.0, 7.0])
-    >>> est = yule_walker(x, 1)
-    >>> round(float(est.ar[0]), 4), round(est.sigma2, 4)
-    (0.2722, 3.342)
-    """
-    order = check_int(order, "order", minimum=1)
-    arr = _check_series(x, order)
-    acov, mean = _K.autocovariance(arr, order, bool(demean), bool(adjusted))
-    phi, pacf, _, ok = _K.durbin_levinson(acov, order)
-    if not ok:
-        raise _singular("yule_walker")
-    sigma2 = float(acov[0] - np.dot(acov[1:], phi))
-    return ARParams(phi, sigma2, pacf, float(mean), float(mean * (1.0 - phi.sum())))
-
-
-def burg(x: Any, order: int, *, demean: bool = True) -> ARParams:
-    """Burg's estimates of an AR(p) (B&D §5.1.2).
-
-    Each partial autocorrelation minimises the summed forward and backward prediction
-    errors, ``phi_kk = 2 sum u_{t} v_{t-1} / sum (u_t^2 + v_{t-1}^2)``; the estimate is
-    always stationary. ``sigma2 = (1 - phi_pp^2) d_p / (2 (n - p))`` as in statsmodels.
-
-    >>> import numpy as np
-    >>> x = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 5.0, 7.0])
-    >>> est = burg(x, 1)
-    >>> round(float(est.ar[0]), 4)
-    0.3958
-    """
-    order = check_int(order, "order", minimum=1)
-    arr = _check_series(x, order)
-    phi, pacf, sigma2, mean, ok = _K.burg(arr, order, bool(demean))
-    if not ok:
-        raise _singular("burg")
-    return ARParams(phi, float(sigma2), pacf, float(mean), float(mean * (1.0 - phi.sum())))
-
-
-def _ols_design(arr: np.ndarray, order: int, trend: bool) -> tuple[np.ndarray, np.ndarray]:
-    n = arr.shape[0]
-    cols = [arr[order - i : n - i] for i in range(1, order + 1)]
-    if trend:
-        cols.insert(0, np.ones(n - order))
-    return np.column_stack(cols), arr[order:]
-
-
-def ar_ols(x: Any, order: int, *, trend: Literal["c", "n"] = "c") -> ARParams:
-    """Conditional least squares: regress ``x_t`` on ``(1, x_{t-1}, ..., x_{t-p})``.
-
-    ``t = p..n-1``; ``sigma2 = SSR / (n - p)``; the estimate need not be stationary.
-    Matches ``statsmodels.tsa.ar_model.AutoReg(x, lags=p, trend=trend)``. The ``pacf`` is
-    that of the fitted model (step-down recursion), NaN beyond a non-stationary order.
-
-    >>> import numpy as np
-    >>> x = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 5.0, 7.0])
-    >>> round(float(ar_ols(x, 1).ar[0]), 4)
-    0.4706
-    """
-    order = check_int(order, "order", minimum=1)
-    check_choice(trend, "trend", ("c", "n"))
-    k = order + (trend == "c")
-    arr = _check_series(x, order, extra=k + 1)
-    X, y = _ols_design(arr, order, trend == "c")
-    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
-    if rank < k:
-        raise SeqlabValueError(
-            "ar_ols: the lagged design matrix is singular (is the series constant?); use a "
-            "lower order or check the data."
-        )
-    intercept = float(beta[0]) if trend == "c" else 0.0
-    phi = np.ascontiguousarray(beta[1:] if trend == "c" else beta)
-    resid = y - X @ beta
-    sigma2 = float(resid @ resid / y.shape[0])
-    pacf, ok = _K.ar_to_pacf(phi)
-    if not ok:
-        pacf[np.argmax(~(np.abs(pacf) < 1)) :] = np.nan
-    denom = 1.0 - phi.sum()
-    mean = intercept / denom if denom != 0 else np.nan
-    return ARParams(phi, sigma2, pacf, float(mean), intercept)
 
 
 def _exact_loglik(x: np.ndarray, phi: np.ndarray, mu: float, sigma2: float) -> float:
@@ -252,41 +134,64 @@ class AR(BaseEstimator):
         self.demean = demean
         self.adjusted = adjusted
 
-    def fit(self, x: Any) -> AR:
-        """Estimate the AR(p) from a 1-D series ``x`` (n,); returns ``self``."""
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # a series (n,); (n, 1) is accepted too
+        return tags
+
+    def _series(self, x: Any, *, fitting: bool) -> np.ndarray:
+        """``x`` (n,) or (n, 1) as a 1-D float array; records/checks ``n_features_in_``."""
+        arr = check_min_features(as_float_array(x, "x", ndim=(1, 2)), "x")
+        n_columns = 1 if arr.ndim == 1 else arr.shape[1]
+        if fitting:
+            self._reset_features(x, 1)
+        self._check_features(x, n_columns)
+        if n_columns != 1:
+            raise SeqlabValueError(
+                f"AR is univariate: x has {n_columns} columns. Pass one series (n,) or (n, 1); "
+                "ARIMA(order=(p, 0, 0)) fits many series (n, S) at once."
+            )
+        return arr.reshape(-1)
+
+    def fit(self, x: Any, y: Any = None) -> AR:
+        """Estimate the AR(p) from one series ``x`` (n,) or (n, 1); returns ``self``.
+
+        ``y`` is ignored: it is there because scikit-learn passes a target to ``fit``.
+        """
         order = check_int(self.order, "order", minimum=1)
         check_choice(self.method, "method", _METHODS)
-        arr = as_float_array(x, "x", ndim=1)
-        if self.method == "yule_walker":
-            est = yule_walker(arr, order, demean=self.demean, adjusted=self.adjusted)
-        elif self.method == "burg":
-            est = burg(arr, order, demean=self.demean)
-        else:
-            est = ar_ols(arr, order, trend="c" if self.demean else "n")
+        demean = bool(self.demean)
+        arr = self._series(x, fitting=True)
+        extra = order + demean + 1 if self.method == "ols" else 1
+        xs, c = in_units(_check_series(arr, order, extra=extra))
         n = arr.shape[0]
+        if self.method == "yule_walker":
+            est = _yule_walker(xs, order, demean, bool(self.adjusted))
+        elif self.method == "burg":
+            est = _burg(xs, order, demean)
+        else:
+            est, xtx_inv = _ols(xs, order, demean)
         self.params_ = est.ar
-        self.sigma2_ = est.sigma2
+        self.sigma2_ = variance_from_units(est.sigma2, c, "sigma2_")
         self.pacf_ = est.pacf
-        self.mean_ = est.mean
-        self.intercept_ = est.intercept
+        self.mean_ = est.mean * c
+        self.intercept_ = est.intercept * c
         self.nobs_ = n
         if self.method == "ols":
-            X, _ = _ols_design(arr, order, bool(self.demean))
-            cov = est.sigma2 * np.linalg.inv(X.T @ X)
-            bse = np.sqrt(np.diag(cov))
-            self.bse_ = bse[1:] if self.demean else bse
-            self.intercept_bse_ = float(bse[0]) if self.demean else 0.0
+            bse = np.sqrt(np.diag(est.sigma2 * xtx_inv))
+            self.bse_ = bse[1:] if demean else bse
+            self.intercept_bse_ = float(bse[0]) * c if demean else 0.0
         else:
-            acov, _ = _K.autocovariance(arr, order - 1, bool(self.demean), False)
+            acov, _ = _K.autocovariance(xs, order - 1, demean, False)
             gamma = toeplitz(acov)
             self.bse_ = np.sqrt(np.diag(est.sigma2 * np.linalg.inv(gamma)) / n)
-        self.resid_ = _K.ar_residuals(arr, est.ar, est.intercept)
+        self.resid_ = _K.ar_residuals(xs, est.ar, est.intercept) * c
         fitted = np.full(n, np.nan)
         fitted[order:] = arr[order:] - self.resid_
         self.fittedvalues_ = fitted
         stationary = bool(_K.ar_to_pacf(est.ar)[1])
         if stationary:
-            self.loglik_ = _exact_loglik(arr, est.ar, est.mean, est.sigma2)
+            self.loglik_ = _exact_loglik(xs, est.ar, est.mean, est.sigma2) - n * math.log(c)
         else:
             warnings.warn(
                 f"the fitted AR({order}) is not stationary; loglik_, aic_ and bic_ are NaN.",
@@ -294,16 +199,32 @@ class AR(BaseEstimator):
                 stacklevel=2,
             )
             self.loglik_ = float("nan")
-        k = order + 1 + int(bool(self.demean))
+        k = order + 1 + int(demean)
         self.aic_ = -2.0 * self.loglik_ + 2.0 * k
         self.bic_ = -2.0 * self.loglik_ + k * math.log(n)
         self._history = arr[n - order :].copy()
+        self._unit = c  # sigma2_ = sigma2 (in units of c^2) * c^2 may leave float64's range
+        self._sigma2_in_units = est.sigma2
         return self
 
-    def predict(self) -> np.ndarray:
-        """In-sample one-step-ahead predictions (n,); the first ``p`` are NaN."""
+    def _sigma(self) -> float:
+        """The innovation standard deviation (finite even where ``sigma2_`` overflows)."""
+        unit = self.__dict__.get("_unit", 1.0)
+        return math.sqrt(self.__dict__.get("_sigma2_in_units", self.sigma2_)) * unit
+
+    def predict(self, x: Any = None) -> np.ndarray:
+        """One-step-ahead predictions ``phi_0 + sum_i phi_i x_{t-i}`` (n,); the first ``p``
+        are NaN. ``x=None``: of the training series (in-sample); else of the series ``x``
+        with the fitted coefficients."""
         check_is_fitted(self, "params_")
-        return self.fittedvalues_.copy()
+        if x is None:
+            return self.fittedvalues_.copy()
+        arr = self._series(x, fitting=False)
+        p = self.params_.shape[0]
+        out = np.full(arr.shape[0], np.nan)
+        if arr.shape[0] > p:
+            out[p:] = arr[p:] - _K.ar_residuals(arr, self.params_, self.intercept_)
+        return out
 
     def forecast(self, steps: int = 1, alpha: float = 0.05) -> Forecast:
         """Forecast ``steps`` ahead with ``1 - alpha`` intervals.
@@ -316,7 +237,7 @@ class AR(BaseEstimator):
         alpha = _check_alpha(alpha)
         mean = _K.ar_forecast_mean(self._history, self.params_, self.intercept_, steps)
         psi = _K.ar_psi_weights(self.params_, steps)
-        se = np.sqrt(self.sigma2_ * np.cumsum(psi**2))
+        se = np.sqrt(np.cumsum(psi**2)) * self._sigma()
         z = float(norm.ppf(1.0 - alpha / 2.0))
         return Forecast(mean, mean - z * se, mean + z * se, se, alpha)
 
@@ -329,7 +250,7 @@ class AR(BaseEstimator):
         p = self.params_.shape[0]
         buf = np.empty((p + steps, n_paths))
         buf[:p] = self._history[:, None]
-        eps = rng.normal(0.0, math.sqrt(self.sigma2_), size=(steps, n_paths))
+        eps = rng.normal(0.0, self._sigma(), size=(steps, n_paths))
         for h in range(steps):
             lags = buf[h : p + h][::-1]  # x_{t-1}, ..., x_{t-p}
             buf[p + h] = self.intercept_ + self.params_ @ lags + eps[h]
@@ -349,6 +270,8 @@ class AR(BaseEstimator):
 
 
 def _check_alpha(alpha: Any) -> float:
+    if np.iscomplexobj(alpha):
+        raise SeqlabTypeError(f"alpha is complex ({alpha!r}); pass a real number in (0, 1).")
     try:
         a = float(alpha)
     except (TypeError, ValueError):

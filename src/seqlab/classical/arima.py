@@ -31,14 +31,9 @@ it with ``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``).
 from __future__ import annotations
 
 import math
-import os
 import warnings
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any, Literal
 
-import numba
 import numpy as np
 from scipy.stats import norm
 
@@ -48,163 +43,32 @@ from seqlab._validation import (
     check_choice,
     check_int,
     check_is_fitted,
+    check_min_features,
+    check_positive,
     check_random_state,
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _ar_kernels as _ARK
 from seqlab.classical import _arima_kernels as _K
+from seqlab.classical._units import variance_from_units
 from seqlab.classical.ar import Forecast, _check_alpha
-from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.classical.arima_estimation import (
+    Trend,
+    _check_length,
+    _check_order,
+    _css_loglik,
+    _fit_many,
+    _full_loglik,
+    _numeric_hessian,
+    _resolve_trend,
+    _split,
+    _standardise,
+    _start_to_x,
+    arima_loglike,
+)
+from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["ARIMA", "arima_loglike", "select_order"]
-
-Trend = Literal["n", "c", "t"]
-_MAX_D = 2
-
-
-def _check_order(order: Any) -> tuple[int, int, int]:
-    if not isinstance(order, Sequence) or isinstance(order, str) or len(order) != 3:
-        raise SeqlabTypeError(f"order must be a tuple (p, d, q) of three integers; got {order!r}.")
-    p = check_int(order[0], "order p", minimum=0)
-    d = check_int(order[1], "order d", minimum=0)
-    q = check_int(order[2], "order q", minimum=0)
-    if d > _MAX_D:
-        raise SeqlabValueError(
-            f"order d = {d} is too large: seqlab supports d <= {_MAX_D} (more differencing is "
-            "almost never appropriate and is numerically ill-conditioned); difference the "
-            "series yourself if you really need it."
-        )
-    return p, d, q
-
-
-def _resolve_trend(trend: Any, d: int) -> str:
-    if trend is None:
-        return "c" if d == 0 else "n"
-    check_choice(trend, "trend", ("n", "c", "t"))
-    if trend == "c" and d != 0:
-        raise SeqlabValueError(
-            f"trend='c' is not identified when d = {d} (differencing removes a constant); "
-            "use trend='t' for a drift with d = 1, or trend='n'."
-        )
-    if trend == "t" and d != 1:
-        raise SeqlabValueError(
-            f"trend='t' (drift) needs d = 1; got d = {d}. Use trend='c' with d = 0 "
-            "(a mean) or trend='n'."
-        )
-    return str(trend)
-
-
-def _check_length(n: int, p: int, d: int, q: int, k_trend: int, name: str = "y") -> None:
-    need = d + p + q + k_trend + 3
-    if n < need:
-        raise SeqlabValueError(
-            f"{name} is too short for an ARIMA({p},{d},{q}) fit: it has {n} observation(s) but "
-            f"at least d + p + q + k_trend + 3 = {need} are needed; pass a longer series or "
-            "lower the order."
-        )
-
-
-def _full_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
-    e = np.empty(0)
-    sumlog, ssq, ok = _K.kalman_arma(w, phi, theta, mu, False, e, e, e, np.empty((0, 0)))
-    if not ok:
-        return float("nan")
-    n = w.shape[0]
-    return float(-0.5 * (n * math.log(2 * math.pi) + sumlog + n * math.log(sigma2) + ssq / sigma2))
-
-
-def _css_loglik(w: np.ndarray, phi, theta, mu: float, sigma2: float) -> float:
-    ssq = _K.css_arma(w, phi, theta, mu, False, np.empty(0))
-    ne = w.shape[0] - phi.shape[0]
-    return float(-0.5 * (ne * math.log(2 * math.pi * sigma2) + ssq / sigma2))
-
-
-def _split(params: np.ndarray, p: int, q: int, k_trend: int):
-    mu = float(params[0]) if k_trend else 0.0
-    phi = np.ascontiguousarray(params[k_trend : k_trend + p], dtype=np.float64)
-    theta = np.ascontiguousarray(params[k_trend + p : k_trend + p + q], dtype=np.float64)
-    return mu, phi, theta
-
-
-def arima_loglike(
-    y: Any, order: tuple[int, int, int], params: Any, trend: Trend | None = None
-) -> float:
-    """Exact Gaussian log-likelihood of ARIMA(p, d, q) at ``params``.
-
-    ``params`` = ``[const|drift (if trend), ar (p), ma (q), sigma2]`` as statsmodels orders
-    them; equals ``statsmodels.tsa.arima.model.ARIMA(y, order=order, trend=trend)
-    .loglike(params)``. The Kalman filter on ``w = diff(y, d)`` gives
-    ``loglik = -1/2 sum_t (log 2 pi + log F_t + v_t^2 / F_t)`` (Hamilton §13.4).
-
-    >>> import numpy as np
-    >>> y = np.array([0.3, -0.1, 0.4, 0.9, 0.2, -0.5, 0.1, 0.6])
-    >>> round(arima_loglike(y, (1, 0, 0), [0.0, 0.5, 1.0], trend="c"), 6)
-    -8.330349
-    """
-    p, d, q = _check_order(order)
-    tr = _resolve_trend(trend, d)
-    kt = int(tr != "n")
-    arr = as_float_array(y, "y", ndim=1)
-    _check_length(arr.shape[0], p, d, q, kt)
-    par = as_float_array(params, "params", ndim=1)
-    if par.shape[0] != kt + p + q + 1:
-        raise SeqlabValueError(
-            f"params must have {kt + p + q + 1} entries ([trend] + ar + ma + sigma2) for "
-            f"ARIMA{(p, d, q)} with trend={tr!r}; got {par.shape[0]}."
-        )
-    mu, phi, theta = _split(par, p, q, kt)
-    if not _ARK.ar_to_pacf(phi)[1]:
-        raise SeqlabValueError(
-            "params: the AR part is not stationary; the exact likelihood needs it."
-        )
-    sigma2 = float(par[-1])
-    if not sigma2 > 0:
-        raise SeqlabValueError(f"params: sigma2 must be > 0; got {sigma2}.")
-    w = np.ascontiguousarray(np.diff(arr, n=d))
-    return _full_loglik(w, phi, theta, mu, sigma2)
-
-
-def _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol):
-    """Run the compiled BFGS over the rows of ``Ws`` on ``numba.get_num_threads()`` threads
-    (at most the number of cores; the kernel releases the GIL)."""
-    S = Ws.shape[0]
-    k = p + q + kt
-    X = np.empty((S, k))
-    fval = np.empty(S)
-    n_iter = np.zeros(S, dtype=np.int64)
-    conv = np.zeros(S, dtype=np.bool_)
-    args = (Ws, X0, use_x0, p, q, kt, css, maxiter, tol)
-    n_threads = max(1, min(numba.get_num_threads(), os.cpu_count() or 1, S))
-    if n_threads == 1:
-        _K.fit_rows(*args, 0, S, X, fval, n_iter, conv)
-    else:
-        bounds = np.linspace(0, S, 4 * n_threads + 1).astype(int)  # small chunks balance load
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            futures = [
-                pool.submit(_K.fit_rows, *args, int(a), int(b), X, fval, n_iter, conv)
-                for a, b in pairwise(bounds.tolist())
-                if b > a
-            ]
-            for fut in futures:
-                fut.result()
-    return X, n_iter, conv
-
-
-def _numeric_hessian(f, x: np.ndarray) -> np.ndarray:
-    k = x.shape[0]
-    h = 1e-4 * np.maximum(np.abs(x), 1e-2)
-    H = np.empty((k, k))
-    for i in range(k):
-        for j in range(i, k):
-            vals = []
-            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-                xx = x.copy()
-                xx[i] += si * h[i]
-                xx[j] += sj * h[j]
-                vals.append(f(xx))
-            H[i, j] = H[j, i] = (vals[0] - vals[1] - vals[2] + vals[3]) / (4 * h[i] * h[j])
-    return H
-
+__all__ = ["ARIMA", "arima_loglike"]
 
 class ARIMA(BaseEstimator):
     """ARIMA(p, d, q) (MA(q): ``(0, 0, q)``, ARMA: ``(p, 0, q)``) fitted by exact MLE or CSS.
@@ -263,71 +127,43 @@ class ARIMA(BaseEstimator):
         self.tol = tol
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, y: Any, start_params: Any = None) -> ARIMA:
-        """Fit to ``y`` (n,) or (n, S); optional ``start_params`` in ``params_`` order
-        (``sigma2`` may be omitted), (k,) or (S, k). Returns ``self``."""
+    def fit(self, X: Any, y: Any = None, *, start_params: Any = None) -> ARIMA:
+        """Fit to the series ``X`` (statsmodels' ``y``; the shapes table calls it ``y``):
+        (n,) for one, (n, S) for ``S`` independent series; optional ``start_params`` in
+        ``params_`` order (``sigma2`` may be omitted), (k,) or (S, k). Returns ``self``.
+
+        ``y`` is ignored: it is there because scikit-learn passes ``fit(X, y)``.
+        """
         p, d, q = _check_order(self.order)
         check_choice(self.method, "method", ("mle", "css"))
         tr = _resolve_trend(self.trend, d)
-        maxiter = check_int(self.maxiter, "maxiter", minimum=1)
+        maxiter = check_int(self.maxiter, "maxiter", minimum=1, maximum=2**31 - 1)
+        tol = check_positive(self.tol, "tol", strict=False)
         kt = int(tr != "n")
-        Y = as_float_array(y, "y", ndim=(1, 2))
+        Y = check_min_features(as_float_array(X, "y", ndim=(1, 2)), "y")
+        self._reset_features(X, 1 if Y.ndim == 1 else Y.shape[1])
         single = Y.ndim == 1
         Y2 = Y[:, None] if single else Y
         n, S = Y2.shape
         _check_length(n, p, d, q, kt)
+        # the optimiser sees (w / unit - loc) / scale; everything after it works on w / unit
         W = np.ascontiguousarray(np.diff(Y2, n=d, axis=0).T)  # (S, n - d)
-        loc = W.mean(axis=1) if kt else np.zeros(S)
-        scale = np.sqrt(((W - loc[:, None]) ** 2).mean(axis=1))
-        if np.any(scale == 0):
-            bad = int(np.argmax(scale == 0))
-            raise SeqlabValueError(
-                f"y{'' if single else f'[:, {bad}]'} is constant after differencing d={d} "
-                "time(s) (zero variance); an ARIMA cannot be fitted to it."
-            )
-        Ws = np.ascontiguousarray((W - loc[:, None]) / scale[:, None])
+        Wc, unit, loc, scale = _standardise(W, kt, d, single)
+        Ws = np.ascontiguousarray((Wc - loc[:, None]) / scale[:, None])
         k = p + q + kt
         X0 = np.zeros((S, k))
         use_x0 = start_params is not None
         if use_x0:
-            X0 = self._start_to_x(start_params, S, p, q, kt, loc, scale)
+            X0 = _start_to_x(start_params, S, p, q, kt, loc, scale, unit)
         css = self.method == "css"
-        X, n_iter, conv = _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, float(self.tol))
-        self._finish(Y2, W, X, loc, scale, p, d, q, kt, tr, css, n_iter, conv, single)
+        X, n_iter, conv = _fit_many(Ws, X0, use_x0, p, q, kt, css, maxiter, tol)
+        self._finish(Y2, Wc, unit, X, loc, scale, (p, d, q, kt, tr, css, single), n_iter, conv)
         return self
 
-    def _start_to_x(self, start, S, p, q, kt, loc, scale) -> np.ndarray:
-        k = p + q + kt
-        st = as_float_array(start, "start_params", ndim=(1, 2))
-        st2 = np.broadcast_to(st, (S, st.shape[-1])) if st.ndim == 1 else st
-        if st2.shape[0] != S or st2.shape[1] not in (k, k + 1):
-            raise SeqlabValueError(
-                f"start_params must have {k} (or {k + 1} with sigma2) entries per series "
-                f"([trend] + ar + ma); got shape {st.shape}."
-            )
-        X0 = np.empty((S, k))
-        for s in range(S):
-            mu, phi, theta = _split(st2[s], p, q, kt)
-            xa, ok_ar = _K.unconstrain(phi)
-            xm, ok_ma = _K.unconstrain(-theta)
-            if not ok_ar:
-                raise SeqlabValueError(
-                    f"start_params: the AR part {phi.tolist()} is not stationary (a root of "
-                    "1 - phi_1 z - ... lies on or inside the unit circle); pass stationary "
-                    "starting values or none."
-                )
-            if not ok_ma:
-                raise SeqlabValueError(
-                    f"start_params: the MA part {theta.tolist()} is not invertible; pass "
-                    "invertible starting values or none."
-                )
-            X0[s, :p] = xa
-            X0[s, p : p + q] = xm
-            if kt:
-                X0[s, p + q] = (mu - loc[s]) / scale[s]
-        return X0
-
-    def _finish(self, Y2, W, X, loc, scale, p, d, q, kt, tr, css, n_iter, conv, single):
+    def _finish(self, Y2, W, unit, X, loc, scale, spec, n_iter, conv):
+        """Set the learned attributes; ``W`` is the differenced series in units of ``unit``
+        (S,), so are the filter's states; ``params_`` etc. are converted to y's units."""
+        p, d, q, kt, tr, css, single = spec
         n, S = Y2.shape
         nw = W.shape[1]
         k = p + q + kt + 1
@@ -362,12 +198,18 @@ class ARIMA(BaseEstimator):
             + ["sigma2"]
         )
         nobs_eff = nw - p if css else nw
+        llf -= nobs_eff * np.log(unit)  # the density of y = unit * w
+        resid *= unit
+        user = params.copy()
+        if kt:
+            user[:, 0] *= unit
+        user[:, -1] = variance_from_units(params[:, -1], unit, "sigma2_")
         sq = (lambda a: a[0]) if single else (lambda a: a)
         self.param_names_ = names
-        self.params_ = sq(params)
-        self.arparams_ = sq(params[:, kt : kt + p])
-        self.maparams_ = sq(params[:, kt + p : kt + p + q])
-        self.sigma2_ = sq(params[:, -1])
+        self.params_ = sq(user)
+        self.arparams_ = sq(user[:, kt : kt + p])
+        self.maparams_ = sq(user[:, kt + p : kt + p + q])
+        self.sigma2_ = sq(user[:, -1])
         self.loglik_ = sq(llf)
         self.aic_ = sq(-2 * llf + 2 * k)
         self.bic_ = sq(-2 * llf + k * math.log(nobs_eff))
@@ -384,9 +226,10 @@ class ARIMA(BaseEstimator):
                 RuntimeWarning,
                 stacklevel=3,
             )
-        # state kept for forecasting, simulation and standard errors
+        # state kept for forecasting, simulation and standard errors, in units of `unit`
         self._spec = (p, d, q, kt, css)
         self._W = W
+        self._unit = unit
         self._params2 = params
         self._a_end = a_end
         self._P_end = P_end
@@ -422,13 +265,18 @@ class ARIMA(BaseEstimator):
                         return float("nan")
                     return loglik(w, phi, theta, mu, float(x[-1]))
 
-                H = _numeric_hessian(f, self._params2[s].copy())
+                H = _numeric_hessian(f, self._params2[s].copy(), kt)
                 with np.errstate(invalid="ignore"):
                     try:
                         cov = np.linalg.inv(-H)
                         out[s] = np.sqrt(np.diag(cov))
                     except np.linalg.LinAlgError:
                         out[s] = np.nan
+            unit = self._unit
+            if kt:
+                out[:, 0] *= unit
+            with np.errstate(over="ignore"):
+                out[:, -1] = (out[:, -1] * unit) * unit
             self._bse = out
         return self._bse[0] if self._single else self._bse
 
@@ -473,13 +321,13 @@ class ARIMA(BaseEstimator):
             sigma2 = self._params2[s, -1]
             tphi, rvec, _ = _K._system(phi, theta)
             m_dev, cov = _K.arma_forecast(tphi, rvec, self._a_end[s], self._P_end[s], steps)
-            mw = mu + m_dev
-            cw = sigma2 * cov
+            mw = (mu + m_dev) * self._unit[s]
+            cw = sigma2 * cov  # in units of unit^2 until se
             for j in range(d - 1, -1, -1):
                 mw = self._last_levels[j, s] + np.cumsum(mw)
                 cw = np.cumsum(np.cumsum(cw, axis=0), axis=1)
             mean[:, s] = mw
-            se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0))
+            se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0)) * self._unit[s]
         z = float(norm.ppf(1.0 - alpha / 2.0))
         if self._single:
             mean, se = mean[:, 0], se[:, 0]
@@ -525,6 +373,7 @@ class ARIMA(BaseEstimator):
             out[h] = mu + alpha_t[0]
             shifted = np.vstack([alpha_t[1:], np.zeros((1, n_paths))])
             alpha_t = tphi[:, None] * alpha_t[0] + shifted + rvec[:, None] * eps[h]
+        out *= self._unit[0]
         for j in range(d - 1, -1, -1):
             out = last[j] + np.cumsum(out, axis=0)
         return out
@@ -542,46 +391,3 @@ class ARIMA(BaseEstimator):
         llf, aic, bic = (float(np.atleast_1d(v)[0]) for v in (self.loglik_, self.aic_, self.bic_))
         lines.append(f"loglik {llf:.4f}  aic {aic:.4f}  bic {bic:.4f}")
         return "\n".join(lines)
-
-
-def select_order(
-    y: Any,
-    *,
-    d: int = 0,
-    max_p: int = 3,
-    max_q: int = 3,
-    criterion: Literal["aic", "bic"] = "aic",
-    trend: Trend | None = None,
-    method: Literal["mle", "css"] = "mle",
-) -> tuple[ARIMA, dict[tuple[int, int], float]]:
-    """Fit ARIMA(p, d, q) for every ``p <= max_p``, ``q <= max_q``; return the fit with the
-    smallest AIC/BIC and the table ``{(p, q): criterion}``.
-
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(2)
-    >>> e = rng.normal(size=400)
-    >>> y = e[1:] + 0.7 * e[:-1]
-    >>> best, table = select_order(y, max_p=1, max_q=1, criterion="bic")
-    >>> best.order
-    (0, 0, 1)
-    """
-    d = check_int(d, "d", minimum=0)
-    max_p = check_int(max_p, "max_p", minimum=0)
-    max_q = check_int(max_q, "max_q", minimum=0)
-    check_choice(criterion, "criterion", ("aic", "bic"))
-    arr = as_float_array(y, "y", ndim=1)
-    table: dict[tuple[int, int], float] = {}
-    best: ARIMA | None = None
-    best_value = np.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for p in range(max_p + 1):
-            for q in range(max_q + 1):
-                model = ARIMA((p, d, q), trend=trend, method=method).fit(arr)
-                value = float(model.aic_ if criterion == "aic" else model.bic_)
-                table[(p, q)] = value
-                if np.isfinite(value) and value < best_value:
-                    best, best_value = model, value
-    if best is None:
-        raise SeqlabValueError("no (p, q) in the grid gave a finite criterion.")
-    return best, table

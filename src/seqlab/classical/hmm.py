@@ -6,7 +6,8 @@ stochastic transitions ``A_ij = p(z_t = j | z_{t-1} = i)`` and stochastic output
 ``p(z_t | x_{0:t})``. Where things live:
 
 - ``hmm_base``: the estimator shell (EM loop, decoding, sampling, AIC/BIC, checks);
-- ``hmm_emissions``: the emission families as small sets of hooks;
+- ``hmm_emissions`` (categorical) and ``hmm_gaussian``: the emission families as small sets
+  of hooks; ``_hmm_checks``: the checks of priors and probability tables;
 - ``_hmm_kernels``: numba kernels (scaled forward–backward, Viterbi), parallel over sequences;
 - ``hmm_tasks``: the real-data tasks (DNA islands, Seattle weather regimes).
 

@@ -31,6 +31,8 @@ hook                        what it does
 Names follow hmmlearn (``startprob_``, ``transmat_``, ``monitor_``, ``score``, ``decode``) so
 code moves between the two; differences: ``seed`` instead of ``random_state``, and full
 parameter names (``fixed=("transmat",)``) instead of one-letter codes (``params="se"``).
+``fit`` and ``score`` take scikit-learn's ``(X, y)`` (the target is ignored) and still
+hmmlearn's positional ``(X, lengths)``: see :func:`_target_or_lengths` for the rule.
 Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 77(2).
 """
 
@@ -52,11 +54,11 @@ from seqlab._validation import (
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
+from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
 from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["BaseHMM", "ConvergenceMonitor"]
+__all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
 
-_SUM_TOL = 1e-6  # how far a probability row may sum away from 1
 
 
 class ConvergenceMonitor:
@@ -102,34 +104,6 @@ class ConvergenceMonitor:
         )
 
 
-def check_stochastic(p: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Return ``p`` as a float array of ``shape`` whose last axis holds probabilities.
-
-    Raises ``ValueError`` naming ``name`` when the shape is wrong, an entry is negative or
-    not finite, or a row does not sum to 1 (within 1e-6).
-
-    >>> check_stochastic([[0.5, 0.5], [0.2, 0.7]], "transmat_", (2, 2))
-    Traceback (most recent call last):
-    ...
-    seqlab.exceptions.SeqlabValueError: transmat_ rows must each sum to 1; row(s) [1] sum to ...
-    """
-    arr = np.array(p, dtype=np.float64)
-    if arr.shape != shape:
-        raise SeqlabValueError(f"{name} must have shape {shape}; got {arr.shape}.")
-    if not np.isfinite(arr).all() or (arr < 0).any():
-        raise SeqlabValueError(f"{name} must contain finite probabilities >= 0; got {arr}.")
-    sums = arr.sum(axis=-1)
-    bad = np.flatnonzero(np.abs(np.atleast_1d(sums) - 1.0) > _SUM_TOL)
-    if bad.size:
-        if arr.ndim == 1:
-            raise SeqlabValueError(f"{name} must sum to 1; it sums to {float(sums):.6g}.")
-        raise SeqlabValueError(
-            f"{name} rows must each sum to 1; row(s) {bad.tolist()} sum to "
-            f"{np.round(sums[bad], 6).tolist()}. Normalise them (row / row.sum())."
-        )
-    return arr
-
-
 def _normalize_rows(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     """Divide each row by its sum; a row with zero mass (never visited) keeps ``old``."""
     sums = new.sum(axis=-1, keepdims=True)
@@ -161,6 +135,8 @@ class BaseHMM(BaseEstimator):
     _emission_names: tuple[str, ...] = ()
     _init_methods: tuple[str, ...] = ("random",)
     _ALGORITHMS = ("viterbi", "map")
+    # like scikit-learn's GaussianMixture: score() is a log-likelihood, predict() a labelling
+    _estimator_type = "density_estimator"
 
     # hyperparameters common to every family (subclass __init__ lists them explicitly)
     n_components: int
@@ -210,6 +186,17 @@ class BaseHMM(BaseEstimator):
 
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
+
+    def _check_emission_priors(self) -> None:
+        """Validate the emission family's priors (after ``_validate_X`` set ``n_features_``)."""
+
+    def _check_priors(self) -> None:
+        """Refuse NaN, infinite, negative or complex priors (they would freeze a parameter)."""
+        k = check_int(self.n_components, "n_components", minimum=1)
+        counts = "Dirichlet pseudo-counts"
+        check_prior(self.startprob_prior, "startprob_prior", (k,), what=counts)
+        check_prior(self.transmat_prior, "transmat_prior", (k, k), what=counts)
+        self._check_emission_priors()
 
     def _frameprob(self, X: np.ndarray) -> tuple[np.ndarray, float]:
         """Emission probabilities up to one factor per frame: ``(b (T, K), sum log factor)``.
@@ -271,6 +258,8 @@ class BaseHMM(BaseEstimator):
     def _prepare(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self, ["startprob_", "transmat_"])
         self._check_params()
+        shape = np.asarray(X).shape  # (not np.shape: it dispatches on array-likes)
+        self._check_features(X, shape[1] if len(shape) == 2 else 1)
         X = self._validate_X(X, fitting=False)
         bounds = np.concatenate([[0], np.cumsum(check_lengths(lengths, len(X)))])
         return X, bounds
@@ -282,8 +271,13 @@ class BaseHMM(BaseEstimator):
         )
         return float(log_prob.sum()) + offset, posteriors, xi.sum(axis=0)
 
-    def score(self, X: Any, lengths: Any = None) -> float:
-        """Log-likelihood ``log p(X)`` of the data, summed over the sequences."""
+    def score(self, X: Any, y: Any = None, lengths: Any = None) -> float:
+        """Log-likelihood ``log p(X)`` of the data, summed over the sequences.
+
+        ``y`` is ignored (scikit-learn passes a target); hmmlearn's positional
+        ``score(X, lengths)`` still works (see :func:`_target_or_lengths`).
+        """
+        lengths = _target_or_lengths(X, y, lengths)
         X, bounds = self._prepare(X, lengths)
         frameprob, offset = self._frameprob(X)
         log_prob = kernels.forward_score(self.startprob_, self.transmat_, frameprob, bounds)
@@ -326,17 +320,24 @@ class BaseHMM(BaseEstimator):
         return self.decode(X, lengths)[1]
 
     # ------------------------------------------------------------------ fit (Baum–Welch)
-    def fit(self, X: Any, lengths: Any = None) -> Self:
+    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> Self:
         """Estimate the parameters with Baum–Welch EM; returns ``self``.
 
         Each iteration: E-step (gamma, xi by forward–backward), then the M-step of every
         parameter not in ``fixed``. Stops after ``n_iter`` iterations or when the
         log-likelihood gains less than ``tol`` (see ``monitor_``).
+
+        ``y`` is ignored (scikit-learn passes a target); hmmlearn's positional
+        ``fit(X, lengths)`` still works: a second argument with one entry per row of ``X``
+        is a target, anything else there is ``lengths`` (see :func:`_target_or_lengths`).
         """
+        lengths = _target_or_lengths(X, y, lengths)
         k = check_int(self.n_components, "n_components", minimum=1)
         check_int(self.n_iter, "n_iter", minimum=1)
         check_positive(self.tol, "tol", strict=False)
-        X = self._validate_X(X, fitting=True)
+        X_given, X = X, self._validate_X(X, fitting=True)
+        self._reset_features(X_given, X.shape[1] if X.ndim == 2 else 1)
+        self._check_priors()
         lens = check_lengths(lengths, len(X))
         if k > len(X):
             raise SeqlabValueError(
@@ -397,12 +398,12 @@ class BaseHMM(BaseEstimator):
 
     def aic(self, X: Any, lengths: Any = None) -> float:
         """Akaike information criterion ``-2 log p(X) + 2 n_params`` (lower is better)."""
-        return -2.0 * self.score(X, lengths) + 2.0 * self.n_params
+        return -2.0 * self.score(X, lengths=lengths) + 2.0 * self.n_params
 
     def bic(self, X: Any, lengths: Any = None) -> float:
         """Bayesian information criterion ``-2 log p(X) + n_params log T`` (lower is better)."""
         n = len(self._validate_X(X, fitting=False))
-        return -2.0 * self.score(X, lengths) + self.n_params * np.log(n)
+        return -2.0 * self.score(X, lengths=lengths) + self.n_params * np.log(n)
 
     def get_stationary_distribution(self) -> np.ndarray:
         """The stationary distribution ``p`` with ``p A = p`` (left eigenvector for 1)."""

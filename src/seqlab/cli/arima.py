@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
+from seqlab.cli._paths import check_input_file, check_plot_file
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["ArimaConfig", "add_parser", "run"]
 
@@ -67,9 +68,15 @@ def _load_series(data: str, column: str | None) -> Any:
 
     path = Path(data)
     if data.lower().endswith(".csv") or path.exists():
-        if not path.exists():
-            raise SeqlabFileNotFoundError(f"--data: no such CSV file {data!r}.")
-        frame = pd.read_csv(path)
+        check_input_file(path, "--data")
+        try:
+            frame = pd.read_csv(path)
+        except ValueError as err:  # pandas parser errors, UnicodeDecodeError, an empty file
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SeqlabValueError(
+                f"--data {data}: not a readable CSV table ({first}); give a CSV file with a "
+                "header row and one value per row, or a bundled series name."
+            ) from None
     else:
         from seqlab.data import get_dataset
 
@@ -123,6 +130,8 @@ def run(cfg: ArimaConfig) -> int:
     if len(cfg.order) != 3:
         raise SeqlabValueError(f"--order takes three integers p d q; got {list(cfg.order)}.")
     p, d, q = (int(v) for v in cfg.order)
+    if cfg.plot:
+        check_plot_file(cfg.plot)
     series = _load_series(cfg.data, cfg.column)
     if series.isna().any():
         raise SeqlabValueError(

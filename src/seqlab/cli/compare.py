@@ -1,7 +1,9 @@
 """``seqlab compare``: run the application benchmarks on real data and write a report.
 
 With no arguments it runs the quick budget of every task (a few minutes on 2 cores) and
-writes ``./seqlab-report/report.md`` with PNG plots and ``results.json``::
+writes ``./seqlab-report/report.md`` with PNG plots and ``results.json`` (built in a
+staging folder and swapped in at the end, so Ctrl-C leaves an old report intact; a folder
+holding other files is refused)::
 
     seqlab compare
     seqlab compare --task sunspots text --models ar lstm --budget full --out my-report
@@ -51,7 +53,9 @@ def add_parser(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from seqlab.applications import run_compare
+    from seqlab.cli._paths import check_output_dir
 
+    check_output_dir(args.out, "--out")  # run_compare then refuses folders of other files
     run_compare(args.task, args.models, budget=args.budget, out_dir=args.out,
                 data_file=args.data, seed=args.seed, progress=args.progress)
     return 0

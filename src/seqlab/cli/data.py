@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError
+from seqlab.cli._paths import check_plot_file
+from seqlab.exceptions import SeqlabTypeError
 
 __all__ = ["add_parser", "data_shape", "summarize"]
 
@@ -66,11 +67,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     _catalogue()
     info = get_dataset(args.name)
-    plot_path = None
-    if args.plot is not None:
-        plot_path = Path(args.plot)
-        if not plot_path.parent.exists():
-            raise SeqlabFileNotFoundError(f"--plot: the folder {plot_path.parent} does not exist.")
+    plot_path = None if args.plot is None else check_plot_file(args.plot)
     obj = info.loader()
     print(f"{info.name}: {info.description}")
     print(f"  domain: {info.domain}; declared size: {info.size}; source: {info.source}")

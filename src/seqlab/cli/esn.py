@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
+from seqlab.cli._paths import check_plot_file
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["ESNConfig", "add_parser"]
 
@@ -71,11 +71,7 @@ def _cmd_esn(args: argparse.Namespace) -> int:
     from seqlab.reservoir.esn import EchoStateNetwork, nrmse
 
     cfg = dataclass_from_args(ESNConfig, args)
-    plot = None
-    if cfg.plot is not None:
-        plot = Path(cfg.plot)
-        if not plot.parent.exists():
-            raise SeqlabFileNotFoundError(f"--plot: the folder {plot.parent} does not exist.")
+    plot = None if cfg.plot is None else check_plot_file(cfg.plot)
     if cfg.train < 2 or cfg.steps < 1:
         raise SeqlabValueError(
             f"--train must be >= 2 and --steps >= 1; got {cfg.train}, {cfg.steps}."

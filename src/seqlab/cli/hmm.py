@@ -6,8 +6,9 @@ wind; a Gaussian HMM), or ``--file PATH``: DNA (FASTA or plain letters) or numbe
 per frame, columns separated by commas or white space; ``--kind categorical`` reads them as
 integer symbols). ``--lengths`` splits the rows into several sequences.
 
-- ``fit`` runs Baum–Welch, prints the parameters, log-likelihood, AIC/BIC; ``--save FILE.npz``
-  stores the parameters (plain arrays, loaded without pickle);
+- ``fit`` runs Baum–Welch, prints the parameters, log-likelihood, AIC/BIC; ``--save FILE``
+  writes the fitted model as a seqlab model file (:func:`seqlab.save`: safetensors, atomic,
+  the path exactly as given);
 - ``decode`` (Viterbi or posterior) prints the decoded segments; ``--model`` reuses a saved
   fit, ``--output`` writes one state per line;
 - ``sample`` draws a sequence from a saved model (``--model``) or from a fit on the data;
@@ -24,7 +25,8 @@ from typing import Any, Literal
 import numpy as np
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
+from seqlab.cli._paths import check_input_file, check_output_file, check_plot_file
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["HmmOptions", "add_parser", "load_model", "save_model"]
 
@@ -58,12 +60,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="hmm_command", metavar="ACTION")
     p_fit = sub.add_parser("fit", help="Baum–Welch EM; print parameters and AIC/BIC")
     add_dataclass_arguments(p_fit, HmmOptions)
-    p_fit.add_argument("--save", metavar="FILE.npz", help="save the fitted parameters")
+    p_fit.add_argument("--save", metavar="FILE", help="save the fitted model (seqlab model file)")
     p_fit.add_argument("--plot", metavar="FILE", help="plot the EM log-likelihood history")
     p_fit.set_defaults(func=_cmd_fit)
     p_dec = sub.add_parser("decode", help="most likely hidden states and their segments")
     add_dataclass_arguments(p_dec, HmmOptions)
-    p_dec.add_argument("--model", metavar="FILE.npz", help="use a model saved by `fit --save`")
+    p_dec.add_argument("--model", metavar="FILE", help="use a model saved by `fit --save`")
     p_dec.add_argument("--algorithm", choices=("viterbi", "map"), default="viterbi")
     p_dec.add_argument("--output", metavar="FILE", help="write the states, one per line")
     p_dec.add_argument("--max-rows", type=int, default=15, help="segments to print")
@@ -71,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p_dec.set_defaults(func=_cmd_decode)
     p_smp = sub.add_parser("sample", help="draw a sequence from a (saved or fitted) model")
     add_dataclass_arguments(p_smp, HmmOptions)
-    p_smp.add_argument("--model", metavar="FILE.npz", help="use a model saved by `fit --save`")
+    p_smp.add_argument("--model", metavar="FILE", help="use a model saved by `fit --save`")
     p_smp.add_argument("--n-samples", type=int, default=20, help="frames to draw")
     p_smp.add_argument("--output", metavar="FILE", help="write the sample (CSV)")
     p_smp.set_defaults(func=_cmd_sample)
@@ -94,6 +96,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_islands(args: argparse.Namespace) -> int:
     from seqlab.classical.hmm_tasks import dna_islands
 
+    if args.output:
+        check_output_file(args.output, "--output")
     result = dna_islands(args.genome, features=args.features)
     print(result.summary())
     islands = result.segments[result.segments.state == 1]
@@ -117,9 +121,14 @@ def _cmd_weather(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- data
 def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
-    if not path.is_file():
-        raise SeqlabFileNotFoundError(f"--file: {path} does not exist.")
-    text = path.read_text()
+    check_input_file(path, "--file")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise SeqlabValueError(
+            f"--file {path}: not a text file; give DNA letters (FASTA or plain) or a table "
+            "of numbers."
+        ) from None
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise SeqlabValueError(f"--file: {path} is empty.")
@@ -176,46 +185,28 @@ def _new_model(opts: HmmOptions, kind: str) -> Any:
 
 
 def save_model(model: Any, path: str | Path) -> None:
-    """Save an HMM's parameters as plain arrays in an ``.npz`` (no pickle).
+    """Save a fitted HMM with :func:`seqlab.save` (atomic; ``path`` exactly as given).
 
     >>> import tempfile
     >>> from seqlab.classical import CategoricalHMM
     >>> m = CategoricalHMM(2, seed=0, n_iter=3).fit(np.array([0, 1, 1, 0, 2, 2]))
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     save_model(m, d + "/m.npz")
-    ...     bool(np.allclose(load_model(d + "/m.npz").transmat_, m.transmat_))
+    ...     save_model(m, d + "/m.bin")
+    ...     bool(np.array_equal(load_model(d + "/m.bin").transmat_, m.transmat_))
     True
     """
-    arrays = {"startprob_": model.startprob_, "transmat_": model.transmat_}
-    if hasattr(model, "emissionprob_"):
-        arrays |= {"kind": np.array("categorical"), "emissionprob_": model.emissionprob_}
-    else:
-        arrays |= {"kind": np.array("gaussian"), "means_": model.means_,
-                   "covars_": model._covars_,
-                   "covariance_type": np.array(model.covariance_type)}
-    np.savez(Path(path), **arrays)
+    from seqlab.io import save
+
+    save(model, path)
 
 
 def load_model(path: str | Path) -> Any:
-    """Rebuild an HMM saved by :func:`save_model` (read with ``allow_pickle=False``)."""
+    """The HMM saved in ``path`` by :func:`save_model` (:func:`seqlab.load`; never pickle)."""
     from seqlab.classical import CategoricalHMM, GaussianHMM
+    from seqlab.io import load
 
-    path = Path(path)
-    if not path.is_file():
-        raise SeqlabFileNotFoundError(f"--model: {path} does not exist.")
-    with np.load(path, allow_pickle=False) as f:
-        kind = str(f["kind"])
-        k = f["startprob_"].size
-        model: Any
-        if kind == "categorical":
-            model = CategoricalHMM(k)
-            model.emissionprob_ = f["emissionprob_"]
-        else:
-            model = GaussianHMM(k, covariance_type=str(f["covariance_type"]))
-            model.means_, model.covars_ = f["means_"], f["covars_"]
-        model.startprob_, model.transmat_ = f["startprob_"], f["transmat_"]
-    model._check_params()
-    return model
+    path = check_input_file(path, "--model")
+    return load(path, expect=(CategoricalHMM, GaussianHMM))
 
 
 def _fitted(args: argparse.Namespace, opts: HmmOptions, X: np.ndarray, kind: str) -> Any:
@@ -233,7 +224,17 @@ def _options(args: argparse.Namespace) -> HmmOptions:
 
 
 # --------------------------------------------------------------------------- commands
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable --save/--output/--plot paths before loading data or fitting."""
+    for option in ("save", "output"):
+        if getattr(args, option, None):
+            check_output_file(getattr(args, option), "--" + option)
+    if getattr(args, "plot", None):
+        check_plot_file(args.plot)
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     opts = _options(args)
     X, kind = load_observations(opts)
     model = _fitted(args, opts, X, kind)
@@ -260,9 +261,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_decode(args: argparse.Namespace) -> int:
     from seqlab.classical.hmm_tasks import segments
 
+    _check_outputs(args)
     opts = _options(args)
+    saved = load_model(args.model) if args.model else None  # a bad file fails before the data
     X, kind = load_observations(opts)
-    model = _fitted(args, opts, X, kind)
+    model = saved if saved is not None else _fitted(args, opts, X, kind)
     log_prob, states = model.decode(X, opts.lengths, algorithm=args.algorithm)
     segs = segments(states)
     occupancy = np.bincount(states, minlength=model.n_components) / len(states)
@@ -289,6 +292,7 @@ def _cmd_decode(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     opts = _options(args)
     if args.model:
         model = load_model(args.model)
@@ -313,8 +317,6 @@ def _figure(path: str) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if not Path(path).parent.exists():
-        raise SeqlabFileNotFoundError(f"--plot: the folder {Path(path).parent} does not exist.")
     return plt.subplots(figsize=(9, 3.5))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.exceptions import SeqlabFileNotFoundError
+from seqlab.cli._paths import check_plot_file
 
 __all__ = ["CapacityConfig", "RestoreConfig", "add_parser"]
 
@@ -68,12 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_plot(path: str | None) -> Path | None:
-    if path is None:
-        return None
-    p = Path(path)
-    if not p.parent.exists():
-        raise SeqlabFileNotFoundError(f"--plot: the folder {p.parent} does not exist.")
-    return p
+    return None if path is None else check_plot_file(path)
 
 
 def _ascii(row: Any) -> str:

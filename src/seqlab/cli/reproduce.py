@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from seqlab.cli._paths import check_output_dir
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["add_parser"]
@@ -49,6 +50,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
                          + ", ".join(REPRODUCTIONS) + ".")
     if args.seed < 0:
         raise SeqlabValueError(f"--seed must be >= 0; got {args.seed}.")
+    if args.name not in REPRODUCTIONS:
+        raise SeqlabValueError(f"unknown reproduction {args.name!r}; valid names are: "
+                               + ", ".join(REPRODUCTIONS) + ".")
+    check_output_dir(args.out, "--out")
     report = run_reproduction(args.name, args.budget, seed=args.seed, out_dir=args.out)
     print(report.table())
     print(f"results: {args.out}/{report.name}-{report.budget}.json (+ .png)")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
+from seqlab.cli._paths import check_output_file, check_plot_file
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["TaskConfig", "add_parser"]
@@ -140,6 +141,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise SeqlabValueError(
                 f"--{name.replace('_', '-')} must be >= 1; got {getattr(task, name)}."
             )
+    _check_device(config.device)
+    if task.plot:
+        check_plot_file(task.plot)
+    if config.checkpoint_path:  # save_checkpoint creates missing folders
+        check_output_file(config.checkpoint_path, "--checkpoint-path", make_parents=True)
     model, tr, va, loss, score = _build(task, config.seed or 0)
     trainer = Trainer(model, config, loss=loss)
     history = trainer.fit(tr, va)
@@ -162,6 +168,46 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _plot(history, task.plot)
         print(f"saved {task.plot}")
     return 0
+
+
+def _available_devices() -> list[str]:
+    import torch
+
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _check_device(name: str) -> None:
+    """Refuse a device torch does not know or this machine does not have."""
+    import torch
+
+    valid = ", ".join(_available_devices())
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise SeqlabValueError(
+            f"--device {name!r} is not a device torch knows; valid on this machine: {valid}."
+        ) from None
+    if device.type == "cpu":
+        return
+    if device.type == "cuda" and torch.cuda.is_available():
+        if device.index is None or device.index < torch.cuda.device_count():
+            return
+        raise SeqlabValueError(
+            f"--device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s); "
+            f"valid on this machine: {valid}."
+        )
+    if device.type == "mps" and "mps" in valid:
+        return
+    raise SeqlabValueError(
+        f"--device {name!r}: no {device.type} device is available here (torch "
+        f"{torch.__version__}); valid on this machine: {valid}."
+    )
 
 
 def _plot(history: Any, path: str) -> None:

@@ -51,13 +51,14 @@ def start_forward(
 
     ``xp`` = X W_ih^T + sum(biases) as time-major numpy (T,B,G*H) (:func:`input_projection`)
     and ``mask_np`` the (T, B) 0/1 mask (all ones without a mask). Saves on ``ctx`` what
-    :func:`input_grads` and :func:`run_backward` need: ``x_tm``, ``w_ih``, ``has_mask``.
+    :func:`run_backward` needs: ``has_mask``. (The Functions keep their inputs with
+    ``ctx.save_for_backward``, so an in-place change of a weight between forward and
+    backward raises instead of giving a wrong gradient.)
     """
     B, T, _ = x.shape
     x_tm = x.detach().transpose(0, 1).contiguous()
     xp = input_projection(x_tm, w_ih, *biases)
     mask_np = np.ones((T, B), xp.dtype) if mask_tm is None else mask_tm.numpy()
-    ctx.x_tm, ctx.w_ih = x_tm, w_ih.detach()
     ctx.has_mask = mask_tm is not None
     return B, T, xp, mask_np
 
@@ -151,15 +152,14 @@ def flat(a: np.ndarray) -> Tensor:
 
 
 def input_grads(
-    ctx: Any, dz: Tensor, i_x: int, i_w: int, biases: tuple[int, ...]
+    ctx: Any, dz: Tensor, x: Tensor, w_ih: Tensor, i_x: int, i_w: int, biases: tuple[int, ...]
 ) -> tuple[Tensor | None, Tensor | None, list[Tensor | None]]:
-    """dX (B,T,I), dW_ih and the bias gradients from dz (T*B, G) and the saved x_tm, w_ih."""
-    x_tm, w_ih = ctx.x_tm, ctx.w_ih
-    T, B, I = x_tm.shape
+    """dX (B,T,I), dW_ih and the bias gradients from dz (T*B, G) and the saved x, w_ih."""
+    B, T, I = x.shape
     dx = dw = None
     if ctx.needs_input_grad[i_x]:
-        dx = (dz @ w_ih).reshape(T, B, I).transpose(0, 1)
+        dx = (dz @ w_ih.detach()).reshape(T, B, I).transpose(0, 1)
     if ctx.needs_input_grad[i_w]:
-        dw = dz.t() @ x_tm.reshape(T * B, I)
+        dw = dz.t() @ x.detach().transpose(0, 1).reshape(T * B, I)
     db = dz.sum(0)
     return dx, dw, [db if ctx.needs_input_grad[i] else None for i in biases]

@@ -15,6 +15,10 @@ dz_t = delta_int(t) * f'(z_t), the kernel runs
 and the weight gradients are the sums over t, each formed here as ONE matmul over all steps:
 
     dW_hh = sum_t dz_t^T h_{t-1},  dW_ih = sum_t dz_t^T x_t,  db = sum_t dz_t,  dx_t = dz_t W_ih.
+
+Higher-order gradients: when the backward itself must be differentiated (grad mode on, i.e.
+``create_graph=True``), it re-runs the recurrence with plain torch ops on the saved inputs and
+lets autograd build the gradient's graph (:mod:`seqlab.recurrent._bptt_reference`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 from seqlab.recurrent import _bptt_common as C
 from seqlab.recurrent import _bptt_kernels as K
+from seqlab.recurrent import _bptt_reference as R
 from seqlab.recurrent import _bptt_torchloop as TL
 
 Tensor = torch.Tensor
@@ -56,13 +60,19 @@ class SimpleSequenceFn(torch.autograd.Function):
         w_hh_t, w_skip_t = np.ascontiguousarray(w_hh_np.T), np.ascontiguousarray(w_skip_np.T)
         args = [xp, h0_np, w_hh_t, alpha_np, w_skip_t, skip, act, mask_np, states, fz]
         C.run_forward("simple", B, H, K.simple_forward, TL.simple_forward, args, 7, mask_tm)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm)
         ctx.arrays = (h0_np, states, fz, w_hh_np, alpha_np, w_skip_np, mask_np)
         ctx.skip, ctx.act = skip, act
         return C.batch_first(states, mask_tm), C.last_step(states)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, g_all: Tensor, g_last: Tensor) -> tuple[Tensor | None, ...]:
+        x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            inputs = (x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, ctx.skip, ctx.act, mask_tm)
+            return R.differentiable_backward(
+                R.simple_forward, inputs, ctx.needs_input_grad, (g_all, g_last)
+            )
         h0_np, states, fz, w_hh_np, alpha_np, w_skip_np, mask_np = ctx.arrays
         T, B, H = states.shape
         dz_np = np.empty_like(states)  # filled with dz_t = dE/dz_t by the delta recursion
@@ -73,7 +83,7 @@ class SimpleSequenceFn(torch.autograd.Function):
         )
         dz, s = C.flat(dz_np), C.flat(states)
         nig = ctx.needs_input_grad
-        dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, 0, 2, (4, 5))
+        dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, x, w_ih, 0, 2, (4, 5))
         # dW_hh = sum_t dz_t^T h_{t-1}
         dw_hh = C.prev_product(dz, s, torch.from_numpy(h0_np)) if nig[3] else None
         dw_skip = None
@@ -110,14 +120,20 @@ class JordanSequenceFn(torch.autograd.Function):
         w_yh_t, w_hy_t = np.ascontiguousarray(w_yh_np.T), np.ascontiguousarray(w_hy_np.T)
         args = [xp, y0_np, w_yh_t, w_hy_t, C.np_of(b_hy, dt, (O,)), act, out_act, mask_np, hs, ys]
         C.run_forward("jordan", B, H, K.jordan_forward, TL.jordan_forward, args, 7, mask_tm)
+        ctx.save_for_backward(x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, mask_tm)
         ctx.arrays = (y0_np, hs, ys, w_yh_np, w_hy_np, mask_np)
         ctx.act, ctx.out_act = act, out_act
         # h is computed at padded steps too; batch_first zeroes it there for the caller
         return C.batch_first(hs, mask_tm), C.batch_first(ys, mask_tm), C.last_step(ys)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, g_h: Tensor, g_y: Tensor, g_ylast: Tensor) -> tuple[Tensor | None, ...]:
+        x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, mask_tm = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            inputs = (x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, ctx.act, ctx.out_act, mask_tm)
+            return R.differentiable_backward(
+                R.jordan_forward, inputs, ctx.needs_input_grad, (g_h, g_y, g_ylast)
+            )
         y0_np, hs, ys, w_yh_np, w_hy_np, mask_np = ctx.arrays
         B, H = hs.shape[1:]
         dz_np = np.empty_like(hs)  # dz_t = dE/dz_t (hidden pre-activations)
@@ -129,7 +145,7 @@ class JordanSequenceFn(torch.autograd.Function):
         )
         dz, dv = C.flat(dz_np), C.flat(dv_np)
         nig = ctx.needs_input_grad
-        dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, 0, 2, (4, 5))
+        dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, x, w_ih, 0, 2, (4, 5))
         # dW_yh = sum_t dz_t^T y_{t-1},  dW_hy = sum_t dv_t^T h_t,  db_hy = sum_t dv_t
         dw_yh = C.prev_product(dz, C.flat(ys), torch.from_numpy(y0_np)) if nig[3] else None
         dw_hy = dv.t() @ C.flat(hs) if nig[6] else None

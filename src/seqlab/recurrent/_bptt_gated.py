@@ -17,6 +17,10 @@ h_t = (1-z) n + z h_{t-1}):
 
     da_n = dh (1-z)(1-n^2),  da_r = da_n hn r(1-r),  da_z = dh (h_{t-1} - n) z(1-z),
     dE/dh_{t-1} = dh z + [da_r, da_z, da_n r] W_hh.
+
+Higher-order gradients (``create_graph=True``): the backward re-runs the cell with plain torch
+ops on the saved inputs and differentiates that with autograd
+(:mod:`seqlab.recurrent._bptt_reference`).
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 from seqlab.recurrent import _bptt_common as C
 from seqlab.recurrent import _bptt_kernels as K
+from seqlab.recurrent import _bptt_reference as R
 from seqlab.recurrent import _bptt_torchloop as TL
 
 Tensor = torch.Tensor
@@ -53,15 +57,21 @@ class LSTMSequenceFn(torch.autograd.Function):
         tcs = np.empty((T, B, H), xp.dtype)  # tanh(c_t)
         args = [xp, h0_np, c0_np, np.ascontiguousarray(w_hh_np.T), mask_np, hs, cs, gates, tcs]
         C.run_forward("lstm", B, H, K.lstm_forward, TL.lstm_forward, args, 4, mask_tm)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask_tm)
         ctx.arrays = (h0_np, c0_np, hs, cs, gates, tcs, w_hh_np, mask_np)
         h_all, c_all = C.batch_first(hs, mask_tm), C.batch_first(cs, mask_tm)
         return h_all, c_all, C.last_step(hs), C.last_step(cs)
 
     @staticmethod
-    @once_differentiable
     def backward(
         ctx: Any, g_h: Tensor, g_c: Tensor, g_hlast: Tensor, g_clast: Tensor
     ) -> tuple[Tensor | None, ...]:
+        saved = ctx.saved_tensors  # x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask_tm
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            return R.differentiable_backward(
+                R.lstm_forward, saved, ctx.needs_input_grad, (g_h, g_c, g_hlast, g_clast)
+            )
+        x, w_ih = saved[0], saved[3]
         h0_np, c0_np, hs, cs, gates, tcs, w_hh_np, mask_np = ctx.arrays
         B, H = hs.shape[1:]
         dz_np = np.empty_like(gates)  # da_t = dE/d(gate pre-activations) [da_i, da_f, da_g, da_o]
@@ -73,7 +83,7 @@ class LSTMSequenceFn(torch.autograd.Function):
         )
         dz = C.flat(dz_np)
         nig = ctx.needs_input_grad
-        dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, 0, 3, (5, 6))
+        dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, x, w_ih, 0, 3, (5, 6))
         # dW_hh = sum_t da_t^T h_{t-1}
         dw_hh = C.prev_product(dz, C.flat(hs), torch.from_numpy(h0_np)) if nig[4] else None
         return (dx, C.grad_if(nig[1], dh0), C.grad_if(nig[2], dc0), dw_ih, dw_hh, db_ih, db_hh,
@@ -98,12 +108,18 @@ class GRUSequenceFn(torch.autograd.Function):
         w_hh_t, b_hh_np = np.ascontiguousarray(w_hh_np.T), C.np_of(b_hh, dt, (3 * H,))
         args = [xp, h0_np, w_hh_t, b_hh_np, mask_np, hs, saved]
         C.run_forward("gru", B, H, K.gru_forward, TL.gru_forward, args, 4, mask_tm)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm)
         ctx.arrays = (h0_np, hs, saved, w_hh_np, mask_np)
         return C.batch_first(hs, mask_tm), C.last_step(hs)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, g_h: Tensor, g_hlast: Tensor) -> tuple[Tensor | None, ...]:
+        saved = ctx.saved_tensors  # x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            return R.differentiable_backward(
+                R.gru_forward, saved, ctx.needs_input_grad, (g_h, g_hlast)
+            )
+        x, w_ih = saved[0], saved[2]
         h0_np, hs, saved, w_hh_np, mask_np = ctx.arrays
         T, B, H = hs.shape
         dxp_np = np.empty((T, B, 3 * H), hs.dtype)  # dE/d(input projection): [da_r, da_z, da_n]
@@ -113,7 +129,7 @@ class GRUSequenceFn(torch.autograd.Function):
         dh0 = C.run_backward("gru", B, H, K.gru_backward, TL.gru_backward, args, 6, ctx.has_mask)
         dxp, dhp = C.flat(dxp_np), C.flat(dhp_np)
         nig = ctx.needs_input_grad
-        dx, dw_ih, (db_ih,) = C.input_grads(ctx, dxp, 0, 2, (4,))
+        dx, dw_ih, (db_ih,) = C.input_grads(ctx, dxp, x, w_ih, 0, 2, (4,))
         # dW_hh = sum_t dhp_t^T h_{t-1},  db_hh = sum_t dhp_t
         dw_hh = C.prev_product(dhp, C.flat(hs), torch.from_numpy(h0_np)) if nig[3] else None
         db_hh = dhp.sum(0) if nig[5] else None

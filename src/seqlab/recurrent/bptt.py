@@ -48,6 +48,11 @@ never does it for you) before training on streams of thousands of steps. The num
 write their small per-step products as loops rather than calling BLAS, so they start no
 threads of their own.
 
+Higher-order gradients (``create_graph=True``: gradient penalties, ``gradgradcheck``) are
+exact: the backward then re-runs the recurrence with plain torch ops on its saved inputs and
+lets autograd differentiate it (:mod:`seqlab.recurrent._bptt_reference`); an ordinary
+``.backward()`` keeps the hand-written path.
+
 Truncated BPTT (Williams & Peng 1990): :func:`truncated_bptt`, in
 :mod:`seqlab.recurrent.tbptt` (re-exported here).
 """
@@ -93,6 +98,11 @@ def _check_x(x: object) -> Tensor:
         raise SeqlabValueError(
             f"x must be batch-first (B, T, I) with T >= 1; got shape {tuple(x.shape)}. "
             "Add a batch axis with x.unsqueeze(0) for one sequence."
+        )
+    if x.is_complex():
+        raise SeqlabTypeError(
+            f"x is complex ({x.dtype}); explicit BPTT takes real numbers. Pass x.real, x.abs() "
+            "or both as separate features."
         )
     if x.dtype not in (torch.float32, torch.float64):
         raise SeqlabTypeError(f"x must be float32 or float64; got {x.dtype}.")

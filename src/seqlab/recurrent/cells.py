@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabValueError
+from seqlab.recurrent._init_args import RecordsInitArgs
 
 __all__ = [
     "ACTIVATIONS",
@@ -67,7 +68,7 @@ def _activation(name: str, argname: str, choices: tuple[str, ...]) -> Callable[[
     return ACTIVATIONS[check_choice(name, argname, choices)]
 
 
-class RecurrentCell(nn.Module):
+class RecurrentCell(RecordsInitArgs, nn.Module):
     """Base class: the contract every cell keeps (see the module docstring).
 
     Subclasses set ``gates`` (G), create ``weight_ih``/``weight_hh``/``bias_ih``/``bias_hh``

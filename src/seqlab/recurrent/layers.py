@@ -34,6 +34,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.recurrent._init_args import RecordsInitArgs
 from seqlab.recurrent.cells import (
     CELL_TYPES,
     ElmanCell,
@@ -172,7 +173,7 @@ def _bptt_run(cell: RecurrentCell, cell_type: str, x: Tensor,
     return h_all, (h_last,), {"h": h_all}
 
 
-class RNNLayer(nn.Module):
+class RNNLayer(RecordsInitArgs, nn.Module):
     """Stacked, optionally bidirectional recurrent layer for any cell of the lecture.
 
     Layer ``l`` direction ``d`` is the cell ``cells[l * D + d]``; layer ``l+1`` reads the

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabValueError
+from seqlab.recurrent._init_args import RecordsInitArgs
 from seqlab.recurrent.cells import JordanCell
 from seqlab.recurrent.layers import RNNLayer, check_lengths_tensor, check_sequence_tensor
 
@@ -57,7 +58,7 @@ class _Seeded:
             self._fork.__exit__(*exc)
 
 
-class _RecurrentWithHead(nn.Module):
+class _RecurrentWithHead(RecordsInitArgs, nn.Module):
     """Patterns 1 and 3: an :class:`~seqlab.recurrent.layers.RNNLayer` ``self.rnn`` and a
     linear ``self.head`` reading its outputs, both built under ``seed``."""
 
@@ -186,7 +187,7 @@ class SequenceClassifier(_RecurrentWithHead):
         return self.head(self.summary(x, lengths))
 
 
-class OutputFeedbackRNN(nn.Module):
+class OutputFeedbackRNN(RecordsInitArgs, nn.Module):
     """Pattern 2: recurrence only from the output at t-1 to the hidden units at t.
 
     ``h_t = f(W_ih x_t + b_ih + W_yh y_{t-1} + b_hh)``, ``y_t = g(W_hy h_t + b_hy)``

@@ -42,7 +42,7 @@ def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
 
 def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
                           order: str = "(batch, time, features)") -> Tensor:
-    """Check a 3-D float tensor of ``features`` features, dtype ``dtype``, finite values.
+    """Check a 3-D real float tensor of ``features`` features, dtype ``dtype``, finite values.
 
     >>> check_sequence_tensor(torch.zeros(2, 3), "x", 3, torch.float32)
     Traceback (most recent call last):
@@ -51,6 +51,11 @@ def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
     """
     if not isinstance(x, Tensor):
         raise SeqlabTypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}.")
+    if x.is_complex():
+        raise SeqlabTypeError(
+            f"{name} is complex ({x.dtype}); recurrent layers take real numbers. Pass the real "
+            f"part ({name}.real), the modulus ({name}.abs()), or both as separate features."
+        )
     if x.dim() != 3:
         raise SeqlabValueError(f"{name} must be 3-D {order}; got shape {tuple(x.shape)}. For one "
                          "sequence add a batch axis (x.unsqueeze(0)).")

@@ -31,11 +31,12 @@ from seqlab._validation import (
     check_choice,
     check_int,
     check_is_fitted,
+    check_min_features,
     check_positive,
     check_random_state,
 )
 from seqlab.base import BaseEstimator
-from seqlab.exceptions import SeqlabValueError
+from seqlab.exceptions import ComplexDataError, SeqlabValueError
 from seqlab.reservoir import _kernels
 from seqlab.reservoir._linalg import ridge_regression, spectral_radius
 from seqlab.reservoir._reservoir import Activation, Reservoir, _as_sequences, nrmse
@@ -54,7 +55,7 @@ def _is_multi(X: Any) -> bool:
     """Whether ``X`` holds several sequences (a list of arrays or a 3-D array)."""
     if isinstance(X, list | tuple):
         return len(X) > 0 and all(isinstance(s, np.ndarray) for s in X)
-    return np.ndim(X) == 3
+    return np.asarray(X).ndim == 3  # (np.ndim dispatches on array-likes)
 
 
 class _ReservoirParams(BaseEstimator):
@@ -117,6 +118,8 @@ class EchoStateNetwork(_ReservoirParams):
     True
     """
 
+    _estimator_type = "regressor"
+
     def __init__(
         self,
         n_units: int = 500,
@@ -167,16 +170,19 @@ class EchoStateNetwork(_ReservoirParams):
                 raise SeqlabValueError("X is None and there is no y to take the lengths from.")
             return [np.zeros((len(s), 0)) for s in ys]
         Xs, _ = _as_sequences(X, "X")
-        if d is not None and any(s.shape[1] != d for s in Xs):
-            raise SeqlabValueError(
-                f"X must have {d} feature(s) per step (as in fit); got "
-                f"{sorted({s.shape[1] for s in Xs})}."
-            )
+        if d is not None:
+            widths = [s.shape[1] for s in Xs if s.shape[1] != d]
+            self._check_features(X, widths[0] if widths else d)
         return Xs
 
     def fit(self, X: Any, y: Any) -> Self:
         """Drive the reservoir with ``X`` (teacher-forcing ``y`` if ``feedback``), drop the
         washout, and solve the ridge readout. Returns ``self``."""
+        if y is None:
+            raise SeqlabValueError(
+                "EchoStateNetwork requires y to be passed, but the target y is None; pass the "
+                "teacher outputs y, one row per time step."
+            )
         ys, y_1d = _as_sequences(y, "y")
         Xs = self._inputs(X, ys, None)
         if len(Xs) != len(ys):
@@ -195,6 +201,8 @@ class EchoStateNetwork(_ReservoirParams):
             )
         nu = check_positive(self.noise, "noise", strict=False)
         d, m = Xs[0].shape[1], ys[0].shape[1]
+        if X is not None and not self.feedback:
+            check_min_features(Xs[0], "X")  # no inputs and no feedback: nothing to learn
         rng = check_random_state(self.seed)
         fb_scale = check_positive(self.feedback_scaling, "feedback_scaling", strict=False)
         res = self._make_reservoir(d, m if self.feedback else 0, rng, fb_scale)
@@ -211,7 +219,8 @@ class EchoStateNetwork(_ReservoirParams):
         # Z holds fresh states (or a fresh stack of them): centred in place
         self.W_out_, self.intercept_ = ridge_regression(Z, T, self.ridge, overwrite_z=True)
         self.reservoir_ = res
-        self.n_features_in_, self.n_outputs_ = d, m
+        self._reset_features(X, d)
+        self.n_outputs_ = m
         self.state_ = S_last  # where generate() continues from
         self.last_output_ = Y[-1].copy()
         self.output_1d_ = y_1d
@@ -321,6 +330,11 @@ class EchoStateNetwork(_ReservoirParams):
             out.append(self._shape_out(Y))
         return out if _is_multi(X) else out[0]
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y (T, m)
+        return tags
+
     def score(self, X: Any, y: Any) -> float:
         """Coefficient of determination R^2 of ``predict(X)`` (averaged over outputs), on the
         steps after ``washout``."""
@@ -339,6 +353,22 @@ class EchoStateNetwork(_ReservoirParams):
         return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
 
 
+def _check_labels(y: Any) -> np.ndarray:
+    """Class labels as an array; NaN/inf and continuous (non-integer float) targets refused."""
+    labels = np.asarray(y)
+    if labels.dtype.kind == "c":
+        raise ComplexDataError("Complex data not supported: y holds complex class labels.")
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all():
+            raise SeqlabValueError("Input y contains NaN or infinity; every label must be set.")
+        if (labels != np.round(labels)).any():
+            raise SeqlabValueError(
+                "Unknown label type: y holds continuous values; a classifier needs class "
+                "labels (use EchoStateNetwork to regress a continuous target)."
+            )
+    return labels
+
+
 class ESNClassifier(_ReservoirParams):
     """Sequence classifier: a ridge readout on per-sequence reservoir features.
 
@@ -348,13 +378,18 @@ class ESNClassifier(_ReservoirParams):
     A ridge regression onto one-hot class codes gives ``decision_function``; ``predict`` is
     its arg-max (as in Jaeger et al. 2007 for Japanese Vowels, with a simpler readout).
 
-    ===============  ====================  =========================
-    argument         shape
-    ===============  ====================  =========================
-    X                list of (T_i, d)      sequences (lengths may differ)
-    y                (n,)                  class labels
-    W_out_           (F, n_classes)        F = N, 2N or N*n_segments
-    ===============  ====================  =========================
+    ===================  ====================  =====================================
+    argument             shape
+    ===================  ====================  =====================================
+    X                    list of (T_i, d)      sequences (lengths may differ; a 1-D
+                                               entry (T_i,) is univariate)
+    X (array)            (n, T, d) or (n, T)   ``n`` sequences; 2-D: univariate (as in
+                                               sktime and tslearn), n_features_in_ = 1
+    y                    (n,)                  class labels (``classes_``)
+    W_out_               (F, n_classes)        F = N, 2N or N*n_segments
+    decision_function    (n, n_classes)        (n,) for two classes, as in scikit-learn
+    predict_proba        (n, n_classes)        softmax of the scores (not calibrated)
+    ===================  ====================  =====================================
 
     >>> rng = np.random.default_rng(0)
     >>> X = [np.cumsum(rng.normal(c, 1, (20, 1)), 0) / 10 for c in (0, 0, 0, 1, 1, 1) * 5]
@@ -363,6 +398,8 @@ class ESNClassifier(_ReservoirParams):
     >>> clf.score(X, y)
     1.0
     """
+
+    _estimator_type = "classifier"
 
     def __init__(
         self,
@@ -393,21 +430,43 @@ class ESNClassifier(_ReservoirParams):
         self.ridge = ridge
         self.seed = seed
 
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags = TransformerTags()  # transform(X): per-sequence features
+        return tags
+
     def transform(self, X: Any) -> np.ndarray:
         """Per-sequence feature vectors ``(n, F)`` (after ``fit``)."""
         check_is_fitted(self, "reservoir_")
         Xs = self._sequences(X)
-        if any(s.shape[1] != self.n_features_in_ for s in Xs):
-            raise SeqlabValueError(
-                f"every sequence of X must have {self.n_features_in_} feature(s)."
-            )
+        widths = [s.shape[1] for s in Xs if s.shape[1] != self.n_features_in_]
+        self._check_features(X, widths[0] if widths else self.n_features_in_)
         return np.vstack([self._summary(self.reservoir_.run(U)) for U in Xs])
 
+    def fit_transform(self, X: Any, y: Any) -> np.ndarray:
+        """``fit(X, y)``, then the features of ``X``."""
+        return self.fit(X, y).transform(X)
+
     def _sequences(self, X: Any) -> list[np.ndarray]:
-        Xs, _ = _as_sequences(
-            X if not isinstance(X, list | tuple) else [np.asarray(s) for s in X], "X"
-        )
-        return Xs
+        """The sequences in ``X``: a list of (T_i, d) or (T_i,) arrays, a 3-D array
+        (n, T, d), or a 2-D array (n, T) of ``n`` univariate series (sktime's layout)."""
+        if isinstance(X, list | tuple):
+            Xs, _ = _as_sequences([np.asarray(s) for s in X], "X")
+            return Xs
+        arr = as_float_array(X, "X", ndim=(1, 2, 3))
+        if arr.ndim == 1:
+            raise SeqlabValueError(
+                f"X must be 2-D (n, T) or 3-D (n, T, d); got shape {arr.shape}. Reshape your "
+                "data: X.reshape(1, -1) for one univariate sequence, or pass a list of them."
+            )
+        if arr.shape[1] == 0:
+            raise SeqlabValueError(
+                f"X holds sequences of 0 time steps (shape={arr.shape}); each sequence needs "
+                "at least one step."
+            )
+        return list(arr[:, :, None] if arr.ndim == 2 else arr)
 
     def _summary(self, S: np.ndarray) -> np.ndarray:
         kind = self.features
@@ -426,8 +485,13 @@ class ESNClassifier(_ReservoirParams):
         """Run every sequence, summarise it, and fit the ridge readout to one-hot labels."""
         check_choice(self.features, "features", ("last", "mean", "mean_last", "segments"))
         check_int(self.n_segments, "n_segments", minimum=1)
+        if y is None:
+            raise SeqlabValueError(
+                "ESNClassifier requires y to be passed, but the target y is None; pass one "
+                "class label per sequence."
+            )
         Xs = self._sequences(X)
-        labels = np.asarray(y)
+        labels = _check_labels(y)
         if labels.ndim != 1 or len(labels) != len(Xs):
             raise SeqlabValueError(
                 f"y must be 1-D with one label per sequence ({len(Xs)}); got shape {labels.shape}."
@@ -436,8 +500,8 @@ class ESNClassifier(_ReservoirParams):
             raise SeqlabValueError("all sequences of X must have the same number of features.")
         self.classes_, codes = np.unique(labels, return_inverse=True)
         if len(self.classes_) < 2:
-            raise SeqlabValueError("y has a single class; a classifier needs at least two.")
-        self.n_features_in_ = Xs[0].shape[1]
+            raise SeqlabValueError("y has only one class; a classifier needs at least two.")
+        self._reset_features(X, Xs[0].shape[1])
         self.reservoir_ = self._make_reservoir(
             self.n_features_in_, 0, check_random_state(self.seed)
         )
@@ -446,13 +510,31 @@ class ESNClassifier(_ReservoirParams):
         self.W_out_, self.intercept_ = ridge_regression(F, T, self.ridge)
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Readout scores ``(n, n_classes)``."""
+    def _scores(self, X: Any) -> np.ndarray:
+        """Readout scores, one column per class ``(n, n_classes)``."""
         return self.transform(X) @ self.W_out_ + self.intercept_
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Readout scores ``(n, n_classes)``; for two classes, as in scikit-learn, one score
+        per sequence ``(n,)``, positive for ``classes_[1]``: ``score_1 - score_0``."""
+        scores = self._scores(X)
+        return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
 
     def predict(self, X: Any) -> np.ndarray:
         """Class with the highest readout score, per sequence."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        scores = self._scores(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Softmax of the readout scores ``(n, n_classes)``, columns in ``classes_`` order.
+
+        The ridge readout is not trained for probabilities: these rank classes as
+        ``decision_function`` does but are not calibrated (wrap the model in
+        ``sklearn.calibration.CalibratedClassifierCV`` for calibrated ones).
+        """
+        scores = self._scores(X)
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of ``predict(X)`` against ``y``."""

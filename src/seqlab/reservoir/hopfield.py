@@ -32,6 +32,7 @@ from seqlab._validation import (
     check_choice,
     check_int,
     check_is_fitted,
+    check_min_features,
     check_positive,
     check_random_state,
 )
@@ -184,14 +185,16 @@ class HopfieldNetwork(BaseEstimator):
         self.max_sweeps = max_sweeps
         self.seed = seed
 
-    def fit(self, patterns: Any) -> Self:
-        """Store ``patterns`` ``(P, N)`` with the chosen learning rule."""
+    def fit(self, patterns: Any, y: Any = None) -> Self:
+        """Store ``patterns`` ``(P, N)`` with the chosen learning rule.
+
+        ``y`` is ignored: it is there because scikit-learn passes ``fit(X, y)``.
+        """
         check_choice(self.units, "units", ("bipolar", "binary"))
         check_choice(self.rule, "rule", ("hebbian", "storkey"))
         xi = _to_bipolar(patterns, "patterns", self.units)
-        _P, N = xi.shape
-        if N < 2:
-            raise SeqlabValueError(f"patterns must have at least 2 units; got {N}.")
+        self._reset_features(patterns, xi.shape[1])
+        _P, N = check_min_features(xi, "patterns", minimum=2).shape
         x = xi.astype(np.float64)
         if self.rule == "hebbian":
             W = x.T @ x / N
@@ -213,6 +216,7 @@ class HopfieldNetwork(BaseEstimator):
         ``-1/2 V^T W V + U^T V`` with ``U = theta/2 + 1/2 W 1``."""
         check_is_fitted(self, "weights_")
         s = _to_bipolar(states, "states", self.units, self.weights_.shape[0]).astype(np.float64)
+        self._check_features(states, s.shape[1])  # (the count matches: checks the names)
         if self.units == "bipolar":
             return -0.5 * ((s @ self.weights_) * s).sum(axis=1) + s @ self.threshold_
         V = (s + 1) / 2
@@ -229,6 +233,7 @@ class HopfieldNetwork(BaseEstimator):
         )
         N = self.weights_.shape[0]
         s = _to_bipolar(states, "states", self.units, N).copy()
+        self._check_features(states, N)  # (the count matches: checks the names)
         # Hebbian weights are multiples of 1/N: scaling by N makes the fields exact integers,
         # so ties (h_i == theta_i) are detected exactly.
         scale = float(N) if self.rule == "hebbian" else 1.0

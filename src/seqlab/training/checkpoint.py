@@ -15,22 +15,28 @@ tensor name         content
 
 and the metadata key ``seqlab`` holds a JSON document: format version, epoch, the optimizer's
 ``param_groups`` and non-tensor state entries, and the caller's JSON-able ``info``. Files are
-written to a temporary name and renamed, so a crash never leaves a half-written checkpoint.
+written with :func:`seqlab.io.atomic.atomic_write` (a temporary file in the same folder,
+fsynced, then renamed), so a crash never leaves a half-written checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
+from seqlab.exceptions import (
+    ModelFileError,
+    SeqlabFileNotFoundError,
+    SeqlabTypeError,
+    SeqlabValueError,
+)
+from seqlab.io.atomic import atomic_write
 
 __all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
 
@@ -96,15 +102,32 @@ def save_checkpoint(
         raise SeqlabTypeError(f"checkpoint info must be JSON-serialisable: {err}") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"seqlab": header})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    # temporary file in the same folder, fsync, rename; removed on failure (the bytes are
+    # written by us: safetensors' save_file makes a temporary file of its own that a killed
+    # process leaves behind)
+    data = save(tensors, metadata={"seqlab": header})
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_bytes(data)
+
+    return atomic_write(path, write)
+
+
+def _unreadable(path: Path, err: Exception) -> ModelFileError:
+    """What a file safetensors cannot open actually is (its own message says "header too
+    large" for a pickle)."""
+    with path.open("rb") as fh:
+        head = fh.read(9)
+    if not head:
+        what = "the file is empty"
+    elif head[:1] == b"\x80" or head[:4] == b"PK\x03\x04":
+        what = ("it is a pickle or torch.save file, not a safetensors checkpoint (seqlab "
+                "never unpickles: that could run code)")
+    elif head[8:9] == b"{":
+        what = f"the file is truncated or corrupted ({str(err).splitlines()[0]})"
+    else:
+        what = "it is not a safetensors file"
+    return ModelFileError(f"cannot read checkpoint {str(path)!r}: {what}.")
 
 
 def load_checkpoint(
@@ -112,22 +135,35 @@ def load_checkpoint(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer | None = None,
 ) -> Checkpoint:
-    """Restore ``model`` (strictly) and ``optimizer`` from a checkpoint; return the rest."""
+    """Restore ``model`` (strictly) and ``optimizer`` from a checkpoint; return the rest.
+
+    A file that is not a readable seqlab checkpoint raises :class:`ModelFileError`.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise SeqlabFileNotFoundError(f"checkpoint {str(path)!r} is a folder, not a file.")
     if not path.is_file():
         raise SeqlabFileNotFoundError(f"checkpoint {str(path)!r} does not exist.")
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt") as f:
-        header = (f.metadata() or {}).get("seqlab")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = (f.metadata() or {}).get("seqlab")
+    except Exception as err:  # safetensors' own SafetensorError and I/O errors
+        raise _unreadable(path, err) from None
     if header is None:
-        raise SeqlabValueError(f"{str(path)!r} is not a seqlab checkpoint (no 'seqlab' metadata).")
-    meta = json.loads(header)
-    if meta.get("format") != FORMAT:
-        raise SeqlabValueError(
-            f"unsupported checkpoint format {meta.get('format')!r}; expected {FORMAT!r}."
-        )
-    tensors = load_file(str(path))
+        raise ModelFileError(f"{str(path)!r} is not a seqlab checkpoint (no 'seqlab' metadata).")
+    try:
+        meta = json.loads(header)
+        fmt = meta.get("format")
+    except (ValueError, AttributeError):
+        raise ModelFileError(f"{str(path)!r}: the checkpoint's header is corrupted.") from None
+    if fmt != FORMAT:
+        raise ModelFileError(f"unsupported checkpoint format {fmt!r}; expected {FORMAT!r}.")
+    try:
+        tensors = load_file(str(path))
+    except Exception as err:
+        raise _unreadable(path, err) from None
     groups: dict[str, dict[str, torch.Tensor]] = {"model": {}, "rng": {}, "extra": {}}
     optim_state: dict[int, dict[str, Any]] = {}
     for name, t in tensors.items():
@@ -137,7 +173,14 @@ def load_checkpoint(
             optim_state.setdefault(int(idx), {})[key] = t
         else:
             groups[prefix][rest] = t
-    model.load_state_dict(groups["model"])
+    try:
+        model.load_state_dict(groups["model"])
+    except RuntimeError as err:  # missing/unexpected keys, shape mismatches
+        detail = " ".join(str(err).split())
+        raise ModelFileError(
+            f"checkpoint {str(path)!r} does not fit this model; build the model with the "
+            f"settings it was saved with ({detail[:300]})"
+        ) from None
     if optimizer is not None:
         if "optim" not in meta:
             raise SeqlabValueError(f"{str(path)!r} holds no optimizer state.")

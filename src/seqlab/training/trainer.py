@@ -15,7 +15,8 @@ Protocol (small on purpose):
 Each step: forward, loss (+ ``regularizer_alpha`` * Omega of Pascanu et al. 2013),
 backward, clipping (by value, then by global norm; the pre-clip norm is logged), optimiser
 step, then each ``callbacks`` entry as ``callback(step, model)``. A step whose gradient is
-not finite is skipped (counted in the log). Each epoch:
+not finite is skipped (counted in the log; the epoch's loss is the mean over the steps
+taken, and an epoch whose every step is skipped raises :class:`DivergenceError`). Each epoch:
 validation loss, early stopping, one :class:`EpochLog`, optional checkpoint. A checkpoint
 holds model, optimiser, RNG states and the loop's own state, so a resumed run gives
 bit-identical results.
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.exceptions import DivergenceError, SeqlabTypeError, SeqlabValueError
 from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.training.clipping import clip_grad_norm, clip_grad_value, grad_norm
 from seqlab.training.config import TrainConfig
@@ -258,16 +259,17 @@ class Trainer:
         self.model.train()
         n = data[0].shape[0]
         order = torch.randperm(n, generator=self.generator) if c.shuffle else torch.arange(n)
-        total, norms, omega_sum, skipped = 0.0, [], 0.0, 0
+        total, norms, omega_sum, skipped, taken = 0.0, [], 0.0, 0, 0
+        first_bad = math.nan
         for start in range(0, n, c.batch_size):
             batch = _subset(data, order[start : start + c.batch_size])
             self.optimizer.zero_grad(set_to_none=True)
             self._captured.clear()
             loss, mask = self._loss(batch)
-            objective = loss
+            objective, omega_val = loss, 0.0
             if c.regularizer_alpha > 0:
                 omega = self._omega(loss, mask)
-                omega_sum += float(omega.detach()) * len(batch[0])
+                omega_val = float(omega.detach())
                 objective = loss + c.regularizer_alpha * omega
             objective.backward()
             if c.clip_value is not None:
@@ -279,6 +281,7 @@ class Trainer:
             else:
                 norm = grad_norm(self.params)
             if not math.isfinite(norm):
+                first_bad = float(loss.detach()) if skipped == 0 else first_bad
                 skipped += 1
                 continue
             self.optimizer.step()
@@ -287,7 +290,17 @@ class Trainer:
                 cb(self.step, self.model)
             norms.append(norm)
             total += float(loss.detach()) * len(batch[0])
-        return total / n, norms, omega_sum / n, skipped
+            omega_sum += omega_val * len(batch[0])
+            taken += len(batch[0])
+        if taken == 0:
+            raise DivergenceError(
+                f"epoch {self.epoch + 1}: all {skipped} steps had a non-finite gradient (first "
+                f"loss {first_bad:.6g}), so no step was taken and there is no training loss to "
+                "report. Look for NaN/inf in the inputs or targets; if the model diverged, "
+                "lower lr or set clip_norm."
+            )
+        # mean over the sequences of the steps actually taken (skipped steps are only counted)
+        return total / taken, norms, omega_sum / taken, skipped
 
     @torch.no_grad()
     def evaluate(self, data: Any) -> float:
