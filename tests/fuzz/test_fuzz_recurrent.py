@@ -298,20 +298,17 @@ _P, _T = torch.randn(2, 5, 1), torch.randn(2, 5, 1)
 _LOGITS = torch.randn(4, 3)
 LOSS_CASES = {
     "mse_shape": (masked_mse, (_P, torch.randn(2, 4, 1)), None),
-    "mse_nan_target": (masked_mse, (_P, torch.full_like(_T, float("nan"))),
-                       "masked_mse accepts NaN targets"),
-    "mse_complex": (masked_mse, (_P, _T.to(torch.complex64)), "masked_mse accepts complex"),
+    "mse_nan_target": (masked_mse, (_P, torch.full_like(_T, float("nan"))), None),
+    "mse_complex": (masked_mse, (_P, _T.to(torch.complex64)), None),
     "mse_numpy": (masked_mse, (_P, np.zeros((2, 5, 1))), "numpy target: raw AttributeError"),
     "mse_mask_shape": (masked_mse, (_P, _T, torch.ones(3, 5)), "mask shape: raw RuntimeError"),
     "ce_shape": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1])), None),
     "ce_float_labels": (masked_cross_entropy, (_LOGITS, torch.tensor([0.5, 1.0, 2.0, 0.0])),
-                        "float class labels are truncated"),
-    "ce_out_of_range": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, 3, 0])),
-                        "label >= C: raw IndexError"),
-    "ce_negative": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, -1, 0])),
-                    "negative label: raw IndexError"),
+                        None),
+    "ce_out_of_range": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, 3, 0])), None),
+    "ce_negative": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, -1, 0])), None),
     "ce_nan_target": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, float("nan"), 0])),
-                      "NaN label: raw IndexError"),
+                      None),
     "ce_numpy": (masked_cross_entropy, (_LOGITS, np.array([0, 1, 2, 0])),
                  "numpy target: raw AttributeError"),
 }
@@ -416,16 +413,7 @@ def _header(obj: dict) -> bytes:
     return struct.pack("<Q", len(h)) + h
 
 
-_CKPT_KNOWN = {
-    "empty": "raw SafetensorError 'header too small'",
-    "garbage": "raw SafetensorError 'header too large'",
-    "pickle": "a pickle reports safetensors' 'header too large'",
-    "zip": "raw SafetensorError",
-    "truncated_8": "raw SafetensorError 'invalid header length'",
-    "truncated_half": "raw SafetensorError 'invalid header length'",
-    "truncated_last": "raw SafetensorError 'incomplete metadata'",
-    "bad_json_metadata": "raw json.JSONDecodeError",
-}
+_CKPT_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("kind", [
@@ -443,8 +431,7 @@ def test_load_checkpoint_refuses_bad_files(kind, tmp_path):
     "missing", "folder",
     pytest.param("none", marks=_xfail("load_checkpoint(None) raises a raw TypeError",
                                       "owner:cli")),
-    pytest.param("other_model", marks=_xfail(
-        "loading into a model of another shape raises torch's RuntimeError", "owner:cli")),
+    "other_model",
     "optimizer_not_saved",
 ])
 def test_load_checkpoint_refuses_bad_arguments(case, tmp_path):

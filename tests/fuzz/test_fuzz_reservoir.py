@@ -236,8 +236,6 @@ def test_esn_classifier_refuses_bad_hyperparameters(name, value):
     assert_seqlab_error(lambda: ESNClassifier(**kwargs).fit(Xs, y).predict(Xs))
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OWNER} — ESNClassifier.predict before fit raises a raw "
-                   "AttributeError (classes_)")
 def test_esn_classifier_predict_before_fit():
     assert_seqlab_error(ESNClassifier(10).predict, [np.zeros((5, 1))])
 
