@@ -52,6 +52,16 @@ def as_float_array(
             "numbers. Pass the real part "
             "(x.real), the modulus (abs(x)), or both as separate columns."
         )
+    if getattr(getattr(x, "dtype", None), "kind", None) in ("M", "m"):
+        raise SeqlabTypeError(
+            f"{name} holds dates or time spans (dtype {x.dtype}); seqlab's models take plain "
+            "numbers. Pass the values and keep the time stamps as the index."
+        )
+    if _is_text(x):
+        raise SeqlabTypeError(
+            f"{name} holds text (strings); seqlab's models take numbers. Parse the values "
+            "first (e.g. pandas.to_numeric, or float(...) on each)."
+        )
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as err:
@@ -120,6 +130,20 @@ def _is_complex(x: Any) -> bool:
         return False
 
 
+def _is_text(x: Any) -> bool:
+    """True for strings, string arrays, and lists/object arrays holding strings (numpy would
+    silently parse "1.5" as a number)."""
+    if isinstance(x, str | bytes):
+        return True
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind in ("U", "S"):
+        return True
+    if isinstance(x, list | tuple) or (isinstance(x, np.ndarray) and kind == "O"):
+        head = _flat_head(x) if isinstance(x, list | tuple) else x.ravel()[:10_000].tolist()
+        return any(isinstance(v, str | bytes) for v in head)
+    return False
+
+
 def _flat_head(x: Any, limit: int = 10_000) -> list[Any]:
     """The first ``limit`` scalars of a nested list/tuple (to spot Python complex numbers)."""
     out: list[Any] = []
@@ -173,6 +197,8 @@ def check_int(
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     """Return ``value`` as a finite float that is > 0 (or >= 0 when ``strict=False``)."""
+    if isinstance(value, bool | str | bytes):  # float() would take True and "1e-3"
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.")
     if np.iscomplexobj(value):
         raise SeqlabTypeError(f"{name} is complex ({value!r}); it must be a real number.")
     try:
@@ -185,6 +211,23 @@ def check_positive(value: Any, name: str, *, strict: bool = True) -> float:
     return v
 
 
+def check_real(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float of any sign, or raise a clear error.
+
+    >>> check_real(-2, "const")
+    -2.0
+    """
+    if isinstance(value, bool | str | bytes):
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SeqlabTypeError(f"{name} must be a number; got {value!r}.") from None
+    if not np.isfinite(v):
+        raise SeqlabValueError(f"{name} must be finite; got {value!r}.")
+    return v
+
+
 def check_random_state(seed: SeedLike) -> np.random.Generator:
     """Turn ``seed`` (None, an int, or a Generator) into a ``numpy.random.Generator``.
 
@@ -194,6 +237,8 @@ def check_random_state(seed: SeedLike) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed < 0:
+        raise SeqlabValueError(f"seed must be a non-negative integer; got {seed}.")
     if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
     raise SeqlabTypeError(

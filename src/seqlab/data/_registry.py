@@ -56,7 +56,7 @@ def _same_entry(a: DatasetInfo, b: DatasetInfo) -> bool:
 
 def get_dataset(name: str) -> DatasetInfo:
     """Catalogue entry for ``name``; an unknown name lists the valid ones."""
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise SeqlabValueError(
             f"unknown data set {name!r}; valid names are: {', '.join(sorted(DATASETS))}. "
             "Run `seqlab data list` to see them with sizes and sources."

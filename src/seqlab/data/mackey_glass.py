@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from seqlab._validation import check_int, check_positive
+from seqlab._validation import check_int, check_positive, check_real
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["mackey_glass"]
@@ -153,7 +153,7 @@ def mackey_glass(
 
     t_hist = (np.arange(origin + 1) - origin) * h  # the history grid over [-tau, 0]
     if history is None:
-        history = float(x0)
+        history = check_real(x0, "x0")
     if callable(history):
         values = np.asarray(history(t_hist), dtype=np.float64)
         if values.shape != t_hist.shape:
@@ -162,7 +162,7 @@ def mackey_glass(
                 f"{values.shape} for {t_hist.shape[0]} times."
             )
     elif np.ndim(history) == 0:
-        values = np.full(origin + 1, float(history))
+        values = np.full(origin + 1, check_real(history, "history"))
     else:
         given = np.asarray(history, dtype=np.float64)
         if given.ndim != 1 or given.size < 2:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabValueError
+from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,13 +28,25 @@ __all__ = ["GenBankRecord", "parse_location", "read_fasta", "read_genbank"]
 
 
 def _open_text(path: str | Path) -> str:
+    if not isinstance(path, str | Path) or not str(path):
+        raise SeqlabTypeError(f"path must be a file path (str or Path); got {path!r}.")
     path = Path(path)
     if not path.exists():
         raise SeqlabFileNotFoundError(f"no such file: {path}")
-    if path.suffix == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return fh.read()
-    return path.read_text(encoding="utf-8")
+    if path.is_dir():
+        raise SeqlabFileNotFoundError(f"{path} is a folder, not a file; name a file in it.")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                return fh.read()
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SeqlabValueError(
+            f"{path} is not a UTF-8 text file (byte {err.start} cannot be decoded); is it a "
+            "sequence file?"
+        ) from None
+    except (OSError, EOFError) as err:  # unreadable, or a corrupt/truncated .gz
+        raise SeqlabValueError(f"cannot read {path}: {err}") from None
 
 
 def read_fasta(path: str | Path) -> dict[str, str]:
@@ -89,6 +101,8 @@ def parse_location(location: str) -> list[tuple[int, int, int]]:
     >>> parse_location("complement(join(<1..5,8..>10))")
     [(7, 10, -1), (0, 5, -1)]
     """
+    if not isinstance(location, str):
+        raise SeqlabTypeError(f"location must be a str; got {type(location).__name__}.")
     text = "".join(location.split())
     tokens: list[str] = []
     pos = 0
@@ -103,6 +117,9 @@ def parse_location(location: str) -> list[tuple[int, int, int]]:
         pos = m.end()
 
     def parse(i: int) -> tuple[list[tuple[int, int, int]], int]:
+        if i >= len(tokens):
+            raise SeqlabValueError(f"location {location!r} ends early (unbalanced parentheses "
+                                   "or a trailing comma).")
         tok = tokens[i]
         if tok in ("complement(", "join(", "order("):
             parts: list[tuple[int, int, int]] = []

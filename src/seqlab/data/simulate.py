@@ -28,6 +28,7 @@ from seqlab._validation import (
     check_int,
     check_positive,
     check_random_state,
+    check_real,
 )
 from seqlab.exceptions import SeqlabValueError
 
@@ -92,9 +93,7 @@ def simulate_arma(
     theta = _coefficients(ma, "ma")
     n = check_int(n, "n", minimum=1)
     sigma2 = check_positive(sigma2, "sigma2", strict=False)
-    const = float(const)
-    if not math.isfinite(const):
-        raise SeqlabValueError(f"const must be finite; got {const!r}.")
+    const = check_real(const, "const")
     rho = _ar_spectral_radius(phi)
     if rho >= 1.0:
         raise SeqlabValueError(

@@ -24,10 +24,19 @@ from typing import Literal
 
 import numpy as np
 
-from seqlab._validation import SeedLike, as_float_array, check_choice, check_int, check_random_state
+from seqlab._validation import (
+    SeedLike,
+    as_float_array,
+    check_choice,
+    check_int,
+    check_positive,
+    check_random_state,
+    check_real,
+)
 from seqlab.data._files import package_file
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.data._types import SequenceSet
+from seqlab.data.seqfiles import _open_text
 from seqlab.exceptions import MissingDependencyError, SeqlabValueError
 
 __all__ = [
@@ -63,12 +72,13 @@ def read_ts(path: str | Path) -> SequenceSet:
     by ``:``, values within a dimension by ``,``, the class label last. Labels are mapped
     to ``0..n_classes-1`` in the order of ``@classLabel``.
     """
+    text = _open_text(path)
     path = Path(path)
     class_names: list[str] = []
     sequences: list[np.ndarray] = []
     labels: list[int] = []
     in_data = False
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -160,7 +170,9 @@ def mel_filterbank(
     """
     n_mels = check_int(n_mels, "n_mels", minimum=1)
     n_fft = check_int(n_fft, "n_fft", minimum=2)
-    fmax = sample_rate / 2.0 if fmax is None else float(fmax)
+    check_positive(sample_rate, "sample_rate")
+    fmin = check_real(fmin, "fmin")
+    fmax = sample_rate / 2.0 if fmax is None else check_real(fmax, "fmax")
     if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
         raise SeqlabValueError(
             f"need 0 <= fmin < fmax <= sample_rate/2 = {sample_rate / 2}; got fmin={fmin}, "
@@ -198,6 +210,11 @@ def log_mel_spectrogram(
     ((99, 40), 13)
     """
     x = as_float_array(signal, "signal", ndim=1)
+    check_positive(sample_rate, "sample_rate")
+    frame_ms = check_positive(frame_ms, "frame_ms")
+    hop_ms = check_positive(hop_ms, "hop_ms")
+    preemphasis = check_real(preemphasis, "preemphasis")
+    n_fft = check_int(n_fft, "n_fft", minimum=2)
     frame = round(sample_rate * frame_ms / 1000.0)
     hop = round(sample_rate * hop_ms / 1000.0)
     if frame < 1 or hop < 1 or frame > n_fft:

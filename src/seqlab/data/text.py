@@ -181,6 +181,10 @@ class CharVocab:
     """
 
     def __init__(self, text: str | Iterable[str], unknown: str | None = None) -> None:
+        if not isinstance(text, str | Iterable):
+            raise SeqlabTypeError(
+                f"text must be a str or an iterable of str; got {type(text).__name__}."
+            )
         pieces = [text] if isinstance(text, str) else list(text)
         chars: set[str] = set()
         for i, piece in enumerate(pieces):
@@ -236,7 +240,13 @@ class CharVocab:
         """
         if not isinstance(text, str):
             raise SeqlabTypeError(f"text must be a str; got {type(text).__name__}.")
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        try:
+            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        except UnicodeEncodeError as err:  # a lone surrogate such as "\ud800"
+            raise SeqlabValueError(
+                f"text has the unencodable character {text[err.start]!r} (a lone UTF-16 "
+                f"surrogate) at position {err.start}; decode the source text properly."
+            ) from None
         idx = np.searchsorted(self._codes, codes)
         clipped = np.minimum(idx, len(self._codes) - 1)
         known = self._codes[clipped] == codes

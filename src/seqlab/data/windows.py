@@ -67,12 +67,27 @@ def sliding_windows(
 
 
 def _as_numeric(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise SeqlabValueError(f"{name} must be a regular array (not ragged): {err}") from None
+    if np.iscomplexobj(arr):
+        raise SeqlabTypeError(
+            f"{name} is complex; pass the real part (x.real), the modulus (abs(x)), or both "
+            "as separate columns."
+        )
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise SeqlabTypeError(
             f"{name} must be numeric (array-like of numbers); got dtype {arr.dtype}."
         )
     return arr
+
+
+def _is_complex(x: Any) -> bool:
+    try:
+        return bool(np.iscomplexobj(x))
+    except (TypeError, ValueError):  # ragged: reported by the conversion that follows
+        return False
 
 
 def chronological_split(
@@ -104,7 +119,15 @@ def chronological_split(
             f"{train} + {validation} = {train + validation}."
         )
     is_pandas = hasattr(x, "iloc") and hasattr(x, "index")
-    data: Any = x if is_pandas else np.asarray(x)
+    try:
+        data: Any = x if is_pandas else np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise SeqlabValueError(f"x must be a regular array (not ragged): {err}") from None
+    if _is_complex(data):
+        raise SeqlabTypeError(
+            "x is complex; pass the real part (x.real), the modulus (abs(x)), or both as "
+            "separate columns."
+        )
     if np.ndim(data) < 1:
         raise SeqlabValueError("x must have a time axis (at least 1-D); got a scalar.")
     T = len(data)
@@ -146,11 +169,30 @@ def pad_sequences(
     >>> pad_sequences([np.ones((2, 3)), np.ones((4, 3))])[0].shape
     (2, 4, 3)
     """
+    if isinstance(sequences, str | bytes) or not isinstance(sequences, Iterable):
+        raise SeqlabTypeError(
+            f"sequences must be a list (or other iterable) of arrays; got "
+            f"{type(sequences).__name__}."
+        )
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as err:
+        raise SeqlabTypeError(f"dtype {dtype!r} is not a numpy dtype: {err}") from None
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(
+        dtype, np.complexfloating
+    ):
+        raise SeqlabTypeError(f"dtype must be a real numeric dtype; got {dtype}.")
+    if isinstance(padding_value, str | bytes) or np.iscomplexobj(padding_value):
+        raise SeqlabTypeError(f"padding_value must be a real number; got {padding_value!r}.")
     items = list(sequences)
     if not items:
         raise SeqlabValueError("sequences is empty; give at least one sequence.")
     arrays: list[np.ndarray] = []
     for i, seq in enumerate(items):
+        if _is_complex(seq):
+            raise SeqlabTypeError(
+                f"sequences[{i}] is complex; pass the real part or the modulus instead."
+            )
         try:
             a = np.asarray(seq, dtype=dtype)
         except (TypeError, ValueError) as err:

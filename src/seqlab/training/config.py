@@ -6,11 +6,12 @@ field has a type, a commented default and a ``help`` text.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from seqlab._validation import check_choice, check_int, check_positive
-from seqlab.exceptions import SeqlabValueError
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["TrainConfig"]
 
@@ -80,7 +81,26 @@ class TrainConfig:
         check_positive(self.min_delta, "min_delta", strict=False)
         if self.early_stopping_patience is not None:
             check_int(self.early_stopping_patience, "early_stopping_patience", minimum=1)
-        if not 0.0 <= float(self.val_fraction) < 1.0:
+        val = check_positive(self.val_fraction, "val_fraction", strict=False)
+        if not val < 1.0:
             raise SeqlabValueError(f"val_fraction must be in [0, 1); got {self.val_fraction!r}.")
         if self.seed is not None:
             check_int(self.seed, "seed", minimum=0)
+        for name in ("shuffle", "restore_best", "progress", "verbose"):
+            _check_bool(getattr(self, name), name)
+        # the name itself is checked where torch is imported (the CLI, the Trainer)
+        if not isinstance(self.device, str) or not self.device.strip():
+            raise SeqlabTypeError(
+                f"device must be a torch device name such as 'cpu', 'cuda' or 'cuda:1'; got "
+                f"{self.device!r}."
+            )
+        path = self.checkpoint_path
+        if path is not None and (not isinstance(path, str | os.PathLike) or not str(path)):
+            raise SeqlabTypeError(
+                f"checkpoint_path must be a file path (str) or None; got {path!r}."
+            )
+
+
+def _check_bool(value: Any, name: str) -> None:
+    if not isinstance(value, bool):
+        raise SeqlabTypeError(f"{name} must be True or False; got {value!r}.")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
@@ -169,6 +169,18 @@ class Trainer:
         forward: ForwardFn | None = None,
         callbacks: Sequence[StepCallback] = (),
     ) -> None:
+        if not isinstance(model, nn.Module):
+            raise SeqlabTypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+        if config is not None and not isinstance(config, TrainConfig):
+            raise SeqlabTypeError(f"config must be a TrainConfig (e.g. TrainConfig(**options)); "
+                                  f"got {type(config).__name__}.")
+        if forward is not None and not callable(forward):
+            raise SeqlabTypeError(
+                f"forward must be a callable or None; got {type(forward).__name__}."
+            )
+        if isinstance(callbacks, str) or not isinstance(callbacks, Iterable):
+            raise SeqlabTypeError(f"callbacks must be a sequence of callables; got "
+                                  f"{type(callbacks).__name__}.")
         self.config = config if config is not None else TrainConfig()
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
