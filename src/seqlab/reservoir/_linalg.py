@@ -16,7 +16,7 @@ import scipy.linalg.lapack
 import scipy.sparse
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigs
 
-from seqlab._validation import SeedLike, check_positive, check_random_state
+from seqlab._validation import SeedLike, as_float_array, check_positive, check_random_state
 from seqlab.exceptions import DivergenceError, SeqlabTypeError, SeqlabValueError
 from seqlab.reservoir import _kernels
 
@@ -43,6 +43,13 @@ def spectral_radius(W: np.ndarray | scipy.sparse.sparray, *, seed: SeedLike = 0)
     >>> round(spectral_radius(np.array([[0.0, 2.0], [-2.0, 0.0]])), 12)
     2.0
     """
+    if not scipy.sparse.issparse(W):
+        if np.iscomplexobj(W):
+            raise SeqlabTypeError(
+                "W is complex; spectral_radius takes a real matrix (np.abs(np.linalg.eigvals(W)) "
+                "gives the eigenvalue moduli of a complex one)."
+            )
+        W = as_float_array(W, "W", ndim=2, min_length=0, allow_nonfinite=True)
     shape = W.shape
     if len(shape) != 2 or shape[0] != shape[1]:
         raise SeqlabValueError(f"W must be a square matrix; got shape {shape}.")

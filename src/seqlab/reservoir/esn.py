@@ -463,7 +463,9 @@ class ESNClassifier(_ReservoirParams):
         """The sequences in ``X``: a list of (T_i, d) or (T_i,) arrays, a 3-D array
         (n, T, d), or a 2-D array (n, T) of ``n`` univariate series (sktime's layout)."""
         if isinstance(X, list | tuple):
-            Xs, _ = _as_sequences([np.asarray(s) for s in X], "X")
+            Xs, _ = _as_sequences(
+                [as_float_array(s, f"X[{i}]", min_length=0, allow_nonfinite=True)
+                 for i, s in enumerate(X)], "X")  # fmt: skip
             return Xs
         arr = as_float_array(X, "X", ndim=(1, 2, 3))
         if arr.ndim == 1:
