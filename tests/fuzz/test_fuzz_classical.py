@@ -101,12 +101,8 @@ def test_select_ar_order_on_valid_series(x, max_order, method, criterion):
 
 # Scales outside 1e-6..1e6 that the issue lists: AR on 1e200 / 1e-300 blamed a "constant"
 # series, ar_ols on 1e8 + N(0, 1) likewise.
-_OLS_SCALE = pytest.mark.xfail(
-    strict=True, reason=f"{OWNER} — ar_ols at scale 1e-100 blames a 'singular/constant' series")
-
-
 @pytest.mark.parametrize(("scale", "method"), [
-    pytest.param(s, m, marks=[_OLS_SCALE] if (s, m) == (1e-100, "ols") else [])
+    pytest.param(s, m)
     for s in (1e100, 1e-100) for m in METHODS])
 def test_ar_is_scale_equivariant_at_extreme_scales(scale, method):
     x = np.random.default_rng(3).normal(size=120)

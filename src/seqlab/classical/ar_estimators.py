@@ -17,6 +17,7 @@ the mean and intercept by ``c``, ``sigma2`` by ``c^2``, the coefficients unchang
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -119,13 +120,21 @@ def _ols(xs: np.ndarray, order: int, trend: bool) -> tuple[ARParams, np.ndarray]
     m = float(xs.mean()) if trend else 0.0
     X, y = _ols_design(xs - m, order, trend)
     k = X.shape[1]
-    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
+    # the intercept column at the data's own scale (a power of two, so exact): a column of
+    # ones beside lags of size 1e-100 would look rank-deficient to lstsq's relative cutoff
+    d = np.ones(k)
+    if trend:
+        spread = float(np.max(np.abs(xs - m)))
+        d[0] = math.ldexp(1.0, math.frexp(spread)[1]) if spread > 0 else 1.0
+    Xd = X * d
+    beta_d, _, rank, _ = np.linalg.lstsq(Xd, y, rcond=None)
     if rank < k:
         raise _singular("ar_ols", order)
+    beta = beta_d * d
     phi = np.ascontiguousarray(beta[1:] if trend else beta)
     resid = y - X @ beta
     sigma2 = float(resid @ resid / y.shape[0])
-    xtx_inv = np.linalg.inv(X.T @ X)
+    xtx_inv = np.linalg.inv(Xd.T @ Xd) * np.outer(d, d)
     intercept = 0.0
     if trend:
         intercept = float(beta[0] + m * (1.0 - phi.sum()))

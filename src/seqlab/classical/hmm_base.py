@@ -39,7 +39,7 @@ Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 7
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -55,7 +55,7 @@ from seqlab._validation import (
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
-from seqlab.exceptions import SeqlabValueError
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
 
@@ -218,6 +218,11 @@ class BaseHMM(BaseEstimator):
             return set(default)
         if isinstance(value, str):
             value = (value,)
+        if not isinstance(value, Iterable):
+            raise SeqlabTypeError(
+                f"{arg} must be None or a list of parameter names from {self._param_set}; "
+                f"got {value!r}."
+            )
         return {check_choice(v, f"{arg} entry", self._param_set) for v in value}
 
     def _check_params(self) -> None:
@@ -303,7 +308,8 @@ class BaseHMM(BaseEstimator):
         ``log_prob = sum_t log max_i p(z_t = i | X)`` (hmmlearn reports the sum of the
         probabilities here instead).
         """
-        algorithm = check_choice(algorithm or self.algorithm, "algorithm", self._ALGORITHMS)
+        chosen = self.algorithm if algorithm is None else algorithm
+        algorithm = check_choice(chosen, "algorithm", self._ALGORITHMS)
         if algorithm == "map":
             _, post = self.score_samples(X, lengths)
             with np.errstate(divide="ignore"):

@@ -133,7 +133,13 @@ class CategoricalHMM(BaseHMM):
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
         refuse_sparse(X)
-        arr = np.asarray(X)
+        try:
+            arr = np.asarray(X)
+        except ValueError as err:  # ragged nested lists
+            raise SeqlabValueError(
+                f"X is not a rectangular array of symbols ({str(err).split('.')[0]}); give a "
+                "1-D sequence, and several sequences concatenated with lengths=[...]."
+            ) from None
         if arr.dtype.kind == "c":
             raise ComplexDataError(
                 "Complex data not supported: X is complex; CategoricalHMM takes integer "
