@@ -220,7 +220,7 @@ def test_cell_step_refuses_bad_input(kind):
 
 @pytest.mark.parametrize(("name", "value"), bad_cases({
     "cell": BAD_CHOICES, "input_size": (0, -1, 1.5, None), "hidden_size": (0, -1, "4")},
-    {"input_size=0": "make_cell(input_size=0) accepted (RNNLayer refuses it)"}, OWNER))
+    {}, OWNER))
 def test_make_cell_refuses_bad_arguments(name, value):
     kwargs = {"cell": "elman", "input_size": 3, "hidden_size": 4, name: value}
     assert_seqlab_error(make_cell, **kwargs)
@@ -300,8 +300,8 @@ LOSS_CASES = {
     "mse_shape": (masked_mse, (_P, torch.randn(2, 4, 1)), None),
     "mse_nan_target": (masked_mse, (_P, torch.full_like(_T, float("nan"))), None),
     "mse_complex": (masked_mse, (_P, _T.to(torch.complex64)), None),
-    "mse_numpy": (masked_mse, (_P, np.zeros((2, 5, 1))), "numpy target: raw AttributeError"),
-    "mse_mask_shape": (masked_mse, (_P, _T, torch.ones(3, 5)), "mask shape: raw RuntimeError"),
+    "mse_numpy": (masked_mse, (_P, np.zeros((2, 5, 1))), None),
+    "mse_mask_shape": (masked_mse, (_P, _T, torch.ones(3, 5)), None),
     "ce_shape": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1])), None),
     "ce_float_labels": (masked_cross_entropy, (_LOGITS, torch.tensor([0.5, 1.0, 2.0, 0.0])),
                         None),
@@ -309,8 +309,7 @@ LOSS_CASES = {
     "ce_negative": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, -1, 0])), None),
     "ce_nan_target": (masked_cross_entropy, (_LOGITS, torch.tensor([0, 1, float("nan"), 0])),
                       None),
-    "ce_numpy": (masked_cross_entropy, (_LOGITS, np.array([0, 1, 2, 0])),
-                 "numpy target: raw AttributeError"),
+    "ce_numpy": (masked_cross_entropy, (_LOGITS, np.array([0, 1, 2, 0])), None),
 }
 
 
@@ -430,8 +429,7 @@ def test_load_checkpoint_refuses_bad_files(kind, tmp_path):
 
 @pytest.mark.parametrize("case", [
     "missing", "folder",
-    pytest.param("none", marks=_xfail("load_checkpoint(None) raises a raw TypeError",
-                                      "owner:cli")),
+    "none",
     "other_model",
     "optimizer_not_saved",
 ])

@@ -462,6 +462,8 @@ def make_cell(
     seqlab.exceptions.SeqlabValueError: unknown cell 'lstn'; valid options are: 'elman', ...
     """
     check_choice(cell, "cell", CELL_TYPES)
+    check_int(input_size, "input_size", minimum=1)
+    check_int(hidden_size, "hidden_size", minimum=1)
     if cell == "elman":
         return ElmanCell(input_size, hidden_size, nonlinearity)
     if cell == "leaky":

@@ -139,6 +139,10 @@ def load_checkpoint(
 
     A file that is not a readable seqlab checkpoint raises :class:`ModelFileError`.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise SeqlabTypeError(
+            f"path must be a file path (str or os.PathLike); got {type(path).__name__}."
+        )
     path = Path(path)
     if path.is_dir():
         raise SeqlabFileNotFoundError(f"checkpoint {str(path)!r} is a folder, not a file.")

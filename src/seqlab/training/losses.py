@@ -26,6 +26,23 @@ __all__ = ["LOSSES", "default_forward", "masked_cross_entropy", "masked_mse"]
 LossFn = Callable[[Tensor, Tensor, Tensor | None], Tensor]
 
 
+def _check_inputs(pred: object, target: object, mask: object) -> None:
+    """Tensors in, and a mask of the prediction's leading (B, T) shape."""
+    for name, value in (("pred", pred), ("target", target), ("mask", mask)):
+        if (value is not None or name != "mask") and not isinstance(value, Tensor):
+            raise SeqlabTypeError(
+                f"{name} must be a torch.Tensor; got {type(value).__name__} (convert with "
+                "torch.as_tensor)."
+            )
+    if isinstance(mask, Tensor) and isinstance(pred, Tensor):
+        lead = tuple(pred.shape[: mask.dim()])
+        if mask.dim() > pred.dim() or tuple(mask.shape) != lead:
+            raise SeqlabValueError(
+                f"mask shape {tuple(mask.shape)} does not match the prediction's leading "
+                f"dimensions {lead}; give one entry per (sequence, step)."
+            )
+
+
 def _valid(mask: Tensor | None, like: Tensor) -> Tensor | None:
     """The (B, T) ``mask`` as bools broadcast to ``like`` (B, T, ...); None stays None."""
     if mask is None:
@@ -86,6 +103,7 @@ def masked_mse(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> Tens
     >>> float(masked_mse(torch.ones(1, 2, 1), y, torch.tensor([[1, 0]])))
     1.0
     """
+    _check_inputs(pred, target, mask)
     if target.dim() == pred.dim() - 1 and pred.shape[-1] == 1:
         target = target.unsqueeze(-1)
     if target.shape != pred.shape:
@@ -154,6 +172,7 @@ def masked_cross_entropy(pred: Tensor, target: Tensor, mask: Tensor | None = Non
     ...
     seqlab.exceptions.SeqlabValueError: cross_entropy needs integer class indices; target ...
     """
+    _check_inputs(pred, target, mask)
     n_classes = pred.shape[-1]
     soft = target.shape == pred.shape and target.is_floating_point()
     if target.shape != pred.shape[:-1] and not soft:
