@@ -2,7 +2,8 @@
 
 A config dataclass is the single source of truth for options: each field becomes a
 ``--field-name`` flag with the field's type, default and ``Literal`` choices; the help text is
-the field's ``metadata["help"]`` if given. No flag is written by hand twice.
+the field's ``metadata["help"]`` if given (``metadata["aliases"]`` adds other spellings, such
+as ``--hidden`` for ``--hidden-size``). No flag is written by hand twice.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs["nargs"] = "+"
         else:
             kwargs["type"] = tp
-        parser.add_argument(_flag(f.name), **kwargs)
+        # metadata["aliases"]: extra spellings, e.g. ("--hidden",) for hidden_size
+        parser.add_argument(_flag(f.name), *f.metadata.get("aliases", ()), **kwargs)
 
 
 def dataclass_from_args(cls: type[T], args: argparse.Namespace) -> T:

@@ -1,4 +1,9 @@
-"""``seqlab train``: train one of the lecture's RNN patterns on a bundled synthetic task.
+"""``seqlab train``: train one of the lecture's RNN patterns on a synthetic task or your own data.
+
+With ``--data FILE_OR_DIR`` it trains on your file instead (a text file -> language model, a
+CSV series -> forecaster, labelled sequences -> classifier; see
+:mod:`seqlab.cli._train_data`) and writes a model file (``--save``) that ``seqlab.load``
+rebuilds. Without ``--data``:
 
 Tasks (``seqlab.data.synthetic``) and the pattern each one uses:
 
@@ -38,13 +43,23 @@ class TaskConfig:
     cell: Literal["elman", "leaky", "skip", "lstm", "gru"] = field(
         default="lstm", metadata={"help": "recurrent cell"}
     )
-    hidden_size: int = field(default=32, metadata={"help": "hidden units"})
-    num_layers: int = field(default=1, metadata={"help": "stacked layers (patterns 1, 3)"})
+    hidden_size: int = field(default=32, metadata={"help": "hidden units",
+                                                   "aliases": ("--hidden",)})
+    num_layers: int = field(default=1, metadata={"help": "stacked layers (patterns 1, 3)",
+                                                 "aliases": ("--layers",)})
+    dropout: float = field(default=0.0, metadata={"help": "dropout between stacked layers"})
     n_train: int = field(default=1000, metadata={"help": "training sequences"})
     n_val: int = field(default=200, metadata={"help": "validation sequences"})
     # adding: minimal length T; copy: the delay; mackey-glass: the window length
     length: int = field(default=50, metadata={"help": "sequence length / delay"})
     plot: str | None = field(default=None, metadata={"help": "save loss curves to this PNG"})
+    # your own data instead of a synthetic task (then --task is not used)
+    data: str | None = field(default=None, metadata={
+        "help": "train on this text file, CSV file or folder instead of a synthetic task"})
+    kind: Literal["auto", "text", "series", "labelled"] = field(
+        default="auto", metadata={"help": "what --data holds (auto: by file type)"})
+    save: str | None = field(default=None, metadata={
+        "help": "write the trained model (and its vocabulary / scaler) to this model file"})
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,6 +73,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_dataclass_arguments(parser, TaskConfig)
     add_dataclass_arguments(parser, TrainConfig)
+    from seqlab.cli import _train_data
+
+    _train_data.add_arguments(parser)
     parser.set_defaults(func=_cmd_train)
 
 
@@ -141,7 +159,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise SeqlabValueError(
                 f"--{name.replace('_', '-')} must be >= 1; got {getattr(task, name)}."
             )
+    if not 0.0 <= task.dropout < 1.0:
+        raise SeqlabValueError(f"--dropout must be in [0, 1); got {task.dropout}.")
     _check_device(config.device)
+    if task.save:
+        check_output_file(task.save, "--save")
+    if task.data is not None:
+        from seqlab.cli import _train_data
+
+        return _train_data.run(args, task, config)
     if task.plot:
         check_plot_file(task.plot)
     if config.checkpoint_path:  # save_checkpoint creates missing folders

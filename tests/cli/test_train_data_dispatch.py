@@ -1,0 +1,49 @@
+"""``seqlab train --data``: what kind of data a path holds; unreadable input is a clear error."""
+
+from __future__ import annotations
+
+import pytest
+
+from seqlab.cli import main
+from seqlab.cli._train_data import detect_kind
+from seqlab.exceptions import SeqlabValueError
+
+
+def test_kinds_by_file_type(tmp_path):
+    (tmp_path / "corpus.txt").write_text("to be or not to be\n")
+    (tmp_path / "series.csv").write_text("date,value\n2020-01-01,1.0\n")
+    (tmp_path / "labelled.csv").write_text("sequence,label,value\n0,a,1.0\n")
+    (tmp_path / "classes").mkdir()
+    (tmp_path / "classes" / "yes").mkdir()
+    assert detect_kind(tmp_path / "corpus.txt") == "text"
+    assert detect_kind(tmp_path / "series.csv") == "series"
+    assert detect_kind(tmp_path / "labelled.csv") == "labelled"
+    assert detect_kind(tmp_path / "classes") == "labelled"
+    assert detect_kind(tmp_path / "series.csv", "labelled") == "labelled"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.txt", None, "does not exist"),
+        ("empty.txt", b"", "empty file"),
+        ("junk.bin", b"\x00\x01\x02", "cannot tell"),
+        ("empty_dir", "dir", "empty folder"),
+    ],
+)
+def test_unusable_paths_are_refused(tmp_path, name, content, message):
+    p = tmp_path / name
+    if content == "dir":
+        p.mkdir()
+    elif content is not None:
+        p.write_bytes(content)
+    with pytest.raises(SeqlabValueError, match=message):
+        detect_kind(p)
+
+
+def test_cli_never_falls_back_to_builtin_data(tmp_path, capsys):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01")
+    assert main(["train", "--data", str(junk), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqlab: error:") and "junk.bin" in err and "--kind" in err
