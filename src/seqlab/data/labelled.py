@@ -206,7 +206,7 @@ def _read_table(path: str | Path,
                     raise SeqlabValueError(
                         f"{str(p)!r}, line {lineno}, column {header[i]!r}: {cell!r} is not a "
                         "number; value columns must be numeric (choose them with "
-                        "--value-columns)."
+                        "--feature-columns)."
                     ) from None
             if not np.isfinite(v):
                 raise SeqlabValueError(
