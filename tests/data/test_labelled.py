@@ -35,10 +35,10 @@ def test_folder_errors(tmp_path):
     with pytest.raises(SeqlabValueError, match="single class"):
         read_labelled_folder(tmp_path)
     (tmp_path / "b").mkdir()
-    with pytest.raises(SeqlabValueError, match="holds no .wav files"):
+    with pytest.raises(SeqlabValueError, match=r"holds no \.wav files"):
         read_labelled_folder(tmp_path)
     (tmp_path / "b" / "broken.wav").write_bytes(b"RIFF....garbage")
-    with pytest.raises(SeqlabValueError, match="broken.wav"):
+    with pytest.raises(SeqlabValueError, match=r"broken\.wav"):
         read_labelled_folder(tmp_path)
     _wav(tmp_path / "loose.wav")
     with pytest.raises(SeqlabValueError, match="directly"):
@@ -74,7 +74,7 @@ def test_csv_errors(tmp_path):
     with pytest.raises(SeqlabValueError, match="two labels"):
         read_labelled_csv(two)
     missing = _csv(tmp_path, "id,x,label\na,1,p\na,,p\nb,3,q\n", "f1.csv")
-    with pytest.raises(SeqlabValueError, match="line 3.*missing"):
+    with pytest.raises(SeqlabValueError, match=r"line 3.*missing"):
         read_labelled_csv(missing)
     nonnum = _csv(tmp_path, "id,x,label\na,1,p\na,abc,p\nb,3,q\n", "f2.csv")
     with pytest.raises(SeqlabValueError, match="'abc' is not a number"):
