@@ -187,11 +187,12 @@ class SequenceClassifierPipeline(BaseEstimator):
         widths = {s.shape[1] for s in seqs}
         if len(widths) > 1:
             raise SeqlabValueError(f"examples have different numbers of features: {widths}.")
-        self.classes_, codes = np.unique(labels, return_inverse=True)
-        if len(self.classes_) < 2:
+        classes, codes = np.unique(labels, return_inverse=True)
+        if len(classes) < 2:
             raise SeqlabValueError(
-                f"y has a single class ({self.classes_[0]!r}); a classifier needs two or more."
+                f"y has a single class ({classes[0]!r}); a classifier needs two or more."
             )
+        self.classes_ = classes
         self.n_features_in_ = int(seqs[0].shape[1])
         frames = np.concatenate(seqs).astype(np.float64)
         if self.standardize:
@@ -273,7 +274,8 @@ class SequenceClassifierPipeline(BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of every example ``(n,)``, from ``classes_``."""
-        return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
+        proba = self.predict_proba(X)  # checks that the model is fitted
+        return np.asarray(self.classes_[proba.argmax(axis=1)])
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` against ``y``."""
