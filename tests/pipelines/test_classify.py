@@ -69,11 +69,12 @@ def test_rnn_pipeline_learns_and_handles_padding_like_single_sequences():
 def _tones(root: Path) -> tuple[list[Path], list[str]]:
     rng = np.random.default_rng(0)
     paths, labels = [], []
-    for label, f0 in (("low", 250.0), ("high", 1400.0)):
+    for label, f0 in (("fall", 400.0), ("rise", 400.0)):
         for i in range(6):
             rate = (8000, 16000, 22050)[i % 3]
             t = np.arange(int(rate * rng.uniform(0.15, 0.3))) / rate
-            x = 0.4 * np.sin(2 * np.pi * f0 * rng.uniform(0.9, 1.1) * t)
+            sweep = 1.0 + 2.0 * t if label == "rise" else 3.0 - 2.0 * t  # pitch glides up / down
+            x = 0.4 * np.sin(2 * np.pi * f0 * rng.uniform(0.9, 1.1) * t * sweep)
             x = np.concatenate([np.zeros(rate // 20), x, np.zeros(rate // 20)])
             p = root / f"{label}{i}.wav"
             wavfile.write(p, rate, (x * 32767).astype(np.int16))

@@ -29,6 +29,8 @@ class Options:
         "help": "labelled: pattern-3 RNN classifier or echo state network classifier"})
     n_mfcc: int = field(default=13, metadata={
         "help": "labelled WAVs: cepstral coefficients per frame (x3 with deltas)"})
+    cmvn: bool = field(default=True, metadata={
+        "help": "labelled WAVs: per-recording cepstral mean/variance normalisation"})
     n_units: int = field(default=300, metadata={"help": "labelled, --model esn: reservoir size"})
     held_out: float = field(default=0.2, metadata={
         "help": "labelled: share of each class held out to measure accuracy"})
@@ -92,7 +94,7 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
           f"({', '.join(f'{c}: {n}' for c, n in zip(classes, counts, strict=True))})")
     tr, te = stratified_split(y, options.held_out, train.seed)
     clf = SequenceClassifierPipeline(
-        options.model, features=features, n_mfcc=options.n_mfcc, cell=task.cell,  # type: ignore[arg-type]
+        options.model, features=features, n_mfcc=options.n_mfcc, cmvn=options.cmvn, cell=task.cell,  # type: ignore[arg-type]
         hidden_size=task.hidden_size, num_layers=task.num_layers, dropout=task.dropout,
         n_units=options.n_units, seed=train.seed,
     )

@@ -39,7 +39,10 @@ class SequenceClassifierPipeline(BaseEstimator):
     ==================== =========================================================
     ``"mfcc"``           a WAV path, or a ``(signal, sample_rate)`` pair; turned
                          into ``(T_i, 3 n_mfcc)`` features by
-                         :func:`seqlab.data.audio.mfcc` (deltas, CMVN, trimming)
+                         :func:`seqlab.data.audio.mfcc` (deltas, trimming, and
+                         CMVN when ``cmvn``: it removes a fixed channel, and
+                         with it the spectrum of a steady sound such as a pure
+                         tone; speech keeps its information in the changes)
     ``"none"``           a ``(T_i, F)`` (or ``(T_i,)``) numeric array
     ==================== =========================================================
 
@@ -63,6 +66,7 @@ class SequenceClassifierPipeline(BaseEstimator):
         *,
         features: Literal["none", "mfcc"] = "none",
         n_mfcc: int = 13,
+        cmvn: bool = True,
         standardize: bool = True,
         cell: Literal["elman", "leaky", "skip", "lstm", "gru"] = "lstm",
         hidden_size: int = 64,
@@ -79,6 +83,7 @@ class SequenceClassifierPipeline(BaseEstimator):
         self.model = model
         self.features = features
         self.n_mfcc = n_mfcc
+        self.cmvn = cmvn
         self.standardize = standardize
         self.cell = cell
         self.hidden_size = hidden_size
@@ -115,7 +120,7 @@ class SequenceClassifierPipeline(BaseEstimator):
                         f"X[{i}] must be a WAV path or a (signal, sample_rate) pair when "
                         f"features='mfcc'; got {type(item).__name__}."
                     )
-                out.append(mfcc(signal, rate, self.n_mfcc))
+                out.append(mfcc(signal, rate, self.n_mfcc, cmvn=self.cmvn))
             return out
         for i, item in enumerate(X):
             arr = np.asarray(item)
