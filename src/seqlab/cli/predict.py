@@ -101,6 +101,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         from seqlab.io import atomic_write
 
         text = buf.getvalue()
-        atomic_write(args.output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+        def write(tmp: str) -> None:
+            Path(tmp).write_text(text, encoding="utf-8")
+
+        atomic_write(args.output, write)
         print(f"wrote {args.output}")
     return 0
