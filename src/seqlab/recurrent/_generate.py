@@ -46,6 +46,9 @@ def check_token_ids(x: Any, name: str, vocab_size: int,
         except (TypeError, ValueError, RuntimeError):
             raise SeqlabTypeError(f"{name} must be integer token ids; got "
                                   f"{type(x).__name__} that is not a numeric array.") from None
+    if x.numel() == 0:
+        raise SeqlabValueError(f"{name} is empty (shape {tuple(x.shape)}); give at least one "
+                               "token id per sequence.")
     if x.dtype.is_floating_point or x.is_complex() or x.dtype == torch.bool:
         raise SeqlabTypeError(f"{name} must hold integer token ids (the model was built with "
                               f"vocab_size); got dtype {x.dtype}. Pass {name}.long() if the "
@@ -55,9 +58,6 @@ def check_token_ids(x: Any, name: str, vocab_size: int,
         shape = "(batch, time)" if 2 in ndim else "(time,)"
         raise SeqlabValueError(f"{name} must be {want} token ids {shape}; got shape "
                                f"{tuple(x.shape)}.")
-    if x.numel() == 0:
-        raise SeqlabValueError(f"{name} is empty (shape {tuple(x.shape)}); give at least one "
-                               "token id per sequence.")
     lo, hi = int(x.min()), int(x.max())
     if lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
