@@ -14,7 +14,7 @@ from torch import Tensor
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.training._stream import TokenStream
 
-__all__ = ["Batch", "BatchData", "TensorData", "as_data", "as_dataset"]
+__all__ = ["Batch", "BatchData", "TensorData", "as_data", "as_dataset", "split_validation"]
 
 Batch = tuple[Tensor, Tensor, Tensor | None]
 
@@ -137,3 +137,18 @@ def as_data(data: Any, name: str = "train_data") -> Data:
             )
         return BatchData(data, name)
     return TensorData(as_dataset(data, name))
+
+
+def split_validation(data: Data, fraction: float, seed: int | None) -> tuple[Data, Data]:
+    """Hold out ``fraction`` of in-memory training sequences (a seeded permutation)."""
+    if not isinstance(data, TensorData):
+        raise SeqlabValueError(
+            f"val_fraction={fraction} splits in-memory tensors only; for a "
+            f"{type(data).__name__} pass val_data (or set val_fraction=0)."
+        )
+    n = data.n
+    n_val = max(1, round(fraction * n))
+    if n_val >= n:
+        raise SeqlabValueError(f"val_fraction={fraction} leaves no training data.")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed or 0))
+    return TensorData(subset(data.d, perm[n_val:])), TensorData(subset(data.d, perm[:n_val]))

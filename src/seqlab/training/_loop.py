@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from seqlab.exceptions import DivergenceError, SeqlabValueError
+from seqlab.exceptions import DivergenceError, SeqlabTypeError, SeqlabValueError
 from seqlab.training._history import StopReason
 
 __all__ = ["Budget", "EpochStats", "detach_state", "find_elman_layer"]
@@ -114,6 +114,21 @@ def stream_output(out: Any) -> tuple[Tensor, Any]:
             "with that protocol (e.g. SequenceTagger) or wrap yours."
         )
     return out[0], out[1]
+
+
+def call_stream(model: nn.Module, x: Tensor, state: Any) -> tuple[Tensor, Any]:
+    """``model(x, state=<detached state>, return_state=True)`` -> ``(pred, new state)``."""
+    try:
+        out = model(x, state=detach_state(state), return_state=True)
+    except TypeError as err:
+        if "state" not in str(err):
+            raise
+        raise SeqlabTypeError(
+            f"training on a TokenStream calls model(x, state=state, return_state=True), "
+            f"which {type(model).__name__} does not take ({err}); use a model with "
+            "that protocol (e.g. SequenceTagger) or wrap yours."
+        ) from None
+    return stream_output(out)
 
 
 def lr_of(optimizer: torch.optim.Optimizer) -> float:

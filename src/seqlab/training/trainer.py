@@ -45,16 +45,15 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
-from seqlab.training._data import Batch, TensorData, as_data, as_dataset, subset
+from seqlab.training._data import Batch, TensorData, as_data, as_dataset, split_validation
 from seqlab.training._device import check_device
 from seqlab.training._history import EpochLog, History, StopReason, bits
 from seqlab.training._loop import (
     Budget,
     EpochStats,
-    detach_state,
+    call_stream,
     find_elman_layer,
     lr_of,
-    stream_output,
 )
 from seqlab.training._optim import make_optimizer, make_scheduler, per_step, step_scheduler
 from seqlab.training._state import load_trainer, save_trainer
@@ -191,7 +190,7 @@ class Trainer:
 
     def _stream_loss(self, chunk: tuple[Tensor, Tensor], state: Any) -> tuple[Tensor, Any]:
         x, y = chunk[0].to(self.device), chunk[1].to(self.device)
-        pred, state = stream_output(self.model(x, state=detach_state(state), return_state=True))
+        pred, state = call_stream(self.model, x, state)
         return self._loss_fn(True)(pred, y, None), state
 
     def _omega(self, loss: Tensor, mask: Tensor | None) -> Tensor:
@@ -287,18 +286,7 @@ class Trainer:
                 "model(x, state=state, return_state=True)); drop forward=."
             )
         if val is None and c.val_fraction > 0:
-            if not isinstance(data, TensorData):
-                raise SeqlabValueError(
-                    f"val_fraction={c.val_fraction} splits in-memory tensors only; for a "
-                    f"{type(data).__name__} pass val_data (or set val_fraction=0)."
-                )
-            n = data.n
-            n_val = max(1, round(c.val_fraction * n))
-            if n_val >= n:
-                raise SeqlabValueError(f"val_fraction={c.val_fraction} leaves no training data.")
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed or 0))
-            data, val = (TensorData(subset(data.d, perm[n_val:])),
-                         TensorData(subset(data.d, perm[:n_val])))
+            data, val = split_validation(data, c.val_fraction, c.seed)
         if val is None and isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             raise SeqlabValueError(
                 "the plateau schedule steps on the validation loss, but there is none; pass "
