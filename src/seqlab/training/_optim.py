@@ -15,6 +15,7 @@ __all__ = [
     "make_optimizer",
     "make_scheduler",
     "optimizer_classes",
+    "optimizer_kwargs",
     "step_scheduler",
 ]
 
@@ -77,6 +78,13 @@ def make_optimizer(
                 "it on model.parameters() (or pass a callable(params) -> Optimizer)."
             )
         return opt
+    cls, kwargs = optimizer_kwargs(config)
+    return cls(params, **kwargs)
+
+
+def optimizer_kwargs(config: Any) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+    """The class named by ``config.optimizer`` and its ``lr``, ``weight_decay``, ``momentum``
+    (a nonzero value the optimiser does not take is refused)."""
     cls = optimizer_classes()[check_optimizer_name(config.optimizer)]
     accepted = inspect.signature(cls).parameters
     kwargs: dict[str, Any] = {"lr": config.lr}
@@ -89,7 +97,7 @@ def make_optimizer(
                 f"optimizer {config.optimizer!r} takes no {name}; set {name}=0 or choose an "
                 f"optimizer that has one."
             )
-    return cls(params, **kwargs)
+    return cls, kwargs
 
 
 Scheduler = Any  # torch's LRScheduler or ReduceLROnPlateau, or a user object with step()

@@ -90,7 +90,7 @@ class TrainConfig:
                 f"optimizer must be the name of a torch.optim optimizer such as 'adam'; got "
                 f"{self.optimizer!r} (pass an optimizer object to Trainer(optimizer=...))."
             )
-        from seqlab.training._optim import check_optimizer_name
+        from seqlab.training._optim import check_optimizer_name, optimizer_kwargs
 
         self.optimizer = check_optimizer_name(self.optimizer)
         check_choice(self.scheduler, "scheduler", SCHEDULERS)
@@ -107,6 +107,7 @@ class TrainConfig:
         check_positive(self.lr, "lr")
         check_positive(self.momentum, "momentum", strict=False)
         check_positive(self.weight_decay, "weight_decay", strict=False)
+        optimizer_kwargs(self)  # a momentum / weight decay the optimiser does not take
         check_int(self.epochs, "epochs", minimum=0)
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
