@@ -135,3 +135,48 @@ def predict_ahead(a, P, Z, H, Tr, Tc, Tv, c, RQR, d, mean_out, var_out):  # prag
         _tpt(Tr, Tc, Tv, P, RQR, work, P2)
         a[:] = a2
         P[:, :] = P2
+
+
+@njit(cache=True)
+def lyapunov_doubling(T, RQR, out):  # pragma: no cover - compiled
+    """Solve ``P = T P T' + RQR`` by doubling (``P = sum_k T^k RQR T'^k``); write ``out``.
+
+    Returns False when the series does not converge in 64 doublings (``T`` not stable).
+    """
+    m = T.shape[0]
+    A = T.copy()
+    P = RQR.copy()
+    AP = np.empty((m, m))
+    A2 = np.empty((m, m))
+    for _ in range(64):
+        # P += A P A'
+        for i in range(m):
+            for j in range(m):
+                s = 0.0
+                for k in range(m):
+                    s += A[i, k] * P[k, j]
+                AP[i, j] = s
+        big = 0.0
+        inc = 0.0
+        for i in range(m):
+            for j in range(m):
+                s = 0.0
+                for k in range(m):
+                    s += AP[i, k] * A[j, k]
+                A2[i, j] = s
+        for i in range(m):
+            for j in range(m):
+                P[i, j] += A2[i, j]
+                inc = max(inc, abs(A2[i, j]))
+                big = max(big, abs(P[i, j]))
+        if inc <= 1e-18 * big:
+            out[:, :] = 0.5 * (P + P.T)
+            return True
+        for i in range(m):  # A = A A
+            for j in range(m):
+                s = 0.0
+                for k in range(m):
+                    s += A[i, k] * A[k, j]
+                A2[i, j] = s
+        A[:, :] = A2
+    return False

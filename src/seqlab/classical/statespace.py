@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from seqlab.exceptions import SeqlabValueError
 
@@ -41,16 +40,16 @@ def stationary_cov(T: np.ndarray, RQR: np.ndarray) -> np.ndarray:
     Shapes: ``T`` and ``RQR`` (m, m) -> (m, m). Raises SeqlabValueError if ``T`` has an
     eigenvalue on or outside the unit circle (no stationary distribution).
     """
-    T = np.asarray(T, dtype=np.float64)
-    if T.size and np.max(np.abs(np.linalg.eigvals(T))) >= 1.0:
+    from seqlab.classical._statespace_kernels import lyapunov_doubling
+
+    T = np.ascontiguousarray(T, dtype=np.float64)
+    out = np.empty_like(T)
+    if not lyapunov_doubling(T, np.ascontiguousarray(RQR, dtype=np.float64), out):
         raise SeqlabValueError(
             "the transition matrix has an eigenvalue on or outside the unit circle, so the "
             "state has no stationary distribution; give P0 explicitly or make T stable"
         )
-    # Direct solve via the Kronecker system for small m (exact), bilinear otherwise.
-    method = "direct" if T.shape[0] <= 20 else "bilinear"
-    P = scipy.linalg.solve_discrete_lyapunov(T, RQR, method=method)
-    return np.asarray(0.5 * (P + P.T))
+    return out
 
 
 @dataclass
