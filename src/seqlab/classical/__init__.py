@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(("ARIMA", "arima_loglike"), "arima"),
     "select_order": "arima_selection",
+    **dict.fromkeys(("SARIMAX", "SARIMAXForecast"), "sarimax"),
+    **dict.fromkeys(("FilterResult", "StateSpace", "stationary_cov"), "statespace"),
     **dict.fromkeys(
         ("COVARIANCE_TYPES", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor", "GaussianHMM",
          "check_stochastic"),
@@ -35,14 +37,19 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "BaseHMM",
     "CategoricalHMM",
     "ConvergenceMonitor",
+    "FilterResult",
     "Forecast",
     "GaussianHMM",
+    "SARIMAX",
+    "SARIMAXForecast",
+    "StateSpace",
     "ar_ols",
     "arima_loglike",
     "burg",
     "check_stochastic",
     "select_ar_order",
     "select_order",
+    "stationary_cov",
     "yule_walker",
 ]
 
@@ -58,6 +65,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
     )
     from seqlab.classical.arima import ARIMA, arima_loglike
     from seqlab.classical.arima_selection import select_order
+    from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast
+    from seqlab.classical.statespace import FilterResult, StateSpace, stationary_cov
     from seqlab.classical.hmm import (
         COVARIANCE_TYPES,
         BaseHMM,
