@@ -33,6 +33,7 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "AR",
     "ARIMA",
     "COVARIANCE_TYPES",
+    "SARIMAX",
     "ARParams",
     "BaseHMM",
     "CategoricalHMM",
@@ -40,7 +41,6 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "FilterResult",
     "Forecast",
     "GaussianHMM",
-    "SARIMAX",
     "SARIMAXForecast",
     "StateSpace",
     "ar_ols",
@@ -65,8 +65,6 @@ if TYPE_CHECKING:  # static checkers see the real objects
     )
     from seqlab.classical.arima import ARIMA, arima_loglike
     from seqlab.classical.arima_selection import select_order
-    from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast
-    from seqlab.classical.statespace import FilterResult, StateSpace, stationary_cov
     from seqlab.classical.hmm import (
         COVARIANCE_TYPES,
         BaseHMM,
@@ -75,6 +73,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
         GaussianHMM,
         check_stochastic,
     )
+    from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast
+    from seqlab.classical.statespace import FilterResult, StateSpace, stationary_cov
 
 
 def __getattr__(name: str) -> Any:

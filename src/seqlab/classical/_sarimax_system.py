@@ -221,7 +221,7 @@ def make_spec(order: object, seasonal_order: object, trend: object, k_exog: int)
         raise SeqlabTypeError(f"trend must be one of 'n', 'c', 't', 'ct'; got {trend!r}")
     if (P or D or Q) and s < 2:
         raise SeqlabValueError(
-            f"seasonal_order={tuple(seasonal_order)!r} has seasonal terms but period s={s}; "
+            f"seasonal_order={(P, D, Q, s)!r} has seasonal terms but period s={s}; "
             "the seasonal period must be >= 2 (e.g. 12 for monthly data)"
         )
     if s == 1:
