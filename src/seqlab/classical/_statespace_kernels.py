@@ -61,7 +61,8 @@ def kalman_filter(
     Outputs written in place: ``v_out``/``F_out`` (n,) one-step prediction errors and their
     variances (NaN error where ``y`` is NaN), ``a_pred`` (n + 1, m) predicted states
     ``a_{t|t-1}``, ``a_filt`` (n, m) filtered states ``a_{t|t}``, ``P_last`` (m, m) the
-    predicted covariance ``P_{n|n-1}`` (the start of a forecast).
+    predicted covariance ``P_{n|n-1}`` (the start of a forecast). The log-likelihood is NaN
+    if an observed ``y_t`` has prediction variance ``F_t <= 0``.
     """
     n = y.shape[0]
     m = Z.shape[0]
@@ -84,6 +85,11 @@ def kalman_filter(
         F_out[t] = F
         yt = y[t]
         if math.isnan(yt):
+            v_out[t] = math.nan
+            af[:] = a
+            Pf[:, :] = P
+        elif not F > 0.0:  # singular prediction: no density (a degenerate model)
+            llf = math.nan
             v_out[t] = math.nan
             af[:] = a
             Pf[:, :] = P

@@ -139,6 +139,8 @@ class SARIMAX(BaseEstimator):
         beta = np.linalg.lstsq(A[ok], yd[ok], rcond=None)[0] if A.shape[1] else np.zeros(0)
         resid = yd[ok] - A[ok] @ beta
         s2 = float(np.var(resid)) if resid.size > 1 else float(np.nanvar(y))
+        scale = float(np.nanvar(yd)) if np.sum(~np.isnan(yd)) > 1 else 0.0
+        s2 = max(s2, 1e-6 * scale)
         s2 = s2 if s2 > 0 else 1.0
         zeros = np.zeros(spec.p + spec.q + spec.P + spec.Q)
         return np.concatenate([beta, zeros, [s2]])
