@@ -82,6 +82,37 @@ def test_airline_forecast_frame_and_dates_equal_statsmodels() -> None:
                                atol=1e-9)
 
 
+@pytest.mark.parametrize("index", [
+    pd.period_range("2000Q1", periods=50, freq="Q"), pd.RangeIndex(10, 60),
+    pd.date_range("2000-01-31", periods=50, freq="ME"),
+    pd.DatetimeIndex(pd.date_range("2000-01-02", periods=50, freq="W-SUN").to_numpy()),
+])
+def test_forecast_index_equals_statsmodels(index) -> None:
+    y = pd.Series(np.cumsum(np.random.default_rng(0).normal(size=50)), index=index)
+    ours = SARIMAX((1, 1, 0)).fit(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sm.tsa.SARIMAX(y, order=(1, 1, 0)).smooth(ours.params_)
+    want, got = ref.get_forecast(4).summary_frame(), ours.get_forecast(4).summary_frame()
+    assert list(got.index) == list(want.index)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+
+
+def test_irregular_dates_warn_and_forecast_by_position() -> None:
+    idx = pd.date_range("2000-01-01", periods=51, freq="D")[np.r_[0:25, 26:51]]
+    y = pd.Series(np.cumsum(np.random.default_rng(0).normal(size=50)), index=idx)
+    with pytest.warns(UserWarning, match="no frequency"):
+        m = SARIMAX((1, 1, 0)).fit(y)
+    assert list(m.forecast(2).index) == [50, 51]
+
+
+def test_one_column_dataframe_is_one_series() -> None:
+    y, _ = _macro()
+    a = SARIMAX((1, 0, 0)).fit(pd.DataFrame({"infl": y}))
+    b = SARIMAX((1, 0, 0)).fit(y)
+    np.testing.assert_array_equal(a.params_, b.params_)
+
+
 @pytest.mark.parametrize("gaps", [False, True])
 def test_macrodata_with_trend_exog_and_missing_values(gaps: bool) -> None:
     y, X = _macro()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,13 @@ def index_info(y: Any) -> tuple[str, str, str]:
             return (kind, str(idx[-1]), str(freq))
     if isinstance(idx, pd.RangeIndex):
         return ("range", str(idx[-1] + idx.step if len(idx) else idx.start), str(idx.step))
+    if isinstance(idx, pd.DatetimeIndex | pd.PeriodIndex):
+        warnings.warn(
+            "y's date index has no frequency (irregular dates), so forecasts are indexed by "
+            "position (n, n + 1, ...); set a frequency (y.asfreq('MS'), ...) to get dates",
+            UserWarning,
+            stacklevel=3,
+        )
     return ("none", "", "")
 
 
