@@ -40,7 +40,7 @@ def _sm_fit(y, X, order, seasonal, trend):
     mod = sm.tsa.SARIMAX(y, exog=X, order=order, seasonal_order=seasonal, trend=trend)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = mod.fit(disp=0, maxiter=1000, pgtol=1e-10, factr=10.0)
+        res = mod.fit(disp=0)  # statsmodels' defaults, what its users get
     return mod, res
 
 
