@@ -110,9 +110,13 @@ class Spec:
                 + [f"ma.S.L{s * i}" for i in range(1, self.Q + 1)] + ["sigma2"])
 
     def split(self, params: np.ndarray) -> list[np.ndarray]:
-        """``params`` -> [trend, exog, ar, ma, sar, sma, sigma2] blocks."""
-        sizes = [self.k_trend, self.k_exog, self.p, self.q, self.P, self.Q, 1]
-        return np.split(np.asarray(params, dtype=np.float64), np.cumsum(sizes)[:-1])
+        """``params`` -> [trend, exog, ar, ma, sar, sma, sigma2] blocks (views)."""
+        x = np.asarray(params, dtype=np.float64)
+        out, start = [], 0
+        for size in (self.k_trend, self.k_exog, self.p, self.q, self.P, self.Q, 1):
+            out.append(x[start:start + size])
+            start += size
+        return out
 
     def constrain(self, u: np.ndarray) -> np.ndarray:
         """Unconstrained optimiser vector -> model parameters (statsmodels' transform)."""
