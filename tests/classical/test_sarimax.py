@@ -77,8 +77,9 @@ def test_airline_forecast_frame_and_dates_equal_statsmodels() -> None:
         pd.testing.assert_index_equal(got.index, want.index)
         np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-7, atol=1e-9)
     assert ours.forecast(3).index[0] == pd.Timestamp("1961-01-01")
-    np.testing.assert_allclose(ours.predict(), ref.fittedvalues.to_numpy(), rtol=1e-7,
-                               atol=1e-9)
+    pd.testing.assert_index_equal(ours.predict().index, y.index)
+    np.testing.assert_allclose(ours.predict().to_numpy(), ref.fittedvalues.to_numpy(),
+                               rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("index", [
@@ -95,6 +96,7 @@ def test_forecast_index_equals_statsmodels(index) -> None:
     want, got = ref.get_forecast(4).summary_frame(), ours.get_forecast(4).summary_frame()
     assert list(got.index) == list(want.index)
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+    assert list(ours.predict().index) == list(y.index)
 
 
 def test_irregular_dates_warn_and_forecast_by_position() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from seqlab._validation import as_float_array
 from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["check_endog", "check_exog", "future_index", "index_info"]
+__all__ = ["check_endog", "check_exog", "future_index", "index_info", "past_index"]
 
 
 def check_endog(y: Any) -> np.ndarray:
@@ -107,3 +107,18 @@ def future_index(info: tuple[str, str, str], n: int, steps: int) -> Any:
         step = int(freq)
         return pd.RangeIndex(int(last), int(last) + step * steps, step)
     return pd.RangeIndex(n, n + steps)
+
+
+def past_index(info: tuple[str, str, str], n: int) -> Any:
+    """The pandas index of the ``n`` fitted periods (positions ``0 .. n-1`` when unknown)."""
+    import pandas as pd
+
+    kind, last, freq = info
+    if kind == "date":
+        return pd.date_range(end=pd.Timestamp(last), periods=n, freq=freq)
+    if kind == "period":
+        return pd.period_range(end=pd.Period(last, freq=freq), periods=n, freq=freq)
+    if kind == "range":
+        step = int(freq)
+        return pd.RangeIndex(int(last) - step * n, int(last), step)
+    return pd.RangeIndex(0, n)

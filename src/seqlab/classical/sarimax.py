@@ -36,6 +36,7 @@ from seqlab.classical._sarimax_data import (
     exog_names,
     future_index,
     index_info,
+    past_index,
 )
 from seqlab.classical._sarimax_system import Spec, make_spec
 from seqlab.exceptions import SeqlabValueError
@@ -264,12 +265,20 @@ class SARIMAX(BaseEstimator):
         return self._llf(spec, p, self._endog, self._exog)[1].llf
 
     def predict(self) -> Any:
-        """In-sample one-step-ahead predictions (n,) (statsmodels' ``fittedvalues``)."""
+        """In-sample one-step-ahead predictions (n,) (statsmodels' ``fittedvalues``).
+
+        A pandas Series over the fitted periods when fitted on a pandas series.
+        """
         check_is_fitted(self, "params_")
         spec = self._spec(self.k_exog_)
         ss, res = self._llf(spec, self.params_, self._endog, self._exog)
         d, _ = spec.intercepts(self.params_, self._exog, 0)
-        return res.predictions(ss.Z, d)
+        pred = res.predictions(ss.Z, d)
+        if not self._pandas:
+            return pred
+        import pandas as pd
+
+        return pd.Series(pred, index=past_index(self._index, self.nobs_), name="predicted_mean")
 
     def get_forecast(self, steps: int = 1, exog: Any = None) -> SARIMAXForecast:
         """Forecasts ``steps`` periods ahead with standard errors and intervals.
