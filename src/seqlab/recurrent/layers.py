@@ -10,8 +10,9 @@ Three implementations compute the same function (tests prove they agree):
   for lengths -- standard cells only. With ``return_all_states`` it runs layer by layer
   and recomputes the LSTM's ``c_t`` (the kernels return only ``h_t``) from ``h_{t-1}``;
 - ``"bptt"``: the hand-written forward/backward of :mod:`seqlab.recurrent.bptt` (CPU);
-- ``"auto"`` (default) picks, per cell and per batch size, the fastest of these measured
-  by ``benchmarks/rnn.py`` (:meth:`RNNLayer.resolve_impl` says which).
+- ``"auto"`` (default) picks, per cell, batch size and padding (``lengths``), the fastest
+  of these measured by ``benchmarks/rnn.py`` and ``benchmarks/impl_auto.py``
+  (:meth:`RNNLayer.resolve_impl` says which).
 
 Parameters live in the cells (``layer.cells[l * D + d].weight_ih`` ...) under PyTorch's
 names; :func:`copy_from_torch` and :func:`to_torch` move weights to and from
@@ -66,7 +67,11 @@ IMPLS = ("auto", "loop", "torch", "bptt")
 # single BLAS calls) win. bptt's LSTM/GRU kernels were 20-100x slower than torch's from
 # H >= 256 with B > 1 and its Jordan kernel 10x slower than the loop at B*H = 32768
 # (measured 2026-11-26); its leaky/skip functions switch to a torch loop on large steps and
-# stay the fastest there.
+# stay the fastest there. Re-measured 2026-12-04 by benchmarks/impl_auto.py (forward+backward,
+# 1 thread, B 1-64, H 32-512, T 50/200): bptt now matches or beats torch for GRU at every size
+# (1.0-1.3x unpadded, up to 2.7x with lengths), and with ``lengths`` (packed sequences)
+# torch's LSTM kernel is 1.4-3.5x slower than bptt, so padded LSTM batches go to bptt.
+_PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 
 def _fused_call(fn: Any, x: Tensor, *args: Any) -> Any:
@@ -101,7 +106,7 @@ _AUTO_ORDER: dict[tuple[str, bool], tuple[str, ...]] = {
     ("lstm", True): ("torch", "bptt", "loop"),
     ("lstm", False): ("torch", "loop"),
     ("gru", True): ("bptt", "torch", "loop"),
-    ("gru", False): ("torch", "loop"),
+    ("gru", False): ("bptt", "torch", "loop"),
     ("elman", True): ("bptt", "torch", "loop"),
     ("elman", False): ("bptt", "torch", "loop"),
     ("leaky", True): ("bptt", "loop"),
@@ -291,10 +296,12 @@ class RNNLayer(RecordsInitArgs, nn.Module):
             self.cell_type == "elman" and self.nonlinearity in ("tanh", "relu"))
 
     def resolve_impl(self, return_all_states: bool = False, batch: int | None = None,
-                     device: torch.device | None = None) -> str:
+                     device: torch.device | None = None, padded: bool = False) -> str:
         """The implementation ``forward`` uses for this batch size (``auto`` resolved).
 
-        The hand-written BPTT runs on the CPU only, so on other devices ``auto`` skips it.
+        ``padded``: the batch has ``lengths`` shorter than T (torch then runs packed
+        sequences, slower than bptt for LSTM). The hand-written BPTT runs on the CPU only, so
+        on other devices ``auto`` skips it.
 
         >>> RNNLayer(3, 8, cell="lstm").resolve_impl()
         'torch'
@@ -302,7 +309,10 @@ class RNNLayer(RecordsInitArgs, nn.Module):
         if self.impl != "auto":
             return self.impl
         small = _small_step(self.cell_type, batch, self.hidden_size)
-        for name in _AUTO_ORDER[self.cell_type, small]:
+        order = _AUTO_ORDER[self.cell_type, small]
+        if padded and self.cell_type == "lstm":
+            order = _PADDED_LSTM_ORDER
+        for name in order:
             if name == "torch" and (not self._torch_supported() or (return_all_states and small)):
                 continue
             if name == "bptt" and (_bptt_function(self.cell_type) is None or (
@@ -349,7 +359,7 @@ class RNNLayer(RecordsInitArgs, nn.Module):
         if lens is not None and bool((lens == steps).all()):
             lens = None  # nothing padded
         carries = self._check_state(state, batch, x)
-        impl = self.resolve_impl(return_all_states, batch, x.device)
+        impl = self.resolve_impl(return_all_states, batch, x.device, padded=lens is not None)
         all_states: dict[str, Tensor]
         if impl == "torch":
             if not self._torch_supported():
