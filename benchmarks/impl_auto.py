@@ -22,9 +22,9 @@ import time
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import torch  # noqa: E402
+import torch
 
-from seqlab.recurrent.layers import RNNLayer, _bptt_function  # noqa: E402
+from seqlab.recurrent.layers import RNNLayer, _bptt_function
 
 IMPLS = ("torch", "bptt", "loop", "auto")
 
