@@ -69,6 +69,8 @@ def _entries() -> list[Entry]:
         ("seqlab.reservoir.Reservoir", "seqlab.reservoir._reservoir", "Reservoir", obj),
         ("seqlab.reservoir.HopfieldNetwork", "seqlab.reservoir.hopfield", "HopfieldNetwork",
          est),
+        ("seqlab.data.StandardScaler", "seqlab.data.scaling", "StandardScaler", est),
+        ("seqlab.pipelines.RNNForecaster", "seqlab.pipelines.forecast", "RNNForecaster", est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
     ]

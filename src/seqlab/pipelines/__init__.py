@@ -12,4 +12,7 @@ Floor: above the models (recurrent, reservoir, classical) and the training loop,
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from seqlab.pipelines.backtest import backtest
+from seqlab.pipelines.forecast import RNNForecaster
+
+__all__: list[str] = ["RNNForecaster", "backtest"]
