@@ -8,7 +8,9 @@ given to ``fit`` only), cut into windows of ``window`` past values, and a patter
 :class:`seqlab.training.Trainer`. Forecasts are turned back into the original units. The
 model file written by ``seqlab.save`` holds the network, the scaler, the column names, the
 frequency and the last date, so ``seqlab.load`` gives back a forecaster that needs no user
-code.
+code. Each window is read relative to its last (scaled) value and the network predicts the
+change from it, so a trend or a level never seen in training is not squashed by the
+network's bounded units (the same idea as N-BEATS' and DeepAR's per-window scaling).
 """
 
 from __future__ import annotations
@@ -78,8 +80,9 @@ class _StopTraining(Exception):
 class RNNForecaster(BaseEstimator):
     """Forecast the next ``horizon`` values of a (multivariate) series from its last ``window``.
 
-    ``yhat_{t+1..t+h} = W_out s_t + b``, ``s_t`` the recurrent state after reading the
-    standardised ``y_{t-window+1..t}``; trained by MSE on every window of the fitting data.
+    ``zhat_{t+1..t+h} = z_t + W_out s_t + b``, ``s_t`` the recurrent state after reading
+    ``z_{t-window+1..t} - z_t`` (``z`` the standardised series); trained by MSE on every
+    window of the fitting data.
 
     ================ ======================= ==========================================
     ``fit(y)``        (T,) / (T, k) / frame  T >= window + horizon rows
@@ -157,7 +160,8 @@ class RNNForecaster(BaseEstimator):
         idx = np.arange(n)[:, None]
         x = z[idx + np.arange(w)[None, :]]  # (N, w, k)
         y = z[idx + w + np.arange(h)[None, :]]  # (N, h, k)
-        return x, y.reshape(n, -1)
+        last = x[:, -1:, :]  # (N, 1, k): each window is read relative to its last value
+        return x - last, (y - last).reshape(n, -1)
 
     def _config(self, n_windows: int) -> tuple[Any, list[Any]]:
         """The TrainConfig and the step callbacks that enforce the budget."""
@@ -275,9 +279,11 @@ class RNNForecaster(BaseEstimator):
         h = self._horizon(horizon)
         values, _, _ = self._history(history)
         z = self.scaler_.transform(values[-self.window:])
+        last = z[-1:]  # (1, k)
         with torch.no_grad():
-            out = self.model_(torch.tensor(z[None], dtype=torch.float32))[0].double().numpy()
-        out = out.reshape(self.horizon, self.n_features_in_)[:h]
+            x = torch.tensor((z - last)[None], dtype=torch.float32)
+            out = self.model_(x)[0].double().numpy()
+        out = out.reshape(self.horizon, self.n_features_in_)[:h] + last
         return np.asarray(self.scaler_.inverse_transform(out))
 
     def forecast(self, history: Any = None, horizon: int | None = None) -> Any:
