@@ -65,6 +65,7 @@ class Backtest:
     season: int
     arima_orders: list[tuple[int, int, int]] = field(default_factory=list)
     forecaster: Any = None
+    notes: list[str] = field(default_factory=list)
 
     def table(self) -> str:
         """The scores as a fixed-width text table (best MASE marked with ``*``)."""
@@ -76,7 +77,7 @@ class Backtest:
         for name, s in self.scores.items():
             mark = " *" if name == best else ""
             lines.append(f"{name:<26}{s['MAE']:>12.4g}{s['RMSE']:>12.4g}{s['MASE']:>9.3f}{mark}")
-        return "\n".join(lines)
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
 
 def _errors(pred: np.ndarray, true: np.ndarray, scale: np.ndarray) -> dict[str, float]:
@@ -89,23 +90,26 @@ def _errors(pred: np.ndarray, true: np.ndarray, scale: np.ndarray) -> dict[str, 
 
 
 def _arima_forecasts(train: np.ndarray, full: np.ndarray, origins: list[int],
-                     horizon: int) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+                     horizon: int) -> tuple[np.ndarray, list[tuple[int, int, int]], int]:
     from seqlab.classical.arima import ARIMA
     from seqlab.classical.arima_selection import select_order
 
     k = train.shape[1]
     out = np.empty((len(origins), horizon, k))
     orders = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    unconverged = 0
+    with warnings.catch_warnings(record=True) as caught:  # counted and reported in the table
+        warnings.simplefilter("always")
         for j in range(k):
             best, _ = select_order(train[:, j], d=1, max_p=2, max_q=1, trend="t")
             orders.append(tuple(best.order))
             for i, t in enumerate(origins):
                 model = best if t == train.shape[0] else ARIMA(best.order, trend="t").fit(
                     full[:t, j])
+                unconverged += not bool(np.all(model.converged_))
                 out[i, :, j] = model.forecast(horizon).mean
-    return out, orders
+    del caught
+    return out, orders, unconverged
 
 
 def backtest(
@@ -165,8 +169,12 @@ def backtest(
         preds[f"seasonal naive (m={m})"] = np.stack(
             [seasonal_naive_forecast(values[:t], h, m) for t in origins])
     orders: list[tuple[int, int, int]] = []
+    notes: list[str] = []
     if arima:
-        arima_pred, orders = _arima_forecasts(train, values, origins, h)
+        arima_pred, orders, unconverged = _arima_forecasts(train, values, origins, h)
+        if unconverged:
+            notes.append(f"ARIMA: the optimiser did not converge in {unconverged} of "
+                         f"{len(origins) * len(orders)} fits (forecasts used as they are)")
         label = (f"ARIMA{orders[0]} drift" if len(set(orders)) == 1
                  else "ARIMA(p,1,q) drift, AIC")
         preds[label] = arima_pred
@@ -175,4 +183,4 @@ def backtest(
         raise SeqlabValueError("the training rows are constant (the in-sample naive error is "
                                "0), so MASE is undefined.")
     scores = {name: _errors(p, true, scale) for name, p in preds.items()}
-    return Backtest(scores, h, len(origins), test, m, orders, forecaster)
+    return Backtest(scores, h, len(origins), test, m, orders, forecaster, notes)

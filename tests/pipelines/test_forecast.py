@@ -1,0 +1,155 @@
+"""RNNForecaster and backtest: windows and baselines against brute force, learning beats the
+naive forecast, the model file rebuilds identical forecasts in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import seqlab
+from seqlab.classical.arima import ARIMA
+from seqlab.exceptions import NotFittedError, SeqlabValueError
+from seqlab.pipelines import RNNForecaster, backtest
+from seqlab.pipelines.backtest import naive_forecast, season_of, seasonal_naive_forecast
+
+SRC = str(Path(seqlab.__file__).resolve().parents[1])
+
+
+def _sine_trend(n=160, k=1):
+    t = np.arange(n, dtype=float)
+    cols = [0.02 * t + np.sin(2 * np.pi * t / 12 + j) for j in range(k)]
+    idx = pd.date_range("2000-01-01", periods=n, freq="MS")
+    return pd.DataFrame(np.stack(cols, 1), index=idx, columns=[f"c{j}" for j in range(k)])
+
+
+def _small(**kw):
+    args = {"horizon": 4, "window": 12, "hidden_size": 12, "epochs": 3, "batch_size": 16}
+    return RNNForecaster(**{**args, **kw})
+
+
+def test_windows_match_a_loop():
+    f = _small(horizon=2, window=3)
+    z = np.arange(20.0).reshape(10, 2)
+    x, y = f._windows(z)
+    assert x.shape == (6, 3, 2) and y.shape == (6, 4)
+    for i in range(6):
+        last = z[i + 2]
+        np.testing.assert_array_equal(x[i], z[i:i + 3] - last)
+        np.testing.assert_array_equal(y[i], (z[i + 3:i + 5] - last).ravel())
+
+
+def test_baselines_by_hand():
+    h = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
+    np.testing.assert_array_equal(naive_forecast(h, 3)[:, 0], [5, 5, 5])
+    np.testing.assert_array_equal(seasonal_naive_forecast(h, 5, 2)[:, 0], [4, 5, 4, 5, 4])
+    assert season_of("MS") == 12 and season_of("QS-OCT") == 4 and season_of(None) == 1
+    assert season_of("D") == 7 and season_of("YS-JAN") == 1
+
+
+def test_backtest_errors_by_hand():
+    # y = squares: the naive and seasonal-naive errors are computed here from scratch
+    y = np.arange(20.0) ** 2
+    bt = backtest(y, _small(horizon=2, window=3, epochs=1), test_size=5, season=2, arima=False)
+    train = y[:15]
+    origins = [15, 17]  # every horizon-long block that fits in the 5-row tail
+    naive_err, snaive_err = [], []
+    for t in origins:
+        for j in range(2):
+            naive_err.append(y[t + j] - y[t - 1])
+            snaive_err.append(y[t + j] - y[t - 2 + j])
+    scale = np.mean([abs(train[i] - train[i - 2]) for i in range(2, 15)])
+    naive_err, snaive_err = np.array(naive_err), np.array(snaive_err)
+    assert bt.origins == 2 and bt.season == 2
+    assert bt.scores["naive"]["MAE"] == pytest.approx(np.abs(naive_err).mean())
+    assert bt.scores["naive"]["RMSE"] == pytest.approx(np.sqrt((naive_err**2).mean()))
+    assert bt.scores["naive"]["MASE"] == pytest.approx(np.abs(naive_err).mean() / scale)
+    assert bt.scores["seasonal naive (m=2)"]["MAE"] == pytest.approx(np.abs(snaive_err).mean())
+    assert "naive" in bt.table() and "MASE" in bt.table()
+
+
+def test_backtest_arima_is_refitted_at_each_origin():
+    y = _sine_trend(n=80)["c0"].to_numpy()
+    bt = backtest(y, _small(epochs=1), test_size=8)
+    (order,) = bt.arima_orders
+    assert order[1] == 1
+    expected = []
+    for t in (72, 76):
+        fc = ARIMA(order, trend="t").fit(y[:t]).forecast(4).mean
+        expected.append(np.abs(fc - y[t:t + 4]))
+    label = f"ARIMA{order} drift"
+    assert bt.scores[label]["MAE"] == pytest.approx(np.mean(expected), rel=1e-6)
+
+
+def test_learns_better_than_naive_on_a_sine():
+    bt = backtest(_sine_trend(), _small(epochs=25), test_size=8, arima=False)
+    rnn = bt.scores["RNN (lstm)"]["MAE"]
+    assert rnn < 0.5 * bt.scores["naive"]["MAE"], bt.table()
+
+
+def test_dataframe_names_and_dates_carry_into_the_forecast():
+    frame = _sine_trend(n=60, k=2)
+    f = _small(epochs=1).fit(frame)
+    fc = f.forecast()
+    assert list(fc.columns) == ["c0", "c1"]
+    assert list(fc.index) == list(pd.date_range("2005-01-01", periods=4, freq="MS"))
+    assert f.predict().shape == (4, 2)
+    np.testing.assert_array_equal(f.predict(frame), f.predict())  # the same last window
+    assert list(f.forecast(frame.iloc[:30], horizon=2).index) == list(
+        pd.date_range("2002-07-01", periods=2, freq="MS"))
+    plain = _small(epochs=1).fit(frame.to_numpy())
+    assert list(plain.forecast().index) == [1, 2, 3, 4]
+
+
+def test_max_steps_bounds_training():
+    f = _small(epochs=1, max_steps=7).fit(_sine_trend(n=100))
+    assert f.n_steps_ == 7
+
+
+def test_misuse_is_refused():
+    with pytest.raises(NotFittedError):
+        _small().predict()
+    f = _small(epochs=1).fit(_sine_trend(n=40))
+    with pytest.raises(SeqlabValueError, match="longer than the 4 steps"):
+        f.predict(horizon=5)
+    with pytest.raises(SeqlabValueError, match="at least that many"):
+        f.predict(np.zeros((5, 1)))
+    with pytest.raises(SeqlabValueError, match="2 column"):
+        f.predict(np.zeros((20, 2)))
+    with pytest.raises(SeqlabValueError, match="needs at least 16"):
+        _small().fit(np.zeros(10))
+    with pytest.raises(SeqlabValueError, match="cell"):
+        _small(cell="transformer").fit(np.zeros(40))
+    with pytest.raises(SeqlabValueError, match="shorter than the horizon"):
+        backtest(np.arange(50.0), _small(), test_size=2)
+
+
+def test_save_load_in_a_fresh_process_gives_identical_forecasts(tmp_path):
+    frame = _sine_trend(n=60, k=2)
+    f = _small(epochs=2).fit(frame)
+    path = tmp_path / "f.seqlab"
+    seqlab.save(f, path)
+    hist = tmp_path / "hist.npy"
+    np.save(hist, frame.to_numpy()[:40])
+    code = (
+        "import json, sys, numpy as np, seqlab\n"
+        f"f = seqlab.load({str(path)!r})\n"
+        f"h = np.load({str(hist)!r})\n"
+        "fc = f.forecast()\n"
+        "print(json.dumps({'a': f.predict().tolist(), 'b': f.predict(h, 3).tolist(),\n"
+        "  'dates': [str(d) for d in fc.index], 'cols': list(fc.columns),\n"
+        "  'mean': f.scaler_.mean_.tolist()}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"}, check=True, timeout=120)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert np.array_equal(np.array(got["a"]), f.predict())  # bit for bit
+    assert np.array_equal(np.array(got["b"]), f.predict(frame.to_numpy()[:40], 3))
+    assert got["dates"] == [str(d) for d in f.forecast().index]
+    assert got["cols"] == ["c0", "c1"]
+    assert got["mean"] == f.scaler_.mean_.tolist()
