@@ -39,3 +39,14 @@ def test_errors():
         s.transform(np.ones((2, 3)))
     one = StandardScaler().fit([1.0, 2.0, 3.0])  # a 1-D series is one column
     assert one.transform([2.0]).shape == (1,)
+
+
+def test_model_file_round_trip(tmp_path):
+    import seqlab
+
+    s = StandardScaler().fit(np.random.default_rng(1).normal(size=(30, 2)))
+    seqlab.save(s, tmp_path / "s.seqlab")
+    back = seqlab.load(tmp_path / "s.seqlab")
+    assert type(back) is StandardScaler
+    np.testing.assert_array_equal(back.mean_, s.mean_)
+    np.testing.assert_array_equal(back.scale_, s.scale_)

@@ -26,7 +26,7 @@ def _monthly(tmp_path, n=30, sep=",", name="s.csv"):
 
 
 def test_matches_pandas_and_infers_frequency(tmp_path):
-    path, frame, dates = _monthly(tmp_path)
+    path, _frame, dates = _monthly(tmp_path)
     t = read_series_csv(path)
     assert t.date_column == "month"
     assert t.columns == ["a", "b"]  # the text column is not a value column
@@ -38,7 +38,7 @@ def test_matches_pandas_and_infers_frequency(tmp_path):
 
 
 def test_tsv_and_selected_columns(tmp_path):
-    path, frame, _ = _monthly(tmp_path, sep="\t", name="s.tsv")
+    path, _frame, _ = _monthly(tmp_path, sep="\t", name="s.tsv")
     t = read_series_csv(path, value_columns=["b"])
     assert t.columns == ["b"]
     np.testing.assert_array_equal(t.values[:, 0], pd.read_csv(path, sep="\t")["b"].to_numpy())

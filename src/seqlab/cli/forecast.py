@@ -82,7 +82,10 @@ def run(config: ForecastConfig) -> int:
         from seqlab.io.atomic import atomic_write
 
         text = fc.to_csv()
-        atomic_write(config.output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        def write(tmp: str) -> None:
+            Path(tmp).write_text(text, encoding="utf-8")
+
+        atomic_write(config.output, write)
         print(f"saved {config.output}")
     return 0
 

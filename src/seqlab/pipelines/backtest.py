@@ -27,7 +27,7 @@ from seqlab._validation import check_int
 from seqlab.exceptions import SeqlabValueError
 from seqlab.pipelines.forecast import RNNForecaster, as_series
 
-__all__ = ["Backtest", "backtest", "naive_forecast", "seasonal_naive_forecast", "season_of"]
+__all__ = ["Backtest", "backtest", "naive_forecast", "season_of", "seasonal_naive_forecast"]
 
 #: pandas frequency prefix -> season length
 _SEASONS = {"M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "W": 52, "D": 7, "B": 5,
@@ -96,13 +96,14 @@ def _arima_forecasts(train: np.ndarray, full: np.ndarray, origins: list[int],
 
     k = train.shape[1]
     out = np.empty((len(origins), horizon, k))
-    orders = []
+    orders: list[tuple[int, int, int]] = []
     unconverged = 0
     with warnings.catch_warnings(record=True) as caught:  # counted and reported in the table
         warnings.simplefilter("always")
         for j in range(k):
             best, _ = select_order(train[:, j], d=1, max_p=2, max_q=1, trend="t")
-            orders.append(tuple(best.order))
+            p, d, q = best.order
+            orders.append((int(p), int(d), int(q)))
             for i, t in enumerate(origins):
                 model = best if t == train.shape[0] else ARIMA(best.order, trend="t").fit(
                     full[:t, j])

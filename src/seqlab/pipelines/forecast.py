@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Self
+from typing import Any, Literal, Self, cast
 
 import numpy as np
 
@@ -220,7 +220,8 @@ class RNNForecaster(BaseEstimator):
         z = self.scaler_.transform(values)
         x, target = self._windows(z)
         k = values.shape[1]
-        model = SequenceClassifier(k, self.hidden_size, self.horizon * k, cell=self.cell,
+        cell = cast(Literal["elman", "leaky", "skip", "lstm", "gru"], self.cell)
+        model = SequenceClassifier(k, self.hidden_size, self.horizon * k, cell=cell,
                                    num_layers=self.num_layers, dropout=float(self.dropout),
                                    seed=self.seed)
         config, callbacks = self._config(x.shape[0])
@@ -247,7 +248,7 @@ class RNNForecaster(BaseEstimator):
         if history is None:
             last = None if self.last_date_ is None else np.datetime64(self.last_date_, "ns")
             return self.last_window_, None if last is None else np.array([last]), self.freq_
-        values, names, dates, freq = as_series(history)
+        values, _names, dates, freq = as_series(history)
         if values.shape[1] != self.n_features_in_:
             raise SeqlabValueError(f"history has {values.shape[1]} column(s) but the forecaster "
                                    f"was trained on {self.n_features_in_} "
