@@ -49,10 +49,11 @@ def test_date_column_found_by_parsing_and_integer_years(tmp_path):
                                    "2020-01-01 02:00,3\n")
     t = read_series_csv(p)
     assert t.date_column == "when" and t.freq == "h"
-    p = _write(tmp_path / "y.csv", "year,v\n1959,1\n1960,2\n1961,4\n")
-    t = read_series_csv(p)
-    assert [str(d)[:4] for d in t.dates] == ["1959", "1960", "1961"]
-    assert t.freq is not None and t.freq.startswith("Y")
+    for years in ("1959,1960,1961", "1959.0,1960.0,1961.0"):  # not ns since 1970
+        rows = "".join(f"{y},{i}\n" for i, y in enumerate(years.split(",")))
+        t = read_series_csv(_write(tmp_path / "y.csv", "year,v\n" + rows))
+        assert [str(d)[:4] for d in t.dates] == ["1959", "1960", "1961"]
+        assert t.freq is not None and t.freq.startswith("Y")
 
 
 def test_irregular_dates_have_no_frequency(tmp_path):
@@ -73,6 +74,7 @@ def test_irregular_dates_have_no_frequency(tmp_path):
     ("date,v\n2020-01-01,1\n2020-01-02,2\n", {"date_column": "day"}, r"no column named 'day'"),
     ("date,v\n2020-01-01,1 kg\n2020-01-02,2\n", {"value_columns": ["v"]}, r"not numeric"),
     ("a,b\n1,2\n3,4\n", {}, r"found no date column"),
+    ("year,quarter,v\n1959.0,1.0,1\n1959.0,2.0,2\n", {}, r"line 3.*has 'quarter': combine"),
 ])
 def test_bad_files_are_refused_with_the_rows(tmp_path, text, kwargs, pattern):
     p = _write(tmp_path / "bad.csv", text)

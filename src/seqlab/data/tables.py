@@ -67,8 +67,12 @@ def _parse_dates(column: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if column.dtype.kind in "iu":  # bare years such as 1959
-            return pd.to_datetime(column.astype(str), format="%Y", errors="coerce")
+        values = column.to_numpy()
+        if column.dtype.kind in "iuf" and np.all(np.isfinite(values)) and np.all(
+                (values == np.round(values)) & (values >= 1) & (values <= 9999)):
+            # bare years such as 1959 (or 1959.0), not nanoseconds since 1970
+            years = column.astype(np.int64).astype(str).str.zfill(4)
+            return pd.to_datetime(years, format="%Y", errors="coerce")
         return pd.to_datetime(column, errors="coerce")
 
 
@@ -170,8 +174,11 @@ def read_series_csv(
     step = np.diff(d)
     dup = np.concatenate([[False], step == np.timedelta64(0, "ns")])
     if dup.any():
+        parts = [c for c in frame.columns if c.strip().lower() in ("quarter", "month", "week")]
+        hint = (f" The file also has {', '.join(map(repr, parts))}: combine it with {dcol!r} "
+                "into one date column (e.g. 1959-04-01 or 1959Q2)." if parts else "")
         raise SeqlabValueError(f"{where}: repeated dates in {dcol!r} ({_rows(dup)}); each date "
-                               "must appear once (aggregate the duplicates first).")
+                               f"must appear once (aggregate the duplicates first).{hint}")
     back = np.concatenate([[False], step < np.timedelta64(0, "ns")])
     if back.any():
         raise SeqlabValueError(f"{where}: the dates in {dcol!r} are not in increasing order "
