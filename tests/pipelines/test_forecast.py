@@ -73,6 +73,19 @@ def test_backtest_errors_by_hand():
     assert "naive" in bt.table() and "MASE" in bt.table()
 
 
+def test_backtest_per_column_scores_by_hand():
+    y = np.stack([np.arange(30.0), 100.0 * np.cos(np.arange(30.0))], axis=1)
+    bt = backtest(y, _small(horizon=3, window=4, epochs=1), test_size=6, arima=False)
+    true = np.stack([y[24:27], y[27:30]])
+    naive = np.stack([np.repeat(y[23:24], 3, 0), np.repeat(y[26:27], 3, 0)])
+    mae = np.abs(true - naive).mean(axis=(0, 1))
+    scale = np.abs(np.diff(y[:24], axis=0)).mean(axis=0)  # no dates: season 1
+    for j, col in enumerate(["y0", "y1"]):
+        assert bt.per_column[col]["naive"]["MAE"] == pytest.approx(mae[j])
+    assert bt.scores["naive"]["MASE"] == pytest.approx(np.mean(mae / scale))
+    assert "[y1]" in bt.table() and "mean over columns" in bt.table()
+
+
 def test_backtest_arima_is_refitted_at_each_origin():
     y = _sine_trend(n=80)["c0"].to_numpy()
     bt = backtest(y, _small(epochs=1), test_size=8)

@@ -73,7 +73,7 @@ def run(config: ForecastConfig) -> int:
     fc = model.forecast(frame, config.horizon)
     if isinstance(fc.index, pd.DatetimeIndex):
         fc.index = fc.index.rename(table.date_column)
-    print(f"forecast of {', '.join(model.columns_)} after {str(table.dates[-1])[:19]} "
+    print(f"forecast of {', '.join(model.columns_)} after {pd.Timestamp(table.dates[-1])} "
           f"({len(fc)} steps, from the last {model.window} of {len(table.dates)} rows):")
     print(fc.to_string(float_format=lambda v: f"{v:.6g}"))
     if config.output:

@@ -56,7 +56,8 @@ def seasonal_naive_forecast(history: np.ndarray, horizon: int, season: int) -> n
 
 @dataclass
 class Backtest:
-    """The evaluation: ``scores[method] = {"MAE": .., "RMSE": .., "MASE": ..}``."""
+    """The evaluation: ``scores[method] = {"MAE": .., "RMSE": .., "MASE": ..}`` (the means
+    over the columns; ``per_column`` has each column's)."""
 
     scores: dict[str, dict[str, float]]
     horizon: int
@@ -66,27 +67,46 @@ class Backtest:
     arima_orders: list[tuple[int, int, int]] = field(default_factory=list)
     forecaster: Any = None
     notes: list[str] = field(default_factory=list)
+    #: ``per_column[column][method]``: the same scores for each column
+    per_column: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
-    def table(self) -> str:
-        """The scores as a fixed-width text table (best MASE marked with ``*``)."""
-        best = min(self.scores, key=lambda m: self.scores[m]["MASE"])
-        lines = [f"held-out tail: {self.test_size} rows, {self.origins} forecast origin(s) x "
-                 f"horizon {self.horizon}; MASE scale: in-sample "
-                 f"{'seasonal ' if self.season > 1 else ''}naive (m={self.season})",
-                 f"{'method':<26}{'MAE':>12}{'RMSE':>12}{'MASE':>9}"]
-        for name, s in self.scores.items():
+    def _block(self, scores: dict[str, dict[str, float]], title: str) -> list[str]:
+        best = min(scores, key=lambda m: scores[m]["MASE"])
+        lines = [f"{title:<26}{'MAE':>12}{'RMSE':>12}{'MASE':>9}"]
+        for name, s in scores.items():
             mark = " *" if name == best else ""
             lines.append(f"{name:<26}{s['MAE']:>12.4g}{s['RMSE']:>12.4g}{s['MASE']:>9.3f}{mark}")
+        return lines
+
+    def table(self) -> str:
+        """The scores as fixed-width text (best MASE marked with ``*``); with several columns
+        one block per column, then the mean MASE over the columns."""
+        lines = [f"held-out tail: {self.test_size} rows, {self.origins} forecast origin(s) x "
+                 f"horizon {self.horizon}; MASE scale: in-sample "
+                 f"{'seasonal ' if self.season > 1 else ''}naive (m={self.season})"]
+        if len(self.per_column) <= 1:
+            lines += self._block(self.scores, "method")
+        else:
+            for column, scores in self.per_column.items():
+                lines += self._block(scores, f"[{column}]")
+            best = min(self.scores, key=lambda m: self.scores[m]["MASE"])
+            lines.append(f"{'mean over columns':<50}{'MASE':>9}")
+            lines += [f"{name:<50}{s['MASE']:>9.3f}{' *' if name == best else ''}"
+                      for name, s in self.scores.items()]
         return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
 
-def _errors(pred: np.ndarray, true: np.ndarray, scale: np.ndarray) -> dict[str, float]:
-    """pred/true (origins, horizon, k); scale (k,). Means over columns of per-column scores."""
+def _errors(pred: np.ndarray, true: np.ndarray,
+            scale: np.ndarray) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """pred/true (origins, horizon, k); scale (k,). The means over the columns and the
+    per-column scores."""
     err = pred - true
     mae = np.abs(err).mean(axis=(0, 1))
     rmse = np.sqrt((err**2).mean(axis=(0, 1)))
-    return {"MAE": float(mae.mean()), "RMSE": float(rmse.mean()),
-            "MASE": float((mae / scale).mean())}
+    per = [{"MAE": float(a), "RMSE": float(r), "MASE": float(a / c)}
+           for a, r, c in zip(mae, rmse, scale, strict=True)]
+    return ({"MAE": float(mae.mean()), "RMSE": float(rmse.mean()),
+             "MASE": float((mae / scale).mean())}, per)
 
 
 def _arima_forecasts(train: np.ndarray, full: np.ndarray, origins: list[int],
@@ -179,9 +199,14 @@ def backtest(
         label = (f"ARIMA{orders[0]} drift" if len(set(orders)) == 1
                  else "ARIMA(p,1,q) drift, AIC")
         preds[label] = arima_pred
+        if len(set(orders)) > 1:
+            notes.append("ARIMA orders by column: " + ", ".join(
+                f"{c} {o}" for c, o in zip(names, orders, strict=True)))
     scale = np.abs(train[m:] - train[:-m]).mean(axis=0)
     if np.any(scale == 0):
         raise SeqlabValueError("the training rows are constant (the in-sample naive error is "
                                "0), so MASE is undefined.")
-    scores = {name: _errors(p, true, scale) for name, p in preds.items()}
-    return Backtest(scores, h, len(origins), test, m, orders, forecaster, notes)
+    both = {name: _errors(p, true, scale) for name, p in preds.items()}
+    scores = {name: b[0] for name, b in both.items()}
+    per_column = {c: {name: b[1][j] for name, b in both.items()} for j, c in enumerate(names)}
+    return Backtest(scores, h, len(origins), test, m, orders, forecaster, notes, per_column)
