@@ -71,6 +71,7 @@ def test_irregular_dates_have_no_frequency(tmp_path):
      r"2 missing.*'v': 1, 'w': 1.*lines 3, 4.*does not fill"),
     ("date,v\n2020-01-01,1\n2020-01-02,2\n", {"min_rows": 5}, r"2 rows, too few.*at least 5"),
     ("date,v\n2020-01-01,1\n2020-01-02,2\n", {"value_columns": ["x"]}, r"no column 'x'"),
+    ("date,v\n2020-01-01,1\n2020-01-02,2\n", {"value_columns": ["v", "v"]}, r"more than once"),
     ("date,v\n2020-01-01,1\n2020-01-02,2\n", {"date_column": "day"}, r"no column named 'day'"),
     ("date,v\n2020-01-01,1 kg\n2020-01-02,2\n", {"value_columns": ["v"]}, r"not numeric"),
     ("a,b\n1,2\n3,4\n", {}, r"found no date column"),

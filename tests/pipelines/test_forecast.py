@@ -140,6 +140,10 @@ def test_misuse_is_refused():
         _small(cell="transformer").fit(np.zeros(40))
     with pytest.raises(SeqlabValueError, match="shorter than the horizon"):
         backtest(np.arange(50.0), _small(), test_size=2)
+    with pytest.raises(SeqlabValueError, match="season=60 is not shorter"):
+        backtest(np.arange(50.0), _small(), season=60)
+    with pytest.raises(SeqlabValueError, match="would be ignored"):
+        _small(dropout=0.2).fit(np.zeros(40))
 
 
 def test_save_load_in_a_fresh_process_gives_identical_forecasts(tmp_path):

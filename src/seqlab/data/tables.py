@@ -150,6 +150,10 @@ def read_series_csv(
             raise SeqlabValueError(f"{where}: no column {', '.join(map(repr, missing))}; the "
                                    f"columns are {', '.join(map(repr, frame.columns))}.")
         cols = list(value_columns)
+        repeated = sorted({c for c in cols if cols.count(c) > 1})
+        if repeated:
+            raise SeqlabValueError(f"value column(s) {', '.join(map(repr, repeated))} given more "
+                                   "than once; name each column once.")
         text = [c for c in cols if frame[c].dtype.kind not in "fiub"]
         if text:
             raise SeqlabValueError(f"{where}: column(s) {', '.join(map(repr, text))} are not "

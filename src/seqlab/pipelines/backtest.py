@@ -169,9 +169,19 @@ def backtest(
         raise SeqlabValueError(f"{n} rows leave {n_train} for training after the {test}-row "
                                f"test tail; window + horizon needs {need}. Use a smaller "
                                "window, horizon or test size, or a longer series.")
-    m = season_of(freq) if season is None else check_int(season, "season", minimum=1)
-    if m >= n_train:
-        m = 1
+    notes: list[str] = []
+    if season is None:
+        m = season_of(freq)
+        if m > 1 and 2 * m > n_train:
+            notes.append(f"season {m} (from the frequency {freq}) is more than half the "
+                         f"{n_train} training rows: seasonal naive skipped, MASE scaled by "
+                         "the naive (m=1) error")
+            m = 1
+    else:
+        m = check_int(season, "season", minimum=1)
+        if m >= n_train:
+            raise SeqlabValueError(f"season={m} is not shorter than the {n_train} training "
+                                   "rows; give a smaller season (or 1 for none).")
     train = values[:n_train]
     fit_data: Any = train
     if dates is not None:  # keep the names and dates, so forecasts carry dates
@@ -190,7 +200,6 @@ def backtest(
         preds[f"seasonal naive (m={m})"] = np.stack(
             [seasonal_naive_forecast(values[:t], h, m) for t in origins])
     orders: list[tuple[int, int, int]] = []
-    notes: list[str] = []
     if arima:
         arima_pred, orders, unconverged = _arima_forecasts(train, values, origins, h)
         if unconverged:

@@ -152,6 +152,10 @@ class RNNForecaster(BaseEstimator):
                                    f"{self.max_time!r}.")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise SeqlabValueError(f"dropout must be in [0, 1); got {self.dropout}.")
+        if self.dropout and self.num_layers == 1:
+            raise SeqlabValueError(f"dropout={self.dropout} acts between stacked layers, so with "
+                                   "num_layers=1 it would be ignored; use num_layers >= 2 "
+                                   "(--layers) or leave dropout at 0.")
 
     def _windows(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inputs (N, window, k) and targets (N, horizon * k) of every window of ``z``."""
