@@ -6,8 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from seqlab.cli import main
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: one torch thread (two threads only contend on a shared 2-core box)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _csv(path, n=120, sep=","):
@@ -24,10 +34,12 @@ def test_train_save_forecast_journey(tmp_path, capsys):
     data, model, out = tmp_path / "series.csv", tmp_path / "f.seqlab", tmp_path / "out.csv"
     _csv(data)
     code = main(["train", "--data", str(data), "--horizon", "6", "--window", "24",
-                 "--epochs", "3", "--hidden", "8", "--no-progress", "--save", str(model)])
+                 "--epochs", "3", "--hidden", "8", "--no-progress", "--val-fraction", "0.2",
+                 "--save", str(model)])
     text = capsys.readouterr().out
     assert code == 0, text
     assert "120 rows x 1 column(s) (sales)" in text and "frequency MS" in text
+    assert "best validation loss" in text
     for method in ("RNN (lstm)", "naive", "seasonal naive (m=12)", "ARIMA("):
         assert method in text
     assert model.exists()

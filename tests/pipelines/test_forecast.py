@@ -11,12 +11,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import seqlab
 from seqlab.classical.arima import ARIMA
 from seqlab.exceptions import NotFittedError, SeqlabValueError
 from seqlab.pipelines import RNNForecaster, backtest
 from seqlab.pipelines.backtest import naive_forecast, season_of, seasonal_naive_forecast
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: one torch thread (two threads only contend on a shared 2-core box)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 
 SRC = str(Path(seqlab.__file__).resolve().parents[1])
 
@@ -100,9 +111,10 @@ def test_backtest_arima_is_refitted_at_each_origin():
 
 
 def test_learns_better_than_naive_on_a_sine():
-    bt = backtest(_sine_trend(), _small(epochs=25), test_size=8, arima=False)
+    bt = backtest(_sine_trend(), _small(epochs=12), test_size=8, arima=False)
     rnn = bt.scores["RNN (lstm)"]["MAE"]
     assert rnn < 0.5 * bt.scores["naive"]["MAE"], bt.table()
+    assert rnn < bt.scores["seasonal naive (m=12)"]["MAE"], bt.table()
 
 
 def test_dataframe_names_and_dates_carry_into_the_forecast():
@@ -122,6 +134,18 @@ def test_dataframe_names_and_dates_carry_into_the_forecast():
 def test_max_steps_bounds_training():
     f = _small(epochs=1, max_steps=7).fit(_sine_trend(n=100))
     assert f.n_steps_ == 7
+
+
+def test_validation_windows_are_the_last_ones_and_do_not_overlap():
+    y = np.arange(60.0)
+    f = _small(epochs=2, batch_size=1, val_fraction=0.25).fit(y)
+    # 60 - 12 - 4 + 1 = 45 windows; the last 11 validate; the horizon - 1 = 3 before them are
+    # dropped (their targets would overlap the first validation target): 31 train windows,
+    # one optimiser step each per epoch
+    assert f.n_steps_ == 2 * 31
+    assert len(f.val_loss_curve_) == 2 and len(f.loss_curve_) == 2
+    with pytest.raises(SeqlabValueError, match="leaves no training window"):
+        _small(val_fraction=0.99).fit(np.arange(20.0))
 
 
 def test_misuse_is_refused():

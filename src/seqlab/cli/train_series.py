@@ -43,7 +43,7 @@ def _forecaster(task: Any, train: Any, options: Options) -> Any:
         hidden_size=task.hidden_size, num_layers=task.num_layers, dropout=task.dropout,
         epochs=train.epochs, max_steps=getattr(train, "max_steps", None),
         max_time=getattr(train, "max_time", None), lr=train.lr, batch_size=train.batch_size,
-        seed=train.seed, progress=train.progress,
+        seed=train.seed, progress=train.progress, val_fraction=train.val_fraction,
     )
 
 
@@ -69,7 +69,9 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
     print(f"model: {type(fitted.model_).__name__} cell={task.cell} hidden={task.hidden_size} "
           f"layers={task.num_layers}, window={window} -> horizon={horizon}; trained "
           f"{fitted.n_steps_} steps, final training loss (scaled MSE) "
-          f"{fitted.loss_curve_[-1] if fitted.loss_curve_ else float('nan'):.4g}")
+          f"{fitted.loss_curve_[-1] if fitted.loss_curve_ else float('nan'):.4g}"
+          + (f", best validation loss {min(fitted.val_loss_curve_):.4g} (last "
+             f"{train.val_fraction:g} of the windows)" if fitted.val_loss_curve_ else ""))
     print(result.table())
     if task.save:
         import seqlab

@@ -93,7 +93,9 @@ class RNNForecaster(BaseEstimator):
     ================ ======================= ==========================================
 
     ``max_steps`` (optimiser steps) or ``max_time`` (seconds), when given, bound the training
-    instead of ``epochs``.
+    instead of ``epochs``. ``val_fraction`` > 0 holds out the last windows (chronologically)
+    for a validation loss each epoch (``val_loss_curve_``); training ends with the weights of
+    the best validation loss.
 
     >>> import numpy as np
     >>> t = np.arange(200.0)
@@ -119,6 +121,7 @@ class RNNForecaster(BaseEstimator):
         batch_size: int = 32,
         seed: int | None = 0,
         progress: bool = False,
+        val_fraction: float = 0.0,
     ) -> None:
         self.horizon = horizon
         self.window = window
@@ -133,6 +136,7 @@ class RNNForecaster(BaseEstimator):
         self.batch_size = batch_size
         self.seed = seed
         self.progress = progress
+        self.val_fraction = val_fraction
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> None:
@@ -150,6 +154,8 @@ class RNNForecaster(BaseEstimator):
         ):
             raise SeqlabValueError(f"max_time must be a number of seconds > 0; got "
                                    f"{self.max_time!r}.")
+        if not (isinstance(self.val_fraction, int | float) and 0.0 <= self.val_fraction < 1.0):
+            raise SeqlabValueError(f"val_fraction must be in [0, 1); got {self.val_fraction!r}.")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise SeqlabValueError(f"dropout must be in [0, 1); got {self.dropout}.")
         if self.dropout and self.num_layers == 1:
@@ -228,14 +234,26 @@ class RNNForecaster(BaseEstimator):
         model = SequenceClassifier(k, self.hidden_size, self.horizon * k, cell=cell,
                                    num_layers=self.num_layers, dropout=float(self.dropout),
                                    seed=self.seed)
-        config, callbacks = self._config(x.shape[0])
+        xt = torch.tensor(x, dtype=torch.float32)
+        yt = torch.tensor(target, dtype=torch.float32)
+        n_val = round(float(self.val_fraction) * x.shape[0])
+        n_fit = x.shape[0] - n_val - (self.horizon - 1 if n_val else 0)
+        if n_val and n_fit < 1:
+            raise SeqlabValueError(f"val_fraction={self.val_fraction} leaves no training "
+                                   f"window of the {x.shape[0]}; use a smaller fraction.")
+        # chronological split: validation = the last windows; the horizon - 1 windows before
+        # them are dropped so that no training target overlaps a validation target
+        data = (xt[:n_fit], yt[:n_fit])
+        val = (xt[-n_val:], yt[-n_val:]) if n_val else None
+        config, callbacks = self._config(n_fit)
         trainer = Trainer(model, config, loss="mse", callbacks=callbacks)
-        data = (torch.tensor(x, dtype=torch.float32), torch.tensor(target, dtype=torch.float32))
         try:
-            history = trainer.fit(data)
-            losses = [e.train_loss for e in history.epochs]
+            trainer.fit(data, val)
         except _StopTraining:  # (the fallback budget; the last epoch is cut short)
-            losses = [e.train_loss for e in trainer.history.epochs]
+            pass
+        epochs = trainer.history.epochs
+        losses = [e.train_loss for e in epochs]
+        self.val_loss_curve_ = [float(e.val_loss) for e in epochs if e.val_loss is not None]
         model.eval()
         self.model_ = model
         self.columns_ = names
