@@ -92,8 +92,8 @@ class RNNForecaster(BaseEstimator):
     ``scaler_``       StandardScaler         per-column mean_/scale_ (k,)
     ================ ======================= ==========================================
 
-    ``max_steps`` (optimiser steps) or ``max_time`` (seconds), when given, bound the training
-    instead of ``epochs``. ``val_fraction`` > 0 holds out the last windows (chronologically)
+    ``max_steps``, when given, is the number of optimiser steps (``epochs`` is then not
+    used); ``max_time`` (seconds) stops training early, within ``epochs`` (or ``max_steps``). ``val_fraction`` > 0 holds out the last windows (chronologically)
     for a validation loss each epoch (``val_loss_curve_``); training ends with the weights of
     the best validation loss.
 
@@ -185,10 +185,9 @@ class RNNForecaster(BaseEstimator):
                                   "progress": bool(self.progress)}
         callbacks: list[Any] = []
         steps_per_epoch = math.ceil(n_windows / self.batch_size)
-        if self.max_steps is not None or self.max_time is not None:
-            # the budget bounds training: epochs only needs to be large enough to reach it
-            budget = self.max_steps if self.max_steps is not None else 10**9
-            kwargs["epochs"] = max(1, math.ceil(budget / steps_per_epoch))
+        if self.max_steps is not None:
+            # the step budget decides: epochs only needs to be large enough to reach it
+            kwargs["epochs"] = max(1, math.ceil(self.max_steps / steps_per_epoch))
         for name in ("max_steps", "max_time"):
             value = getattr(self, name)
             if value is None:
