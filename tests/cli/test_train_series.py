@@ -83,3 +83,17 @@ def test_bad_series_are_one_line_errors(tmp_path, capsys, text, flags, message):
     assert main(["train", "--data", str(p), "--no-progress", *flags]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("seqlab: error:") and message in err
+
+
+def test_max_steps_is_the_step_budget(tmp_path, capsys):
+    import dataclasses
+
+    from seqlab.training import TrainConfig
+
+    if "max_steps" not in {f.name for f in dataclasses.fields(TrainConfig)}:
+        pytest.skip("this build's TrainConfig has no max_steps (the trainer branch adds it)")
+    data = tmp_path / "series.csv"
+    _csv(data, n=80)
+    assert main(["train", "--data", str(data), "--horizon", "3", "--window", "12",
+                 "--max-steps", "7", "--hidden", "4", "--no-progress"]) == 0
+    assert "trained 7 steps" in capsys.readouterr().out

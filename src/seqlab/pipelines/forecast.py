@@ -93,7 +93,8 @@ class RNNForecaster(BaseEstimator):
     ================ ======================= ==========================================
 
     ``max_steps``, when given, is the number of optimiser steps (``epochs`` is then not
-    used); ``max_time`` (seconds) stops training early, within ``epochs`` (or ``max_steps``). ``val_fraction`` > 0 holds out the last windows (chronologically)
+    used); ``max_time`` (seconds) stops training early, within ``epochs`` (or ``max_steps``).
+    ``val_fraction`` > 0 holds out the last windows (chronologically)
     for a validation loss each epoch (``val_loss_curve_``); training ends with the weights of
     the best validation loss.
 
