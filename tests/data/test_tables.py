@@ -75,6 +75,8 @@ def test_irregular_dates_have_no_frequency(tmp_path):
     ("date,v\n2020-01-01,1\n2020-01-02,2\n", {"date_column": "day"}, r"no column named 'day'"),
     ("date,v\n2020-01-01,1 kg\n2020-01-02,2\n", {"value_columns": ["v"]}, r"not numeric"),
     ("a,b\n1,2\n3,4\n", {}, r"found no date column"),
+    ("YEAR,JAN,FEB,MAR,APR,MAY,JUN\n1950,1,2,3,4,5,6\n1951,1,2,3,4,5,6\n", {},
+     r"wide table.*'YEAR'.*melt"),
     ("year,quarter,v\n1959.0,1.0,1\n1959.0,2.0,2\n", {}, r"line 3.*has 'quarter': combine"),
 ])
 def test_bad_files_are_refused_with_the_rows(tmp_path, text, kwargs, pattern):
@@ -90,3 +92,10 @@ def test_missing_file_and_non_utf8(tmp_path):
     p.write_bytes(b"date,v\n2020-01-01,\xe9\xff\n")
     with pytest.raises(SeqlabValueError, match="not UTF-8"):
         read_series_csv(p)
+
+
+def test_month_columns_named_explicitly_are_separate_series(tmp_path):
+    p = _write(tmp_path / "w.csv", "YEAR,JAN,FEB,MAR,APR,MAY,JUN\n1950,1,2,3,4,5,6\n"
+                                   "1951,1,2,3,4,5,6\n")
+    cols = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN"]
+    assert read_series_csv(p, value_columns=cols).columns == cols

@@ -19,6 +19,7 @@ from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["SeriesTable", "read_series_csv"]
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DATE_NAMES = ("date", "time", "timestamp", "datetime", "ds", "day", "month", "year", "period")
 
 
@@ -164,6 +165,13 @@ def read_series_csv(
         if not cols:
             raise SeqlabValueError(f"{where}: no numeric value column besides the date column "
                                    f"{dcol!r} (columns: {', '.join(map(repr, frame.columns))}).")
+        months = [c for c in cols if c.strip().lower()[:3] in _MONTHS]
+        if len(months) >= 6:
+            raise SeqlabValueError(
+                f"{where} looks like a wide table (one row per {dcol!r}, one column per month: "
+                f"{', '.join(months[:3])}, ...), not one row per date. Reshape it to a date "
+                "column and a value column (e.g. pandas melt), or name the value columns "
+                "with --columns if they really are separate series.")
     values = frame[cols].to_numpy(dtype=np.float64)
     nan = ~np.isfinite(values)
     if nan.any():
