@@ -97,6 +97,7 @@ def test_backtest_per_column_scores_by_hand():
     assert "[y1]" in bt.table() and "mean over columns" in bt.table()
 
 
+@pytest.mark.filterwarnings("ignore:the optimiser did not converge")  # the reference refits
 def test_backtest_arima_is_refitted_at_each_origin():
     y = _sine_trend(n=80)["c0"].to_numpy()
     bt = backtest(y, _small(epochs=1), test_size=8)
