@@ -97,3 +97,12 @@ def test_max_steps_is_the_step_budget(tmp_path, capsys):
     assert main(["train", "--data", str(data), "--horizon", "3", "--window", "12",
                  "--max-steps", "7", "--hidden", "4", "--no-progress"]) == 0
     assert "trained 7 steps" in capsys.readouterr().out
+
+
+def test_other_training_flags_are_passed_on_not_dropped():
+    from seqlab.cli.train_series import _train_options
+    from seqlab.training import TrainConfig
+
+    assert _train_options(TrainConfig()) is None
+    cfg = TrainConfig(clip_norm=1.0, optimizer="sgd", epochs=5, lr=0.1)
+    assert _train_options(cfg) == {"clip_norm": 1.0, "optimizer": "sgd"}

@@ -149,6 +149,23 @@ def test_validation_windows_are_the_last_ones_and_do_not_overlap():
         _small(val_fraction=0.99).fit(np.arange(20.0))
 
 
+def test_train_options_reach_the_trainer():
+    from seqlab.recurrent.patterns import SequenceClassifier
+
+    y = _sine_trend(n=60)
+    init = SequenceClassifier(1, 12, 4, cell="lstm", seed=0).state_dict()
+    # plain SGD with every gradient component clamped to 1e-30: the weights cannot move
+    frozen = _small(epochs=1, train_options={"clip_value": 1e-30, "optimizer": "sgd"}).fit(y)
+    moved = _small(epochs=1).fit(y)
+    assert frozen.n_steps_ == moved.n_steps_ > 0
+    assert all(torch.equal(v, init[k]) for k, v in frozen.model_.state_dict().items())
+    assert not all(torch.equal(v, init[k]) for k, v in moved.model_.state_dict().items())
+    with pytest.raises(SeqlabValueError, match="are RNNForecaster's own parameters"):
+        _small(train_options={"lr": 0.1}).fit(y)
+    with pytest.raises(SeqlabValueError, match="not TrainConfig fields"):
+        _small(train_options={"bogus": 1}).fit(y)
+
+
 def test_misuse_is_refused():
     with pytest.raises(NotFittedError):
         _small().predict()

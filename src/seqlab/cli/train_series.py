@@ -35,6 +35,21 @@ class Options:
         "help": "CSV series: refit on the whole series before saving"})
 
 
+_OWN = ("epochs", "lr", "batch_size", "seed", "progress", "max_steps", "max_time",
+        "val_fraction")
+
+
+def _train_options(train: Any) -> dict[str, Any] | None:
+    """The TrainConfig flags the user changed, other than those RNNForecaster takes itself
+    (so --clip-norm, --optimizer, --checkpoint-path, ... are used, never silently dropped)."""
+    from dataclasses import fields
+
+    default = type(train)()
+    changed = {f.name: getattr(train, f.name) for f in fields(train)
+               if f.name not in _OWN and getattr(train, f.name) != getattr(default, f.name)}
+    return changed or None
+
+
 def _forecaster(task: Any, train: Any, options: Options) -> Any:
     from seqlab.pipelines import RNNForecaster
 
@@ -44,6 +59,7 @@ def _forecaster(task: Any, train: Any, options: Options) -> Any:
         epochs=train.epochs, max_steps=getattr(train, "max_steps", None),
         max_time=getattr(train, "max_time", None), lr=train.lr, batch_size=train.batch_size,
         seed=train.seed, progress=train.progress, val_fraction=train.val_fraction,
+        train_options=_train_options(train),
     )
 
 

@@ -96,7 +96,8 @@ class RNNForecaster(BaseEstimator):
     used); ``max_time`` (seconds) stops training early, within ``epochs`` (or ``max_steps``).
     ``val_fraction`` > 0 holds out the last windows (chronologically)
     for a validation loss each epoch (``val_loss_curve_``); training ends with the weights of
-    the best validation loss.
+    the best validation loss. ``train_options``: any other
+    :class:`seqlab.training.TrainConfig` fields (``{"clip_norm": 1.0, "optimizer": "sgd"}``).
 
     >>> import numpy as np
     >>> t = np.arange(200.0)
@@ -123,6 +124,7 @@ class RNNForecaster(BaseEstimator):
         seed: int | None = 0,
         progress: bool = False,
         val_fraction: float = 0.0,
+        train_options: dict[str, Any] | None = None,
     ) -> None:
         self.horizon = horizon
         self.window = window
@@ -138,6 +140,7 @@ class RNNForecaster(BaseEstimator):
         self.seed = seed
         self.progress = progress
         self.val_fraction = val_fraction
+        self.train_options = train_options
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> None:
@@ -184,6 +187,14 @@ class RNNForecaster(BaseEstimator):
         kwargs: dict[str, Any] = {"epochs": self.epochs, "lr": float(self.lr),
                                   "batch_size": self.batch_size, "seed": self.seed,
                                   "progress": bool(self.progress)}
+        extra = dict(self.train_options or {})
+        clash = sorted(set(extra) & {*kwargs, "max_steps", "max_time", "val_fraction"})
+        unknown = sorted(set(extra) - fields)
+        if clash or unknown:
+            why = "are RNNForecaster's own parameters" if clash else "are not TrainConfig fields"
+            raise SeqlabValueError(f"train_options: {', '.join(clash + unknown)} {why}; pass "
+                                   "them as RNNForecaster(...) arguments or drop them.")
+        kwargs.update(extra)
         callbacks: list[Any] = []
         steps_per_epoch = math.ceil(n_windows / self.batch_size)
         if self.max_steps is not None:
@@ -255,7 +266,7 @@ class RNNForecaster(BaseEstimator):
         losses = [e.train_loss for e in epochs]
         self.val_loss_curve_ = [float(e.val_loss) for e in epochs if e.val_loss is not None]
         model.eval()
-        self.model_ = model
+        self.model_ = model.to("cpu")  # forecasts run on the CPU whatever device trained it
         self.columns_ = names
         self.n_features_in_ = k
         self.freq_ = freq
