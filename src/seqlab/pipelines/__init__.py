@@ -13,6 +13,7 @@ Floor: above the models (recurrent, reservoir, classical) and the training loop,
 from __future__ import annotations
 
 from seqlab.pipelines.backtest import backtest
+from seqlab.pipelines.classify import SequenceClassifierPipeline
 from seqlab.pipelines.forecast import RNNForecaster
 
-__all__: list[str] = ["RNNForecaster", "backtest"]
+__all__: list[str] = ["RNNForecaster", "SequenceClassifierPipeline", "backtest"]
