@@ -73,10 +73,6 @@ def future_dates(last: Any, freq: str | None, steps: int) -> np.ndarray | None:
     return rng[1:].to_numpy(dtype="datetime64[ns]")
 
 
-class _StopTraining(Exception):
-    """Raised by the step-budget callback (trainer builds without max_steps/max_time)."""
-
-
 class RNNForecaster(BaseEstimator):
     """Forecast the next ``horizon`` values of a (multivariate) series from its last ``window``.
 
@@ -177,52 +173,28 @@ class RNNForecaster(BaseEstimator):
         last = x[:, -1:, :]  # (N, 1, k): each window is read relative to its last value
         return x - last, (y - last).reshape(n, -1)
 
-    def _config(self, n_windows: int) -> tuple[Any, list[Any]]:
-        """The TrainConfig and the step callbacks that enforce the budget."""
-        import time
-
+    def _config(self, n_windows: int) -> Any:
+        """The TrainConfig of this fit (``n_windows`` training windows)."""
         from seqlab.training import TrainConfig
 
         fields = {f.name for f in dataclasses.fields(TrainConfig)}
         kwargs: dict[str, Any] = {"epochs": self.epochs, "lr": float(self.lr),
                                   "batch_size": self.batch_size, "seed": self.seed,
-                                  "progress": bool(self.progress)}
+                                  "progress": bool(self.progress),
+                                  "max_steps": self.max_steps, "max_time": self.max_time}
         extra = dict(self.train_options or {})
-        clash = sorted(set(extra) & {*kwargs, "max_steps", "max_time", "val_fraction"})
+        clash = sorted(set(extra) & {*kwargs, "val_fraction"})
         unknown = sorted(set(extra) - fields)
         if clash or unknown:
             why = "are RNNForecaster's own parameters" if clash else "are not TrainConfig fields"
             raise SeqlabValueError(f"train_options: {', '.join(clash + unknown)} {why}; pass "
                                    "them as RNNForecaster(...) arguments or drop them.")
         kwargs.update(extra)
-        callbacks: list[Any] = []
-        steps_per_epoch = math.ceil(n_windows / self.batch_size)
         if self.max_steps is not None:
             # the step budget decides: epochs only needs to be large enough to reach it
+            steps_per_epoch = math.ceil(n_windows / self.batch_size)
             kwargs["epochs"] = max(1, math.ceil(self.max_steps / steps_per_epoch))
-        for name in ("max_steps", "max_time"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if name in fields:
-                kwargs[name] = value
-            elif name == "max_steps":
-                limit = int(value)
-
-                def stop_steps(step: int, _model: Any, limit: int = limit) -> None:
-                    if step >= limit:
-                        raise _StopTraining
-
-                callbacks.append(stop_steps)
-            else:
-                end = time.perf_counter() + float(value)
-
-                def stop_time(_step: int, _model: Any, end: float = end) -> None:
-                    if time.perf_counter() >= end:
-                        raise _StopTraining
-
-                callbacks.append(stop_time)
-        return TrainConfig(**kwargs), callbacks
+        return TrainConfig(**kwargs)
 
     def fit(self, y: Any) -> Self:
         """Fit the scaler and train the network on every window of ``y``; returns self."""
@@ -256,12 +228,8 @@ class RNNForecaster(BaseEstimator):
         # them are dropped so that no training target overlaps a validation target
         data = (xt[:n_fit], yt[:n_fit])
         val = (xt[-n_val:], yt[-n_val:]) if n_val else None
-        config, callbacks = self._config(n_fit)
-        trainer = Trainer(model, config, loss="mse", callbacks=callbacks)
-        try:
-            trainer.fit(data, val)
-        except _StopTraining:  # (the fallback budget; the last epoch is cut short)
-            pass
+        trainer = Trainer(model, self._config(n_fit), loss="mse")
+        trainer.fit(data, val)
         epochs = trainer.history.epochs
         losses = [e.train_loss for e in epochs]
         self.val_loss_curve_ = [float(e.val_loss) for e in epochs if e.val_loss is not None]
