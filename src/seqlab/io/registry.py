@@ -59,6 +59,7 @@ def _entries() -> list[Entry]:
     table: list[tuple[str, str, str, Kind]] = [
         ("seqlab.classical.AR", "seqlab.classical.ar", "AR", est),
         ("seqlab.classical.ARIMA", "seqlab.classical.arima", "ARIMA", est),
+        ("seqlab.classical.SARIMAX", "seqlab.classical.sarimax", "SARIMAX", est),
         ("seqlab.classical.CategoricalHMM", "seqlab.classical.hmm_emissions", "CategoricalHMM",
          est),
         ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
@@ -71,6 +72,8 @@ def _entries() -> list[Entry]:
          est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
+        ("seqlab.pipelines.SequenceClassifierPipeline", "seqlab.pipelines.classify",
+         "SequenceClassifierPipeline", est),
     ]
     for name in ("SequenceTagger", "SequenceClassifier", "OutputFeedbackRNN"):
         table.append((f"seqlab.recurrent.{name}", "seqlab.recurrent.patterns", name, mod))
