@@ -282,7 +282,11 @@ class Trainer:
 
     def fit(self, train_data: Any, val_data: Any = None) -> History:
         """Train up to ``config.epochs`` epochs in total (a resumed trainer continues), or
-        until ``max_steps`` / ``max_time`` / early stopping ends the run."""
+        until ``max_steps`` / ``max_time`` / early stopping ends the run.
+
+        With ``restore_best`` and validation data the model ends with its best validation
+        weights, and so does the final checkpoint (a run resumed from it continues from
+        those weights, with the optimiser state of the last step)."""
         from tqdm.auto import tqdm
 
         c = self.config
