@@ -12,4 +12,6 @@ Floor: above the models (recurrent, reservoir, classical) and the training loop,
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from seqlab.pipelines.text import TextLanguageModel, read_text
+
+__all__ = ["TextLanguageModel", "read_text"]
