@@ -158,7 +158,7 @@ class TextLanguageModel(BaseEstimator):
                 f"{what} must be a str for level='char'; got {type(text).__name__} (use "
                 "level='byte' for bytes)."
             )
-        return self.vocab_.encode(text)  # type: ignore[no-any-return]
+        return self.vocab_.encode(text)
 
     # ------------------------------------------------------------------ fit
     def fit(self, text: str | bytes, y: None = None) -> TextLanguageModel:
@@ -167,19 +167,16 @@ class TextLanguageModel(BaseEstimator):
         if self.level == "char" and not isinstance(text, str):
             raise SeqlabTypeError(f"text must be a str for level='char'; got "
                                   f"{type(text).__name__} (use level='byte' for bytes).")
-        n = len(text)
-        n_val = max(2, int(round(self.val_fraction * n)))
-        n_train = n - n_val
-        if n_train < self.batch_size * 2:
-            raise SeqlabValueError(
-                f"the text is too short: {n} tokens leave {n_train} for training, fewer than "
-                f"2 per column of batch_size={self.batch_size}; use a longer text or a smaller "
-                "batch_size."
-            )
         self.vocab_: CharVocab | ByteVocab = (
             ByteVocab() if self.level == "byte" else CharVocab(text))  # type: ignore[arg-type]
         ids = self._encode(text, "text")
-        split = len(ids) - max(2, int(round(self.val_fraction * len(ids))))
+        split = len(ids) - max(2, round(self.val_fraction * len(ids)))
+        if split < self.batch_size * 2:
+            raise SeqlabValueError(
+                f"the text is too short: {len(ids)} tokens leave {split} for training, fewer "
+                f"than 2 per column of batch_size={self.batch_size}; use a longer text or a "
+                "smaller batch_size."
+            )
         train_ids, val_ids = ids[:split], ids[split:]
         if self.seed is not None:
             torch.manual_seed(self.seed)  # dropout
@@ -216,8 +213,8 @@ class TextLanguageModel(BaseEstimator):
         self.train_seconds_ = time.perf_counter() - t0
         self.model_.eval()
         self.val_bits_per_char_ = stream_loss(self.model_, val_ids) / LN2
-        self.n_train_tokens_ = int(len(train_ids))
-        self.n_val_tokens_ = int(len(val_ids))
+        self.n_train_tokens_ = len(train_ids)
+        self.n_val_tokens_ = len(val_ids)
         return self
 
     # ------------------------------------------------------------------ use
@@ -227,7 +224,7 @@ class TextLanguageModel(BaseEstimator):
                                  "or seqlab.load a saved one.")
 
     def _prime_ids(self, prime: Any) -> np.ndarray:
-        if self.level == "char":
+        if isinstance(self.vocab_, CharVocab):
             if not isinstance(prime, str):
                 raise SeqlabTypeError(f"prime must be a str; got {type(prime).__name__}.")
             unknown = sorted({c for c in prime if c not in self.vocab_})
