@@ -20,7 +20,7 @@ from seqlab.data.text import ByteVocab
 from seqlab.exceptions import NotFittedError, SeqlabTypeError, SeqlabValueError
 from seqlab.pipelines import TextLanguageModel, read_text
 from seqlab.pipelines._lm_loop import batchify, detach_state, train_stream
-from seqlab.pipelines._token_tagger import TokenTagger
+from seqlab.recurrent.patterns import SequenceTagger
 
 TEXT = ("ROMEO: but soft, what light through yonder window breaks?\n"
         "JULIET: o romeo, romeo, wherefore art thou romeo?\n") * 12
@@ -94,7 +94,7 @@ def test_train_stream_matches_a_hand_written_tbptt_loop():
     """Two chunks of stateful TBPTT equal an explicit loop (state detached between chunks)."""
     ids = np.random.default_rng(0).integers(0, 7, size=200)
     data = batchify(ids, 4)
-    a = TokenTagger(7, 5, 6, seed=1)
+    a = SequenceTagger(5, 6, 7, vocab_size=7, seed=1)
     b = copy.deepcopy(a)
     opt_a = torch.optim.Adam(a.parameters(), lr=0.01)
     train_stream(a, opt_a, data, 10, epochs=1, max_steps=2, max_time=None, clip_norm=None)

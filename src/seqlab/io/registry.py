@@ -84,8 +84,6 @@ def _entries() -> list[Entry]:
                          "to_dict", "from_dict"))
     entries.append(Entry("seqlab.pipelines.TextLanguageModel", "seqlab.pipelines.text",
                          "TextLanguageModel", "estimator"))
-    entries.append(Entry("seqlab.pipelines.text.TokenTagger", "seqlab.pipelines._token_tagger",
-                         "TokenTagger", "module"))
     return entries
 
 

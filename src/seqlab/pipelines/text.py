@@ -10,7 +10,6 @@ corpus.txt`` and ``seqlab generate`` are thin wrappers over it.
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from seqlab.base import BaseEstimator
 from seqlab.data.text import ByteVocab, CharVocab
 from seqlab.exceptions import NotFittedError, SeqlabTypeError, SeqlabValueError
 from seqlab.pipelines._lm_loop import batchify, stream_loss, train_stream
+from seqlab.recurrent.patterns import SequenceTagger
 
 __all__ = ["TextLanguageModel", "read_text"]
 
@@ -136,17 +136,11 @@ class TextLanguageModel(BaseEstimator):
         if not 0.0 < check_positive(self.val_fraction, "val_fraction") < 1.0:
             raise SeqlabValueError(f"val_fraction must be in (0, 1); got {self.val_fraction!r}.")
 
-    def _build(self, vocab_size: int) -> torch.nn.Module:
-        from seqlab.recurrent.patterns import SequenceTagger
-
-        if "vocab_size" in inspect.signature(SequenceTagger.__init__).parameters:
-            return SequenceTagger(self.embedding_dim, self.hidden_size, vocab_size,  # type: ignore[call-arg]
-                                  cell=self.cell, num_layers=self.num_layers,  # type: ignore[arg-type]
-                                  dropout=self.dropout, seed=self.seed, vocab_size=vocab_size)
-        from seqlab.pipelines._token_tagger import TokenTagger
-
-        return TokenTagger(vocab_size, self.embedding_dim, self.hidden_size, cell=self.cell,
-                           num_layers=self.num_layers, dropout=self.dropout, seed=self.seed)
+    def _build(self, vocab_size: int) -> SequenceTagger:
+        """Embedding -> recurrent layers -> linear head over the vocabulary, seeded."""
+        return SequenceTagger(self.embedding_dim, self.hidden_size, vocab_size,
+                              cell=self.cell, num_layers=self.num_layers,  # type: ignore[arg-type]
+                              dropout=self.dropout, seed=self.seed, vocab_size=vocab_size)
 
     def _encode(self, text: Any, what: str) -> np.ndarray:
         if self.level == "byte":
@@ -247,43 +241,18 @@ class TextLanguageModel(BaseEstimator):
             raise SeqlabValueError("text must have at least 2 characters to score.")
         return stream_loss(self.model_, ids) / LN2
 
-    @torch.no_grad()
     def generate_ids(self, prime: str | bytes, length: int, temperature: float = 1.0,
                      top_k: int | None = None, seed: int | None = None) -> np.ndarray:
         """``(length,)`` ids sampled after reading ``prime``; see :meth:`generate`."""
         self._check_fitted()
         length = check_int(length, "length", minimum=0)
-        temperature = check_positive(temperature, "temperature", strict=False)
-        if top_k is not None:
-            top_k = check_int(top_k, "top_k", minimum=1)
+        check_positive(temperature, "temperature", strict=False)
         ids = self._prime_ids(prime)
-        gen = torch.Generator()
-        if seed is not None:
-            gen.manual_seed(check_int(seed, "seed", minimum=0))
-        else:
-            gen.seed()
-        model = self.model_
-        was = model.training
-        model.eval()
-        try:
-            x = torch.as_tensor(ids, dtype=torch.long)[None, :]
-            logits, state = model(x, return_state=True)
-            out = np.empty(length, dtype=np.int64)
-            for t in range(length):
-                last = logits[0, -1].double()
-                if temperature == 0.0:
-                    nxt = int(torch.argmax(last))
-                else:
-                    if top_k is not None and top_k < last.numel():
-                        kth = torch.topk(last, top_k).values[-1]
-                        last = last.masked_fill(last < kth, -math.inf)
-                    probs = torch.softmax(last / temperature, dim=0)
-                    nxt = int(torch.multinomial(probs, 1, generator=gen))
-                out[t] = nxt
-                logits, state = model(torch.tensor([[nxt]]), state=state, return_state=True)
-        finally:
-            model.train(was)
-        return out
+        if length == 0:
+            return np.zeros(0, dtype=np.int64)
+        out = self.model_.generate(torch.as_tensor(ids, dtype=torch.long), length,
+                                   temperature=temperature, top_k=top_k, seed=seed)
+        return out[0].numpy()
 
     def generate(self, prime: str | bytes, length: int, temperature: float = 1.0,
                  top_k: int | None = None, seed: int | None = None) -> str:
