@@ -65,7 +65,8 @@ class TextLanguageModel(BaseEstimator):
 
     Learned attributes: ``vocab_``, ``model_`` (a torch module: ids (B, T) -> logits
     (B, T, V)), ``val_bits_per_char_``, ``train_loss_`` (nats/token, last epoch),
-    ``n_steps_``, ``train_seconds_``.
+    ``n_steps_``, ``train_seconds_`` (wall clock) and ``train_cpu_seconds_`` (this process's
+    CPU time) of the training loop.
 
     >>> text = "to be or not to be, that is the question. " * 40
     >>> lm = TextLanguageModel(hidden_size=16, embedding_dim=8, bptt=16, batch_size=4,
@@ -196,7 +197,7 @@ class TextLanguageModel(BaseEstimator):
 
                 save_checkpoint(self.checkpoint_path, self.model_, optimizer, epoch=epoch)
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             self.n_steps_, self.train_loss_ = train_stream(
                 self.model_, optimizer, data, self.bptt, epochs=self.epochs,
@@ -205,6 +206,7 @@ class TextLanguageModel(BaseEstimator):
         finally:
             bar.close()
         self.train_seconds_ = time.perf_counter() - t0
+        self.train_cpu_seconds_ = time.process_time() - c0
         self.model_.eval()
         self.val_bits_per_char_ = stream_loss(self.model_, val_ids) / LN2
         self.n_train_tokens_ = len(train_ids)
