@@ -27,14 +27,21 @@ def trained(tmp_path_factory):
 
 def test_train_then_generate(trained, capsys):
     corpus, model = trained
+    ckpt = model.parent / "ckpt.safetensors"
     assert main(["train", "--data", str(corpus), "--cell", "gru", *TINY,
-                 "--save", str(model)]) == 0
+                 "--checkpoint-path", str(ckpt), "--save", str(model)]) == 0
     out = capsys.readouterr().out
     assert "validation bits/char:" in out and "saved" in out
     lm = seqlab.load(model)
     assert isinstance(lm, TextLanguageModel) and lm.cell == "gru"
     assert f"{lm.val_bits_per_char_:.4f}" in out
     assert lm.n_val_tokens_ == round(0.1 * len(CORPUS))
+    from seqlab.training.checkpoint import load_checkpoint
+
+    fresh = lm._build(len(lm.vocab_))
+    assert load_checkpoint(ckpt, fresh).epoch == 1
+    for a, b in zip(fresh.parameters(), lm.model_.parameters(), strict=True):
+        assert bool((a == b).all())
 
     args = ["generate", str(model), "--prime", "ROMEO:", "--length", "50",
             "--temperature", "0.8", "--top-k", "5", "--seed", "0"]
