@@ -89,7 +89,8 @@ def test_non_utf8_text_suggests_byte_level(tmp_path, capsys):
     assert main(["train", "--data", str(corpus), *TINY]) == 2
     assert "--level byte" in capsys.readouterr().err
     model = tmp_path / "b.seqlab"
-    assert main(["train", "--data", str(corpus), "--level", "byte", *TINY,
-                 "--save", str(model)]) == 0
+    assert main(["train", "--data", str(corpus), "--level", "byte", *TINY, "--epochs", "9",
+                 "--max-steps", "3", "--save", str(model)]) == 0
     assert "validation bits/byte:" in capsys.readouterr().out
+    assert seqlab.load(model).n_steps_ == 3
     assert main(["generate", str(model), "--prime", "caf", "--length", "10", "--seed", "1"]) == 0
