@@ -176,10 +176,40 @@ class TextLanguageModel(BaseEstimator):
         if self.seed is not None:
             torch.manual_seed(self.seed)  # dropout
         self.model_ = self._build(len(self.vocab_))
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            from seqlab.training import TokenStream  # noqa: F401
+        except ImportError:  # a Trainer without token streams: the local loop
+            self._train_local(train_ids)
+        else:
+            self._train_with_trainer(train_ids)
+        self.train_seconds_ = time.perf_counter() - t0
+        self.train_cpu_seconds_ = time.process_time() - c0
+        self.model_.eval()
+        self.val_bits_per_char_ = stream_loss(self.model_, val_ids) / LN2
+        self.n_train_tokens_ = len(train_ids)
+        self.n_val_tokens_ = len(val_ids)
+        return self
+
+    def _train_with_trainer(self, train_ids: np.ndarray) -> None:
+        """Stateful TBPTT through :class:`seqlab.training.Trainer` on a ``TokenStream``."""
+        from seqlab.training import TokenStream, TrainConfig, Trainer
+
+        options: dict[str, Any] = dict(
+            lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, clip_norm=self.clip_norm,
+            seed=self.seed, progress=self.progress, checkpoint_path=self.checkpoint_path,
+            max_steps=self.max_steps, max_time=self.max_time, restore_best=False)
+        config = TrainConfig(**options)
+        trainer = Trainer(self.model_, config, loss="cross_entropy")
+        history = trainer.fit(TokenStream(train_ids, self.batch_size, self.bptt))
+        self.n_steps_ = int(trainer.step)
+        self.train_loss_ = float(history.epochs[-1].train_loss)
+
+    def _train_local(self, train_ids: np.ndarray) -> None:
+        """The same loop written here (for a Trainer without ``TokenStream``)."""
         optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
         data = batchify(train_ids, self.batch_size)
-        per_epoch = math.ceil((data.shape[1] - 1) / self.bptt)
-        total = per_epoch * self.epochs
+        total = math.ceil((data.shape[1] - 1) / self.bptt) * self.epochs
         if self.max_steps is not None:
             total = min(total, self.max_steps)
         from tqdm.auto import tqdm
@@ -197,7 +227,6 @@ class TextLanguageModel(BaseEstimator):
 
                 save_checkpoint(self.checkpoint_path, self.model_, optimizer, epoch=epoch)
 
-        t0, c0 = time.perf_counter(), time.process_time()
         try:
             self.n_steps_, self.train_loss_ = train_stream(
                 self.model_, optimizer, data, self.bptt, epochs=self.epochs,
@@ -205,13 +234,6 @@ class TextLanguageModel(BaseEstimator):
                 on_step=on_step, on_epoch=on_epoch)
         finally:
             bar.close()
-        self.train_seconds_ = time.perf_counter() - t0
-        self.train_cpu_seconds_ = time.process_time() - c0
-        self.model_.eval()
-        self.val_bits_per_char_ = stream_loss(self.model_, val_ids) / LN2
-        self.n_train_tokens_ = len(train_ids)
-        self.n_val_tokens_ = len(val_ids)
-        return self
 
     # ------------------------------------------------------------------ use
     def _check_fitted(self) -> None:
