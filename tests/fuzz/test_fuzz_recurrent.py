@@ -339,6 +339,13 @@ TRAIN_BAD = {
     "verbose": ("no", None),
     "checkpoint_path": (3, ""),
     "checkpoint_every": (0, -1, 1.5, None),
+    "max_steps": (0, -1, 1.5, "3", True, math.inf),
+    "max_time": (0.0, -1.0, math.nan, math.inf, "abc", True, 1j),
+    "scheduler": BAD_CHOICES,
+    "step_size": (0, -1, 1.5, "3", None),
+    "gamma": (0.0, 1.0, -1.0, math.nan, "abc", None),
+    "min_lr": (-1.0, math.nan, "abc", None),
+    "plateau_patience": (0, -1, 1.5, None),
 }
 
 
@@ -380,8 +387,6 @@ def test_trainer_refuses_bad_construction(case):
 
 
 @pytest.mark.parametrize("device", ["tpu", "cuda:999"])
-@pytest.mark.xfail(strict=True, reason="owner:cli — Trainer on an unknown or absent device raises "
-                   "torch's RuntimeError/AssertionError (the CLI checks it; the library does not)")
 def test_trainer_refuses_unavailable_device(device):
     assert_seqlab_error(Trainer, SequenceTagger(3, 4, 1), TrainConfig(device=device))
 

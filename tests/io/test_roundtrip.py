@@ -43,6 +43,8 @@ COVERED = {
                                         "GRUCell")),
     "seqlab.data.CharVocab", "seqlab.applications.text.MarkovChain",
     "seqlab.data.ByteVocab", "seqlab.pipelines.TextLanguageModel",
+    # round-tripped in tests/pipelines/test_classify.py (a fresh process)
+    "seqlab.pipelines.SequenceClassifierPipeline",
 }
 
 

@@ -12,6 +12,7 @@ Floor: above the models (recurrent, reservoir, classical) and the training loop,
 
 from __future__ import annotations
 
+from seqlab.pipelines.classify import SequenceClassifierPipeline
 from seqlab.pipelines.text import TextLanguageModel, read_text
 
-__all__ = ["TextLanguageModel", "read_text"]
+__all__ = ["SequenceClassifierPipeline", "TextLanguageModel", "read_text"]
