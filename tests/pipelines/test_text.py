@@ -4,7 +4,6 @@ the failure cases."""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -19,8 +18,7 @@ import seqlab
 from seqlab.data.text import ByteVocab
 from seqlab.exceptions import NotFittedError, SeqlabTypeError, SeqlabValueError
 from seqlab.pipelines import TextLanguageModel, read_text
-from seqlab.pipelines._lm_loop import batchify, detach_state, train_stream
-from seqlab.recurrent.patterns import SequenceTagger
+from seqlab.pipelines._lm_loop import batchify
 
 TEXT = ("ROMEO: but soft, what light through yonder window breaks?\n"
         "JULIET: o romeo, romeo, wherefore art thou romeo?\n") * 12
@@ -90,26 +88,26 @@ def test_save_load_in_a_fresh_process(lm, tmp_path):
     assert val == lm.val_bits_per_char_
 
 
-def test_train_stream_matches_a_hand_written_tbptt_loop():
-    """Two chunks of stateful TBPTT equal an explicit loop (state detached between chunks)."""
-    ids = np.random.default_rng(0).integers(0, 7, size=200)
-    data = batchify(ids, 4)
-    a = SequenceTagger(5, 6, 7, vocab_size=7, seed=1)
-    b = copy.deepcopy(a)
-    opt_a = torch.optim.Adam(a.parameters(), lr=0.01)
-    train_stream(a, opt_a, data, 10, epochs=1, max_steps=2, max_time=None, clip_norm=None)
-    opt_b = torch.optim.Adam(b.parameters(), lr=0.01)
+def test_training_matches_a_hand_written_tbptt_loop():
+    """fit (Trainer + TokenStream) equals an explicit stateful TBPTT loop with Adam, from the
+    same initial weights: three chunks, the state carried and detached between them."""
+    params = {**SMALL, "max_steps": 3, "clip_norm": None, "lr": 0.01}
+    lm = TextLanguageModel(**params).fit(TEXT)
+    ids = lm.vocab_.encode(TEXT)
+    data = batchify(ids[: len(ids) - lm.n_val_tokens_], 4)
+    ref = TextLanguageModel(**params)._build(len(lm.vocab_))
+    opt = torch.optim.Adam(ref.parameters(), lr=0.01)
     state = None
-    for i in (0, 10):
-        logits, state = b(data[:, i:i + 10], state=state, return_state=True)
-        state = detach_state(state)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 7),
-                                                 data[:, i + 1:i + 11].reshape(-1))
-        opt_b.zero_grad()
+    for i in (0, 16, 32):
+        logits, state = ref(data[:, i:i + 16], state=state, return_state=True)
+        state = tuple(s.detach() for s in state)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                                 data[:, i + 1:i + 17].reshape(-1))
+        opt.zero_grad()
         loss.backward()
-        opt_b.step()
-    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
-        torch.testing.assert_close(pa, pb)
+        opt.step()
+    for a, b in zip(lm.model_.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
 
 
 def test_max_steps_stops_training():

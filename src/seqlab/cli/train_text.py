@@ -19,7 +19,7 @@ DEFAULT_VAL_FRACTION = 0.1
 
 
 @dataclass
-class TextOptions:
+class Options:
     """Flags of the text journey."""
 
     level: Literal["char", "byte"] = field(default="char", metadata={
@@ -30,40 +30,7 @@ class TextOptions:
         "help": "text: steps per truncated-BPTT chunk (the state is carried across chunks)"})
 
 
-@dataclass
-class _Budget:
-    """--max-steps / --max-time, for as long as TrainConfig does not have them itself."""
-
-    max_steps: int | None = field(default=None, metadata={"help": "stop after this many "
-                                                                  "optimiser steps"})
-    max_time: float | None = field(default=None, metadata={"help": "stop after this many "
-                                                                    "seconds of training"})
-
-
-def _trainconfig_has_budget() -> bool:
-    from dataclasses import fields
-
-    from seqlab.training.config import TrainConfig
-
-    return {"max_steps", "max_time"} <= {f.name for f in fields(TrainConfig)}
-
-
-if _trainconfig_has_budget():
-    Options: type = TextOptions
-else:
-
-    @dataclass
-    class _TextOptionsWithBudget(_Budget, TextOptions):
-        """Flags of the text journey (with the step and time budget)."""
-
-    Options = _TextOptionsWithBudget
-
-
-def _budget(train: Any, options: Any, name: str) -> Any:
-    return getattr(train, name) if hasattr(train, name) else getattr(options, name, None)
-
-
-def run(path: Path, task: Any, train: Any, options: Any) -> int:
+def run(path: Path, task: Any, train: Any, options: Options) -> int:
     """Train on ``path``, print validation bits/char, save the model file (``--save``)."""
     import seqlab
     from seqlab.pipelines.text import TextLanguageModel, read_text
@@ -73,8 +40,7 @@ def run(path: Path, task: Any, train: Any, options: Any) -> int:
         level=options.level, cell=task.cell, hidden_size=task.hidden_size,
         num_layers=task.num_layers, dropout=task.dropout, embedding_dim=options.embedding_dim,
         bptt=options.bptt, batch_size=train.batch_size, lr=train.lr, epochs=train.epochs,
-        max_steps=_budget(train, options, "max_steps"),
-        max_time=_budget(train, options, "max_time"),
+        max_steps=train.max_steps, max_time=train.max_time,
         val_fraction=val_fraction, clip_norm=train.clip_norm, seed=train.seed,
         progress=train.progress, checkpoint_path=train.checkpoint_path,
     )

@@ -22,7 +22,7 @@ from seqlab._validation import check_choice, check_int, check_positive
 from seqlab.base import BaseEstimator
 from seqlab.data.text import ByteVocab, CharVocab
 from seqlab.exceptions import NotFittedError, SeqlabTypeError, SeqlabValueError
-from seqlab.pipelines._lm_loop import batchify, stream_loss, train_stream
+from seqlab.pipelines._lm_loop import stream_loss
 from seqlab.recurrent.patterns import SequenceTagger
 
 __all__ = ["TextLanguageModel", "read_text"]
@@ -177,12 +177,7 @@ class TextLanguageModel(BaseEstimator):
             torch.manual_seed(self.seed)  # dropout
         self.model_ = self._build(len(self.vocab_))
         t0, c0 = time.perf_counter(), time.process_time()
-        try:
-            from seqlab.training import TokenStream  # noqa: F401
-        except ImportError:  # a Trainer without token streams: the local loop
-            self._train_local(train_ids)
-        else:
-            self._train_with_trainer(train_ids)
+        self._train(train_ids)
         self.train_seconds_ = time.perf_counter() - t0
         self.train_cpu_seconds_ = time.process_time() - c0
         self.model_.eval()
@@ -191,7 +186,7 @@ class TextLanguageModel(BaseEstimator):
         self.n_val_tokens_ = len(val_ids)
         return self
 
-    def _train_with_trainer(self, train_ids: np.ndarray) -> None:
+    def _train(self, train_ids: np.ndarray) -> None:
         """Stateful TBPTT through :class:`seqlab.training.Trainer` on a ``TokenStream``."""
         from seqlab.training import TokenStream, TrainConfig, Trainer
 
@@ -204,36 +199,6 @@ class TextLanguageModel(BaseEstimator):
         history = trainer.fit(TokenStream(train_ids, self.batch_size, self.bptt))
         self.n_steps_ = int(trainer.step)
         self.train_loss_ = float(history.epochs[-1].train_loss)
-
-    def _train_local(self, train_ids: np.ndarray) -> None:
-        """The same loop written here (for a Trainer without ``TokenStream``)."""
-        optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
-        data = batchify(train_ids, self.batch_size)
-        total = math.ceil((data.shape[1] - 1) / self.bptt) * self.epochs
-        if self.max_steps is not None:
-            total = min(total, self.max_steps)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, disable=not self.progress, desc="train", unit="step")
-
-        def on_step(step: int, loss: float) -> None:
-            bar.update(1)
-            if step % 10 == 0:
-                bar.set_postfix(bits=f"{loss / LN2:.3f}")
-
-        def on_epoch(epoch: int) -> None:
-            if self.checkpoint_path:
-                from seqlab.training.checkpoint import save_checkpoint
-
-                save_checkpoint(self.checkpoint_path, self.model_, optimizer, epoch=epoch)
-
-        try:
-            self.n_steps_, self.train_loss_ = train_stream(
-                self.model_, optimizer, data, self.bptt, epochs=self.epochs,
-                max_steps=self.max_steps, max_time=self.max_time, clip_norm=self.clip_norm,
-                on_step=on_step, on_epoch=on_epoch)
-        finally:
-            bar.close()
 
     # ------------------------------------------------------------------ use
     def _check_fitted(self) -> None:
