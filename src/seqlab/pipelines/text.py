@@ -190,11 +190,10 @@ class TextLanguageModel(BaseEstimator):
         """Stateful TBPTT through :class:`seqlab.training.Trainer` on a ``TokenStream``."""
         from seqlab.training import TokenStream, TrainConfig, Trainer
 
-        options: dict[str, Any] = dict(
+        config = TrainConfig(
             lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, clip_norm=self.clip_norm,
             seed=self.seed, progress=self.progress, checkpoint_path=self.checkpoint_path,
             max_steps=self.max_steps, max_time=self.max_time, restore_best=False)
-        config = TrainConfig(**options)
         trainer = Trainer(self.model_, config, loss="cross_entropy")
         history = trainer.fit(TokenStream(train_ids, self.batch_size, self.bptt))
         self.n_steps_ = int(trainer.step)
