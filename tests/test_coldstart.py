@@ -37,6 +37,11 @@ from seqlab.classical import CategoricalHMM, GaussianHMM
 GaussianHMM(2, seed=0, n_iter=3).fit(rng.normal(size=(200, 2)))
 CategoricalHMM(2, seed=0, n_iter=3).fit(rng.integers(0, 3, size=(200, 1)))
 """,
+    "sarimax": """
+from seqlab.classical import SARIMAX
+y = np.cumsum(rng.normal(size=60)); y[7] = np.nan
+SARIMAX((1, 1, 1), (0, 1, 1, 4), trend="c").fit(y).get_forecast(3)
+""",
     "esn": """
 from seqlab.reservoir import EchoStateNetwork
 u = np.sin(np.arange(300) * 0.1)[:, None]
@@ -139,7 +144,7 @@ def test_classical_exports_match_each_submodule_all():
     import seqlab.classical as classical
 
     expected: dict[str, str] = {}
-    for sub in ("ar", "arima", "arima_selection", "hmm"):
+    for sub in ("ar", "arima", "arima_selection", "hmm", "sarimax", "statespace"):
         module = importlib.import_module(f"seqlab.classical.{sub}")
         expected.update(dict.fromkeys(module.__all__, sub))
     assert classical._EXPORTS == expected

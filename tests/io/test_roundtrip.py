@@ -34,7 +34,7 @@ from seqlab.reservoir._reservoir import Reservoir
 #: every class the tests below round-trip (the HMMs' ConvergenceMonitor goes inside them)
 COVERED = {
     *(f"seqlab.classical.{n}" for n in ("AR", "ARIMA", "CategoricalHMM", "GaussianHMM",
-                                        "ConvergenceMonitor")),
+                                        "ConvergenceMonitor", "SARIMAX")),
     *(f"seqlab.reservoir.{n}" for n in ("EchoStateNetwork", "ESNClassifier", "HopfieldNetwork",
                                         "Reservoir")),
     *(f"seqlab.recurrent.{n}" for n in ("SequenceTagger", "SequenceClassifier",
@@ -43,6 +43,8 @@ COVERED = {
                                         "GRUCell")),
     "seqlab.data.CharVocab", "seqlab.applications.text.MarkovChain",
     "seqlab.data.ByteVocab", "seqlab.pipelines.TextLanguageModel",
+    # round-tripped in tests/pipelines/test_forecast.py (a fresh process) and test_scaling.py
+    "seqlab.data.StandardScaler", "seqlab.pipelines.RNNForecaster",
     # round-tripped in tests/pipelines/test_classify.py (a fresh process)
     "seqlab.pipelines.SequenceClassifierPipeline",
 }
@@ -114,6 +116,22 @@ def test_arima(tmp_path, order, trend, many):
     if not many:
         assert same(model.simulate(15, 2, seed=1), again.simulate(15, 2, seed=1))
         assert model.summary() == again.summary()
+
+
+def test_sarimax(tmp_path):
+    import pandas as pd
+
+    from seqlab.classical import SARIMAX
+
+    y = pd.Series(np.cumsum(series(120)), index=pd.date_range("2000-01", periods=120, freq="MS"))
+    y.iloc[[5, 40]] = np.nan
+    X = np.arange(120.0)[:, None] % 7
+    model = SARIMAX((1, 1, 1), (0, 1, 1, 12), trend="c").fit(y, exog=X)
+    again = roundtrip(model, tmp_path)
+    Xf = np.arange(6.0)[:, None]
+    pd.testing.assert_frame_equal(model.get_forecast(6, exog=Xf).summary_frame(),
+                                  again.get_forecast(6, exog=Xf).summary_frame())
+    assert same(model.params_, again.params_) and same(model.predict(), again.predict())
 
 
 def test_categorical_hmm(tmp_path):

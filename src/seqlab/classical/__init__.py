@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(("ARIMA", "arima_loglike"), "arima"),
     "select_order": "arima_selection",
+    **dict.fromkeys(("SARIMAX", "SARIMAXForecast"), "sarimax"),
+    **dict.fromkeys(("FilterResult", "StateSpace", "stationary_cov"), "statespace"),
     **dict.fromkeys(
         ("COVARIANCE_TYPES", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor", "GaussianHMM",
          "check_stochastic"),
@@ -31,18 +33,23 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "AR",
     "ARIMA",
     "COVARIANCE_TYPES",
+    "SARIMAX",
     "ARParams",
     "BaseHMM",
     "CategoricalHMM",
     "ConvergenceMonitor",
+    "FilterResult",
     "Forecast",
     "GaussianHMM",
+    "SARIMAXForecast",
+    "StateSpace",
     "ar_ols",
     "arima_loglike",
     "burg",
     "check_stochastic",
     "select_ar_order",
     "select_order",
+    "stationary_cov",
     "yule_walker",
 ]
 
@@ -66,6 +73,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
         GaussianHMM,
         check_stochastic,
     )
+    from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast
+    from seqlab.classical.statespace import FilterResult, StateSpace, stationary_cov
 
 
 def __getattr__(name: str) -> Any:

@@ -27,6 +27,7 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.rnn",
     "seqlab.cli.train",
     "seqlab.cli.generate",
+    "seqlab.cli.forecast",
     "seqlab.cli.predict",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",

@@ -59,6 +59,7 @@ def _entries() -> list[Entry]:
     table: list[tuple[str, str, str, Kind]] = [
         ("seqlab.classical.AR", "seqlab.classical.ar", "AR", est),
         ("seqlab.classical.ARIMA", "seqlab.classical.arima", "ARIMA", est),
+        ("seqlab.classical.SARIMAX", "seqlab.classical.sarimax", "SARIMAX", est),
         ("seqlab.classical.CategoricalHMM", "seqlab.classical.hmm_emissions", "CategoricalHMM",
          est),
         ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
@@ -69,6 +70,8 @@ def _entries() -> list[Entry]:
         ("seqlab.reservoir.Reservoir", "seqlab.reservoir._reservoir", "Reservoir", obj),
         ("seqlab.reservoir.HopfieldNetwork", "seqlab.reservoir.hopfield", "HopfieldNetwork",
          est),
+        ("seqlab.data.StandardScaler", "seqlab.data.scaling", "StandardScaler", est),
+        ("seqlab.pipelines.RNNForecaster", "seqlab.pipelines.forecast", "RNNForecaster", est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
         ("seqlab.pipelines.SequenceClassifierPipeline", "seqlab.pipelines.classify",

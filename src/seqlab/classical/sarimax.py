@@ -1,0 +1,300 @@
+"""SARIMAX: seasonal ARIMA with trend and exogenous regressors, exact MLE by Kalman filter.
+
+The same model, parameterisation, initialisation and constraints as statsmodels'
+``tsa.statespace.SARIMAX`` with its defaults (see :mod:`seqlab.classical._sarimax_system`):
+the likelihood is evaluated by the compiled filter of :mod:`seqlab.classical.statespace`,
+which skips missing (NaN) observations, so gappy series fit as they are.
+
+>>> import numpy as np
+>>> from seqlab.classical import SARIMAX
+>>> rng = np.random.default_rng(0)
+>>> y = np.cumsum(rng.normal(size=120))
+>>> y[[10, 50]] = np.nan                                   # missing values are fine
+>>> res = SARIMAX(order=(1, 1, 1)).fit(y)
+>>> res.param_names_
+['ar.L1', 'ma.L1', 'sigma2']
+>>> frame = res.get_forecast(3).summary_frame(alpha=0.05)
+>>> list(frame.columns)
+['mean', 'mean_se', 'mean_ci_lower', 'mean_ci_upper']
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+import scipy.stats
+
+from seqlab._validation import check_int, check_is_fitted
+from seqlab.base import BaseEstimator
+from seqlab.classical._sarimax_data import (
+    check_endog,
+    check_exog,
+    exog_names,
+    future_index,
+    index_info,
+    past_index,
+)
+from seqlab.classical._sarimax_system import Spec, make_spec
+from seqlab.exceptions import SeqlabValueError
+
+__all__ = ["SARIMAX", "SARIMAXForecast"]
+
+
+def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
+    for _ in range(d):
+        x = x[1:] - x[:-1]
+    for _ in range(D):
+        x = x[s:] - x[:-s]
+    return x
+
+
+class SARIMAXForecast:
+    """Forecasts of a fitted :class:`SARIMAX` (statsmodels' ``PredictionResults`` subset).
+
+    ``predicted_mean`` and ``se_mean`` have one entry per step (pandas Series indexed by the
+    future periods when the model was fitted on a pandas series, arrays otherwise).
+    """
+
+    def __init__(self, mean: np.ndarray, var: np.ndarray, index: Any, pandas: bool) -> None:
+        self._mean, self._se, self._index, self._pandas = mean, np.sqrt(var), index, pandas
+
+    def _wrap(self, x: np.ndarray, name: str) -> Any:
+        if not self._pandas:
+            return x
+        import pandas as pd
+
+        return pd.Series(x, index=self._index, name=name)
+
+    @property
+    def predicted_mean(self) -> Any:
+        """Forecast means (steps,)."""
+        return self._wrap(self._mean, "predicted_mean")
+
+    @property
+    def se_mean(self) -> Any:
+        """Forecast standard errors (steps,)."""
+        return self._wrap(self._se, "se_mean")
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        """(steps, 2) lower and upper bounds of the ``1 - alpha`` Gaussian interval."""
+        if not 0.0 < float(alpha) < 1.0:
+            raise SeqlabValueError(f"alpha must lie in (0, 1), e.g. 0.05; got {alpha!r}")
+        z = scipy.stats.norm.ppf(1.0 - float(alpha) / 2.0)
+        return np.column_stack([self._mean - z * self._se, self._mean + z * self._se])
+
+    def summary_frame(self, alpha: float = 0.05) -> Any:
+        """DataFrame with columns mean, mean_se, mean_ci_lower, mean_ci_upper (statsmodels')."""
+        import pandas as pd
+
+        ci = self.conf_int(alpha)
+        return pd.DataFrame(
+            {"mean": self._mean, "mean_se": self._se, "mean_ci_lower": ci[:, 0],
+             "mean_ci_upper": ci[:, 1]}, index=self._index)
+
+
+class SARIMAX(BaseEstimator):
+    """SARIMA(p, d, q)(P, D, Q)s with a trend and regressors, fitted by exact Gaussian MLE.
+
+    Parameters (statsmodels' spelling): ``order=(p, d, q)``; ``seasonal_order=(P, D, Q, s)``;
+    ``trend`` one of ``"n"``, ``"c"`` (intercept), ``"t"`` (drift), ``"ct"``; ``maxiter``
+    optimiser iterations. ``fit(y, exog=None)`` takes a series ``y`` (n,) (NaN = missing;
+    a pandas Series keeps its dates for the forecasts) and regressors ``exog`` (n, k).
+
+    Learned: ``params_`` (statsmodels' order: trend, exog, ar, ma, seasonal ar, seasonal ma,
+    sigma2) with ``param_names_``, ``llf_``, ``aic_``, ``bic_``, ``sigma2_``, ``nobs_``,
+    ``converged_``; read also as ``params``, ``llf``, ``aic``, ``bic``, ``sigma2`` like a
+    statsmodels results object.
+
+    >>> import numpy as np
+    >>> y = np.sin(np.arange(60) * 2 * np.pi / 12) + 0.1 * np.arange(60)
+    >>> m = SARIMAX(order=(1, 0, 0), seasonal_order=(0, 1, 1, 12), trend="c").fit(y)
+    >>> m.forecast(2).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        order: tuple[int, int, int] = (1, 0, 0),
+        seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
+        trend: str = "n",
+        maxiter: int = 500,
+    ) -> None:
+        self.order = order
+        self.seasonal_order = seasonal_order
+        self.trend = trend
+        self.maxiter = maxiter
+
+    # ------------------------------------------------------------------ fitting
+    def _spec(self, k_exog: int) -> Spec:
+        return make_spec(self.order, self.seasonal_order, self.trend, k_exog)
+
+    def _start(self, spec: Spec, y: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """OLS of the differenced series on differenced exog and the trend; zero ARMA."""
+        yd = _difference(y, spec.d, spec.D, spec.s)
+        Xd = _difference(X, spec.d, spec.D, spec.s)
+        A = np.column_stack([spec.trend_data(0, yd.shape[0]), Xd])
+        ok = ~np.isnan(yd)
+        beta = np.linalg.lstsq(A[ok], yd[ok], rcond=None)[0] if A.shape[1] else np.zeros(0)
+        resid = yd[ok] - A[ok] @ beta
+        s2 = float(np.var(resid)) if resid.size > 1 else float(np.nanvar(y))
+        scale = float(np.nanvar(yd)) if np.sum(~np.isnan(yd)) > 1 else 0.0
+        s2 = max(s2, 1e-6 * scale)
+        s2 = s2 if s2 > 0 else 1.0
+        zeros = np.zeros(spec.p + spec.q + spec.P + spec.Q)
+        return np.concatenate([beta, zeros, [s2]])
+
+    def _llf(self, spec: Spec, params: np.ndarray, y: np.ndarray, X: np.ndarray) -> Any:
+        ss = spec.system(params)
+        d, c = spec.intercepts(params, X, 0)
+        return ss, ss.filter(y, d, c)
+
+    def fit(self, y: Any, exog: Any = None) -> SARIMAX:
+        """Fit by maximum likelihood; returns ``self``."""
+        yv = check_endog(y)
+        n = yv.shape[0]
+        X = check_exog(exog, n, None)
+        spec = self._spec(X.shape[1])
+        maxiter = check_int(self.maxiter, "maxiter", minimum=1)
+        n_eff = int(np.sum(~np.isnan(yv[spec.k_diff_states:])))
+        if n_eff <= spec.k_params:
+            raise SeqlabValueError(
+                f"too few observations: {n_eff} observed value(s) after the first "
+                f"{spec.k_diff_states} (used up by differencing) for {spec.k_params} "
+                "parameters; give a longer series or a smaller order"
+            )
+        params0 = self._start(spec, yv, X)
+        scale = np.ones(spec.k_params)
+        ys = math.sqrt(params0[-1])
+        cols = np.column_stack([spec.trend_data(0, n), X])
+        rms = np.sqrt(np.mean(cols**2, axis=0)) if cols.shape[1] else np.zeros(0)
+        scale[: rms.shape[0]] = ys / np.where(rms > 0, rms, 1.0)
+        scale[-1] = ys
+        x0 = spec.unconstrain(params0) / scale
+
+        def nll(x: np.ndarray) -> float:
+            try:
+                val = -self._llf(spec, spec.constrain(x * scale), yv, X)[1].llf / n_eff
+            except (SeqlabValueError, np.linalg.LinAlgError):
+                return 1e10
+            return float(val) if math.isfinite(val) else 1e10
+
+        def grad(x: np.ndarray) -> np.ndarray:
+            g = np.empty_like(x)
+            for i in range(x.shape[0]):
+                h = 1e-5 * max(1.0, abs(x[i]))
+                e = np.zeros_like(x)
+                e[i] = h
+                g[i] = (nll(x + e) - nll(x - e)) / (2 * h)
+            return g
+
+        # BFGS: no compiled BLAS-threaded step (L-BFGS-B's is ~10x slower on a busy machine)
+        opt = scipy.optimize.minimize(nll, x0, jac=grad, method="BFGS",
+                                      options={"gtol": 1e-7, "maxiter": maxiter})
+        self.n_fev_ = int(opt.nfev)
+        # "precision loss" at a point whose gradient (of the log-likelihood per observation)
+        # is at the finite-difference noise level (~1e-4 with approximate diffuse states,
+        # whose 1e6 prior variance cancels in the first updates) is convergence too
+        self.grad_norm_ = float(np.max(np.abs(grad(opt.x))))
+        converged = bool(opt.success) or self.grad_norm_ < 1e-3
+        if not converged:
+            warnings.warn(
+                f"SARIMAX{self.order}x{self.seasonal_order}: the optimiser stopped before "
+                f"converging ({opt.message}); raise maxiter or check the model orders",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        params = spec.constrain(opt.x * scale)
+        _, res = self._llf(spec, params, yv, X)
+        k = spec.k_params
+        self.params_ = params
+        self.param_names_ = spec.names(exog_names(exog, X.shape[1]))
+        self.llf_ = res.llf
+        self.nobs_ = n
+        self.aic_ = -2.0 * res.llf + 2.0 * k
+        self.bic_ = -2.0 * res.llf + k * math.log(n - spec.k_diff_states)
+        self.sigma2_ = float(params[-1])
+        self.converged_ = converged
+        self.n_iter_ = int(opt.nit)
+        self.k_exog_ = int(X.shape[1])
+        self._endog = yv
+        self._exog = X
+        self._index = index_info(y)
+        self._pandas = hasattr(y, "index")
+        return self
+
+    # ------------------------------------------------------------------ results
+    @property
+    def params(self) -> Any:
+        """Fitted parameters (a pandas Series named by ``param_names_``)."""
+        import pandas as pd
+
+        check_is_fitted(self, "params_")
+        return pd.Series(self.params_, index=self.param_names_)
+
+    @property
+    def llf(self) -> float:
+        check_is_fitted(self, "llf_")
+        return float(self.llf_)
+
+    @property
+    def aic(self) -> float:
+        check_is_fitted(self, "aic_")
+        return float(self.aic_)
+
+    @property
+    def bic(self) -> float:
+        check_is_fitted(self, "bic_")
+        return float(self.bic_)
+
+    @property
+    def sigma2(self) -> float:
+        check_is_fitted(self, "sigma2_")
+        return float(self.sigma2_)
+
+    def loglike(self, params: Any) -> float:
+        """Log-likelihood of the fitted data at other ``params`` (statsmodels' order)."""
+        check_is_fitted(self, "params_")
+        spec = self._spec(self.k_exog_)
+        p = np.asarray(params, dtype=np.float64)
+        if p.shape != (spec.k_params,):
+            raise SeqlabValueError(f"params must have shape ({spec.k_params},); got {p.shape}")
+        return self._llf(spec, p, self._endog, self._exog)[1].llf
+
+    def predict(self) -> Any:
+        """In-sample one-step-ahead predictions (n,) (statsmodels' ``fittedvalues``).
+
+        A pandas Series over the fitted periods when fitted on a pandas series.
+        """
+        check_is_fitted(self, "params_")
+        spec = self._spec(self.k_exog_)
+        ss, res = self._llf(spec, self.params_, self._endog, self._exog)
+        d, _ = spec.intercepts(self.params_, self._exog, 0)
+        pred = res.predictions(ss.Z, d)
+        if not self._pandas:
+            return pred
+        import pandas as pd
+
+        return pd.Series(pred, index=past_index(self._index, self.nobs_), name="predicted_mean")
+
+    def get_forecast(self, steps: int = 1, exog: Any = None) -> SARIMAXForecast:
+        """Forecasts ``steps`` periods ahead with standard errors and intervals.
+
+        ``exog`` (steps, k): the regressors' future values, required when fitted with exog.
+        """
+        check_is_fitted(self, "params_")
+        steps = check_int(steps, "steps", minimum=1)
+        spec = self._spec(self.k_exog_)
+        Xf = check_exog(exog, steps, self.k_exog_, "exog")
+        ss, res = self._llf(spec, self.params_, self._endog, self._exog)
+        d, c = spec.intercepts(self.params_, Xf, self.nobs_)
+        mean, var = ss.forecast(res, steps, d, c)
+        return SARIMAXForecast(mean, var, future_index(self._index, self.nobs_, steps),
+                               self._pandas)
+
+    def forecast(self, steps: int = 1, exog: Any = None) -> Any:
+        """Forecast means (steps,): a Series indexed by future periods for pandas input."""
+        return self.get_forecast(steps, exog).predicted_mean
