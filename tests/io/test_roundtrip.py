@@ -42,6 +42,7 @@ COVERED = {
                                         "LeakyCell", "SkipCell", "JordanCell", "LSTMCell",
                                         "GRUCell")),
     "seqlab.data.CharVocab", "seqlab.applications.text.MarkovChain",
+    "seqlab.data.ByteVocab", "seqlab.pipelines.TextLanguageModel",
     # round-tripped in tests/pipelines/test_forecast.py (a fresh process) and test_scaling.py
     "seqlab.data.StandardScaler", "seqlab.pipelines.RNNForecaster",
     # round-tripped in tests/pipelines/test_classify.py (a fresh process)
@@ -275,6 +276,20 @@ def test_char_vocab_and_markov_chain(tmp_path):
     chain = MarkovChain(2, len(vocab)).fit(ids)
     again_chain = roundtrip(chain, tmp_path, "chain")
     assert same(chain.log_probs(ids), again_chain.log_probs(ids))
+
+
+def test_byte_vocab_and_text_language_model(tmp_path):
+    from seqlab.data.text import ByteVocab
+    from seqlab.pipelines import TextLanguageModel
+
+    assert roundtrip(ByteVocab(), tmp_path, "bytes") == ByteVocab()
+    text = "to be or not to be, that is the question\n" * 20
+    lm = TextLanguageModel(hidden_size=8, embedding_dim=4, bptt=8, batch_size=4,
+                           max_steps=3).fit(text)
+    again = roundtrip(lm, tmp_path, "lm")
+    assert again.get_params() == lm.get_params() and again.vocab_ == lm.vocab_
+    assert again.bits_per_char(text[:80]) == lm.bits_per_char(text[:80])
+    assert again.generate("to", 30, seed=1) == lm.generate("to", 30, seed=1)
 
 
 

@@ -85,6 +85,10 @@ def _entries() -> list[Entry]:
     entries = [Entry(*row) for row in table]
     entries.append(Entry("seqlab.data.CharVocab", "seqlab.data.text", "CharVocab", "custom",
                          "to_dict", "from_dict"))
+    entries.append(Entry("seqlab.data.ByteVocab", "seqlab.data.text", "ByteVocab", "custom",
+                         "to_dict", "from_dict"))
+    entries.append(Entry("seqlab.pipelines.TextLanguageModel", "seqlab.pipelines.text",
+                         "TextLanguageModel", "estimator"))
     return entries
 
 

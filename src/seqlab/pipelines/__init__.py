@@ -15,5 +15,7 @@ from __future__ import annotations
 from seqlab.pipelines.backtest import backtest
 from seqlab.pipelines.classify import SequenceClassifierPipeline
 from seqlab.pipelines.forecast import RNNForecaster
+from seqlab.pipelines.text import TextLanguageModel, read_text
 
-__all__: list[str] = ["RNNForecaster", "SequenceClassifierPipeline", "backtest"]
+__all__: list[str] = ["RNNForecaster", "SequenceClassifierPipeline", "TextLanguageModel",
+                      "backtest", "read_text"]
