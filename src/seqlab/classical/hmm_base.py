@@ -29,8 +29,11 @@ hook                        what it does
 ==========================  ============================================================
 
 Names follow hmmlearn (``startprob_``, ``transmat_``, ``monitor_``, ``score``, ``decode``) so
-code moves between the two; differences: ``seed`` instead of ``random_state``, and full
-parameter names (``fixed=("transmat",)``) instead of one-letter codes (``params="se"``).
+code moves between the two, and hmmlearn's constructor spellings are accepted as they are
+(``random_state``, ``params="stmc"``, ``init_params=""``, ``implementation``; see
+``_hmm_options``) next to seqlab's own (``seed``, ``fixed=("transmat",)``,
+``init_params=("means",)``). Parameters neither given nor in ``init_params`` are
+initialised, as hmmlearn does.
 ``fit`` and ``score`` take scikit-learn's ``(X, y)`` (the target is ignored) and still
 hmmlearn's positional ``(X, lengths)``: see :func:`_target_or_lengths` for the rule.
 Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 77(2).
@@ -39,7 +42,7 @@ Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 7
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -50,12 +53,12 @@ from seqlab._validation import (
     check_is_fitted,
     check_lengths,
     check_positive,
-    check_random_state,
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
-from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.classical._hmm_options import check_implementation, parameter_names, resolve_rng
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
 
@@ -148,8 +151,11 @@ class BaseHMM(BaseEstimator):
     tol: float
     verbose: bool
     init: str
-    init_params: Sequence[str] | None
+    init_params: Sequence[str] | str | None
     fixed: Sequence[str]
+    random_state: Any
+    params: Sequence[str] | str | None
+    implementation: str
     # learned (or user-given) state; declared for type checkers, set by fit
     startprob_: np.ndarray
     transmat_: np.ndarray
@@ -213,17 +219,16 @@ class BaseHMM(BaseEstimator):
     def _param_set(self) -> tuple[str, ...]:
         return ("startprob", "transmat", *self._emission_names)
 
-    def _names(self, value: Sequence[str] | None, arg: str, default: tuple[str, ...]) -> set[str]:
-        if value is None:
-            return set(default)
-        if isinstance(value, str):
-            value = (value,)
-        if not isinstance(value, Iterable):
-            raise SeqlabTypeError(
-                f"{arg} must be None or a list of parameter names from {self._param_set}; "
-                f"got {value!r}."
-            )
-        return {check_choice(v, f"{arg} entry", self._param_set) for v in value}
+    def _names(self, value: Any, arg: str, default: tuple[str, ...]) -> set[str]:
+        return parameter_names(value, arg, self._param_set, default)
+
+    def _learned(self) -> set[str]:
+        """Parameters EM updates: ``params`` (hmmlearn's letters; None: all) less ``fixed``."""
+        params = self._names(getattr(self, "params", None), "params", self._param_set)
+        return params - self._names(self.fixed, "fixed", ())
+
+    def _rng(self) -> np.random.Generator:
+        return resolve_rng(self.seed, getattr(self, "random_state", None))
 
     def _check_params(self) -> None:
         """Validate the current parameters (user-given or learned)."""
@@ -239,10 +244,7 @@ class BaseHMM(BaseEstimator):
         for name in set(self._param_set) - names:
             stored = self.__dict__  # a property (covars_) keeps its value under "_name_"
             if stored.get(name + "_") is None and stored.get(f"_{name}_") is None:
-                raise SeqlabValueError(
-                    f"init_params leaves {name!r} out, so it must be given: set "
-                    f"model.{name}_ = ... before fit (or add {name!r} to init_params)."
-                )
+                names.add(name)  # as hmmlearn: a parameter not given is initialised
         if "startprob" in names:
             self.startprob_ = np.full(k, 1.0 / k)
         if "transmat" in names:
@@ -256,8 +258,8 @@ class BaseHMM(BaseEstimator):
         """Number of free scalar parameters estimated by ``fit`` (used by AIC/BIC)."""
         k = self.n_components
         counts = {"startprob": k - 1, "transmat": k * (k - 1), **self._emission_n_params()}
-        fixed = self._names(self.fixed, "fixed", ())
-        return int(sum(v for name, v in counts.items() if name not in fixed))
+        learned = self._learned()
+        return int(sum(v for name, v in counts.items() if name in learned))
 
     # ------------------------------------------------------------------ E-step
     def _prepare(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -351,8 +353,9 @@ class BaseHMM(BaseEstimator):
                 "use fewer states or more data."
             )
         bounds = np.concatenate([[0], np.cumsum(lens)])
-        learn = set(self._param_set) - self._names(self.fixed, "fixed", ())
-        self._init_params(X, check_random_state(self.seed))
+        check_implementation(getattr(self, "implementation", "log"))
+        learn = self._learned()
+        self._init_params(X, self._rng())
         self._check_params()
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
         for _ in range(self.n_iter):
@@ -384,16 +387,25 @@ class BaseHMM(BaseEstimator):
 
     # ------------------------------------------------------------------ sampling and criteria
     def sample(
-        self, n_samples: int = 1, seed: Any = None, currstate: int | None = None
+        self,
+        n_samples: int = 1,
+        seed: Any = None,
+        currstate: int | None = None,
+        *,
+        random_state: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(X, states)`` of ``n_samples`` frames; ``seed=None`` uses ``self.seed``.
 
-        ``currstate`` fixes the first state (to continue a sampled sequence).
+        ``currstate`` fixes the first state (to continue a sampled sequence);
+        ``random_state`` is hmmlearn's name for ``seed``.
         """
         check_is_fitted(self, ["startprob_", "transmat_"])
         self._check_params()
         n = check_int(n_samples, "n_samples", minimum=1)
-        rng = check_random_state(self.seed if seed is None else seed)
+        if seed is None and random_state is None:
+            rng = self._rng()
+        else:
+            rng = resolve_rng(seed, random_state)
         first = -1
         if currstate is not None:
             first = check_int(currstate, "currstate", minimum=0, maximum=self.n_components - 1)

@@ -38,6 +38,30 @@ __all__ = ["COVARIANCE_TYPES", "GaussianHMM"]
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2.0 * np.pi)
+#: added to the diagonal of a singular full/tied covariance (a state stuck on a few frames, a
+#: constant column) before its Cholesky factor is taken again: hmmlearn's floor, so that both
+#: give the same numbers on degenerate data
+SINGULAR_FLOOR = 1e-7
+
+
+def robust_cholesky(cov: np.ndarray, name: str) -> np.ndarray:
+    """Lower Cholesky factor of ``cov`` (D, D), retried with ``SINGULAR_FLOOR`` on the
+    diagonal when ``cov`` is singular; an indefinite matrix is a SeqlabValueError.
+
+    >>> robust_cholesky(np.zeros((2, 2)), "covars_[0]").round(6).tolist()
+    [[0.000316, 0.0], [0.0, 0.000316]]
+    """
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        pass
+    try:
+        return np.linalg.cholesky(cov + SINGULAR_FLOOR * np.eye(len(cov)))
+    except np.linalg.LinAlgError:
+        raise SeqlabValueError(
+            f"{name} is not positive definite (nor after adding {SINGULAR_FLOOR:g} to its "
+            "diagonal); give a symmetric positive-definite matrix."
+        ) from None
 
 
 def _variances(cov: np.ndarray, kind: str) -> np.ndarray:
@@ -108,7 +132,6 @@ class GaussianHMM(BaseHMM):
     def __init__(
         self,
         n_components: int = 1,
-        *,
         covariance_type: str = "diag",
         min_covar: float = 1e-3,
         startprob_prior: Any = 1.0,
@@ -118,12 +141,16 @@ class GaussianHMM(BaseHMM):
         covars_prior: Any = 1e-2,
         covars_weight: Any = 1.0,
         algorithm: str = "viterbi",
-        seed: SeedLike = None,
+        random_state: Any = None,
         n_iter: int = 10,
         tol: float = 1e-2,
         verbose: bool = False,
+        params: Sequence[str] | str | None = None,
+        init_params: Sequence[str] | str | None = None,
+        implementation: str = "log",
+        *,
+        seed: SeedLike = None,
         init: str = "kmeans",
-        init_params: Sequence[str] | None = None,
         fixed: Sequence[str] = (),
     ) -> None:
         self.n_components = n_components
@@ -136,12 +163,15 @@ class GaussianHMM(BaseHMM):
         self.covars_prior = covars_prior
         self.covars_weight = covars_weight
         self.algorithm = algorithm
-        self.seed = seed
+        self.random_state = random_state
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
-        self.init = init
+        self.params = params
         self.init_params = init_params
+        self.implementation = implementation
+        self.seed = seed
+        self.init = init
         self.fixed = fixed
 
     @property
@@ -291,10 +321,7 @@ class GaussianHMM(BaseHMM):
         for i, c in enumerate(cov.reshape(-1, d, d)):
             if not np.allclose(c, c.T):
                 raise SeqlabValueError(f"covars_[{i}] ({kind}) must be symmetric.")
-            try:
-                np.linalg.cholesky(c)
-            except np.linalg.LinAlgError:
-                raise SeqlabValueError(f"covars_[{i}] ({kind}) is not positive definite.") from None
+            robust_cholesky(c, f"covars_[{i}] ({kind})")
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         k, d = self.means_.shape
@@ -311,7 +338,7 @@ class GaussianHMM(BaseHMM):
             out = np.empty((len(X), k))
             chols = cov.reshape(-1, d, d)
             for i in range(k):
-                chol = np.linalg.cholesky(chols[i % len(chols)])
+                chol = robust_cholesky(chols[i % len(chols)], f"covars_[{i}]")
                 sol = linalg.solve_triangular(chol, (X - means[i]).T, lower=True)
                 log_det = 2.0 * np.log(np.diag(chol)).sum()
                 out[:, i] = -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
@@ -387,5 +414,5 @@ class GaussianHMM(BaseHMM):
         z = rng.standard_normal((len(states), self.n_features_))
         cov = self.covars_
         assert cov is not None  # _check_params ran in sample()
-        chols = np.linalg.cholesky(cov)  # (K, D, D)
+        chols = np.array([robust_cholesky(c, f"covars_[{i}]") for i, c in enumerate(cov)])
         return self.means_[states] + np.einsum("tij,tj->ti", chols[states], z)
