@@ -26,17 +26,21 @@ _EXPORTS: dict[str, str] = {
          "check_stochastic"),
         "hmm",
     ),
+    "PoissonHMM": "hmm_poisson",
+    "GMMHMM": "hmm_gmm",
 }
 __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "AR",
     "ARIMA",
     "COVARIANCE_TYPES",
+    "GMMHMM",
     "ARParams",
     "BaseHMM",
     "CategoricalHMM",
     "ConvergenceMonitor",
     "Forecast",
     "GaussianHMM",
+    "PoissonHMM",
     "ar_ols",
     "arima_loglike",
     "burg",
@@ -66,6 +70,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
         GaussianHMM,
         check_stochastic,
     )
+    from seqlab.classical.hmm_gmm import GMMHMM
+    from seqlab.classical.hmm_poisson import PoissonHMM
 
 
 def __getattr__(name: str) -> Any:

@@ -62,6 +62,8 @@ def _entries() -> list[Entry]:
         ("seqlab.classical.CategoricalHMM", "seqlab.classical.hmm_emissions", "CategoricalHMM",
          est),
         ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
+        ("seqlab.classical.GMMHMM", "seqlab.classical.hmm_gmm", "GMMHMM", est),
+        ("seqlab.classical.PoissonHMM", "seqlab.classical.hmm_poisson", "PoissonHMM", est),
         ("seqlab.classical.ConvergenceMonitor", "seqlab.classical.hmm_base",
          "ConvergenceMonitor", obj),
         ("seqlab.reservoir.EchoStateNetwork", "seqlab.reservoir.esn", "EchoStateNetwork", est),
