@@ -14,9 +14,11 @@ the means of the E-step, as hmmlearn does. Covariance shapes: ``"spherical"`` (K
 ``"diag"`` (K, M, D), ``"full"`` (K, M, D, D), ``"tied"`` (K, D, D) (one matrix per state,
 shared by its M components).
 
-Differences from hmmlearn: initialisation uses seqlab's k-means (so a seed gives other
-starting means than hmmlearn's); ``n_params`` counts ``K (M - 1)`` free weights (hmmlearn
-counts ``M - 1``), so AIC/BIC differ by that.
+Differences from hmmlearn: a diagonal or spherical variance is floored at ``min_covar`` after
+each M-step (hmmlearn lets one reach 0 on a constant column and then returns NaN; full and
+tied matrices get hmmlearn's own ``1e-7`` on the diagonal when singular); initialisation
+uses seqlab's k-means (so a seed gives other starting means than hmmlearn's); ``n_params``
+counts ``K (M - 1)`` free weights (hmmlearn counts ``M - 1``), so AIC/BIC differ by that.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class GMMHMM(BaseHMM):
     def _priors(self) -> dict[str, np.ndarray]:
         """hmmlearn's priors, defaults filled in and broadcast (without changing the
         constructor's values, as scikit-learn requires)."""
+        cov_shape = self._shapes()["covars"]  # checks n_mix and covariance_type first
         k, m, d = self.n_components, self.n_mix, self.n_features_
         kind = self.covariance_type
         default_prior, default_weight = {
@@ -130,7 +133,6 @@ class GMMHMM(BaseHMM):
         }[kind]
         cp = default_prior if self.covars_prior is None else self.covars_prior
         cw = default_weight if self.covars_weight is None else self.covars_weight
-        cov_shape = self._shapes()["covars"]
         weight_shape = {"full": (k, m), "tied": (k,), "diag": (k, m, d), "spherical": (k, m)}
         return {
             "weights": check_prior(self.weights_prior, "weights_prior", (k, m), nonnegative=False,
@@ -290,7 +292,10 @@ class GMMHMM(BaseHMM):
             c_n = (np.einsum("km,kmi,kmj->kij", lam, diff, diff) + np.swapaxes(cp, -1, -2)
                    + stats["c_n"])
             c_d = (stats["post_sum"] + self.n_mix + cw + d + 1.0)[:, None, None]
-        self.covars_ = c_n / c_d
+        new = c_n / c_d
+        if kind in ("spherical", "diag"):  # a state on a constant column: variance -> 0
+            new = np.maximum(new, self.min_covar)
+        self.covars_ = new
 
     def _emission_n_params(self) -> dict[str, int]:
         k, m, d = self.n_components, self.n_mix, self.n_features_
