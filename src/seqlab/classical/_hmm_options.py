@@ -69,7 +69,7 @@ def parameter_names(
 
 
 def resolve_rng(seed: Any, random_state: Any) -> np.random.Generator:
-    """A Generator from seqlab's ``seed`` or hmmlearn's ``random_state`` (not both).
+    """A Generator from seqlab's ``seed`` or hmmlearn's ``random_state`` (not two different).
 
     A ``numpy.random.RandomState`` (hmmlearn's habit) is accepted and advanced by one draw,
     so a shared RandomState gives different but reproducible streams to successive fits.
@@ -77,7 +77,10 @@ def resolve_rng(seed: Any, random_state: Any) -> np.random.Generator:
     >>> float(resolve_rng(None, 3).random()) == float(resolve_rng(3, None).random())
     True
     """
-    if seed is not None and random_state is not None:
+    same = seed is random_state or (
+        isinstance(seed, int) and isinstance(random_state, int) and seed == random_state
+    )
+    if seed is not None and random_state is not None and not same:
         raise SeqlabValueError(
             f"give seed={seed!r} or random_state={random_state!r} (hmmlearn's name), not "
             "both; they mean the same thing."
