@@ -22,12 +22,10 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("ARIMA", "arima_loglike"), "arima"),
     "select_order": "arima_selection",
     **dict.fromkeys(
-        ("COVARIANCE_TYPES", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor", "GaussianHMM",
-         "check_stochastic"),
+        ("COVARIANCE_TYPES", "GMMHMM", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor",
+         "GaussianHMM", "PoissonHMM", "check_stochastic"),
         "hmm",
     ),
-    "PoissonHMM": "hmm_poisson",
-    "GMMHMM": "hmm_gmm",
 }
 __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "AR",
@@ -64,14 +62,14 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from seqlab.classical.arima_selection import select_order
     from seqlab.classical.hmm import (
         COVARIANCE_TYPES,
+        GMMHMM,
         BaseHMM,
         CategoricalHMM,
         ConvergenceMonitor,
         GaussianHMM,
+        PoissonHMM,
         check_stochastic,
     )
-    from seqlab.classical.hmm_gmm import GMMHMM
-    from seqlab.classical.hmm_poisson import PoissonHMM
 
 
 def __getattr__(name: str) -> Any:
