@@ -217,9 +217,11 @@ class GMMHMM(BaseHMM):
             out = np.repeat(np.log(self.weights_)[None], len(X), axis=0)  # (T, K, M)
         if kind in ("spherical", "diag"):
             var = np.broadcast_to(self.covars_.reshape(k, m, -1), (k, m, d))
-            diff = X[:, None, None, :] - self.means_[None]  # (T, K, M, D)
-            out += -0.5 * (d * _LOG_2PI + np.log(var).sum(axis=2)
-                           + np.einsum("tkmd,tkmd->tkm", diff, diff / var))
+            log_norm = -0.5 * (d * _LOG_2PI + np.log(var).sum(axis=2))  # (K, M)
+            for i in range(k):
+                for j in range(m):
+                    diff = X - self.means_[i, j]
+                    out[:, i, j] += log_norm[i, j] - 0.5 * ((diff * diff) @ (1.0 / var[i, j]))
             return out
         for i in range(k):
             for j in range(m):
@@ -231,14 +233,28 @@ class GMMHMM(BaseHMM):
         return out
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
+        comp = self._component_logpdf(X)
+        if self.__dict__.get("_in_fit"):  # the E-step's, reused by _emission_stats
+            self.__dict__["_comp_cache"] = (X, comp)
         with np.errstate(under="ignore"):
-            return logsumexp(self._component_logpdf(X), axis=2)
+            return logsumexp(comp, axis=2)
 
     # ------------------------------------------------------------------ EM
+    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> GMMHMM:
+        """Baum–Welch EM (see :meth:`BaseHMM.fit`); the E-step's component densities are
+        computed once per iteration and reused for the mixture statistics."""
+        self.__dict__["_in_fit"] = True
+        try:
+            return super().fit(X, y, lengths)
+        finally:
+            self.__dict__.pop("_in_fit", None)
+            self.__dict__.pop("_comp_cache", None)
+
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if not learn & {"weights", "means", "covars"}:
             return {}
-        logp = self._component_logpdf(X)
+        cached = self.__dict__.pop("_comp_cache", None)  # same X, same parameters (fit)
+        logp = cached[1] if cached is not None and cached[0] is X else self._component_logpdf(X)
         with np.errstate(under="ignore"):
             resp = np.exp(logp - logsumexp(logp, axis=2, keepdims=True))  # p(m | t, k)
             post_mix = posteriors[:, :, None] * resp  # (T, K, M)
@@ -248,8 +264,11 @@ class GMMHMM(BaseHMM):
             k, m, d = self.means_.shape
             kind = self.covariance_type
             if kind in ("diag", "spherical"):
-                c_n = np.einsum("tkm,tkmd->kmd", post_mix,
-                                (X[:, None, None, :] - self.means_[None]) ** 2)
+                c_n = np.zeros((k, m, d))
+                for i in range(k):
+                    for j in range(m):
+                        diff = X - self.means_[i, j]
+                        c_n[i, j] = post_mix[:, i, j] @ (diff * diff)
                 stats["c_n"] = c_n.sum(axis=2) if kind == "spherical" else c_n
             else:
                 c_n = np.zeros((k, m, d, d))
