@@ -13,7 +13,15 @@ import torch
 
 import seqlab
 from seqlab.applications.text import MarkovChain
-from seqlab.classical import AR, ARIMA, GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from seqlab.classical import (
+    AR,
+    ARIMA,
+    GMMHMM,
+    CategoricalHMM,
+    GaussianHMM,
+    MultinomialHMM,
+    PoissonHMM,
+)
 from seqlab.data import CharVocab
 from seqlab.io.registry import REGISTRY
 from seqlab.recurrent import (
@@ -34,7 +42,8 @@ from seqlab.reservoir._reservoir import Reservoir
 #: every class the tests below round-trip (the HMMs' ConvergenceMonitor goes inside them)
 COVERED = {
     *(f"seqlab.classical.{n}" for n in ("AR", "ARIMA", "CategoricalHMM", "GaussianHMM",
-                                        "ConvergenceMonitor", "GMMHMM", "PoissonHMM")),
+                                        "ConvergenceMonitor", "GMMHMM", "PoissonHMM",
+                                        "MultinomialHMM")),
     *(f"seqlab.reservoir.{n}" for n in ("EchoStateNetwork", "ESNClassifier", "HopfieldNetwork",
                                         "Reservoir")),
     *(f"seqlab.recurrent.{n}" for n in ("SequenceTagger", "SequenceClassifier",
@@ -156,6 +165,14 @@ def test_poisson_hmm(tmp_path):
     again = roundtrip(model, tmp_path)
     assert again.score(X) == model.score(X)
     assert same(model.lambdas_, again.lambdas_)
+    assert all(same(a, b) for a, b in zip(model.sample(20, seed=3), again.sample(20, seed=3)))
+
+
+def test_multinomial_hmm(tmp_path):
+    X = np.random.default_rng(2).multinomial(5, [0.2, 0.3, 0.5], 100)
+    model = MultinomialHMM(2, n_trials=5, n_iter=5, random_state=0).fit(X)
+    again = roundtrip(model, tmp_path)
+    assert again.score(X) == model.score(X)
     assert all(same(a, b) for a, b in zip(model.sample(20, seed=3), again.sample(20, seed=3)))
 
 

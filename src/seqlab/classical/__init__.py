@@ -23,7 +23,7 @@ _EXPORTS: dict[str, str] = {
     "select_order": "arima_selection",
     **dict.fromkeys(
         ("COVARIANCE_TYPES", "GMMHMM", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor",
-         "GaussianHMM", "PoissonHMM", "check_stochastic"),
+         "GaussianHMM", "MultinomialHMM", "PoissonHMM", "check_stochastic"),
         "hmm",
     ),
 }
@@ -38,6 +38,7 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "ConvergenceMonitor",
     "Forecast",
     "GaussianHMM",
+    "MultinomialHMM",
     "PoissonHMM",
     "ar_ols",
     "arima_loglike",
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
         CategoricalHMM,
         ConvergenceMonitor,
         GaussianHMM,
+        MultinomialHMM,
         PoissonHMM,
         check_stochastic,
     )

@@ -63,6 +63,8 @@ def _entries() -> list[Entry]:
          est),
         ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
         ("seqlab.classical.GMMHMM", "seqlab.classical.hmm_gmm", "GMMHMM", est),
+        ("seqlab.classical.MultinomialHMM", "seqlab.classical.hmm_multinomial",
+         "MultinomialHMM", est),
         ("seqlab.classical.PoissonHMM", "seqlab.classical.hmm_poisson", "PoissonHMM", est),
         ("seqlab.classical.ConvergenceMonitor", "seqlab.classical.hmm_base",
          "ConvergenceMonitor", obj),
