@@ -193,6 +193,10 @@ class BaseHMM(BaseEstimator):
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
+    def _state_means(self) -> np.ndarray:
+        """``E[x | z = k]`` per state, shape (K, D) (categorical: symbol probabilities)."""
+        raise NotImplementedError
+
     def _check_emission_priors(self) -> None:
         """Validate the emission family's priors (after ``_validate_X`` set ``n_features_``)."""
 
@@ -422,6 +426,26 @@ class BaseHMM(BaseEstimator):
         """Bayesian information criterion ``-2 log p(X) + n_params log T`` (lower is better)."""
         n = len(self._validate_X(X, fitting=False))
         return -2.0 * self.score(X, lengths=lengths) + self.n_params * np.log(n)
+
+    # ------------------------------------------------------------------ filtering (hmm_filter)
+    def filter_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Filtered ``p(z_t = k | x_1..t)`` (no look-ahead), shape (T, K); see ``hmm_filter``."""
+        from seqlab.classical.hmm_filter import filter_proba
+
+        return filter_proba(self, X, lengths)
+
+    def predict_next(self, X: Any, horizon: int = 1, lengths: Any = None) -> Any:
+        """Predictive distribution of the next ``horizon`` frames after ``X``:
+        ``Prediction(state_proba (h, K), mean (h, D))``; see ``hmm_filter.predict_next``."""
+        from seqlab.classical.hmm_filter import predict_next
+
+        return predict_next(self, X, horizon, lengths)
+
+    def streaming_filter(self) -> Any:
+        """A :class:`~seqlab.classical.hmm_filter.StreamingFilter` (one frame per update)."""
+        from seqlab.classical.hmm_filter import StreamingFilter
+
+        return StreamingFilter(self)
 
     def get_stationary_distribution(self) -> np.ndarray:
         """The stationary distribution ``p`` with ``p A = p`` (left eigenvector for 1)."""

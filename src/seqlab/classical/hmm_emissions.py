@@ -250,6 +250,9 @@ class CategoricalHMM(BaseHMM):
     def _emission_n_params(self) -> dict[str, int]:
         return {"emissionprob": self.n_components * (self.n_features_ - 1)}
 
+    def _state_means(self) -> np.ndarray:
+        return np.asarray(self.emissionprob_)  # the symbol probabilities
+
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cdf = np.cumsum(self.emissionprob_, axis=1)[states]  # (n, M)
         x = (cdf <= rng.random(len(states))[:, None]).sum(axis=1)

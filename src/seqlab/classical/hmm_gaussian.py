@@ -410,6 +410,9 @@ class GaussianHMM(BaseHMM):
                "tied": d * (d + 1) // 2}[self.covariance_type]
         return {"means": k * d, "covars": cov}
 
+    def _state_means(self) -> np.ndarray:
+        return np.asarray(self.means_)
+
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         z = rng.standard_normal((len(states), self.n_features_))
         cov = self.covars_

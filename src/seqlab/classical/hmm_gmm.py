@@ -322,6 +322,9 @@ class GMMHMM(BaseHMM):
                "tied": k * d * (d + 1) // 2}[self.covariance_type]
         return {"weights": k * (m - 1), "means": k * m * d, "covars": cov}
 
+    def _state_means(self) -> np.ndarray:
+        return np.einsum("km,kmd->kd", self.weights_, self.means_)
+
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         k, m, d = self.means_.shape
         cdf = np.cumsum(self.weights_, axis=1)[states]

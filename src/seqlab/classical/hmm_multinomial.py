@@ -139,6 +139,14 @@ class MultinomialHMM(BaseHMM):
     def _emission_n_params(self) -> dict[str, int]:
         return {"emissionprob": self.n_components * (self.n_features_ - 1)}
 
+    def _state_means(self) -> np.ndarray:
+        if self.n_trials is None or np.ndim(self.n_trials) != 0:
+            raise SeqlabValueError(
+                "the expected counts need one number of trials per frame: set n_trials to "
+                f"an integer (got {self.n_trials!r})."
+            )
+        return float(self.n_trials) * np.asarray(self.emissionprob_)
+
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         trials = np.unique(np.asarray(self.n_trials if self.n_trials is not None else -1))
         if trials.size != 1 or trials[0] < 0 or trials[0] != int(trials[0]):

@@ -175,5 +175,8 @@ class PoissonHMM(BaseHMM):
     def _emission_n_params(self) -> dict[str, int]:
         return {"lambdas": self.n_components * self.n_features_}
 
+    def _state_means(self) -> np.ndarray:
+        return np.asarray(self.lambdas_)
+
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return rng.poisson(self.lambdas_[states]).astype(np.float64)
