@@ -154,6 +154,7 @@ class BaseHMM(BaseEstimator):
     init_params: Sequence[str] | str | None
     fixed: Sequence[str]
     random_state: Any
+    n_init: int
     params: Sequence[str] | str | None
     implementation: str
     # learned (or user-given) state; declared for type checkers, set by fit
@@ -232,6 +233,9 @@ class BaseHMM(BaseEstimator):
         return params - self._names(self.fixed, "fixed", ())
 
     def _rng(self) -> np.random.Generator:
+        restart = self.__dict__.get("_restart_rng")  # set by fit for each of n_init restarts
+        if restart is not None:
+            return restart
         return resolve_rng(self.seed, getattr(self, "random_state", None))
 
     def _check_params(self) -> None:
@@ -335,6 +339,10 @@ class BaseHMM(BaseEstimator):
     def fit(self, X: Any, y: Any = None, lengths: Any = None) -> Self:
         """Estimate the parameters with Baum–Welch EM; returns ``self``.
 
+        With ``n_init > 1`` EM runs from ``n_init`` initialisations (each from the given
+        parameters, the others drawn afresh from the seed's stream) and the run with the
+        highest final log-likelihood is kept (``monitor_`` is that run's).
+
         Each iteration: E-step (gamma, xi by forward–backward), then the M-step of every
         parameter not in ``fixed``. Stops after ``n_iter`` iterations or when the
         log-likelihood gains less than ``tol`` (see ``monitor_``).
@@ -344,6 +352,32 @@ class BaseHMM(BaseEstimator):
         is a target, anything else there is ``lengths`` (see :func:`_target_or_lengths`).
         """
         lengths = _target_or_lengths(X, y, lengths)
+        n_init = check_int(getattr(self, "n_init", 1), "n_init", minimum=1)
+        if n_init == 1 or "_restart_rng" in self.__dict__:
+            return self._fit_em(X, lengths)
+        given = {k: v for k, v in self.__dict__.items() if k.endswith("_")}
+        rng = self._rng()
+        best: tuple[float, dict] | None = None
+        try:
+            for _ in range(n_init):
+                for key in [k for k in self.__dict__ if k.endswith("_") and k not in given]:
+                    del self.__dict__[key]  # learned by the previous restart
+                self.__dict__.update({k: np.copy(v) if isinstance(v, np.ndarray) else v
+                                      for k, v in given.items()})
+                self.__dict__["_restart_rng"] = np.random.default_rng(rng.integers(2**63))
+                self.fit(X, lengths=lengths)  # a subclass's fit (units) runs each time
+                llf = self.monitor_.history[-1]
+                if best is None or llf > best[0]:
+                    best = (llf, dict(self.__dict__))
+        finally:
+            self.__dict__.pop("_restart_rng", None)
+        assert best is not None
+        self.__dict__.update(best[1])
+        self.__dict__.pop("_restart_rng", None)
+        return self
+
+    def _fit_em(self, X: Any, lengths: Any) -> Self:
+        """One EM run from one initialisation (``fit`` without restarts)."""
         k = check_int(self.n_components, "n_components", minimum=1)
         check_int(self.n_iter, "n_iter", minimum=1)
         check_positive(self.tol, "tol", strict=False)

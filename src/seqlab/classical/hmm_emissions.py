@@ -103,6 +103,7 @@ class CategoricalHMM(BaseHMM):
         seed: SeedLike = None,
         init: str = "random",
         fixed: Sequence[str] = (),
+        n_init: int = 1,
     ) -> None:
         self.n_components = n_components
         self.startprob_prior = startprob_prior
@@ -120,6 +121,7 @@ class CategoricalHMM(BaseHMM):
         self.seed = seed
         self.init = init
         self.fixed = fixed
+        self.n_init = n_init
 
     def _alphabet_size(self, symbols: np.ndarray, fitting: bool) -> int:
         if self.n_features is not None:

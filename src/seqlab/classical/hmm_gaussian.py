@@ -152,6 +152,7 @@ class GaussianHMM(BaseHMM):
         seed: SeedLike = None,
         init: str = "kmeans",
         fixed: Sequence[str] = (),
+        n_init: int = 1,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -173,6 +174,7 @@ class GaussianHMM(BaseHMM):
         self.seed = seed
         self.init = init
         self.fixed = fixed
+        self.n_init = n_init
 
     @property
     def covars_(self) -> np.ndarray | None:

@@ -88,6 +88,7 @@ class GMMHMM(BaseHMM):
         seed: SeedLike = None,
         init: str = "kmeans",
         fixed: Sequence[str] = (),
+        n_init: int = 1,
     ) -> None:
         self.n_components = n_components
         self.n_mix = n_mix
@@ -111,6 +112,7 @@ class GMMHMM(BaseHMM):
         self.seed = seed
         self.init = init
         self.fixed = fixed
+        self.n_init = n_init
 
     # ------------------------------------------------------------------ shapes and priors
     def _shapes(self) -> dict[str, tuple[int, ...]]:

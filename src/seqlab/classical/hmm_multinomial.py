@@ -66,6 +66,7 @@ class MultinomialHMM(BaseHMM):
         seed: SeedLike = None,
         init: str = "random",
         fixed: Sequence[str] = (),
+        n_init: int = 1,
     ) -> None:
         self.n_components = n_components
         self.n_trials = n_trials
@@ -82,6 +83,7 @@ class MultinomialHMM(BaseHMM):
         self.seed = seed
         self.init = init
         self.fixed = fixed
+        self.n_init = n_init
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
         arr = as_float_array(X, "X", ndim=2)

@@ -72,6 +72,7 @@ class PoissonHMM(BaseHMM):
         seed: SeedLike = None,
         init: str = "random",
         fixed: Sequence[str] = (),
+        n_init: int = 1,
     ) -> None:
         self.n_components = n_components
         self.startprob_prior = startprob_prior
@@ -89,6 +90,7 @@ class PoissonHMM(BaseHMM):
         self.seed = seed
         self.init = init
         self.fixed = fixed
+        self.n_init = n_init
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
         arr = as_float_array(X, "X", ndim=(1, 2))
