@@ -124,7 +124,7 @@ def test_random_state_is_seed_and_reproducible():
     c = GaussianHMM(3, "diag", random_state=np.random.RandomState(0), n_iter=5).fit(X)
     assert np.isfinite(c.score(X))
     with pytest.raises(SeqlabValueError, match="not both"):
-        GaussianHMM(2, seed=1, random_state=1).fit(X)
+        GaussianHMM(2, seed=1, random_state=2).fit(X)
     x1, z1 = a.sample(50, random_state=3)
     x2, z2 = a.sample(50, 3)
     np.testing.assert_array_equal(x1, x2)
