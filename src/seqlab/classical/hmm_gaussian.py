@@ -30,6 +30,7 @@ from seqlab._validation import (
 )
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior
+from seqlab.classical._hmm_missing import MISSING, check_missing, diag_logpdf, diag_stats
 from seqlab.classical._units import magnitude, unit_for
 from seqlab.classical.hmm_base import BaseHMM
 from seqlab.exceptions import SeqlabValueError
@@ -118,6 +119,10 @@ class GaussianHMM(BaseHMM):
     ``X`` (input)       (T, D) or (T,)                 observations, sequences concatenated
     ==================  =============================  ======================================
 
+    ``missing="marginalize"`` accepts NaN for a missing value and integrates it out exactly
+    (single coordinates with ``"diag"``, whole rows with every type; ``_hmm_missing``); the
+    default ``"raise"`` refuses NaN. ``n_init`` restarts EM and keeps the best run.
+
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> x = np.concatenate([rng.normal(-3, 1, 50), rng.normal(3, 1, 50)])
@@ -153,6 +158,7 @@ class GaussianHMM(BaseHMM):
         init: str = "kmeans",
         fixed: Sequence[str] = (),
         n_init: int = 1,
+        missing: str = "raise",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -175,6 +181,7 @@ class GaussianHMM(BaseHMM):
         self.init = init
         self.fixed = fixed
         self.n_init = n_init
+        self.missing = missing
 
     @property
     def covars_(self) -> np.ndarray | None:
@@ -196,8 +203,11 @@ class GaussianHMM(BaseHMM):
         self._covars_ = as_float_array(value, "covars_", ndim=(1, 2, 3), allow_nonfinite=True)
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = as_float_array(X, "X", ndim=(1, 2))
+        marginalize = check_choice(self.missing, "missing", MISSING) == "marginalize"
+        arr = as_float_array(X, "X", ndim=(1, 2), allow_nonfinite=marginalize)
         arr = check_min_features(arr.reshape(len(arr), -1))
+        if marginalize:
+            check_missing(arr, self.covariance_type)
         if not fitting and arr.shape[1] != self.n_features_:
             raise SeqlabValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
                              f"{self.n_features_}.")
@@ -249,7 +259,7 @@ class GaussianHMM(BaseHMM):
         priors = [np.abs(np.asarray(self.means_prior, dtype=np.float64)).max()]
         priors += [np.sqrt(np.abs(np.asarray(v, dtype=np.float64)).max())
                    for v in (self.covars_prior, self.min_covar)]
-        c = unit_for(max(magnitude(arr), *priors))
+        c = unit_for(max(magnitude(arr[~np.isnan(arr)]), *priors))
         if c == 1.0:
             return super().fit(X, lengths=lengths)
         saved = {name: self.__dict__.get(name) for name in ("means_", "_covars_")}
@@ -284,6 +294,12 @@ class GaussianHMM(BaseHMM):
 
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator, names: set[str]) -> None:
         k, d = self.n_components, X.shape[1]
+        X = X[~np.isnan(X).any(axis=1)]  # missing values: initialise from the complete rows
+        if len(X) < max(k, 2) and names & {"means", "covars"}:
+            raise SeqlabValueError(
+                f"only {len(X)} row(s) of X have no missing value, too few to initialise "
+                f"{k} states; give means_ and covars_ (init_params without 'm' and 'c')."
+            )
         kind = check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         if "means" in names:
             if self.init == "kmeans":
@@ -326,6 +342,15 @@ class GaussianHMM(BaseHMM):
             robust_cholesky(c, f"covars_[{i}] ({kind})")
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
+        if self.missing == "marginalize" and np.isnan(X).any():
+            miss = np.isnan(X).any(axis=1)
+            if self.covariance_type in ("diag", "spherical"):
+                k, d = self.means_.shape
+                var = np.broadcast_to(self._covars_.reshape(k, -1), (k, d))
+                return diag_logpdf(X, self.means_, var)
+            out = np.zeros((len(X), self.n_components))  # a missing row: density 1
+            out[~miss] = self._log_frameprob(X[~miss])
+            return out
         k, d = self.means_.shape
         means, cov = self.means_, self._covars_
         # squares of extreme values overflow: evaluate the density of X / c (c a power of two)
@@ -348,13 +373,23 @@ class GaussianHMM(BaseHMM):
 
     def _new_means(self, post: np.ndarray, obs: np.ndarray) -> np.ndarray:
         w, m0 = self.means_weight, self._hyper("means_prior")
-        denom = w + post[:, None]
+        denom = w + (post if post.ndim == 2 else post[:, None])  # (K, D) with missing values
         new = np.divide(w * m0 + obs, denom, out=np.zeros_like(obs), where=denom > 0)
         return np.where(denom > 0, new, self.means_)
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if not learn & {"means", "covars"}:
             return {}
+        if self.missing == "marginalize" and np.isnan(X).any():
+            if self.covariance_type != "diag":  # whole missing rows: statistics without them
+                rows = ~np.isnan(X).any(axis=1)
+                return self._emission_stats(X[rows], posteriors[rows], learn)
+            post_kd, obs_kd, _ = diag_stats(X, posteriors)
+            stats: dict[str, Any] = {"post": post_kd, "obs": obs_kd}
+            if "covars" in learn:
+                centre = self._new_means(post_kd, obs_kd) if "means" in learn else self.means_
+                stats["scatter"] = diag_stats(X, posteriors, centre)[2]
+            return stats
         post = posteriors.sum(axis=0)
         obs = posteriors.T @ X
         stats = {"post": post, "obs": obs}
@@ -377,10 +412,11 @@ class GaussianHMM(BaseHMM):
         kind = self.covariance_type
         if kind in ("spherical", "diag"):
             c_n = self.means_weight * diff**2 + stats["scatter"]
-            c_d = max(float(np.max(self.covars_weight)) - 1.0, 0.0) + post[:, None]
+            post_kd = post if post.ndim == 2 else post[:, None]  # (K, D) with missing values
+            c_d = max(float(np.max(self.covars_weight)) - 1.0, 0.0) + post_kd
             new = (covars_prior + c_n) / np.maximum(c_d, 1e-5)
             new = new.mean(axis=1) if kind == "spherical" else new
-            keep = post > 0 if kind == "spherical" else (post > 0)[:, None]
+            keep = post_kd.sum(axis=1) > 0 if kind == "spherical" else post_kd > 0
             self._covars_ = np.where(keep, new, self._covars_)
             self._check_variances()
             return
