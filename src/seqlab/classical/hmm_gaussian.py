@@ -294,8 +294,9 @@ class GaussianHMM(BaseHMM):
 
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator, names: set[str]) -> None:
         k, d = self.n_components, X.shape[1]
+        n_rows = len(X)
         X = X[~np.isnan(X).any(axis=1)]  # missing values: initialise from the complete rows
-        if len(X) < max(k, 2) and names & {"means", "covars"}:
+        if len(X) < n_rows and len(X) < max(k, 2) and names & {"means", "covars"}:
             raise SeqlabValueError(
                 f"only {len(X)} row(s) of X have no missing value, too few to initialise "
                 f"{k} states; give means_ and covars_ (init_params without 'm' and 'c')."
