@@ -41,7 +41,6 @@ Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 7
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -57,54 +56,13 @@ from seqlab._validation import (
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
+from seqlab.classical._hmm_monitor import ConvergenceMonitor
 from seqlab.classical._hmm_options import check_implementation, parameter_names, resolve_rng
+from seqlab.classical._hmm_restarts import fit_restarts
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
 
-
-
-class ConvergenceMonitor:
-    """Records the EM log-likelihood and decides when to stop (as hmmlearn's monitor).
-
-    EM has converged when ``n_iter`` iterations ran or the gain of the last iteration is
-    below ``tol``. ``history`` holds the log-likelihood of every iteration (computed in the
-    E-step, i.e. with the parameters before that iteration's M-step).
-
-    >>> m = ConvergenceMonitor(tol=0.1, n_iter=10)
-    >>> for llf in (-10.0, -9.0, -8.95):
-    ...     m.report(llf)
-    >>> m.history, m.iter, m.converged
-    ([-10.0, -9.0, -8.95], 3, True)
-    """
-
-    def __init__(self, tol: float = 1e-2, n_iter: int = 10, verbose: bool = False) -> None:
-        self.tol = tol
-        self.n_iter = n_iter
-        self.verbose = verbose
-        self.history: list[float] = []
-        self.iter = 0
-
-    def report(self, log_prob: float) -> None:
-        """Append one iteration's log-likelihood (printed to stderr when ``verbose``)."""
-        if self.verbose:
-            delta = log_prob - self.history[-1] if self.history else float("nan")
-            print(f"{self.iter + 1:>10d} {log_prob:>16.8f} {delta:>+16.8f}", file=sys.stderr)
-        self.history.append(float(log_prob))
-        self.iter += 1
-
-    @property
-    def converged(self) -> bool:
-        """True once ``n_iter`` iterations ran or the last gain is below ``tol``."""
-        return self.iter >= self.n_iter or (
-            len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, iter={self.iter}, "
-            f"converged={self.converged})"
-        )
 
 
 def _normalize_rows(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -355,26 +313,7 @@ class BaseHMM(BaseEstimator):
         n_init = check_int(getattr(self, "n_init", 1), "n_init", minimum=1)
         if n_init == 1 or "_restart_rng" in self.__dict__:
             return self._fit_em(X, lengths)
-        given = {k: v for k, v in self.__dict__.items() if k.endswith("_")}
-        rng = self._rng()
-        best: tuple[float, dict] | None = None
-        try:
-            for _ in range(n_init):
-                for key in [k for k in self.__dict__ if k.endswith("_") and k not in given]:
-                    del self.__dict__[key]  # learned by the previous restart
-                self.__dict__.update({k: np.copy(v) if isinstance(v, np.ndarray) else v
-                                      for k, v in given.items()})
-                self.__dict__["_restart_rng"] = np.random.default_rng(rng.integers(2**63))
-                self.fit(X, lengths=lengths)  # a subclass's fit (units) runs each time
-                llf = self.monitor_.history[-1]
-                if best is None or llf > best[0]:
-                    best = (llf, dict(self.__dict__))
-        finally:
-            self.__dict__.pop("_restart_rng", None)
-        assert best is not None
-        self.__dict__.update(best[1])
-        self.__dict__.pop("_restart_rng", None)
-        return self
+        return fit_restarts(self, X, lengths, n_init)
 
     def _fit_em(self, X: Any, lengths: Any) -> Self:
         """One EM run from one initialisation (``fit`` without restarts)."""

@@ -30,6 +30,12 @@ from seqlab._validation import (
 )
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior
+from seqlab.classical._hmm_gaussian_math import (
+    _kmeans,
+    _representable,
+    _variances,
+    robust_cholesky,
+)
 from seqlab.classical._hmm_missing import MISSING, check_missing, diag_logpdf, diag_stats
 from seqlab.classical._units import magnitude, unit_for
 from seqlab.classical.hmm_base import BaseHMM
@@ -39,62 +45,6 @@ __all__ = ["COVARIANCE_TYPES", "GaussianHMM"]
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2.0 * np.pi)
-#: added to the diagonal of a singular full/tied covariance (a state stuck on a few frames, a
-#: constant column) before its Cholesky factor is taken again: hmmlearn's floor, so that both
-#: give the same numbers on degenerate data
-SINGULAR_FLOOR = 1e-7
-
-
-def robust_cholesky(cov: np.ndarray, name: str) -> np.ndarray:
-    """Lower Cholesky factor of ``cov`` (D, D), retried with ``SINGULAR_FLOOR`` on the
-    diagonal when ``cov`` is singular; an indefinite matrix is a SeqlabValueError.
-
-    >>> robust_cholesky(np.zeros((2, 2)), "covars_[0]").round(6).tolist()
-    [[0.000316, 0.0], [0.0, 0.000316]]
-    """
-    try:
-        return np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        pass
-    try:
-        return np.linalg.cholesky(cov + SINGULAR_FLOOR * np.eye(len(cov)))
-    except np.linalg.LinAlgError:
-        raise SeqlabValueError(
-            f"{name} is not positive definite (nor after adding {SINGULAR_FLOOR:g} to its "
-            "diagonal); give a symmetric positive-definite matrix."
-        ) from None
-
-
-def _variances(cov: np.ndarray, kind: str) -> np.ndarray:
-    """The variances (diagonal entries) of a compact covariance array."""
-    return cov if kind in ("spherical", "diag") else np.diagonal(cov, axis1=-2, axis2=-1)
-
-
-def _representable(cov: np.ndarray, kind: str) -> bool:
-    """Finite, with every variance a positive normal float64."""
-    tiny = np.finfo(np.float64).tiny
-    return bool(np.isfinite(cov).all() and (_variances(cov, kind) >= tiny).all())
-
-
-def _kmeans(X: np.ndarray, k: int, rng: np.random.Generator, n_iter: int = 25) -> np.ndarray:
-    """k-means++ seeding then Lloyd iterations (on at most 20,000 sampled rows)."""
-    if len(X) > 20_000:
-        X = X[rng.choice(len(X), 20_000, replace=False)]
-    centers = [X[rng.integers(len(X))]]
-    d2 = ((X - centers[0]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        p = d2 / d2.sum() if d2.sum() > 0 else np.full(len(X), 1.0 / len(X))
-        centers.append(X[rng.choice(len(X), p=p)])
-        d2 = np.minimum(d2, ((X - centers[-1]) ** 2).sum(axis=1))
-    c = np.array(centers)
-    for _ in range(n_iter):
-        label = ((X[:, None, :] - c[None]) ** 2).sum(axis=2).argmin(axis=1)
-        new = np.array([X[label == j].mean(axis=0) if (label == j).any() else c[j]
-                        for j in range(k)])
-        if np.allclose(new, c):
-            break
-        c = new
-    return c
 
 
 class GaussianHMM(BaseHMM):

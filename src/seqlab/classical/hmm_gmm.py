@@ -31,8 +31,9 @@ from scipy.special import logsumexp
 
 from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
 from seqlab.classical._hmm_checks import check_prior, check_stochastic
+from seqlab.classical._hmm_gaussian_math import _kmeans, robust_cholesky
 from seqlab.classical.hmm_base import BaseHMM
-from seqlab.classical.hmm_gaussian import COVARIANCE_TYPES, _kmeans, robust_cholesky
+from seqlab.classical.hmm_gaussian import COVARIANCE_TYPES
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["GMMHMM"]

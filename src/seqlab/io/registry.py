@@ -66,7 +66,7 @@ def _entries() -> list[Entry]:
         ("seqlab.classical.MultinomialHMM", "seqlab.classical.hmm_multinomial",
          "MultinomialHMM", est),
         ("seqlab.classical.PoissonHMM", "seqlab.classical.hmm_poisson", "PoissonHMM", est),
-        ("seqlab.classical.ConvergenceMonitor", "seqlab.classical.hmm_base",
+        ("seqlab.classical.ConvergenceMonitor", "seqlab.classical._hmm_monitor",
          "ConvergenceMonitor", obj),
         ("seqlab.reservoir.EchoStateNetwork", "seqlab.reservoir.esn", "EchoStateNetwork", est),
         ("seqlab.reservoir.ESNClassifier", "seqlab.reservoir.esn", "ESNClassifier", est),
