@@ -142,7 +142,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown loss"):
         Trainer(TinyElman(), _cfg(), loss="hinge")
     with pytest.raises(ValueError, match="optimizer"):
-        TrainConfig(optimizer="adagrad")  # type: ignore[arg-type]
+        TrainConfig(optimizer="adagradd")
     with pytest.raises(ValueError, match="clip_norm"):
         TrainConfig(clip_norm=0.0)
     with pytest.raises(ValueError, match="val_fraction"):

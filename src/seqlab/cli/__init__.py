@@ -26,6 +26,7 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.hmm",
     "seqlab.cli.rnn",
     "seqlab.cli.train",
+    "seqlab.cli.predict",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",
     "seqlab.cli.reproduce",

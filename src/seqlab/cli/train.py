@@ -161,7 +161,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
             )
     if not 0.0 <= task.dropout < 1.0:
         raise SeqlabValueError(f"--dropout must be in [0, 1); got {task.dropout}.")
-    _check_device(config.device)
+    from seqlab.training._device import check_device
+
+    check_device(config.device, "--device")
     if task.save:
         check_output_file(task.save, "--save")
     if task.data is not None:
@@ -194,46 +196,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _plot(history, task.plot)
         print(f"saved {task.plot}")
     return 0
-
-
-def _available_devices() -> list[str]:
-    import torch
-
-    names = ["cpu"]
-    if torch.cuda.is_available():
-        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        names.append("mps")
-    return names
-
-
-def _check_device(name: str) -> None:
-    """Refuse a device torch does not know or this machine does not have."""
-    import torch
-
-    valid = ", ".join(_available_devices())
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise SeqlabValueError(
-            f"--device {name!r} is not a device torch knows; valid on this machine: {valid}."
-        ) from None
-    if device.type == "cpu":
-        return
-    if device.type == "cuda" and torch.cuda.is_available():
-        if device.index is None or device.index < torch.cuda.device_count():
-            return
-        raise SeqlabValueError(
-            f"--device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s); "
-            f"valid on this machine: {valid}."
-        )
-    if device.type == "mps" and "mps" in valid:
-        return
-    raise SeqlabValueError(
-        f"--device {name!r}: no {device.type} device is available here (torch "
-        f"{torch.__version__}); valid on this machine: {valid}."
-    )
 
 
 def _plot(history: Any, path: str) -> None:

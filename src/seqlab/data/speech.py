@@ -8,7 +8,8 @@
 - **Spoken digits**: "zero".."nine" spoken by the ``espeak-ng`` synthesiser with several
   voices, speeds and pitches (drawn from a seed), resampled by ``sox`` to 16 kHz 16-bit
   mono WAV, and turned into MFCC or log-mel frames by :func:`mfcc` /
-  :func:`log_mel_spectrogram` (numpy/scipy, defined here).
+  :func:`log_mel_spectrogram` (numpy/scipy, from :mod:`seqlab.data.audio`, which also
+  gives the full pipeline for your own WAV files).
 """
 
 from __future__ import annotations
@@ -26,16 +27,14 @@ import numpy as np
 
 from seqlab._validation import (
     SeedLike,
-    as_float_array,
     check_choice,
     check_int,
-    check_positive,
     check_random_state,
-    check_real,
 )
 from seqlab.data._files import package_file
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.data._types import SequenceSet
+from seqlab.data.audio import cepstra, log_mel_spectrogram, mel_filterbank, read_wav
 from seqlab.data.seqfiles import _open_text
 from seqlab.exceptions import MissingDependencyError, SeqlabValueError
 
@@ -143,112 +142,17 @@ def _load_japanese_vowels_test() -> SequenceSet:
 
 
 # --------------------------------------------------------------------------- features
-def _hz_to_mel(f: np.ndarray | float) -> np.ndarray:
-    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)  # HTK
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
-
-
-def mel_filterbank(
-    n_mels: int = 40,
-    n_fft: int = 512,
-    sample_rate: int = 16000,
-    fmin: float = 0.0,
-    fmax: float | None = None,
-) -> np.ndarray:
-    """``(n_mels, n_fft // 2 + 1)`` triangular filters, equally spaced on the HTK mel scale.
-
-    mel(f) = 2595 log10(1 + f / 700). Filter m rises linearly from edge m to its peak 1 at
-    edge m+1 and falls to 0 at edge m+2, where the ``n_mels + 2`` edges are equally spaced
-    in mel between ``fmin`` and ``fmax`` (default ``sample_rate / 2``).
-
-    >>> fb = mel_filterbank(40, n_fft=512, sample_rate=16000)
-    >>> fb.shape, bool((fb.sum(axis=1) > 0).all())
-    ((40, 257), True)
-    """
-    n_mels = check_int(n_mels, "n_mels", minimum=1)
-    n_fft = check_int(n_fft, "n_fft", minimum=2)
-    check_positive(sample_rate, "sample_rate")
-    fmin = check_real(fmin, "fmin")
-    fmax = sample_rate / 2.0 if fmax is None else check_real(fmax, "fmax")
-    if not 0.0 <= fmin < fmax <= sample_rate / 2.0:
-        raise SeqlabValueError(
-            f"need 0 <= fmin < fmax <= sample_rate/2 = {sample_rate / 2}; got fmin={fmin}, "
-            f"fmax={fmax}."
-        )
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    freqs = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    rising = (freqs - lo) / (mid - lo)
-    falling = (hi - freqs) / (hi - mid)
-    return np.maximum(0.0, np.minimum(rising, falling))
-
-
-def log_mel_spectrogram(
-    signal: np.ndarray,
-    sample_rate: int = 16000,
-    *,
-    frame_ms: float = 25.0,
-    hop_ms: float = 10.0,
-    n_fft: int = 512,
-    n_mels: int = 40,
-    preemphasis: float = 0.97,
-) -> np.ndarray:
-    """``(T, n_mels)`` log mel energies of a mono ``signal``.
-
-    Steps: pre-emphasis y_t = x_t - a x_{t-1} (a = ``preemphasis``); frames of
-    ``frame_ms`` (25 ms = 400 samples at 16 kHz) every ``hop_ms`` (10 ms = 160 samples),
-    the last partial frame zero-padded; Hamming window; power spectrum
-    ``|rfft(frame, n_fft)|^2 / n_fft``; :func:`mel_filterbank` energies; natural log of
-    ``energy + 1e-10``. T = 1 + ceil((len - frame) / hop) (at least 1).
-
-    >>> t = np.arange(16000) / 16000
-    >>> S = log_mel_spectrogram(np.sin(2 * np.pi * 1000 * t))
-    >>> S.shape, int(S[10].argmax())   # mel(1 kHz) = 1000 is nearest the centre of band 13
-    ((99, 40), 13)
-    """
-    x = as_float_array(signal, "signal", ndim=1)
-    check_positive(sample_rate, "sample_rate")
-    frame_ms = check_positive(frame_ms, "frame_ms")
-    hop_ms = check_positive(hop_ms, "hop_ms")
-    preemphasis = check_real(preemphasis, "preemphasis")
-    n_fft = check_int(n_fft, "n_fft", minimum=2)
-    frame = round(sample_rate * frame_ms / 1000.0)
-    hop = round(sample_rate * hop_ms / 1000.0)
-    if frame < 1 or hop < 1 or frame > n_fft:
-        raise SeqlabValueError(
-            f"frame_ms/hop_ms give frame={frame} and hop={hop} samples; both must be >= 1 "
-            f"and frame <= n_fft={n_fft}."
-        )
-    from scipy.fft import rfft
-
-    x = np.append(x[:1], x[1:] - preemphasis * x[:-1])
-    n_frames = 1 + max(0, -(-(len(x) - frame) // hop))
-    padded = np.zeros((n_frames - 1) * hop + frame)
-    padded[: len(x)] = x
-    idx = np.arange(frame)[None, :] + hop * np.arange(n_frames)[:, None]
-    frames = padded[idx] * np.hamming(frame)  # (T, frame)
-    power = np.abs(rfft(frames, n=n_fft, axis=1)) ** 2 / n_fft  # (T, n_fft//2+1)
-    energies = power @ mel_filterbank(n_mels, n_fft, sample_rate).T  # (T, n_mels)
-    return np.log(energies + 1e-10)
-
-
 def mfcc(signal: np.ndarray, sample_rate: int = 16000, *, n_mfcc: int = 13,
-         n_mels: int = 40, **kwargs: float) -> np.ndarray:
-    """``(T, n_mfcc)`` mel-frequency cepstral coefficients: the orthonormal DCT-II of
-    :func:`log_mel_spectrogram` along the mel axis, first ``n_mfcc`` coefficients.
+         n_mels: int = 40) -> np.ndarray:
+    """``(T, n_mfcc)`` plain MFCCs (:func:`seqlab.data.audio.cepstra`): no resampling,
+    trimming, deltas or normalisation. For your own recordings use
+    :func:`seqlab.data.audio.mfcc`, which adds those.
 
     >>> t = np.arange(8000) / 16000
     >>> mfcc(np.sin(2 * np.pi * 440 * t)).shape
     (49, 13)
     """
-    from scipy.fft import dct
-
-    n_mfcc = check_int(n_mfcc, "n_mfcc", minimum=1, maximum=n_mels)
-    logmel = log_mel_spectrogram(signal, sample_rate, n_mels=n_mels, **kwargs)  # type: ignore[arg-type]
-    return dct(logmel, type=2, norm="ortho", axis=1)[:, :n_mfcc]
+    return cepstra(signal, sample_rate, n_mfcc=n_mfcc, n_mels=n_mels)
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -321,10 +225,7 @@ def spoken_digits(
                     f"{Path(cmd[0]).name} failed on clip {i} ({' '.join(cmd[1:])}): "
                     f"{res.stderr.strip()}"
                 )
-        from scipy.io import wavfile
-
-        rate, audio = wavfile.read(wav)
-        signal = audio.astype(np.float64) / 32768.0
+        signal, rate = read_wav(wav)
         if signal.size < 400:  # trimmed to almost nothing: keep one frame
             signal = np.pad(signal, (0, 400 - signal.size))
         if features == "mfcc":

@@ -75,6 +75,8 @@ def _entries() -> list[Entry]:
          est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
+        ("seqlab.pipelines.SequenceClassifierPipeline", "seqlab.pipelines.classify",
+         "SequenceClassifierPipeline", est),
     ]
     for name in ("SequenceTagger", "SequenceClassifier", "OutputFeedbackRNN"):
         table.append((f"seqlab.recurrent.{name}", "seqlab.recurrent.patterns", name, mod))

@@ -12,4 +12,6 @@ Floor: above the models (recurrent, reservoir, classical) and the training loop,
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from seqlab.pipelines.classify import SequenceClassifierPipeline
+
+__all__: list[str] = ["SequenceClassifierPipeline"]

@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
-from seqlab.exceptions import SeqlabValueError
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.recurrent._cell_checks import check_step_input, check_step_state
 from seqlab.recurrent._init_args import RecordsInitArgs
 
 __all__ = [
@@ -118,10 +119,22 @@ class RecurrentCell(RecordsInitArgs, nn.Module):
         raise NotImplementedError
 
     def forward(self, x_t: Tensor, state: State | None = None) -> State:
-        """One time step: ``x_t`` (B, I), state tuple of (B, ·) -> new state tuple."""
+        """One time step: ``x_t`` (B, I), state tuple of (B, ·) -> new state tuple.
+
+        Checks type, shape and dtype of ``x_t`` and ``state`` (cheap); it does not scan the
+        values for NaN at every step -- :class:`~seqlab.recurrent.layers.RNNLayer` checks a
+        whole sequence once. The unroll engine calls :meth:`step`, which checks nothing.
+        """
+        check_step_input(self, x_t)
         if state is None:
             state = self.initial_state(None, x_t.shape[0], x_t)
+        else:
+            check_step_state(self, state, x_t)
         return self.step(self.input_term(x_t), state)
+
+    def state_widths(self) -> tuple[int, ...]:
+        """Widths of the tensors of the full state tuple :meth:`forward` takes and returns."""
+        return self.carry_shapes()
 
     # --- states as the layer sees them ----------------------------------------------------
     def carry_shapes(self) -> tuple[int, ...]:
@@ -206,7 +219,14 @@ class LeakyCell(ElmanCell):
         learn_alpha: bool = False,
     ) -> None:
         super().__init__(input_size, hidden_size, nonlinearity)
-        a = torch.as_tensor(alpha, dtype=torch.get_default_dtype()).detach().clone()
+        if alpha is None or isinstance(alpha, bool | str | bytes):
+            raise SeqlabTypeError(f"alpha must be a number or a ({hidden_size},) tensor in "
+                                  f"(0, 1); got {alpha!r}.")
+        try:
+            a = torch.as_tensor(alpha, dtype=torch.get_default_dtype()).detach().clone()
+        except (TypeError, ValueError, RuntimeError):
+            raise SeqlabTypeError(f"alpha must be a number or a ({hidden_size},) tensor in "
+                                  f"(0, 1); got {alpha!r}.") from None
         a = a.expand(hidden_size).clone() if a.ndim == 0 else a
         if a.shape != (hidden_size,) or not bool(((a > 0) & (a < 1)).all()):
             raise SeqlabValueError(
@@ -280,6 +300,9 @@ class SkipCell(ElmanCell):
     def final_carry(self, state: State) -> tuple[Tensor, ...]:
         return state[:1]
 
+    def state_widths(self) -> tuple[int, ...]:
+        return (self.hidden_size,) * (self.skip + 1)
+
     def step(self, u_t: Tensor, state: State) -> State:
         h_prev, h_back = state[0], state[-1]  # h_{t-1}, h_{t-k}
         h = self.f(torch.addmm(u_t, h_prev, self.weight_hh.t()) + h_back @ self.weight_skip.t())
@@ -335,6 +358,9 @@ class JordanCell(RecurrentCell):
 
     def carry_shapes(self) -> tuple[int, ...]:
         return (self.n_out,)
+
+    def state_widths(self) -> tuple[int, ...]:
+        return (self.n_out, self.hidden_size)
 
     def initial_state(self, carry: tuple[Tensor, ...] | None, batch: int, like: Tensor) -> State:
         y0 = like.new_zeros(batch, self.n_out) if carry is None else carry[0]

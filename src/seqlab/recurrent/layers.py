@@ -27,12 +27,13 @@ from __future__ import annotations
 import warnings
 from typing import Any, Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from seqlab._validation import check_choice, check_int
+from seqlab._validation import check_choice, check_int, check_real
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent._init_args import RecordsInitArgs
 from seqlab.recurrent.cells import (
@@ -46,7 +47,7 @@ from seqlab.recurrent.cells import (
     SkipCell,
     make_cell,
 )
-from seqlab.recurrent.init import INIT_SCHEMES, init_cell_
+from seqlab.recurrent.init import INIT_SCHEMES, apply_init_options_, check_init_options
 from seqlab.recurrent.sequences import check_lengths_tensor, check_sequence_tensor, reverse_padded
 
 __all__ = [
@@ -78,6 +79,14 @@ def _fused_call(fn: Any, x: Tensor, *args: Any) -> Any:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="RNN module weights are not part of single")
         return fn(x, *args)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool; anything but True/False (numpy's included) is refused."""
+    if not isinstance(value, bool | np.bool_):
+        raise SeqlabTypeError(f"{name} must be True or False; got {value!r} "
+                              f"({type(value).__name__}).")
+    return bool(value)
 
 
 def _small_step(cell_type: str, batch: int | None, hidden: int) -> bool:
@@ -192,6 +201,12 @@ class RNNLayer(RecordsInitArgs, nn.Module):
                                                 Jordan) of every layer, 0 at padding
     ============== ============================ ==============================================
 
+    Initialisation (:mod:`seqlab.recurrent.init`): ``recurrent_init`` is ``"uniform"``
+    (torch.nn's default), ``"orthogonal"`` or ``"identity"`` (IRNN) for the recurrent
+    matrices; ``forget_bias`` (LSTM) sets every forget gate's total bias; ``chrono=T_max``
+    (LSTM, GRU) is the chrono initialisation of Tallec & Ollivier (2018). ``seed`` (an int
+    >= 0) makes the weights reproducible. ``init`` is the former name of ``recurrent_init``.
+
     >>> layer = RNNLayer(3, 8, cell="lstm", num_layers=2, bidirectional=True)
     >>> out, (h_n, c_n), states = layer(torch.randn(4, 5, 3), lengths=torch.tensor([5, 3, 2, 1]),
     ...                                  return_all_states=True)
@@ -215,24 +230,38 @@ class RNNLayer(RecordsInitArgs, nn.Module):
         output_size: int | None = None,  # jordan: width of y (default hidden_size)
         output_activation: Literal["identity", "tanh", "sigmoid"] = "identity",  # jordan: g
         impl: Impl = "auto",
-        init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+        init: Literal["uniform", "orthogonal", "identity"] | None = None,  # old recurrent_init
         seed: int | None = None,
+        recurrent_init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+        forget_bias: float | None = None,  # lstm: total forget-gate bias b_if + b_hf
+        chrono: int | None = None,  # lstm/gru: chrono initialisation for T_max steps
     ) -> None:
         super().__init__()
         self.cell_type = check_choice(cell, "cell", CELL_TYPES)
         self.input_size = check_int(input_size, "input_size", minimum=1)
         self.hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
         self.num_layers = check_int(num_layers, "num_layers", minimum=1)
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = _check_bool(bidirectional, "bidirectional")
         self.num_directions = 2 if self.bidirectional else 1
-        if not 0.0 <= float(dropout) < 1.0:
+        dropout = check_real(dropout, "dropout")
+        if not 0.0 <= dropout < 1.0:
             raise SeqlabValueError(f"dropout must be in [0, 1); got {dropout!r}.")
-        self.dropout = float(dropout)
-        self.batch_first = bool(batch_first)
+        self.dropout = dropout
+        self.batch_first = _check_bool(batch_first, "batch_first")
+        _check_bool(learn_alpha, "learn_alpha")
         self.nonlinearity = nonlinearity
         self.impl = check_choice(impl, "impl", IMPLS)
-        check_choice(init, "init", INIT_SCHEMES)
-        gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+        if init is not None:  # the option's former name, kept so older model files load
+            check_choice(init, "init", INIT_SCHEMES)
+            if recurrent_init not in ("uniform", init):
+                raise SeqlabValueError(f"init={init!r} and recurrent_init={recurrent_init!r} "
+                                       "disagree; give recurrent_init only.")
+            recurrent_init = init
+        recurrent_init, forget_bias, chrono = check_init_options(
+            recurrent_init, forget_bias, chrono, cell)
+        if seed is not None:
+            seed = check_int(seed, "seed", minimum=0)
+        gen = None if seed is None else torch.Generator().manual_seed(seed)
         cells: list[RecurrentCell] = []
         width = self.input_size
         for _ in range(self.num_layers):
@@ -240,7 +269,7 @@ class RNNLayer(RecordsInitArgs, nn.Module):
                 c = make_cell(cell, width, hidden_size, nonlinearity=nonlinearity, alpha=alpha,
                               learn_alpha=learn_alpha, skip=skip, output_size=output_size,
                               output_activation=output_activation)
-                init_cell_(c, init, generator=gen)
+                apply_init_options_(c, recurrent_init, forget_bias, chrono, gen)
                 cells.append(c)
             width = self.num_directions * cells[-1].output_size
         self.cells = nn.ModuleList(cells)

@@ -22,8 +22,10 @@ from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabValueError
+from seqlab.recurrent._generate import check_token_ids, generate_ids
 from seqlab.recurrent._init_args import RecordsInitArgs
 from seqlab.recurrent.cells import JordanCell
+from seqlab.recurrent.init import apply_init_options_, check_init_options
 from seqlab.recurrent.layers import RNNLayer, check_lengths_tensor, check_sequence_tensor
 
 __all__ = ["OutputFeedbackRNN", "SequenceClassifier", "SequenceTagger"]
@@ -77,16 +79,38 @@ class _RecurrentWithHead(RecordsInitArgs, nn.Module):
         skip: int = 2,  # skip cells: also read h_{t-skip}
         impl: Literal["auto", "loop", "torch", "bptt"] = "auto",
         seed: int | None = None,
+        vocab_size: int | None = None,  # token-id input: x holds ids, embedded to input_size
+        recurrent_init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+        forget_bias: float | None = None,  # lstm: total forget-gate bias
+        chrono: int | None = None,  # lstm/gru: chrono initialisation for T_max steps
     ) -> None:
         super().__init__()
         check_choice(cell, "cell", _HIDDEN_CELLS)
+        check_init_options(recurrent_init, forget_bias, chrono, cell)
+        if seed is not None:
+            check_int(seed, "seed", minimum=0)
+        self.vocab_size = None if vocab_size is None else check_int(vocab_size, "vocab_size",
+                                                                    minimum=1)
         with _Seeded(seed):
             self.rnn = RNNLayer(input_size, hidden_size, cell=cell, num_layers=num_layers,
                                 bidirectional=bidirectional, dropout=dropout,
                                 nonlinearity=nonlinearity, alpha=alpha,
-                                learn_alpha=learn_alpha, skip=skip, impl=impl)
+                                learn_alpha=learn_alpha, skip=skip, impl=impl,
+                                recurrent_init=recurrent_init, forget_bias=forget_bias,
+                                chrono=chrono)
             self.head = nn.Linear(self.rnn.output_size, check_int(output_size, "output_size",
                                                                   minimum=1))
+            # built last, so the same seed gives the same recurrent and head weights either way
+            self.embedding = (None if self.vocab_size is None
+                              else nn.Embedding(self.vocab_size, self.rnn.input_size))
+
+    def inputs(self, x: Any) -> Any:
+        """The vectors the recurrent layer reads: ``x`` itself, or with ``vocab_size`` set,
+        the embeddings (B, T, input_size) of the token ids ``x`` (B, T)."""
+        if self.embedding is None:
+            return x
+        assert self.vocab_size is not None
+        return self.embedding(check_token_ids(x, "x", self.vocab_size, ndim=(2,)))
 
 
 class SequenceTagger(_RecurrentWithHead):
@@ -98,24 +122,59 @@ class SequenceTagger(_RecurrentWithHead):
     ============ ================= ==================================
     tensor       shape             meaning
     ============ ================= ==================================
-    x            (B, T, I)         inputs
+    x            (B, T, I)         inputs; with ``vocab_size``: (B, T)
+                                   int64 token ids in [0, vocab_size)
     lengths      (B,) or None      valid steps per sequence
     returns      (B, T, O)         per-step outputs (logits or values),
                                    0 at padded steps
     ============ ================= ==================================
 
     ``forward(x, lengths=None, state=None, return_state=False)``; with ``return_state=True``
-    it returns ``(outputs, final_state)`` so a long stream can be fed in chunks.
+    it returns ``(outputs, final_state)`` so a long stream can be fed in chunks. With
+    ``vocab_size=V`` an ``nn.Embedding(V, input_size)`` (``self.embedding``) turns the ids
+    into the vectors the recurrent layer reads; :meth:`generate` samples ids from it.
+    Initialisation options (``recurrent_init``, ``forget_bias``, ``chrono``): see
+    :class:`~seqlab.recurrent.layers.RNNLayer`.
 
     >>> model = SequenceTagger(3, 8, 5, cell="gru", seed=0)
     >>> tuple(model(torch.randn(2, 7, 3)).shape)
     (2, 7, 5)
+    >>> lm = SequenceTagger(16, 32, 50, vocab_size=50, seed=0)  # a language model
+    >>> tuple(lm(torch.randint(50, (2, 7))).shape)
+    (2, 7, 50)
     """
+
+    def generate(self, prime: Any, length: int, *, temperature: float = 1.0,
+                 top_k: int | None = None, seed: int | None = None) -> Tensor:
+        """Sample ``length`` token ids following ``prime``; returns int64 (B, length).
+
+        ``prime`` is (T,) or (B, T) integer ids (a tensor, array or list; at least one id).
+        The model reads the prime once, then one step at a time carrying its state: each
+        next id is drawn from ``softmax(logits / temperature)`` of the last step, restricted
+        to the ``top_k`` most probable ids when given (ties at the k-th logit are kept), and
+        fed back. ``temperature=0`` is greedy decoding (argmax). The same ``seed`` gives the
+        same ids (a ``torch.Generator``; ``None`` uses torch's global generator).
+
+        Ids enter the model through ``self.embedding`` when the model was built with
+        ``vocab_size`` (``output_size`` must equal ``vocab_size``); without it the model must
+        have ``input_size == output_size`` and each id is fed back **one-hot** (a model
+        trained on one-hot characters). Bidirectional models are refused. The model runs in
+        eval mode (no dropout) under ``torch.no_grad`` and its training flag is restored.
+        Skip cells hand back no history in their state, so for them every step re-reads the
+        whole sequence (exact, but O(length^2)).
+
+        >>> lm = SequenceTagger(8, 16, 10, vocab_size=10, seed=0)
+        >>> ids = lm.generate([1, 2, 3], 5, temperature=0.8, top_k=3, seed=0)
+        >>> tuple(ids.shape), bool(torch.equal(ids, lm.generate([1, 2, 3], 5, temperature=0.8,
+        ...                                                     top_k=3, seed=0)))
+        ((1, 5), True)
+        """
+        return generate_ids(self, prime, length, temperature, top_k, seed)
 
     def forward(self, x: Tensor, lengths: Any = None, state: Any = None,
                 return_state: bool = False):
         """Per-step outputs (B, T, O); see the class docstring."""
-        out, final = self.rnn(x, state=state, lengths=lengths)
+        out, final = self.rnn(self.inputs(x), state=state, lengths=lengths)
         y = self.head(out)
         if lengths is not None:
             lens = check_lengths_tensor(lengths, x.shape[0], x.shape[1])
@@ -134,7 +193,8 @@ class SequenceClassifier(_RecurrentWithHead):
     ============ ================= ==================================
     tensor       shape             meaning
     ============ ================= ==================================
-    x            (B, T, I)         inputs
+    x            (B, T, I)         inputs; with ``vocab_size``: (B, T)
+                                   int64 token ids in [0, vocab_size)
     lengths      (B,) or None      valid steps per sequence
     returns      (B, O)            one output (logits or values)
     ============ ================= ==================================
@@ -160,16 +220,21 @@ class SequenceClassifier(_RecurrentWithHead):
         skip: int = 2,  # skip cells: also read h_{t-skip}
         impl: Literal["auto", "loop", "torch", "bptt"] = "auto",
         seed: int | None = None,
+        vocab_size: int | None = None,  # token-id input: x holds ids, embedded to input_size
+        recurrent_init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+        forget_bias: float | None = None,  # lstm: total forget-gate bias
+        chrono: int | None = None,  # lstm/gru: chrono initialisation for T_max steps
     ) -> None:
         check_choice(cell, "cell", _HIDDEN_CELLS)  # a bad cell is reported before a bad pooling
         pooling = check_choice(pooling, "pooling", ("last", "mean"))
         super().__init__(input_size, hidden_size, output_size, cell, num_layers, bidirectional,
-                         dropout, nonlinearity, alpha, learn_alpha, skip, impl, seed)
+                         dropout, nonlinearity, alpha, learn_alpha, skip, impl, seed,
+                         vocab_size, recurrent_init, forget_bias, chrono)
         self.pooling = pooling
 
     def summary(self, x: Tensor, lengths: Any = None) -> Tensor:
         """The (B, D*H) summary ``s`` the head reads."""
-        out, _ = self.rnn(x, lengths=lengths)  # (B, T, D*H), 0 at padding
+        out, _ = self.rnn(self.inputs(x), lengths=lengths)  # (B, T, D*H), 0 at padding
         batch, steps = out.shape[:2]
         lens = (torch.full((batch,), steps, dtype=torch.int64) if lengths is None
                 else check_lengths_tensor(lengths, batch, steps)).to(out.device)
@@ -210,6 +275,10 @@ class OutputFeedbackRNN(RecordsInitArgs, nn.Module):
     returns      (B, T, O)         outputs ``y_t`` (0 at padded steps)
     ============ ================= ==================================
 
+    ``recurrent_init`` ("uniform", "orthogonal", "identity") initialises the feedback matrix
+    ``W_yh`` (:mod:`seqlab.recurrent.init`); ``forget_bias`` and ``chrono`` need gated cells
+    and are refused here (they exist so that every pattern takes the same options).
+
     >>> model = OutputFeedbackRNN(2, 8, 1, seed=0)
     >>> x = torch.randn(3, 6, 2)
     >>> y_free = model.generate(x)
@@ -226,12 +295,19 @@ class OutputFeedbackRNN(RecordsInitArgs, nn.Module):
         nonlinearity: Literal["tanh", "relu", "identity"] = "tanh",
         output_activation: Literal["identity", "tanh", "sigmoid"] = "identity",
         seed: int | None = None,
+        recurrent_init: Literal["uniform", "orthogonal", "identity"] = "uniform",
+        forget_bias: float | None = None,  # refused: a Jordan cell has no gates
+        chrono: int | None = None,  # refused: a Jordan cell has no gates
     ) -> None:
         super().__init__()
+        check_init_options(recurrent_init, forget_bias, chrono, "jordan")
+        if seed is not None:
+            check_int(seed, "seed", minimum=0)
         with _Seeded(seed):
             self.cell = JordanCell(input_size, hidden_size, check_int(output_size, "output_size",
                                                                       minimum=1),
                                    nonlinearity, output_activation)
+            apply_init_options_(self.cell, recurrent_init, reset=False)
 
     @property
     def output_size(self) -> int:

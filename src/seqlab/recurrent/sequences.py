@@ -23,7 +23,13 @@ def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
     ...
     seqlab.exceptions.SeqlabValueError: lengths must be <= the padded length T=3 of x; got max 4.
     """
-    t = torch.as_tensor(lengths).detach().to("cpu")
+    if isinstance(lengths, str | bytes):
+        raise SeqlabTypeError(f"lengths must hold integers; got text {lengths!r}.")
+    try:
+        t = torch.as_tensor(lengths).detach().to("cpu")
+    except (TypeError, ValueError, RuntimeError):
+        raise SeqlabTypeError(f"lengths must be a sequence of integers (list, array or tensor); "
+                              f"got {lengths!r}.") from None
     if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
         raise SeqlabTypeError(f"lengths must hold integers; got dtype {t.dtype}.")
     if t.shape != (batch,):

@@ -222,9 +222,11 @@ def chrono_biases(hidden_size: int, t_max: int, *, seed: int) -> Tensor:
     if t_max < 3:
         raise SeqlabValueError(f"chrono initialisation needs t_max >= 3 (the longest dependency in "
                          f"steps); got {t_max}. Pass the task's maximal sequence length.")
-    gen = torch.Generator().manual_seed(seed)
-    u = 1.0 + (t_max - 2.0) * torch.rand(hidden_size, generator=gen, dtype=torch.float64)
-    return torch.log(u).float()
+    from seqlab.recurrent.cells import LSTMCell
+    from seqlab.recurrent.init import chrono_init_
+
+    cell = chrono_init_(LSTMCell(1, hidden_size), t_max, torch.Generator().manual_seed(seed))
+    return cell.bias_ih[hidden_size : 2 * hidden_size].detach().clone()
 
 
 def build_model(cell: str, input_size: int, hidden_size: int, output_size: int, *, seed: int,
@@ -248,6 +250,7 @@ def build_model(cell: str, input_size: int, hidden_size: int, output_size: int, 
     short for T = 500, where our LSTM with +3 still had 2172/2560 wrong after 300,000
     sequences.
     """
+    from seqlab.recurrent.init import chrono_init_
     from seqlab.recurrent.layers import RNNLayer
     from seqlab.recurrent.patterns import SequenceClassifier
 
@@ -271,14 +274,9 @@ def build_model(cell: str, input_size: int, hidden_size: int, output_size: int, 
                 f"chrono initialisation is for the gated cells 'lstm' and 'gru'; "
                 f"got cell={cell!r}. Pass chrono=None for other cells."
             )
-        b = chrono_biases(h, chrono, seed=seed)
-        c = cast_model.rnn.cells[0]
-        with torch.no_grad():  # a gate's total bias is b_ih + b_hh: put it all in b_ih
-            c.bias_hh[h:2 * h] = 0.0
-            c.bias_ih[h:2 * h] = b  # LSTM forget gate f (i,f,g,o); GRU update z (r,z,n)
-            if cell == "lstm":  # input gate i: -b (the GRU's (1 - z) already couples them)
-                c.bias_hh[:h] = 0.0
-                c.bias_ih[:h] = -b
+        # the public option (seqlab.recurrent.init.chrono_init_, also SequenceClassifier(...,
+        # chrono=t_max)), drawn from its own generator so the biases are chrono_biases(seed)
+        chrono_init_(cast_model.rnn.cells[0], chrono, torch.Generator().manual_seed(seed))
         return model
     if gate_bias is None:
         gate_bias = GATE_BIAS.get(cell, 0.0)

@@ -18,13 +18,15 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("hidden_deltas", "pascanu_regularizer"), "regularizers"),
     **dict.fromkeys(("LOSSES", "default_forward", "masked_cross_entropy", "masked_mse"),
                     "losses"),
-    **dict.fromkeys(("EpochLog", "History", "TrainConfig", "Trainer", "train"), "trainer"),
+    **dict.fromkeys(("EpochLog", "History", "TokenStream", "TrainConfig", "Trainer", "train"),
+                    "trainer"),
 }
 __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "LOSSES",
     "Checkpoint",
     "EpochLog",
     "History",
+    "TokenStream",
     "TrainConfig",
     "Trainer",
     "clip_grad_norm",
@@ -50,7 +52,14 @@ if TYPE_CHECKING:  # static checkers see the real objects
         masked_mse,
     )
     from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
-    from seqlab.training.trainer import EpochLog, History, TrainConfig, Trainer, train
+    from seqlab.training.trainer import (
+        EpochLog,
+        History,
+        TokenStream,
+        TrainConfig,
+        Trainer,
+        train,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,8 @@ from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["TrainConfig"]
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")  # the usual ones; any torch.optim optimizer works
+SCHEDULERS = ("none", "cosine", "step", "plateau")
 
 
 def _h(text: str) -> dict[str, str]:
@@ -28,20 +29,37 @@ class TrainConfig:
 
     >>> TrainConfig(optimizer="sgd", lr=0.1).optimizer
     'sgd'
+    >>> TrainConfig(optimizer="AdamW").optimizer  # any torch.optim optimizer, any case
+    'adamw'
     >>> TrainConfig(optimizer="lbfgs")
     Traceback (most recent call last):
     ...
-    seqlab.exceptions.SeqlabValueError: unknown optimizer 'lbfgs'; valid options are: 'adam', ...
+    seqlab.exceptions.SeqlabValueError: unknown optimizer 'lbfgs' (it needs ...); valid ...
     """
 
-    # optimiser and its step size
-    optimizer: Literal["adam", "sgd", "rmsprop"] = field(default="adam", metadata=_h("optimiser"))
+    # optimiser (the name of any torch.optim optimizer, case-insensitive) and its step size
+    optimizer: str = field(
+        default="adam", metadata=_h("torch.optim optimiser: adam, adamw, sgd, rmsprop, ...")
+    )
     lr: float = field(default=1e-3, metadata=_h("learning rate"))
-    # momentum for sgd / rmsprop (ignored by adam)
+    # momentum for optimisers that take one (sgd, rmsprop); refused by the others when > 0
     momentum: float = field(default=0.0, metadata=_h("momentum (sgd, rmsprop)"))
     weight_decay: float = field(default=0.0, metadata=_h("L2 weight decay"))
     # total number of epochs (a resumed run continues up to this number)
     epochs: int = field(default=10, metadata=_h("number of epochs"))
+    # budgets: stop (mid-epoch) after this many optimiser steps in all / seconds of this fit
+    max_steps: int | None = field(default=None, metadata=_h("stop after this many steps"))
+    max_time: float | None = field(default=None, metadata=_h("stop after this many seconds"))
+    # learning-rate schedule: cosine (to min_lr over max_steps steps, else over the epochs),
+    # step (times gamma every step_size epochs), plateau (times gamma after plateau_patience
+    # epochs without a better validation loss)
+    scheduler: Literal["none", "cosine", "step", "plateau"] = field(
+        default="none", metadata=_h("learning-rate schedule")
+    )
+    step_size: int = field(default=10, metadata=_h("epochs between lr decays (step)"))
+    gamma: float = field(default=0.1, metadata=_h("lr decay factor (step, plateau)"))
+    min_lr: float = field(default=0.0, metadata=_h("lowest lr (cosine, plateau)"))
+    plateau_patience: int = field(default=5, metadata=_h("epochs without improvement (plateau)"))
     batch_size: int = field(default=32, metadata=_h("sequences per mini-batch"))
     shuffle: bool = field(default=True, metadata=_h("reshuffle the training set every epoch"))
     # remedies for exploding gradients: rescale to this global norm / clamp each component
@@ -67,10 +85,29 @@ class TrainConfig:
     checkpoint_every: int = field(default=1, metadata=_h("epochs between checkpoints"))
 
     def __post_init__(self) -> None:
-        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        if not isinstance(self.optimizer, str):
+            raise SeqlabTypeError(
+                f"optimizer must be the name of a torch.optim optimizer such as 'adam'; got "
+                f"{self.optimizer!r} (pass an optimizer object to Trainer(optimizer=...))."
+            )
+        from seqlab.training._optim import check_optimizer_name, optimizer_kwargs
+
+        self.optimizer = check_optimizer_name(self.optimizer)
+        check_choice(self.scheduler, "scheduler", SCHEDULERS)
+        check_int(self.step_size, "step_size", minimum=1)
+        check_int(self.plateau_patience, "plateau_patience", minimum=1)
+        gamma = check_positive(self.gamma, "gamma")
+        if not gamma < 1.0:
+            raise SeqlabValueError(f"gamma must be in (0, 1); got {self.gamma!r}.")
+        check_positive(self.min_lr, "min_lr", strict=False)
+        if self.max_steps is not None:
+            check_int(self.max_steps, "max_steps", minimum=1)
+        if self.max_time is not None:
+            check_positive(self.max_time, "max_time")
         check_positive(self.lr, "lr")
         check_positive(self.momentum, "momentum", strict=False)
         check_positive(self.weight_decay, "weight_decay", strict=False)
+        optimizer_kwargs(self)  # a momentum / weight decay the optimiser does not take
         check_int(self.epochs, "epochs", minimum=0)
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)

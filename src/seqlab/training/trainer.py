@@ -4,7 +4,9 @@ Protocol (small on purpose):
 
 - **data** is ``(x, y)`` or ``(x, y, lengths)`` (tensors or arrays with the same first axis
   N), or an object with attributes ``X``, ``y`` and optionally ``lengths`` (the synthetic
-  tasks of :mod:`seqlab.data.synthetic`);
+  tasks of :mod:`seqlab.data.synthetic`), or any re-iterable (a list, a
+  ``torch.utils.data.DataLoader``) yielding such batches, iterated again each epoch in its
+  own order, or a :class:`TokenStream` (stateful truncated BPTT, below);
 - **forward** ``(model, x, y, lengths) -> pred``; the default calls ``model(x)`` (with
   ``lengths=`` when given) and, for the output-feedback pattern (a model with a
   ``shift_targets`` method), ``model(x, model.shift_targets(y))``: **teacher forcing**;
@@ -17,7 +19,16 @@ backward, clipping (by value, then by global norm; the pre-clip norm is logged),
 step, then each ``callbacks`` entry as ``callback(step, model)``. A step whose gradient is
 not finite is skipped (counted in the log; the epoch's loss is the mean over the steps
 taken, and an epoch whose every step is skipped raises :class:`DivergenceError`). Each epoch:
-validation loss, early stopping, one :class:`EpochLog`, optional checkpoint. A checkpoint
+validation loss, schedule step, early stopping, one :class:`EpochLog`, optional checkpoint.
+``max_steps`` / ``max_time`` stop the run mid-epoch (that partial epoch is validated, logged,
+counted and checkpointed); ``History.stopped_by`` says which limit ended the run.
+
+**Token streams.** With a :class:`TokenStream` as training data each chunk is fed as
+``pred, state = model(x, state=state, return_state=True)`` (pred ``(B, l, V)``); the state
+is detached between chunks (truncated BPTT), reset to None at each epoch start, and the
+data are never shuffled; the default loss is the cross-entropy per token, averaged over
+tokens, and the logs also give it in bits per token. :meth:`Trainer.evaluate` carries the
+state across a stream's chunks in the same way. A checkpoint
 holds model, optimiser, RNG states and the loop's own state, so a resumed run gives
 bit-identical results.
 """
@@ -27,16 +38,26 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
-from seqlab.exceptions import DivergenceError, SeqlabTypeError, SeqlabValueError
-from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.training._data import Batch, TensorData, as_data, as_dataset, split_validation
+from seqlab.training._device import check_device
+from seqlab.training._history import EpochLog, History, StopReason, bits
+from seqlab.training._loop import (
+    Budget,
+    EpochStats,
+    call_stream,
+    find_elman_layer,
+    lr_of,
+)
+from seqlab.training._optim import make_optimizer, make_scheduler, per_step, step_scheduler
+from seqlab.training._state import load_trainer, save_trainer
+from seqlab.training._stream import TokenStream
 from seqlab.training.clipping import clip_grad_norm, clip_grad_value, grad_norm
 from seqlab.training.config import TrainConfig
 from seqlab.training.losses import LOSSES, LossFn, default_forward
@@ -45,110 +66,30 @@ from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
 __all__ = [
     "EpochLog",
     "History",
+    "TokenStream",
     "TrainConfig",
     "Trainer",
     "train",
 ]
 
 ForwardFn = Callable[[nn.Module, Tensor, Tensor, Tensor | None], Tensor]
-Batch = tuple[Tensor, Tensor, Tensor | None]
-Nonlinearity = Literal["tanh", "relu", "identity"]
 #: called as ``callback(step, model)`` after every optimiser step (e.g. a
 #: :class:`seqlab.diagnostics.GradientMonitor`, which measures every N steps)
 StepCallback = Callable[[int, nn.Module], Any]
+#: one training step's input: a padded batch, or a stream chunk (x, y)
+Step = Batch | tuple[Tensor, Tensor]
+
+_ = as_dataset  # re-exported: ``from seqlab.training.trainer import as_dataset``
 
 
-# ------------------------------------------------------------------ logs
-@dataclass
-class EpochLog:
-    """One line of the per-epoch log."""
-
-    epoch: int
-    train_loss: float
-    val_loss: float | None
-    grad_norm: float  # mean pre-clip global gradient norm over the epoch's steps
-    max_grad_norm: float
-    regularizer: float  # mean Omega (0 when off)
-    skipped_steps: int  # steps skipped for a non-finite gradient
-    seconds: float
-
-
-@dataclass
-class History:
-    """What :meth:`Trainer.fit` returns: the per-epoch logs and the early-stopping outcome."""
-
-    epochs: list[EpochLog] = field(default_factory=list)
-    best_epoch: int | None = None
-    best_val_loss: float | None = None
-    stopped_early: bool = False
-
-    def table(self) -> str:
-        """The log as a fixed-width text table."""
-        lines = [f"{'epoch':>5} {'train':>12} {'val':>12} {'grad_norm':>10} {'sec':>7}"]
-        for e in self.epochs:
-            val = "-" if e.val_loss is None else f"{e.val_loss:.6g}"
-            lines.append(
-                f"{e.epoch:>5} {e.train_loss:>12.6g} {val:>12} {e.grad_norm:>10.4g} "
-                f"{e.seconds:>7.2f}"
-            )
-        return "\n".join(lines)
-
-
-# ------------------------------------------------------------------ data
-def _as_tensor(a: Any, name: str) -> Tensor:
-    t = a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
-    if t.dim() == 0:
-        raise SeqlabValueError(f"{name} must have a first (sequence) axis; got a scalar.")
-    return t
-
-
-def as_dataset(data: Any, name: str = "train_data") -> Batch:
-    """Normalise ``data`` to ``(x, y, lengths-or-None)`` tensors (see the module docstring)."""
-    if hasattr(data, "X") and hasattr(data, "y"):
-        parts = (data.X, data.y, getattr(data, "lengths", None))
-    elif isinstance(data, tuple | list) and len(data) in (2, 3):
-        parts = (data[0], data[1], data[2] if len(data) == 3 else None)
-    else:
-        raise SeqlabTypeError(
-            f"{name} must be (x, y), (x, y, lengths) or an object with X and y "
-            f"attributes; got {type(data).__name__}."
-        )
-    x, y = _as_tensor(parts[0], f"{name} x"), _as_tensor(parts[1], f"{name} y")
-    lengths = None if parts[2] is None else _as_tensor(parts[2], f"{name} lengths").long()
-    n = x.shape[0]
-    for label, t in (("y", y), ("lengths", lengths)):
-        if t is not None and t.shape[0] != n:
-            raise SeqlabValueError(f"{name}: x has {n} sequences but {label} has {t.shape[0]}.")
-    if n == 0:
-        raise SeqlabValueError(f"{name} is empty.")
-    return x, y, lengths
-
-
-def _subset(d: Batch, idx: Tensor) -> Batch:
-    return d[0][idx], d[1][idx], None if d[2] is None else d[2][idx]
-
-
-def _find_elman_layer(model: nn.Module) -> tuple[nn.Module, Tensor, Nonlinearity]:
-    """The single-layer, unidirectional Elman layer the Pascanu regularizer applies to."""
-    for mod in model.modules():
-        if getattr(mod, "cell_type", None) == "elman" and hasattr(mod, "cells"):
-            if getattr(mod, "num_layers", 1) != 1 or getattr(mod, "bidirectional", False):
-                break
-            cells: Any = mod.cells
-            nonlin = str(getattr(mod, "nonlinearity", "tanh"))
-            if nonlin not in ("tanh", "relu", "identity"):
-                break
-            return mod, cells[0].weight_hh, cast(Nonlinearity, nonlin)
-    raise SeqlabValueError(
-        "regularizer_alpha > 0 needs a model with one single-layer, unidirectional Elman "
-        "recurrent layer (e.g. SequenceTagger(cell='elman')); Pascanu et al.'s Omega is "
-        "defined here for h_t = f(W_ih x_t + W_hh h_{t-1} + b). Set regularizer_alpha=0."
-    )
-
-
-# ------------------------------------------------------------------ the loop
 class Trainer:
     """Trains ``model`` with ``config``; see the module docstring for the protocol.
+
+    ``loss`` defaults to ``"mse"``, or ``"cross_entropy"`` for a :class:`TokenStream`.
+    ``optimizer`` (a ``torch.optim.Optimizer`` on the model's parameters, or a
+    ``callable(params) -> Optimizer``) replaces ``config.optimizer``; ``scheduler`` (an
+    object with ``step()``, or a ``callable(optimizer)``) replaces ``config.scheduler`` and is
+    stepped once per epoch (``step(val_loss)`` for ``ReduceLROnPlateau``).
 
     >>> import torch
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
@@ -157,17 +98,20 @@ class Trainer:
     >>> x = torch.randn(64, 3, 1); y = x.sum(dim=(1, 2))
     >>> cfg = TrainConfig(epochs=50, lr=0.1, progress=False)
     >>> hist = Trainer(model, cfg, loss="mse").fit((x, y))
-    >>> hist.epochs[-1].train_loss < 1e-3
-    True
+    >>> hist.epochs[-1].train_loss < 1e-3, hist.stopped_by
+    (True, 'epochs')
     """
 
     def __init__(
         self,
         model: nn.Module,
         config: TrainConfig | None = None,
-        loss: str | LossFn = "mse",
+        loss: str | LossFn | None = None,
         forward: ForwardFn | None = None,
         callbacks: Sequence[StepCallback] = (),
+        *,
+        optimizer: Any = None,
+        scheduler: Any = None,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise SeqlabTypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
@@ -186,25 +130,32 @@ class Trainer:
         for cb in self.callbacks:
             if not callable(cb):
                 raise SeqlabTypeError(f"each callback must be a callable (step, model); got "
-                                f"{type(cb).__name__}.")
-        if isinstance(loss, str):
-            if loss not in LOSSES:
+                                      f"{type(cb).__name__}.")
+        self._loss_given = loss is not None
+        if loss is None or isinstance(loss, str):
+            name = "mse" if loss is None else loss
+            if name not in LOSSES:
                 raise SeqlabValueError(
-                    f"unknown loss {loss!r}; valid options are: "
+                    f"unknown loss {name!r}; valid options are: "
                     f"{', '.join(map(repr, LOSSES))}, or a callable."
                 )
-            self.loss_fn: LossFn = LOSSES[loss]
+            self.loss_fn: LossFn = LOSSES[name]
         elif callable(loss):
             self.loss_fn = loss
         else:
             raise SeqlabTypeError(f"loss must be a name or a callable; got {type(loss).__name__}.")
+        self._forward_given = forward is not None
         self.forward = forward if forward is not None else default_forward
-        self.device = torch.device(self.config.device)
+        self.device = check_device(self.config.device)
         self.model = model.to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         if not self.params:
             raise SeqlabValueError("model has no trainable parameters.")
-        self.optimizer = self._make_optimizer()
+        self.optimizer = make_optimizer(self.params, self.config, optimizer)
+        self._base_lrs = [float(g["lr"]) for g in self.optimizer.param_groups]
+        self._scheduler_given = scheduler is not None
+        self.scheduler = make_scheduler(self.optimizer, self.config, scheduler)
+        self._step_sched = per_step(self.scheduler, self.config, self._scheduler_given)
         self.generator = torch.Generator()
         if self.config.seed is not None:
             self.generator.manual_seed(self.config.seed)
@@ -215,18 +166,7 @@ class Trainer:
         self._bad_epochs = 0
         self._best_state: dict[str, Tensor] | None = None
         self._captured: list[Tensor] = []
-
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        c = self.config
-        if c.optimizer == "adam":
-            return torch.optim.Adam(self.params, lr=c.lr, weight_decay=c.weight_decay)
-        if c.optimizer == "sgd":
-            return torch.optim.SGD(
-                self.params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
-            )
-        return torch.optim.RMSprop(
-            self.params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
-        )
+        self._budget = Budget(None, None)
 
     # -------------------------------------------------------------- one step
     def _mask(self, pred: Tensor, lengths: Tensor | None) -> Tensor | None:
@@ -234,6 +174,9 @@ class Trainer:
             return None  # one output per sequence (pattern 3), or no padding
         steps = pred.shape[1]
         return torch.arange(steps, device=pred.device)[None, :] < lengths[:, None].to(pred.device)
+
+    def _loss_fn(self, stream: bool) -> LossFn:
+        return LOSSES["cross_entropy"] if stream and not self._loss_given else self.loss_fn
 
     def _loss(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         x, y, lengths = (None if t is None else t.to(self.device) for t in batch)
@@ -245,6 +188,11 @@ class Trainer:
         mask = self._mask(pred, lengths)
         return self.loss_fn(pred, y, mask), mask
 
+    def _stream_loss(self, chunk: tuple[Tensor, Tensor], state: Any) -> tuple[Tensor, Any]:
+        x, y = chunk[0].to(self.device), chunk[1].to(self.device)
+        pred, state = call_stream(self.model, x, state)
+        return self._loss_fn(True)(pred, y, None), state
+
     def _omega(self, loss: Tensor, mask: Tensor | None) -> Tensor:
         """Pascanu et al.'s Omega from the Elman layer's captured states (see regularizers)."""
         h_all = self._captured[-1]
@@ -254,18 +202,28 @@ class Trainer:
         deltas = hidden_deltas(direct, h_all.detach(), self._w_hh.detach(), self._nonlin, mask)
         return pascanu_regularizer(h_all, self._w_hh, deltas, self._nonlin, mask)
 
-    def _train_epoch(self, data: Batch) -> tuple[float, list[float], float, int]:
+    def _steps(self, data: Any, train: bool) -> Iterator[Step]:
+        if isinstance(data, TokenStream):
+            return iter(data)
+        shuffle = train and self.config.shuffle and isinstance(data, TensorData)
+        return data.batches(self.config.batch_size, self.generator if shuffle else None)
+
+    def _train_epoch(self, data: Any) -> tuple[EpochStats, StopReason | None]:
+        """One pass (or less, when a budget runs out); returns its statistics and the limit."""
         c = self.config
         self.model.train()
-        n = data[0].shape[0]
-        order = torch.randperm(n, generator=self.generator) if c.shuffle else torch.arange(n)
-        total, norms, omega_sum, skipped, taken = 0.0, [], 0.0, 0, 0
-        first_bad = math.nan
-        for start in range(0, n, c.batch_size):
-            batch = _subset(data, order[start : start + c.batch_size])
+        stream = isinstance(data, TokenStream)
+        stats, state = EpochStats(), None
+        reason: StopReason | None = None
+        for batch in self._steps(data, train=True):
             self.optimizer.zero_grad(set_to_none=True)
             self._captured.clear()
-            loss, mask = self._loss(batch)
+            if stream:
+                loss, state = self._stream_loss((batch[0], batch[1]), state)
+                mask, weight = None, batch[1].numel()
+            else:
+                loss, mask = self._loss(batch)  # type: ignore[arg-type]
+                weight = len(batch[0])
             objective, omega_val = loss, 0.0
             if c.regularizer_alpha > 0:
                 omega = self._omega(loss, mask)
@@ -281,101 +239,131 @@ class Trainer:
             else:
                 norm = grad_norm(self.params)
             if not math.isfinite(norm):
-                first_bad = float(loss.detach()) if skipped == 0 else first_bad
-                skipped += 1
+                stats.skip(float(loss.detach()))
                 continue
             self.optimizer.step()
             self.step += 1
+            if self._step_sched:
+                assert self.scheduler is not None
+                self.scheduler.step()
             for cb in self.callbacks:
                 cb(self.step, self.model)
-            norms.append(norm)
-            total += float(loss.detach()) * len(batch[0])
-            omega_sum += omega_val * len(batch[0])
-            taken += len(batch[0])
-        if taken == 0:
-            raise DivergenceError(
-                f"epoch {self.epoch + 1}: all {skipped} steps had a non-finite gradient (first "
-                f"loss {first_bad:.6g}), so no step was taken and there is no training loss to "
-                "report. Look for NaN/inf in the inputs or targets; if the model diverged, "
-                "lower lr or set clip_norm."
-            )
-        # mean over the sequences of the steps actually taken (skipped steps are only counted)
-        return total / taken, norms, omega_sum / taken, skipped
+            stats.add(float(loss.detach()), omega_val, norm, weight)
+            reason = self._budget.reached(self.step)
+            if reason is not None:
+                break
+        return stats, reason
 
     @torch.no_grad()
     def evaluate(self, data: Any) -> float:
-        """Mean loss over ``data`` (same formats as training data), in eval mode."""
-        d = as_dataset(data, "data")
+        """Mean loss over ``data`` (same formats as training data), in eval mode.
+
+        Sequences are weighted equally; for a :class:`TokenStream` the state is carried
+        across chunks and the result is the mean cross-entropy per token (nats).
+        """
+        d = as_data(data, "data")
         self.model.eval()
-        n, total = d[0].shape[0], 0.0
-        for start in range(0, n, self.config.batch_size):
-            idx = torch.arange(start, min(start + self.config.batch_size, n))
-            loss, _ = self._loss(_subset(d, idx))
-            total += float(loss) * len(idx)
-        return total / n
+        total, weight, state = 0.0, 0, None
+        for batch in self._steps(d, train=False):
+            if isinstance(d, TokenStream):
+                loss, state = self._stream_loss((batch[0], batch[1]), state)
+                n = batch[1].numel()
+            else:
+                loss, _ = self._loss(batch)  # type: ignore[arg-type]
+                n = len(batch[0])
+            total += float(loss) * n
+            weight += n
+        return total / weight
 
     # -------------------------------------------------------------- epochs
+    def _prepare(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
+        c = self.config
+        data = as_data(train_data)
+        val = None if val_data is None else as_data(val_data, "val_data")
+        if isinstance(data, TokenStream) and self._forward_given:
+            raise SeqlabValueError(
+                "forward= is not used for a TokenStream (the model is called as "
+                "model(x, state=state, return_state=True)); drop forward=."
+            )
+        if val is None and c.val_fraction > 0:
+            data, val = split_validation(data, c.val_fraction, c.seed)
+        if val is None and isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            raise SeqlabValueError(
+                "the plateau schedule steps on the validation loss, but there is none; pass "
+                "val_data or set val_fraction > 0."
+            )
+        return data, val
+
     def fit(self, train_data: Any, val_data: Any = None) -> History:
-        """Train up to ``config.epochs`` epochs in total (a resumed trainer continues)."""
+        """Train up to ``config.epochs`` epochs in total (a resumed trainer continues), or
+        until ``max_steps`` / ``max_time`` / early stopping ends the run."""
         from tqdm.auto import tqdm
 
         c = self.config
-        data = as_dataset(train_data)
-        val = None if val_data is None else as_dataset(val_data, "val_data")
-        if val is None and c.val_fraction > 0:
-            n = data[0].shape[0]
-            n_val = max(1, round(c.val_fraction * n))
-            if n_val >= n:
-                raise SeqlabValueError(f"val_fraction={c.val_fraction} leaves no training data.")
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed or 0))
-            data, val = _subset(data, perm[n_val:]), _subset(data, perm[:n_val])
+        data, val = self._prepare(train_data, val_data)
+        stream = isinstance(data, TokenStream)
         hook = None
         if c.regularizer_alpha > 0:
-            layer, self._w_hh, self._nonlin = _find_elman_layer(self.model)
+            layer, self._w_hh, self._nonlin = find_elman_layer(self.model)
             hook = layer.register_forward_hook(
                 lambda _m, _i, out: self._captured.append(out[0] if isinstance(out, tuple) else out)
             )
+        self._budget = Budget(c.max_steps, c.max_time)
+        h = self.history
+        h.stopped_by, h.stopped_early = "epochs", False
         bar = tqdm(range(self.epoch, c.epochs), disable=not c.progress, desc="train", unit="epoch")
         try:
-            for _ in bar:
-                t0 = time.perf_counter()
-                train_loss, norms, omega, skipped = self._train_epoch(data)
-                val_loss = None if val is None else self.evaluate(val)
-                self.epoch += 1
-                log = EpochLog(
-                    self.epoch,
-                    train_loss,
-                    val_loss,
-                    float(np.mean(norms)) if norms else math.nan,
-                    max(norms) if norms else math.nan,
-                    omega,
-                    skipped,
-                    time.perf_counter() - t0,
-                )
-                self.history.epochs.append(log)
-                stop = self._early_stopping(val_loss)
+            for k, _ in enumerate(bar):  # every fit takes at least one step
+                reason = self._budget.reached(self.step, check_time=k > 0)
+                if reason is not None:  # e.g. a resumed run that already used its steps
+                    h.stopped_by = reason
+                    break
+                log, reason = self._epoch(data, val, stream)
+                h.steps = self.step
+                stop = self._early_stopping(log.val_loss)
+                if stop:
+                    reason, h.stopped_early = "early_stopping", True
                 bar.set_postfix(
-                    loss=f"{train_loss:.4g}", val="-" if val_loss is None else f"{val_loss:.4g}"
+                    loss=f"{log.train_loss:.4g}",
+                    val="-" if log.val_loss is None else f"{log.val_loss:.4g}",
                 )
                 if c.verbose:
-                    tqdm.write(
-                        f"epoch {log.epoch}: loss {train_loss:.6g} val {val_loss} "
-                        f"grad_norm {log.grad_norm:.4g}"
-                    )
-                if c.checkpoint_path and (
-                    self.epoch % c.checkpoint_every == 0 or stop or self.epoch == c.epochs
-                ):
+                    tqdm.write(f"epoch {log.epoch}: loss {log.train_loss:.6g} val "
+                               f"{log.val_loss} grad_norm {log.grad_norm:.4g} lr {log.lr:.4g}")
+                last = reason is not None or self.epoch == c.epochs
+                if reason is not None:
+                    h.stopped_by = reason
+                if c.checkpoint_path and (self.epoch % c.checkpoint_every == 0 or last):
                     self.save(c.checkpoint_path)
-                if stop:
-                    self.history.stopped_early = True
+                if reason is not None:
                     break
         finally:
             bar.close()
             if hook is not None:
                 hook.remove()
+        h.steps = self.step
         if c.restore_best and self._best_state is not None:
             self.model.load_state_dict(self._best_state)
-        return self.history
+            if c.checkpoint_path:  # the final checkpoint holds the weights the model ends with
+                self.save(c.checkpoint_path)
+        return h
+
+    def _epoch(self, data: Any, val: Any, stream: bool) -> tuple[EpochLog, StopReason | None]:
+        t0 = time.perf_counter()
+        stats, reason = self._train_epoch(data)
+        self.epoch += 1
+        train_loss, omega, mean_norm, max_norm = stats.result(self.epoch)
+        val_loss = None if val is None else self.evaluate(val)
+        if self.scheduler is not None and not self._step_sched:
+            step_scheduler(self.scheduler, val_loss, f"epoch {self.epoch}")
+        log = EpochLog(
+            self.epoch, train_loss, val_loss, mean_norm, max_norm, omega, stats.skipped,
+            time.perf_counter() - t0, steps=stats.steps, lr=lr_of(self.optimizer),
+            train_bits=bits(train_loss) if stream else None,
+            val_bits=bits(val_loss) if stream else None,
+        )
+        self.history.epochs.append(log)
+        return log, reason
 
     def _early_stopping(self, val_loss: float | None) -> bool:
         if val_loss is None:
@@ -391,38 +379,20 @@ class Trainer:
 
     # -------------------------------------------------------------- checkpoints
     def save(self, path: str) -> None:
-        """Checkpoint model, optimiser, RNG states, epoch, history and early-stopping state."""
-        extra = {f"best/{k}": v for k, v in (self._best_state or {}).items()}
-        info = {
-            "history": [asdict(e) for e in self.history.epochs],
-            "best_epoch": self.history.best_epoch,
-            "best_val_loss": self.history.best_val_loss,
-            "bad_epochs": self._bad_epochs,
-            "step": self.step,
-            "config": asdict(self.config),
-        }
-        rng = {"torch": torch.get_rng_state(), "shuffle": self.generator.get_state()}
-        save_checkpoint(
-            path, self.model, self.optimizer, epoch=self.epoch, rng=rng, extra=extra, info=info
-        )
+        """Checkpoint model, optimiser (with its class name), schedule, RNG states, epoch,
+        step, history and early-stopping state (see :mod:`seqlab.training.checkpoint`)."""
+        save_trainer(self, path)
 
     def load(self, path: str) -> None:
-        """Restore a :meth:`save` checkpoint so that :meth:`fit` continues where it stopped."""
-        ck = load_checkpoint(path, self.model, self.optimizer)
-        self.epoch = ck.epoch
-        self.history = History(
-            [EpochLog(**e) for e in ck.info.get("history", [])],
-            ck.info.get("best_epoch"),
-            ck.info.get("best_val_loss"),
-        )
-        self._bad_epochs = int(ck.info.get("bad_epochs", 0))
-        self.step = int(ck.info.get("step", 0))
-        best = {k[len("best/") :]: v for k, v in ck.extra.items() if k.startswith("best/")}
-        self._best_state = best or None
-        if "torch" in ck.rng:
-            torch.set_rng_state(ck.rng["torch"])
-        if "shuffle" in ck.rng:
-            self.generator.set_state(ck.rng["shuffle"])
+        """Restore a :meth:`save` checkpoint so that :meth:`fit` continues where it stopped.
+
+        The learning rate stays this trainer's (its config's ``lr``, or its optimizer's):
+        when it differs from the checkpoint's, the checkpoint's (possibly scheduled) rate is
+        not restored and a restored schedule restarts from the new rate. An optimizer or
+        scheduler of another class than the checkpoint's is refused
+        (:class:`SeqlabValueError`), leaving this trainer untouched.
+        """
+        load_trainer(self, path)
 
 
 def train(
@@ -430,13 +400,15 @@ def train(
     train_data: Any,
     val_data: Any = None,
     *,
-    loss: str | LossFn = "mse",
+    loss: str | LossFn | None = None,
     config: TrainConfig | None = None,
     forward: ForwardFn | None = None,
     resume_from: str | None = None,
     callbacks: Sequence[StepCallback] = (),
+    optimizer: Any = None,
+    scheduler: Any = None,
 ) -> History:
-    """Train ``model`` in one call: ``Trainer(model, config, loss, forward).fit(...)``.
+    """Train ``model`` in one call: ``Trainer(model, config, loss, forward, ...).fit(...)``.
 
     ``resume_from`` loads a checkpoint first (training continues up to ``config.epochs``).
 
@@ -446,7 +418,8 @@ def train(
     >>> len(train(model, data, config=TrainConfig(epochs=2, progress=False)).epochs)
     2
     """
-    trainer = Trainer(model, config, loss, forward, callbacks)
+    trainer = Trainer(model, config, loss, forward, callbacks, optimizer=optimizer,
+                      scheduler=scheduler)
     if resume_from is not None:
         trainer.load(resume_from)
     return trainer.fit(train_data, val_data)
