@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy import linalg
 from scipy.special import logsumexp
 
 from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
@@ -230,7 +231,7 @@ class GMMHMM(BaseHMM):
             for j in range(m):
                 cov = self.covars_[i] if kind == "tied" else self.covars_[i, j]
                 chol = robust_cholesky(cov, f"covars_ of state {i}, component {j}")
-                sol = np.linalg.solve(chol, (X - self.means_[i, j]).T)
+                sol = linalg.solve_triangular(chol, (X - self.means_[i, j]).T, lower=True)
                 log_det = 2.0 * np.log(np.diag(chol)).sum()
                 out[:, i, j] += -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
         return out
