@@ -16,6 +16,8 @@ __all__ = ["SINGULAR_FLOOR", "robust_cholesky"]
 #: constant column) before its Cholesky factor is taken again: hmmlearn's floor, so that both
 #: give the same numbers on degenerate data
 SINGULAR_FLOOR = 1e-7
+_NONFINITE = ("a state or mixture component lost all its weight or the data overflow; give "
+              "fewer states/components or rescale X.")
 
 
 def robust_cholesky(cov: np.ndarray, name: str) -> np.ndarray:
@@ -25,6 +27,8 @@ def robust_cholesky(cov: np.ndarray, name: str) -> np.ndarray:
     >>> robust_cholesky(np.zeros((2, 2)), "covars_[0]").round(6).tolist()
     [[0.000316, 0.0], [0.0, 0.000316]]
     """
+    if not np.isfinite(cov).all():
+        raise SeqlabValueError(f"{name} contains NaN or infinite values; {_NONFINITE}")
     try:
         return np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from scipy import linalg
-from scipy.special import logsumexp
 
 from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
 from seqlab.classical._hmm_checks import check_prior, check_stochastic
@@ -40,6 +39,19 @@ from seqlab.exceptions import SeqlabValueError
 __all__ = ["GMMHMM"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
+
+
+def _mixture_logsumexp(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log sum_m exp comp (T, K), responsibilities p(m | t, k) (T, K, M))`` in one pass
+    (scipy's logsumexp costs twice as much here); a state with every component at -inf
+    gets -inf and zero responsibilities."""
+    top = comp.max(axis=2, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
+        e = np.exp(comp - top)
+        total = e.sum(axis=2, keepdims=True)
+        resp = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+        return (np.log(total) + top)[:, :, 0], resp
 
 
 class GMMHMM(BaseHMM):
@@ -237,11 +249,10 @@ class GMMHMM(BaseHMM):
         return out
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
-        comp = self._component_logpdf(X)
+        lse, resp = _mixture_logsumexp(self._component_logpdf(X))
         if self.__dict__.get("_in_fit"):  # the E-step's, reused by _emission_stats
-            self.__dict__["_comp_cache"] = (X, comp)
-        with np.errstate(under="ignore"):
-            return logsumexp(comp, axis=2)
+            self.__dict__["_resp_cache"] = (X, resp)
+        return lse
 
     # ------------------------------------------------------------------ EM
     def fit(self, X: Any, y: Any = None, lengths: Any = None) -> GMMHMM:
@@ -252,15 +263,17 @@ class GMMHMM(BaseHMM):
             return super().fit(X, y, lengths)
         finally:
             self.__dict__.pop("_in_fit", None)
-            self.__dict__.pop("_comp_cache", None)
+            self.__dict__.pop("_resp_cache", None)
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if not learn & {"weights", "means", "covars"}:
             return {}
-        cached = self.__dict__.pop("_comp_cache", None)  # same X, same parameters (fit)
-        logp = cached[1] if cached is not None and cached[0] is X else self._component_logpdf(X)
+        cached = self.__dict__.pop("_resp_cache", None)  # same X, same parameters (fit)
+        if cached is not None and cached[0] is X:
+            resp = cached[1]
+        else:
+            resp = _mixture_logsumexp(self._component_logpdf(X))[1]
         with np.errstate(under="ignore"):
-            resp = np.exp(logp - logsumexp(logp, axis=2, keepdims=True))  # p(m | t, k)
             post_mix = posteriors[:, :, None] * resp  # (T, K, M)
         stats = {"post_mix_sum": post_mix.sum(axis=0), "post_sum": posteriors.sum(axis=0),
                  "m_n": np.einsum("tkm,td->kmd", post_mix, X)}
@@ -315,7 +328,9 @@ class GMMHMM(BaseHMM):
             c_n = (np.einsum("km,kmi,kmj->kij", lam, diff, diff) + np.swapaxes(cp, -1, -2)
                    + stats["c_n"])
             c_d = (stats["post_sum"] + self.n_mix + cw + d + 1.0)[:, None, None]
-        new = c_n / c_d
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = c_n / c_d
+        new = np.where(np.isfinite(new), new, self.covars_)  # a component with no weight
         if kind in ("spherical", "diag"):  # a state on a constant column: variance -> 0
             new = np.maximum(new, self.min_covar)
         self.covars_ = new
