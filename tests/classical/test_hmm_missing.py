@@ -1,4 +1,5 @@
-"""Missing observations (NaN, ``missing="marginalize"``) against brute-force enumeration.
+"""Missing observations (NaN, ``missing="marginalize"``) against brute-force enumeration
+(GaussianHMM and PoissonHMM).
 
 On tiny models every quantity is recomputed from scratch by summing over all K^T state paths
 with scipy's normal density over the observed coordinates only: the likelihood, the
@@ -13,9 +14,9 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy.stats import multivariate_normal, norm
+from scipy.stats import multivariate_normal, norm, poisson
 
-from seqlab.classical import GaussianHMM
+from seqlab.classical import GaussianHMM, PoissonHMM
 from seqlab.exceptions import SeqlabValueError
 
 START = np.array([0.6, 0.4])
@@ -118,3 +119,44 @@ def test_refusals():
         _model().score(np.array([[np.inf, 0.0]]))
     with pytest.raises(SeqlabValueError, match="unknown missing 'drop'"):
         GaussianHMM(2, missing="drop").fit(np.zeros((5, 2)))
+
+
+# ---------------------------------------------------------------- Poisson counts
+LAMBDAS = np.array([[1.0, 4.0], [6.0, 0.5]])
+COUNTS = np.array([[0.0, 3.0], [np.nan, 1.0], [7.0, np.nan], [np.nan, np.nan], [5.0, 0.0]])
+
+
+def _poisson(**kw):
+    m = PoissonHMM(2, init_params="", missing="marginalize", **kw)
+    m.startprob_, m.transmat_, m.lambdas_ = START.copy(), TRANS.copy(), LAMBDAS.copy()
+    return m
+
+
+def _poisson_brute(X):
+    obs = ~np.isnan(X)
+    b = np.array([[np.prod(poisson.pmf(x[o], lam[o])) for lam in LAMBDAS]
+                  for x, o in zip(X, obs)])
+    total, gamma = 0.0, np.zeros((len(X), 2))
+    for path in itertools.product(range(2), repeat=len(X)):
+        p = START[path[0]] * b[0, path[0]]
+        for t in range(1, len(X)):
+            p *= TRANS[path[t - 1], path[t]] * b[t, path[t]]
+        total += p
+        gamma[np.arange(len(X)), path] += p
+    return total, gamma / total
+
+
+def test_poisson_missing_counts_equal_brute_force():
+    total, gamma = _poisson_brute(COUNTS)
+    m = _poisson(n_iter=1, tol=0.0)
+    assert m.score(COUNTS) == pytest.approx(np.log(total), rel=1e-12)
+    np.testing.assert_allclose(m.predict_proba(COUNTS), gamma, rtol=1e-10, atol=1e-14)
+    m.fit(COUNTS)  # one EM step: rates from the observed counts only
+    obs = ~np.isnan(COUNTS)
+    want = (gamma.T @ np.where(obs, COUNTS, 0.0)) / (gamma.T @ obs)
+    np.testing.assert_allclose(m.lambdas_, want, rtol=1e-10)
+
+
+def test_poisson_refuses_nan_by_default():
+    with pytest.raises(SeqlabValueError, match="NaN"):
+        PoissonHMM(2).fit(COUNTS)

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from seqlab._validation import SeedLike, as_float_array, check_min_features
+from seqlab._validation import SeedLike, as_float_array, check_choice, check_min_features
 from seqlab.classical._hmm_checks import check_prior
+from seqlab.classical._hmm_missing import MISSING
 from seqlab.classical.hmm_base import BaseHMM
 from seqlab.exceptions import SeqlabValueError
 
@@ -38,6 +39,9 @@ class PoissonHMM(BaseHMM):
     ``lambdas_``        (K, D)       rate of count d in state k
     ``X`` (input)       (T, D)/(T,)  non-negative integer counts (as floats or ints)
     ==================  ===========  ===============================================
+
+    ``missing="marginalize"`` takes NaN for a missing count and integrates it out (the
+    counts are independent given the state, so any coordinate may be missing).
 
     Initialisation (as hmmlearn): every rate drawn from a Gamma distribution with the mean
     and variance of all of ``X`` (method of moments).
@@ -73,6 +77,7 @@ class PoissonHMM(BaseHMM):
         init: str = "random",
         fixed: Sequence[str] = (),
         n_init: int = 1,
+        missing: str = "raise",
     ) -> None:
         self.n_components = n_components
         self.startprob_prior = startprob_prior
@@ -91,18 +96,23 @@ class PoissonHMM(BaseHMM):
         self.init = init
         self.fixed = fixed
         self.n_init = n_init
+        self.missing = missing
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = as_float_array(X, "X", ndim=(1, 2))
+        marginalize = check_choice(self.missing, "missing", MISSING) == "marginalize"
+        arr = as_float_array(X, "X", ndim=(1, 2), allow_nonfinite=marginalize)
         arr = check_min_features(arr.reshape(len(arr), -1))
+        if marginalize and np.isinf(arr).any():
+            raise SeqlabValueError("X contains infinite values; only NaN marks a missing count.")
         if (arr < 0).any():
             row = int(np.argwhere(arr < 0)[0, 0])
             raise SeqlabValueError(
                 f"Negative values in data: X holds a negative count ({float(arr.min())!r}, "
                 f"first in row {row}); PoissonHMM models counts 0, 1, 2, ..."
             )
-        if (arr != np.round(arr)).any():
-            row = int(np.argwhere(arr != np.round(arr))[0, 0])
+        fractional = (arr != np.round(arr)) & ~np.isnan(arr)
+        if fractional.any():
+            row = int(np.argwhere(fractional)[0, 0])
             raise SeqlabValueError(
                 f"X holds a non-integer count (first in row {row}); PoissonHMM models counts "
                 "0, 1, 2, ...; round the data or use GaussianHMM for continuous values."
@@ -133,7 +143,7 @@ class PoissonHMM(BaseHMM):
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator, names: set[str]) -> None:
         if "lambdas" not in names:
             return
-        mean, var = float(X.mean()), float(X.var())
+        mean, var = float(np.nanmean(X)), float(np.nanvar(X))  # NaN: missing (if allowed)
         shape = (self.n_components, X.shape[1])
         if mean > 0 and var > 0:
             self.lambdas_ = rng.gamma(shape=mean**2 / var, scale=var / mean, size=shape)
@@ -155,22 +165,27 @@ class PoissonHMM(BaseHMM):
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         lam = self.lambdas_
+        observed = ~np.isnan(X)  # a missing count (missing="marginalize") contributes 0
+        X = np.where(observed, X, 0.0)
+        rate = observed @ lam.T  # (T, K): sum of the observed coordinates' rates
         const = gammaln(X + 1.0).sum(axis=1)[:, None]  # log x! per frame
         if (lam > 0).all():
-            return X @ np.log(lam).T - lam.sum(axis=1) - const
+            return X @ np.log(lam).T - rate - const
         # a zero rate: log p(0) = 0, log p(x > 0) = -inf (xlogy keeps 0 log 0 = 0)
-        return xlogy(X[:, None, :], lam[None]).sum(axis=2) - lam.sum(axis=1) - const
+        return xlogy(X[:, None, :], lam[None]).sum(axis=2) - rate - const
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if "lambdas" not in learn:
             return {}
-        return {"post": posteriors.sum(axis=0), "obs": posteriors.T @ X}
+        observed = ~np.isnan(X)
+        return {"post": posteriors.T @ observed.astype(np.float64),  # (K, D)
+                "obs": posteriors.T @ np.where(observed, X, 0.0)}
 
     def _emission_mstep(self, stats: dict, learn: set[str]) -> None:
         if "lambdas" not in learn:
             return
         alpha, beta = self._gamma_prior()
-        denom = beta + stats["post"][:, None]
+        denom = beta + stats["post"]
         new = np.divide(alpha + stats["obs"], denom, out=np.zeros_like(denom), where=denom > 0)
         self.lambdas_ = np.where(denom > 0, new, self.lambdas_)  # unvisited state: unchanged
 
