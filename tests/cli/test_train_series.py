@@ -106,3 +106,33 @@ def test_other_training_flags_are_passed_on_not_dropped():
     assert _train_options(TrainConfig()) is None
     cfg = TrainConfig(clip_norm=1.0, optimizer="sgd", epochs=5, lr=0.1)
     assert _train_options(cfg) == {"clip_norm": 1.0, "optimizer": "sgd"}
+
+
+def test_checkpoints_belong_to_the_saved_refit_and_resume_ends_identically(tmp_path, capsys):
+    """--checkpoint-path is written by the fit whose model is saved (the refit on all rows),
+    and --resume-from continues it: 2 + 2 epochs save the same weights as 4 straight."""
+    import seqlab
+
+    data = tmp_path / "series.csv"
+    _csv(data)
+    ck = tmp_path / "ck.safetensors"
+    base = ["train", "--data", str(data), "--horizon", "6", "--window", "24", "--hidden", "8",
+            "--no-progress"]
+    assert main([*base, "--epochs", "4", "--save", str(tmp_path / "a.seqlab")]) == 0
+    assert main([*base, "--epochs", "2", "--checkpoint-path", str(ck),
+                 "--save", str(tmp_path / "half.seqlab")]) == 0
+    from seqlab.training.checkpoint import load_checkpoint
+
+    half = seqlab.load(tmp_path / "half.seqlab")
+    fresh = seqlab.load(tmp_path / "half.seqlab").model_
+    for p in fresh.parameters():
+        p.data.zero_()
+    load_checkpoint(ck, fresh)
+    for a, b in zip(fresh.parameters(), half.model_.parameters(), strict=True):
+        assert torch.equal(a, b)  # the checkpoint is the saved (refit) model's
+    assert main([*base, "--epochs", "4", "--resume-from", str(ck),
+                 "--save", str(tmp_path / "b.seqlab")]) == 0
+    capsys.readouterr()
+    a, b = seqlab.load(tmp_path / "a.seqlab"), seqlab.load(tmp_path / "b.seqlab")
+    for pa, pb in zip(a.model_.parameters(), b.model_.parameters(), strict=True):
+        assert torch.equal(pa, pb)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import seqlab
 from seqlab.cli import main
@@ -94,3 +95,30 @@ def test_non_utf8_text_suggests_byte_level(tmp_path, capsys):
     assert "validation bits/byte:" in capsys.readouterr().out
     assert seqlab.load(model).n_steps_ == 3
     assert main(["generate", str(model), "--prime", "caf", "--length", "10", "--seed", "1"]) == 0
+
+
+def test_resume_from_a_checkpoint_ends_as_the_uninterrupted_run(tmp_path, capsys):
+    """--checkpoint-path then --resume-from: 2 epochs + 2 more == 4 epochs straight."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS, encoding="utf-8")
+    ckpt, full, resumed = tmp_path / "ck.safetensors", tmp_path / "a.seqlab", tmp_path / "b.seqlab"
+    base = ["train", "--data", str(corpus), *TINY]
+    assert main([*base, "--epochs", "4", "--save", str(full)]) == 0
+    assert main([*base, "--epochs", "2", "--checkpoint-path", str(ckpt)]) == 0
+    assert main([*base, "--epochs", "4", "--resume-from", str(ckpt), "--save",
+                 str(resumed)]) == 0
+    capsys.readouterr()
+    a, b = seqlab.load(full), seqlab.load(resumed)
+    for pa, pb in zip(a.model_.parameters(), b.model_.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+    assert a.val_bits_per_char_ == b.val_bits_per_char_
+
+
+@pytest.mark.parametrize("flag", [["--optimizer", "sgd"], ["--scheduler", "cosine"],
+                                  ["--clip-value", "1.0"]])
+def test_training_flags_the_journey_does_not_use_are_refused(tmp_path, capsys, flag):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS, encoding="utf-8")
+    assert main(["train", "--data", str(corpus), *TINY, *flag]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqlab: error:") and flag[0] in err and "not used" in err

@@ -363,6 +363,7 @@ TRAIN_BAD = {
     "progress": ("no", None),
     "verbose": ("no", None),
     "checkpoint_path": (3, ""),
+    "resume_from": (3, ""),
     "checkpoint_every": (0, -1, 1.5, None),
     "max_steps": (0, -1, 1.5, "3", True, math.inf),
     "max_time": (0.0, -1.0, math.nan, math.inf, "abc", True, 1j),

@@ -39,18 +39,25 @@ _OWN = ("epochs", "lr", "batch_size", "seed", "progress", "max_steps", "max_time
         "val_fraction")
 
 
-def _train_options(train: Any) -> dict[str, Any] | None:
+CHECKPOINTS = ("checkpoint_path", "resume_from")
+
+
+def _train_options(train: Any, checkpoints: bool = True) -> dict[str, Any] | None:
     """The TrainConfig flags the user changed, other than those RNNForecaster takes itself
-    (so --clip-norm, --optimizer, --checkpoint-path, ... are used, never silently dropped)."""
+    (so --clip-norm, --optimizer, --checkpoint-path, ... are used, never silently dropped).
+
+    ``checkpoints=False`` leaves out --checkpoint-path / --resume-from: they belong to the
+    fit whose model is saved (the refit on all rows), not to the evaluation fit."""
     from dataclasses import fields
 
     default = type(train)()
     changed = {f.name: getattr(train, f.name) for f in fields(train)
-               if f.name not in _OWN and getattr(train, f.name) != getattr(default, f.name)}
+               if f.name not in _OWN and getattr(train, f.name) != getattr(default, f.name)
+               and (checkpoints or f.name not in CHECKPOINTS)}
     return changed or None
 
 
-def _forecaster(task: Any, train: Any, options: Options) -> Any:
+def _forecaster(task: Any, train: Any, options: Options, checkpoints: bool = True) -> Any:
     from seqlab.pipelines import RNNForecaster
 
     return RNNForecaster(
@@ -59,7 +66,7 @@ def _forecaster(task: Any, train: Any, options: Options) -> Any:
         epochs=train.epochs, max_steps=getattr(train, "max_steps", None),
         max_time=getattr(train, "max_time", None), lr=train.lr, batch_size=train.batch_size,
         seed=train.seed, progress=train.progress, val_fraction=train.val_fraction,
-        train_options=_train_options(train),
+        train_options=_train_options(train, checkpoints),
     )
 
 
@@ -79,7 +86,8 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
           f"({', '.join(table.columns)}), dates in {table.date_column!r} from "
           f"{str(table.dates[0])[:10]} to {str(table.dates[-1])[:10]}, frequency "
           f"{table.freq or 'irregular (forecasts will be numbered by step, not dated)'}")
-    forecaster = _forecaster(task, train, options)
+    refit = bool(task.save) and options.refit
+    forecaster = _forecaster(task, train, options, checkpoints=not refit)
     result = backtest(table.to_frame(), forecaster, test_size=test, season=options.season)
     fitted = result.forecaster
     print(f"model: {type(fitted.model_).__name__} cell={task.cell} hidden={task.hidden_size} "
@@ -92,7 +100,7 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
     if task.save:
         import seqlab
 
-        if options.refit:
+        if refit:
             fitted = _forecaster(task, train, options).fit(table.to_frame())
             print(f"refitted on all {len(table.dates)} rows ({fitted.n_steps_} steps)")
         else:

@@ -16,6 +16,25 @@ from typing import Any, Literal
 __all__ = ["Options", "run"]
 
 DEFAULT_VAL_FRACTION = 0.1
+# the TrainConfig flags this journey passes on; any other one changed is refused, not ignored
+USED = ("lr", "epochs", "batch_size", "max_steps", "max_time", "val_fraction", "clip_norm",
+        "seed", "progress", "checkpoint_path", "resume_from")
+
+
+def _refuse_unused(train: Any) -> None:
+    from dataclasses import fields
+
+    from seqlab.exceptions import SeqlabValueError
+
+    default = type(train)()
+    unused = [f.name for f in fields(train)
+              if f.name not in USED and getattr(train, f.name) != getattr(default, f.name)]
+    if unused:
+        flags = ", ".join("--" + n.replace("_", "-") for n in unused)
+        raise SeqlabValueError(
+            f"{flags}: not used by the text journey (it trains with Adam and gradient-norm "
+            f"clipping; it takes {', '.join('--' + n.replace('_', '-') for n in USED)}); "
+            "drop them.")
 
 
 @dataclass
@@ -35,6 +54,7 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
     import seqlab
     from seqlab.pipelines.text import TextLanguageModel, read_text
 
+    _refuse_unused(train)
     val_fraction = train.val_fraction or DEFAULT_VAL_FRACTION
     lm = TextLanguageModel(
         level=options.level, cell=task.cell, hidden_size=task.hidden_size,
@@ -43,6 +63,7 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
         max_steps=train.max_steps, max_time=train.max_time,
         val_fraction=val_fraction, clip_norm=train.clip_norm, seed=train.seed,
         progress=train.progress, checkpoint_path=train.checkpoint_path,
+        resume_from=train.resume_from,
     )
     lm._check_params()
     text = read_text(path, options.level)

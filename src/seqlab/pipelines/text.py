@@ -61,7 +61,9 @@ class TextLanguageModel(BaseEstimator):
     The last ``val_fraction`` of the text is held out; ``val_bits_per_char_`` is the model's
     cross-entropy on it in bits per token (character, or byte for ``level="byte"``), read as
     one stream with the state carried. Training stops after ``epochs`` passes, ``max_steps``
-    optimiser steps or ``max_time`` seconds, whichever comes first.
+    optimiser steps or ``max_time`` seconds, whichever comes first. ``checkpoint_path`` writes
+    resumable checkpoints; ``resume_from`` continues an interrupted fit (same text, same
+    parameters) from one, ending as the uninterrupted run would.
 
     Learned attributes: ``vocab_``, ``model_`` (a torch module: ids (B, T) -> logits
     (B, T, V)), ``val_bits_per_char_``, ``train_loss_`` (nats/token, last epoch),
@@ -94,6 +96,7 @@ class TextLanguageModel(BaseEstimator):
         seed: int | None = 0,
         progress: bool = False,
         checkpoint_path: str | None = None,
+        resume_from: str | None = None,
     ) -> None:
         self.level = level
         self.cell = cell
@@ -112,6 +115,7 @@ class TextLanguageModel(BaseEstimator):
         self.seed = seed
         self.progress = progress
         self.checkpoint_path = checkpoint_path
+        self.resume_from = resume_from  # a checkpoint of an interrupted fit on the same text
 
     # ------------------------------------------------------------------ helpers
     @classmethod
@@ -193,6 +197,7 @@ class TextLanguageModel(BaseEstimator):
         config = TrainConfig(
             lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, clip_norm=self.clip_norm,
             seed=self.seed, progress=self.progress, checkpoint_path=self.checkpoint_path,
+            resume_from=self.resume_from,
             max_steps=self.max_steps, max_time=self.max_time, restore_best=False)
         trainer = Trainer(self.model_, config, loss="cross_entropy")
         history = trainer.fit(TokenStream(train_ids, self.batch_size, self.bptt))

@@ -163,6 +163,7 @@ class Trainer:
             torch.manual_seed(self.config.seed)  # dropout and other global draws
         self.epoch = 0
         self.step = 0  # optimiser steps taken (skipped non-finite steps do not count)
+        self._resumed = False  # config.resume_from loaded (by the first fit)
         self.history = History()
         self._bad_epochs = 0
         self._best_state: dict[str, Tensor] | None = None
@@ -282,7 +283,8 @@ class Trainer:
 
     def fit(self, train_data: Any, val_data: Any = None) -> History:
         """Train up to ``config.epochs`` epochs in total (a resumed trainer continues), or
-        until ``max_steps`` / ``max_time`` / early stopping ends the run.
+        until ``max_steps`` / ``max_time`` / early stopping ends the run. With
+        ``config.resume_from`` the first call first restores that checkpoint (:meth:`load`).
 
         With ``restore_best`` and validation data the model ends with its best validation
         weights, and so does the final checkpoint (a run resumed from it continues from
@@ -290,6 +292,9 @@ class Trainer:
         from tqdm.auto import tqdm
 
         c = self.config
+        if c.resume_from is not None and not self._resumed:
+            self.load(str(c.resume_from))  # once: a second fit() continues in memory
+            self._resumed = True
         data, val = self._prepare(train_data, val_data)
         stream = isinstance(data, TokenStream)
         hook = None
