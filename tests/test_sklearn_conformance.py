@@ -36,8 +36,8 @@ from seqlab.reservoir.hopfield import HopfieldNetwork
 ESTIMATORS = [
     AR(order=2),
     ARIMA(order=(1, 0, 0)),
-    CategoricalHMM(n_components=2, seed=0),
-    GaussianHMM(n_components=2, seed=0),
+    CategoricalHMM(n_components=2, random_state=0),
+    GaussianHMM(n_components=2, random_state=0),
     EchoStateNetwork(n_units=20, washout=0, seed=0),
     ESNClassifier(n_units=20, seed=0),
     HopfieldNetwork(seed=0),

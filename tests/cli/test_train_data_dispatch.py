@@ -20,6 +20,8 @@ def test_kinds_by_file_type(tmp_path):
     assert detect_kind(tmp_path / "labelled.csv") == "labelled"
     assert detect_kind(tmp_path / "classes") == "labelled"
     assert detect_kind(tmp_path / "series.csv", "labelled") == "labelled"
+    (tmp_path / "LICENSE").write_text("Permission is hereby granted, free of charge, ... é\n")
+    assert detect_kind(tmp_path / "LICENSE") == "text"  # UTF-8 without a suffix
 
 
 @pytest.mark.parametrize(
@@ -28,6 +30,7 @@ def test_kinds_by_file_type(tmp_path):
         ("missing.txt", None, "does not exist"),
         ("empty.txt", b"", "empty file"),
         ("junk.bin", b"\x00\x01\x02", "cannot tell"),
+        ("latin1", "café".encode("latin-1") * 10, "not UTF-8"),
         ("empty_dir", "dir", "empty folder"),
     ],
 )

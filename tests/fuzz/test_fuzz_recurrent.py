@@ -156,6 +156,9 @@ RNN_BAD = {
     "output_activation": BAD_CHOICES,
     "seed": (-1, 1.5, "a"),
     "bidirectional": ("yes", 2, None),
+    "recurrent_init": BAD_CHOICES,
+    "forget_bias": (math.nan, math.inf, "1", True, [1.0]),
+    "chrono": (2, 0, -5, 10.5, "10", True),
 }
 RNN_KNOWN: dict[str, str] = {}
 # the cell each hyperparameter belongs to (others ignore it)
@@ -276,6 +279,28 @@ def test_output_feedback_refuses_bad_inputs():
     assert_seqlab_error(m.generate)
 
 
+@FUZZ
+@given(cell=st.sampled_from(["elman", "leaky", "skip", "lstm", "gru"]), V=st.integers(1, 6),
+       one_hot=st.booleans(), B=st.integers(1, 3), T=st.integers(1, 4),
+       length=st.integers(-1, 5), temperature=st.sampled_from([-1.0, 0.0, 0.5, 1.0, math.nan]),
+       top_k=st.one_of(st.none(), st.integers(-1, 7)), seed=st.one_of(st.none(), seeds),
+       shift=st.integers(-1, 1))
+def test_generate_gives_ids_in_range_or_refuses(cell, V, one_hot, B, T, length, temperature,
+                                               top_k, seed, shift):
+    model = (SequenceTagger(V, 4, V, cell=cell, seed=0) if one_hot
+             else SequenceTagger(3, 4, V, cell=cell, vocab_size=V, seed=0))
+    prime = torch.randint(V, (B, T), generator=torch.Generator().manual_seed(0))
+    if shift:  # push one id out of range
+        prime[0, 0] = -1 if shift < 0 else V
+    out = assert_finite_or_refused(model.generate, prime, length, temperature=temperature,
+                                   top_k=top_k, seed=None if seed is None else seed % 2**31)
+    if out is not None:
+        assert out.shape == (B, length) and out.dtype == torch.int64
+        assert bool((out >= 0).all()) and bool((out < V).all())
+        assert shift == 0 and length >= 1 and temperature >= 0
+        assert top_k is None or 1 <= top_k <= V
+
+
 # --------------------------------------------------------------------------- losses
 @FUZZ
 @given(seed=seeds, B=st.integers(1, 4), T=st.integers(1, 6), C=st.integers(1, 5),
@@ -338,6 +363,7 @@ TRAIN_BAD = {
     "progress": ("no", None),
     "verbose": ("no", None),
     "checkpoint_path": (3, ""),
+    "resume_from": (3, ""),
     "checkpoint_every": (0, -1, 1.5, None),
     "max_steps": (0, -1, 1.5, "3", True, math.inf),
     "max_time": (0.0, -1.0, math.nan, math.inf, "abc", True, 1j),

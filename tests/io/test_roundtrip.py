@@ -13,7 +13,15 @@ import torch
 
 import seqlab
 from seqlab.applications.text import MarkovChain
-from seqlab.classical import AR, ARIMA, CategoricalHMM, GaussianHMM
+from seqlab.classical import (
+    AR,
+    ARIMA,
+    GMMHMM,
+    CategoricalHMM,
+    GaussianHMM,
+    MultinomialHMM,
+    PoissonHMM,
+)
 from seqlab.data import CharVocab
 from seqlab.io.registry import REGISTRY
 from seqlab.recurrent import (
@@ -34,7 +42,8 @@ from seqlab.reservoir._reservoir import Reservoir
 #: every class the tests below round-trip (the HMMs' ConvergenceMonitor goes inside them)
 COVERED = {
     *(f"seqlab.classical.{n}" for n in ("AR", "ARIMA", "CategoricalHMM", "GaussianHMM",
-                                        "ConvergenceMonitor", "SARIMAX")),
+                                        "ConvergenceMonitor", "SARIMAX", "GMMHMM",
+                                        "PoissonHMM", "MultinomialHMM")),
     *(f"seqlab.reservoir.{n}" for n in ("EchoStateNetwork", "ESNClassifier", "HopfieldNetwork",
                                         "Reservoir")),
     *(f"seqlab.recurrent.{n}" for n in ("SequenceTagger", "SequenceClassifier",
@@ -42,6 +51,9 @@ COVERED = {
                                         "LeakyCell", "SkipCell", "JordanCell", "LSTMCell",
                                         "GRUCell")),
     "seqlab.data.CharVocab", "seqlab.applications.text.MarkovChain",
+    "seqlab.data.ByteVocab", "seqlab.pipelines.TextLanguageModel",
+    # round-tripped in tests/pipelines/test_forecast.py (a fresh process) and test_scaling.py
+    "seqlab.data.StandardScaler", "seqlab.pipelines.RNNForecaster",
     # round-tripped in tests/pipelines/test_classify.py (a fresh process)
     "seqlab.pipelines.SequenceClassifierPipeline",
 }
@@ -155,6 +167,34 @@ def test_gaussian_hmm(tmp_path, cov):
     assert same(model.covars_, again.covars_)
     assert all(same(a, b) for a, b in zip(model.sample(20, seed=3), again.sample(20, seed=3)))
     assert again.aic(X) == model.aic(X)
+
+
+@pytest.mark.parametrize("cov", ["diag", "full", "spherical", "tied"])
+def test_gmm_hmm(tmp_path, cov):
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 1, (80, 2)), rng.normal(3, 0.5, (80, 2))])
+    model = GMMHMM(2, 2, covariance_type=cov, n_iter=3, random_state=0).fit(X)
+    again = roundtrip(model, tmp_path)
+    assert again.score(X) == model.score(X)
+    assert same(model.covars_, again.covars_)
+    assert all(same(a, b) for a, b in zip(model.sample(20, seed=3), again.sample(20, seed=3)))
+
+
+def test_poisson_hmm(tmp_path):
+    X = np.random.default_rng(2).poisson([1.0, 6.0], (120, 2))
+    model = PoissonHMM(2, n_iter=5, random_state=0).fit(X)
+    again = roundtrip(model, tmp_path)
+    assert again.score(X) == model.score(X)
+    assert same(model.lambdas_, again.lambdas_)
+    assert all(same(a, b) for a, b in zip(model.sample(20, seed=3), again.sample(20, seed=3)))
+
+
+def test_multinomial_hmm(tmp_path):
+    X = np.random.default_rng(2).multinomial(5, [0.2, 0.3, 0.5], 100)
+    model = MultinomialHMM(2, n_trials=5, n_iter=5, random_state=0).fit(X)
+    again = roundtrip(model, tmp_path)
+    assert again.score(X) == model.score(X)
+    assert all(same(a, b) for a, b in zip(model.sample(20, seed=3), again.sample(20, seed=3)))
 
 
 def test_unfitted_estimator_keeps_its_params(tmp_path):
@@ -273,6 +313,20 @@ def test_char_vocab_and_markov_chain(tmp_path):
     chain = MarkovChain(2, len(vocab)).fit(ids)
     again_chain = roundtrip(chain, tmp_path, "chain")
     assert same(chain.log_probs(ids), again_chain.log_probs(ids))
+
+
+def test_byte_vocab_and_text_language_model(tmp_path):
+    from seqlab.data.text import ByteVocab
+    from seqlab.pipelines import TextLanguageModel
+
+    assert roundtrip(ByteVocab(), tmp_path, "bytes") == ByteVocab()
+    text = "to be or not to be, that is the question\n" * 20
+    lm = TextLanguageModel(hidden_size=8, embedding_dim=4, bptt=8, batch_size=4,
+                           max_steps=3).fit(text)
+    again = roundtrip(lm, tmp_path, "lm")
+    assert again.get_params() == lm.get_params() and again.vocab_ == lm.vocab_
+    assert again.bits_per_char(text[:80]) == lm.bits_per_char(text[:80])
+    assert again.generate("to", 30, seed=1) == lm.generate("to", 30, seed=1)
 
 
 

@@ -74,6 +74,37 @@ def test_resume_is_bit_identical(tmp_path):
     assert [e.val_loss for e in h_full.epochs] == [e.val_loss for e in h_b.epochs]
 
 
+def test_config_resume_from_equals_an_uninterrupted_run(tmp_path):
+    """TrainConfig.resume_from (the CLI's --resume-from) continues a checkpointed run so that
+    it ends bit-identical to a run that was never interrupted; a second fit() does not reload."""
+    data, val = _data(), _data(16, seed=1)
+    torch.manual_seed(0)
+    m_full = TinyElman()
+    init = {k: v.clone() for k, v in m_full.state_dict().items()}
+    Trainer(m_full, _cfg(epochs=4, restore_best=False)).fit(data, val)
+    m_a = TinyElman()
+    m_a.load_state_dict(init)
+    path = tmp_path / "ck.safetensors"
+    Trainer(m_a, _cfg(epochs=2, checkpoint_path=str(path), restore_best=False)).fit(data, val)
+    m_b = TinyElman()
+    trainer = Trainer(m_b, _cfg(epochs=4, restore_best=False, resume_from=str(path)))
+    h = trainer.fit(data, val)
+    assert [e.epoch for e in h.epochs] == [1, 2, 3, 4]  # the checkpoint's history goes on
+    for k, v in m_full.state_dict().items():
+        assert torch.equal(v, m_b.state_dict()[k]), k
+    trainer.config.epochs = 5
+    trainer.fit(data, val)  # continues in memory from epoch 4, not from the file's epoch 2
+    assert trainer.epoch == 5
+
+
+def test_resume_from_a_missing_file_is_a_clear_error(tmp_path):
+    from seqlab.exceptions import SeqlabError
+
+    trainer = Trainer(TinyElman(), _cfg(resume_from=str(tmp_path / "nope.safetensors")))
+    with pytest.raises(SeqlabError, match="nope"):
+        trainer.fit(_data())
+
+
 def test_same_seed_same_result_and_loss_decreases():
     data = _data()
     runs = []

@@ -24,8 +24,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("SARIMAX", "SARIMAXForecast"), "sarimax"),
     **dict.fromkeys(("FilterResult", "StateSpace", "stationary_cov"), "statespace"),
     **dict.fromkeys(
-        ("COVARIANCE_TYPES", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor", "GaussianHMM",
-         "check_stochastic"),
+        ("COVARIANCE_TYPES", "GMMHMM", "BaseHMM", "CategoricalHMM", "ConvergenceMonitor",
+         "GaussianHMM", "MultinomialHMM", "PoissonHMM", "check_stochastic"),
         "hmm",
     ),
 }
@@ -33,6 +33,7 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "AR",
     "ARIMA",
     "COVARIANCE_TYPES",
+    "GMMHMM",
     "SARIMAX",
     "ARParams",
     "BaseHMM",
@@ -41,6 +42,8 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "FilterResult",
     "Forecast",
     "GaussianHMM",
+    "MultinomialHMM",
+    "PoissonHMM",
     "SARIMAXForecast",
     "StateSpace",
     "ar_ols",
@@ -67,10 +70,13 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from seqlab.classical.arima_selection import select_order
     from seqlab.classical.hmm import (
         COVARIANCE_TYPES,
+        GMMHMM,
         BaseHMM,
         CategoricalHMM,
         ConvergenceMonitor,
         GaussianHMM,
+        MultinomialHMM,
+        PoissonHMM,
         check_stochastic,
     )
     from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast

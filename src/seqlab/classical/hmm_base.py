@@ -29,8 +29,11 @@ hook                        what it does
 ==========================  ============================================================
 
 Names follow hmmlearn (``startprob_``, ``transmat_``, ``monitor_``, ``score``, ``decode``) so
-code moves between the two; differences: ``seed`` instead of ``random_state``, and full
-parameter names (``fixed=("transmat",)``) instead of one-letter codes (``params="se"``).
+code moves between the two, and hmmlearn's constructor spellings are accepted as they are
+(``random_state``, ``params="stmc"``, ``init_params=""``, ``implementation``; see
+``_hmm_options``) next to seqlab's own (``seed``, ``fixed=("transmat",)``,
+``init_params=("means",)``). Parameters neither given nor in ``init_params`` are
+initialised, as hmmlearn does.
 ``fit`` and ``score`` take scikit-learn's ``(X, y)`` (the target is ignored) and still
 hmmlearn's positional ``(X, lengths)``: see :func:`_target_or_lengths` for the rule.
 Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 77(2).
@@ -38,8 +41,7 @@ Source: L. R. Rabiner (1989), "A tutorial on hidden Markov models", Proc. IEEE 7
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -50,58 +52,17 @@ from seqlab._validation import (
     check_is_fitted,
     check_lengths,
     check_positive,
-    check_random_state,
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
-from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.classical._hmm_monitor import ConvergenceMonitor
+from seqlab.classical._hmm_options import check_implementation, parameter_names, resolve_rng
+from seqlab.classical._hmm_restarts import fit_restarts
+from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
 
-
-
-class ConvergenceMonitor:
-    """Records the EM log-likelihood and decides when to stop (as hmmlearn's monitor).
-
-    EM has converged when ``n_iter`` iterations ran or the gain of the last iteration is
-    below ``tol``. ``history`` holds the log-likelihood of every iteration (computed in the
-    E-step, i.e. with the parameters before that iteration's M-step).
-
-    >>> m = ConvergenceMonitor(tol=0.1, n_iter=10)
-    >>> for llf in (-10.0, -9.0, -8.95):
-    ...     m.report(llf)
-    >>> m.history, m.iter, m.converged
-    ([-10.0, -9.0, -8.95], 3, True)
-    """
-
-    def __init__(self, tol: float = 1e-2, n_iter: int = 10, verbose: bool = False) -> None:
-        self.tol = tol
-        self.n_iter = n_iter
-        self.verbose = verbose
-        self.history: list[float] = []
-        self.iter = 0
-
-    def report(self, log_prob: float) -> None:
-        """Append one iteration's log-likelihood (printed to stderr when ``verbose``)."""
-        if self.verbose:
-            delta = log_prob - self.history[-1] if self.history else float("nan")
-            print(f"{self.iter + 1:>10d} {log_prob:>16.8f} {delta:>+16.8f}", file=sys.stderr)
-        self.history.append(float(log_prob))
-        self.iter += 1
-
-    @property
-    def converged(self) -> bool:
-        """True once ``n_iter`` iterations ran or the last gain is below ``tol``."""
-        return self.iter >= self.n_iter or (
-            len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, iter={self.iter}, "
-            f"converged={self.converged})"
-        )
 
 
 def _normalize_rows(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -148,8 +109,12 @@ class BaseHMM(BaseEstimator):
     tol: float
     verbose: bool
     init: str
-    init_params: Sequence[str] | None
+    init_params: Sequence[str] | str | None
     fixed: Sequence[str]
+    random_state: Any
+    n_init: int
+    params: Sequence[str] | str | None
+    implementation: str
     # learned (or user-given) state; declared for type checkers, set by fit
     startprob_: np.ndarray
     transmat_: np.ndarray
@@ -187,6 +152,10 @@ class BaseHMM(BaseEstimator):
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
+    def _state_means(self) -> np.ndarray:
+        """``E[x | z = k]`` per state, shape (K, D) (categorical: symbol probabilities)."""
+        raise NotImplementedError
+
     def _check_emission_priors(self) -> None:
         """Validate the emission family's priors (after ``_validate_X`` set ``n_features_``)."""
 
@@ -213,17 +182,19 @@ class BaseHMM(BaseEstimator):
     def _param_set(self) -> tuple[str, ...]:
         return ("startprob", "transmat", *self._emission_names)
 
-    def _names(self, value: Sequence[str] | None, arg: str, default: tuple[str, ...]) -> set[str]:
-        if value is None:
-            return set(default)
-        if isinstance(value, str):
-            value = (value,)
-        if not isinstance(value, Iterable):
-            raise SeqlabTypeError(
-                f"{arg} must be None or a list of parameter names from {self._param_set}; "
-                f"got {value!r}."
-            )
-        return {check_choice(v, f"{arg} entry", self._param_set) for v in value}
+    def _names(self, value: Any, arg: str, default: tuple[str, ...]) -> set[str]:
+        return parameter_names(value, arg, self._param_set, default)
+
+    def _learned(self) -> set[str]:
+        """Parameters EM updates: ``params`` (hmmlearn's letters; None: all) less ``fixed``."""
+        params = self._names(getattr(self, "params", None), "params", self._param_set)
+        return params - self._names(self.fixed, "fixed", ())
+
+    def _rng(self) -> np.random.Generator:
+        restart = self.__dict__.get("_restart_rng")  # set by fit for each of n_init restarts
+        if restart is not None:
+            return restart
+        return resolve_rng(self.seed, getattr(self, "random_state", None))
 
     def _check_params(self) -> None:
         """Validate the current parameters (user-given or learned)."""
@@ -239,10 +210,7 @@ class BaseHMM(BaseEstimator):
         for name in set(self._param_set) - names:
             stored = self.__dict__  # a property (covars_) keeps its value under "_name_"
             if stored.get(name + "_") is None and stored.get(f"_{name}_") is None:
-                raise SeqlabValueError(
-                    f"init_params leaves {name!r} out, so it must be given: set "
-                    f"model.{name}_ = ... before fit (or add {name!r} to init_params)."
-                )
+                names.add(name)  # as hmmlearn: a parameter not given is initialised
         if "startprob" in names:
             self.startprob_ = np.full(k, 1.0 / k)
         if "transmat" in names:
@@ -256,8 +224,8 @@ class BaseHMM(BaseEstimator):
         """Number of free scalar parameters estimated by ``fit`` (used by AIC/BIC)."""
         k = self.n_components
         counts = {"startprob": k - 1, "transmat": k * (k - 1), **self._emission_n_params()}
-        fixed = self._names(self.fixed, "fixed", ())
-        return int(sum(v for name, v in counts.items() if name not in fixed))
+        learned = self._learned()
+        return int(sum(v for name, v in counts.items() if name in learned))
 
     # ------------------------------------------------------------------ E-step
     def _prepare(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -329,6 +297,10 @@ class BaseHMM(BaseEstimator):
     def fit(self, X: Any, y: Any = None, lengths: Any = None) -> Self:
         """Estimate the parameters with Baum–Welch EM; returns ``self``.
 
+        With ``n_init > 1`` EM runs from ``n_init`` initialisations (each from the given
+        parameters, the others drawn afresh from the seed's stream) and the run with the
+        highest final log-likelihood is kept (``monitor_`` is that run's).
+
         Each iteration: E-step (gamma, xi by forward–backward), then the M-step of every
         parameter not in ``fixed``. Stops after ``n_iter`` iterations or when the
         log-likelihood gains less than ``tol`` (see ``monitor_``).
@@ -338,6 +310,13 @@ class BaseHMM(BaseEstimator):
         is a target, anything else there is ``lengths`` (see :func:`_target_or_lengths`).
         """
         lengths = _target_or_lengths(X, y, lengths)
+        n_init = check_int(getattr(self, "n_init", 1), "n_init", minimum=1)
+        if n_init == 1 or "_restart_rng" in self.__dict__:
+            return self._fit_em(X, lengths)
+        return fit_restarts(self, X, lengths, n_init)
+
+    def _fit_em(self, X: Any, lengths: Any) -> Self:
+        """One EM run from one initialisation (``fit`` without restarts)."""
         k = check_int(self.n_components, "n_components", minimum=1)
         check_int(self.n_iter, "n_iter", minimum=1)
         check_positive(self.tol, "tol", strict=False)
@@ -351,8 +330,9 @@ class BaseHMM(BaseEstimator):
                 "use fewer states or more data."
             )
         bounds = np.concatenate([[0], np.cumsum(lens)])
-        learn = set(self._param_set) - self._names(self.fixed, "fixed", ())
-        self._init_params(X, check_random_state(self.seed))
+        check_implementation(getattr(self, "implementation", "log"))
+        learn = self._learned()
+        self._init_params(X, self._rng())
         self._check_params()
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
         for _ in range(self.n_iter):
@@ -384,16 +364,25 @@ class BaseHMM(BaseEstimator):
 
     # ------------------------------------------------------------------ sampling and criteria
     def sample(
-        self, n_samples: int = 1, seed: Any = None, currstate: int | None = None
+        self,
+        n_samples: int = 1,
+        seed: Any = None,
+        currstate: int | None = None,
+        *,
+        random_state: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(X, states)`` of ``n_samples`` frames; ``seed=None`` uses ``self.seed``.
 
-        ``currstate`` fixes the first state (to continue a sampled sequence).
+        ``currstate`` fixes the first state (to continue a sampled sequence);
+        ``random_state`` is hmmlearn's name for ``seed``.
         """
         check_is_fitted(self, ["startprob_", "transmat_"])
         self._check_params()
         n = check_int(n_samples, "n_samples", minimum=1)
-        rng = check_random_state(self.seed if seed is None else seed)
+        if seed is None and random_state is None:
+            rng = self._rng()
+        else:
+            rng = resolve_rng(seed, random_state)
         first = -1
         if currstate is not None:
             first = check_int(currstate, "currstate", minimum=0, maximum=self.n_components - 1)
@@ -410,6 +399,26 @@ class BaseHMM(BaseEstimator):
         """Bayesian information criterion ``-2 log p(X) + n_params log T`` (lower is better)."""
         n = len(self._validate_X(X, fitting=False))
         return -2.0 * self.score(X, lengths=lengths) + self.n_params * np.log(n)
+
+    # ------------------------------------------------------------------ filtering (hmm_filter)
+    def filter_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Filtered ``p(z_t = k | x_1..t)`` (no look-ahead), shape (T, K); see ``hmm_filter``."""
+        from seqlab.classical.hmm_filter import filter_proba
+
+        return filter_proba(self, X, lengths)
+
+    def predict_next(self, X: Any, horizon: int = 1, lengths: Any = None) -> Any:
+        """Predictive distribution of the next ``horizon`` frames after ``X``:
+        ``Prediction(state_proba (h, K), mean (h, D))``; see ``hmm_filter.predict_next``."""
+        from seqlab.classical.hmm_filter import predict_next
+
+        return predict_next(self, X, horizon, lengths)
+
+    def streaming_filter(self) -> Any:
+        """A :class:`~seqlab.classical.hmm_filter.StreamingFilter` (one frame per update)."""
+        from seqlab.classical.hmm_filter import StreamingFilter
+
+        return StreamingFilter(self)
 
     def get_stationary_distribution(self) -> np.ndarray:
         """The stationary distribution ``p`` with ``p A = p`` (left eigenvector for 1)."""

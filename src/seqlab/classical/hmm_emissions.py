@@ -69,8 +69,8 @@ class CategoricalHMM(BaseHMM):
     ====================  ======================  ==========================================
 
     ``init="random"`` draws ``emissionprob_`` uniformly and normalises it; parameters left out
-    of ``init_params`` must be set as attributes before ``fit``; ``fixed`` names parameters EM
-    keeps unchanged.
+    of ``init_params`` and not set are initialised too (as hmmlearn); ``fixed`` names
+    parameters EM keeps unchanged (or hmmlearn's ``params="st"``: the ones it updates).
 
     >>> import numpy as np
     >>> x = np.array([0, 0, 1, 1, 1, 0, 2, 2, 2, 2])
@@ -87,33 +87,41 @@ class CategoricalHMM(BaseHMM):
     def __init__(
         self,
         n_components: int = 1,
-        *,
-        n_features: int | None = None,
         startprob_prior: Any = 1.0,
         transmat_prior: Any = 1.0,
+        *,
         emissionprob_prior: Any = 1.0,
+        n_features: int | None = None,
         algorithm: str = "viterbi",
-        seed: SeedLike = None,
+        random_state: Any = None,
         n_iter: int = 10,
         tol: float = 1e-2,
         verbose: bool = False,
+        params: Sequence[str] | str | None = None,
+        init_params: Sequence[str] | str | None = None,
+        implementation: str = "log",
+        seed: SeedLike = None,
         init: str = "random",
-        init_params: Sequence[str] | None = None,
         fixed: Sequence[str] = (),
+        n_init: int = 1,
     ) -> None:
         self.n_components = n_components
-        self.n_features = n_features
         self.startprob_prior = startprob_prior
         self.transmat_prior = transmat_prior
         self.emissionprob_prior = emissionprob_prior
+        self.n_features = n_features
         self.algorithm = algorithm
-        self.seed = seed
+        self.random_state = random_state
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
-        self.init = init
+        self.params = params
         self.init_params = init_params
+        self.implementation = implementation
+        self.seed = seed
+        self.init = init
         self.fixed = fixed
+        self.n_init = n_init
 
     def _alphabet_size(self, symbols: np.ndarray, fitting: bool) -> int:
         if self.n_features is not None:
@@ -243,6 +251,9 @@ class CategoricalHMM(BaseHMM):
 
     def _emission_n_params(self) -> dict[str, int]:
         return {"emissionprob": self.n_components * (self.n_features_ - 1)}
+
+    def _state_means(self) -> np.ndarray:
+        return np.asarray(self.emissionprob_)  # the symbol probabilities
 
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cdf = np.cumsum(self.emissionprob_, axis=1)[states]  # (n, M)

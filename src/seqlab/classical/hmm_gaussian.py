@@ -30,6 +30,13 @@ from seqlab._validation import (
 )
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior
+from seqlab.classical._hmm_gaussian_math import (
+    _kmeans,
+    _representable,
+    _variances,
+    robust_cholesky,
+)
+from seqlab.classical._hmm_missing import MISSING, check_missing, diag_logpdf, diag_stats
 from seqlab.classical._units import magnitude, unit_for
 from seqlab.classical.hmm_base import BaseHMM
 from seqlab.exceptions import SeqlabValueError
@@ -38,38 +45,6 @@ __all__ = ["COVARIANCE_TYPES", "GaussianHMM"]
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2.0 * np.pi)
-
-
-def _variances(cov: np.ndarray, kind: str) -> np.ndarray:
-    """The variances (diagonal entries) of a compact covariance array."""
-    return cov if kind in ("spherical", "diag") else np.diagonal(cov, axis1=-2, axis2=-1)
-
-
-def _representable(cov: np.ndarray, kind: str) -> bool:
-    """Finite, with every variance a positive normal float64."""
-    tiny = np.finfo(np.float64).tiny
-    return bool(np.isfinite(cov).all() and (_variances(cov, kind) >= tiny).all())
-
-
-def _kmeans(X: np.ndarray, k: int, rng: np.random.Generator, n_iter: int = 25) -> np.ndarray:
-    """k-means++ seeding then Lloyd iterations (on at most 20,000 sampled rows)."""
-    if len(X) > 20_000:
-        X = X[rng.choice(len(X), 20_000, replace=False)]
-    centers = [X[rng.integers(len(X))]]
-    d2 = ((X - centers[0]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        p = d2 / d2.sum() if d2.sum() > 0 else np.full(len(X), 1.0 / len(X))
-        centers.append(X[rng.choice(len(X), p=p)])
-        d2 = np.minimum(d2, ((X - centers[-1]) ** 2).sum(axis=1))
-    c = np.array(centers)
-    for _ in range(n_iter):
-        label = ((X[:, None, :] - c[None]) ** 2).sum(axis=2).argmin(axis=1)
-        new = np.array([X[label == j].mean(axis=0) if (label == j).any() else c[j]
-                        for j in range(k)])
-        if np.allclose(new, c):
-            break
-        c = new
-    return c
 
 
 class GaussianHMM(BaseHMM):
@@ -94,6 +69,10 @@ class GaussianHMM(BaseHMM):
     ``X`` (input)       (T, D) or (T,)                 observations, sequences concatenated
     ==================  =============================  ======================================
 
+    ``missing="marginalize"`` accepts NaN for a missing value and integrates it out exactly
+    (single coordinates with ``"diag"``, whole rows with every type; ``_hmm_missing``); the
+    default ``"raise"`` refuses NaN. ``n_init`` restarts EM and keeps the best run.
+
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> x = np.concatenate([rng.normal(-3, 1, 50), rng.normal(3, 1, 50)])
@@ -108,7 +87,6 @@ class GaussianHMM(BaseHMM):
     def __init__(
         self,
         n_components: int = 1,
-        *,
         covariance_type: str = "diag",
         min_covar: float = 1e-3,
         startprob_prior: Any = 1.0,
@@ -118,13 +96,19 @@ class GaussianHMM(BaseHMM):
         covars_prior: Any = 1e-2,
         covars_weight: Any = 1.0,
         algorithm: str = "viterbi",
-        seed: SeedLike = None,
+        random_state: Any = None,
         n_iter: int = 10,
         tol: float = 1e-2,
         verbose: bool = False,
+        params: Sequence[str] | str | None = None,
+        init_params: Sequence[str] | str | None = None,
+        implementation: str = "log",
+        *,
+        seed: SeedLike = None,
         init: str = "kmeans",
-        init_params: Sequence[str] | None = None,
         fixed: Sequence[str] = (),
+        n_init: int = 1,
+        missing: str = "raise",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -136,13 +120,18 @@ class GaussianHMM(BaseHMM):
         self.covars_prior = covars_prior
         self.covars_weight = covars_weight
         self.algorithm = algorithm
-        self.seed = seed
+        self.random_state = random_state
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
-        self.init = init
+        self.params = params
         self.init_params = init_params
+        self.implementation = implementation
+        self.seed = seed
+        self.init = init
         self.fixed = fixed
+        self.n_init = n_init
+        self.missing = missing
 
     @property
     def covars_(self) -> np.ndarray | None:
@@ -164,8 +153,11 @@ class GaussianHMM(BaseHMM):
         self._covars_ = as_float_array(value, "covars_", ndim=(1, 2, 3), allow_nonfinite=True)
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = as_float_array(X, "X", ndim=(1, 2))
+        marginalize = check_choice(self.missing, "missing", MISSING) == "marginalize"
+        arr = as_float_array(X, "X", ndim=(1, 2), allow_nonfinite=marginalize)
         arr = check_min_features(arr.reshape(len(arr), -1))
+        if marginalize:
+            check_missing(arr, self.covariance_type)
         if not fitting and arr.shape[1] != self.n_features_:
             raise SeqlabValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
                              f"{self.n_features_}.")
@@ -217,7 +209,7 @@ class GaussianHMM(BaseHMM):
         priors = [np.abs(np.asarray(self.means_prior, dtype=np.float64)).max()]
         priors += [np.sqrt(np.abs(np.asarray(v, dtype=np.float64)).max())
                    for v in (self.covars_prior, self.min_covar)]
-        c = unit_for(max(magnitude(arr), *priors))
+        c = unit_for(max(magnitude(arr[~np.isnan(arr)]), *priors))
         if c == 1.0:
             return super().fit(X, lengths=lengths)
         saved = {name: self.__dict__.get(name) for name in ("means_", "_covars_")}
@@ -252,6 +244,13 @@ class GaussianHMM(BaseHMM):
 
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator, names: set[str]) -> None:
         k, d = self.n_components, X.shape[1]
+        n_rows = len(X)
+        X = X[~np.isnan(X).any(axis=1)]  # missing values: initialise from the complete rows
+        if len(X) < n_rows and len(X) < max(k, 2) and names & {"means", "covars"}:
+            raise SeqlabValueError(
+                f"only {len(X)} row(s) of X have no missing value, too few to initialise "
+                f"{k} states; give means_ and covars_ (init_params without 'm' and 'c')."
+            )
         kind = check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         if "means" in names:
             if self.init == "kmeans":
@@ -291,12 +290,18 @@ class GaussianHMM(BaseHMM):
         for i, c in enumerate(cov.reshape(-1, d, d)):
             if not np.allclose(c, c.T):
                 raise SeqlabValueError(f"covars_[{i}] ({kind}) must be symmetric.")
-            try:
-                np.linalg.cholesky(c)
-            except np.linalg.LinAlgError:
-                raise SeqlabValueError(f"covars_[{i}] ({kind}) is not positive definite.") from None
+            robust_cholesky(c, f"covars_[{i}] ({kind})")
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
+        if self.missing == "marginalize" and np.isnan(X).any():
+            miss = np.isnan(X).any(axis=1)
+            if self.covariance_type in ("diag", "spherical"):
+                k, d = self.means_.shape
+                var = np.broadcast_to(self._covars_.reshape(k, -1), (k, d))
+                return diag_logpdf(X, self.means_, var)
+            out = np.zeros((len(X), self.n_components))  # a missing row: density 1
+            out[~miss] = self._log_frameprob(X[~miss])
+            return out
         k, d = self.means_.shape
         means, cov = self.means_, self._covars_
         # squares of extreme values overflow: evaluate the density of X / c (c a power of two)
@@ -311,7 +316,7 @@ class GaussianHMM(BaseHMM):
             out = np.empty((len(X), k))
             chols = cov.reshape(-1, d, d)
             for i in range(k):
-                chol = np.linalg.cholesky(chols[i % len(chols)])
+                chol = robust_cholesky(chols[i % len(chols)], f"covars_[{i}]")
                 sol = linalg.solve_triangular(chol, (X - means[i]).T, lower=True)
                 log_det = 2.0 * np.log(np.diag(chol)).sum()
                 out[:, i] = -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
@@ -319,13 +324,23 @@ class GaussianHMM(BaseHMM):
 
     def _new_means(self, post: np.ndarray, obs: np.ndarray) -> np.ndarray:
         w, m0 = self.means_weight, self._hyper("means_prior")
-        denom = w + post[:, None]
+        denom = w + (post if post.ndim == 2 else post[:, None])  # (K, D) with missing values
         new = np.divide(w * m0 + obs, denom, out=np.zeros_like(obs), where=denom > 0)
         return np.where(denom > 0, new, self.means_)
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if not learn & {"means", "covars"}:
             return {}
+        if self.missing == "marginalize" and np.isnan(X).any():
+            if self.covariance_type != "diag":  # whole missing rows: statistics without them
+                rows = ~np.isnan(X).any(axis=1)
+                return self._emission_stats(X[rows], posteriors[rows], learn)
+            post_kd, obs_kd, _ = diag_stats(X, posteriors)
+            stats: dict[str, Any] = {"post": post_kd, "obs": obs_kd}
+            if "covars" in learn:
+                centre = self._new_means(post_kd, obs_kd) if "means" in learn else self.means_
+                stats["scatter"] = diag_stats(X, posteriors, centre)[2]
+            return stats
         post = posteriors.sum(axis=0)
         obs = posteriors.T @ X
         stats = {"post": post, "obs": obs}
@@ -348,10 +363,11 @@ class GaussianHMM(BaseHMM):
         kind = self.covariance_type
         if kind in ("spherical", "diag"):
             c_n = self.means_weight * diff**2 + stats["scatter"]
-            c_d = max(float(np.max(self.covars_weight)) - 1.0, 0.0) + post[:, None]
+            post_kd = post if post.ndim == 2 else post[:, None]  # (K, D) with missing values
+            c_d = max(float(np.max(self.covars_weight)) - 1.0, 0.0) + post_kd
             new = (covars_prior + c_n) / np.maximum(c_d, 1e-5)
             new = new.mean(axis=1) if kind == "spherical" else new
-            keep = post > 0 if kind == "spherical" else (post > 0)[:, None]
+            keep = post_kd.sum(axis=1) > 0 if kind == "spherical" else post_kd > 0
             self._covars_ = np.where(keep, new, self._covars_)
             self._check_variances()
             return
@@ -383,9 +399,12 @@ class GaussianHMM(BaseHMM):
                "tied": d * (d + 1) // 2}[self.covariance_type]
         return {"means": k * d, "covars": cov}
 
+    def _state_means(self) -> np.ndarray:
+        return np.asarray(self.means_)
+
     def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         z = rng.standard_normal((len(states), self.n_features_))
         cov = self.covars_
         assert cov is not None  # _check_params ran in sample()
-        chols = np.linalg.cholesky(cov)  # (K, D, D)
+        chols = np.array([robust_cholesky(c, f"covars_[{i}]") for i, c in enumerate(cov)])
         return self.means_[states] + np.einsum("tij,tj->ti", chols[states], z)

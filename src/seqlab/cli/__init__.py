@@ -26,6 +26,8 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.hmm",
     "seqlab.cli.rnn",
     "seqlab.cli.train",
+    "seqlab.cli.generate",
+    "seqlab.cli.forecast",
     "seqlab.cli.predict",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",

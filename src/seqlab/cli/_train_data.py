@@ -6,7 +6,8 @@ Three journeys, each a module with an ``Options`` dataclass (its own flags, adde
 ======== ============================================ ================================
 kind     the path                                     module
 ======== ============================================ ================================
-text     a text file (.txt, .md, .text, .rst, ...)    :mod:`seqlab.cli.train_text`
+text     a text file (.txt, .md, .text, .rst, ...,      :mod:`seqlab.cli.train_text`
+         or any other UTF-8 file without NUL bytes)
 series   a CSV/TSV with a date column and values      :mod:`seqlab.cli.train_series`
 labelled a folder with one sub-folder of WAV files    :mod:`seqlab.cli.train_labelled`
          per class, or a CSV/TSV with a ``label``
@@ -61,6 +62,19 @@ def _header(path: Path) -> list[str]:
     return [c.strip().strip('"').lower() for c in first.rstrip("\r\n").split(sep)]
 
 
+def _looks_like_text(path: Path, probe: int = 1 << 16) -> bool:
+    """The file's first ``probe`` bytes are UTF-8 (a cut last character allowed), no NULs."""
+    with path.open("rb") as fh:
+        head = fh.read(probe)
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return len(head) == probe and err.start >= len(head) - 3  # cut multi-byte character
+    return True
+
+
 def detect_kind(path: str | Path, kind: str = "auto") -> str:
     """The journey for ``path``: ``"text"``, ``"series"`` or ``"labelled"``.
 
@@ -97,8 +111,11 @@ def detect_kind(path: str | Path, kind: str = "auto") -> str:
     if suffix in TABLE_SUFFIXES:
         header = _header(p)
         return "labelled" if any(c in LABEL_COLUMNS for c in header) else "series"
+    if _looks_like_text(p):  # README, LICENSE, a .log: UTF-8 text without NUL bytes
+        return "text"
     raise SeqlabValueError(
-        f"--data {str(p)!r}: cannot tell what a {suffix or 'suffix-less'!r} file holds. Use a "
+        f"--data {str(p)!r}: cannot tell what a {suffix or 'suffix-less'!r} file holds (it is "
+        "not UTF-8 text). Use a "
         f"text file ({', '.join(TEXT_SUFFIXES[:4])}, ...) for a language model, a CSV/TSV for a "
         "time series or labelled sequences, a folder of class sub-folders of WAV files, or say "
         "which with --kind text|series|labelled."

@@ -184,6 +184,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(history.table())
     if history.stopped_early:
         print(f"stopped early; best epoch {history.best_epoch}")
+    elif history.stopped_by != "epochs":
+        print(f"stopped by --{history.stopped_by.replace('_', '-')} after {history.steps} steps")
     model.eval()
     with torch.no_grad():
         from seqlab.training.trainer import as_dataset

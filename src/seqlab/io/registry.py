@@ -63,13 +63,19 @@ def _entries() -> list[Entry]:
         ("seqlab.classical.CategoricalHMM", "seqlab.classical.hmm_emissions", "CategoricalHMM",
          est),
         ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
-        ("seqlab.classical.ConvergenceMonitor", "seqlab.classical.hmm_base",
+        ("seqlab.classical.GMMHMM", "seqlab.classical.hmm_gmm", "GMMHMM", est),
+        ("seqlab.classical.MultinomialHMM", "seqlab.classical.hmm_multinomial",
+         "MultinomialHMM", est),
+        ("seqlab.classical.PoissonHMM", "seqlab.classical.hmm_poisson", "PoissonHMM", est),
+        ("seqlab.classical.ConvergenceMonitor", "seqlab.classical._hmm_monitor",
          "ConvergenceMonitor", obj),
         ("seqlab.reservoir.EchoStateNetwork", "seqlab.reservoir.esn", "EchoStateNetwork", est),
         ("seqlab.reservoir.ESNClassifier", "seqlab.reservoir.esn", "ESNClassifier", est),
         ("seqlab.reservoir.Reservoir", "seqlab.reservoir._reservoir", "Reservoir", obj),
         ("seqlab.reservoir.HopfieldNetwork", "seqlab.reservoir.hopfield", "HopfieldNetwork",
          est),
+        ("seqlab.data.StandardScaler", "seqlab.data.scaling", "StandardScaler", est),
+        ("seqlab.pipelines.RNNForecaster", "seqlab.pipelines.forecast", "RNNForecaster", est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
         ("seqlab.pipelines.SequenceClassifierPipeline", "seqlab.pipelines.classify",
@@ -83,6 +89,10 @@ def _entries() -> list[Entry]:
     entries = [Entry(*row) for row in table]
     entries.append(Entry("seqlab.data.CharVocab", "seqlab.data.text", "CharVocab", "custom",
                          "to_dict", "from_dict"))
+    entries.append(Entry("seqlab.data.ByteVocab", "seqlab.data.text", "ByteVocab", "custom",
+                         "to_dict", "from_dict"))
+    entries.append(Entry("seqlab.pipelines.TextLanguageModel", "seqlab.pipelines.text",
+                         "TextLanguageModel", "estimator"))
     return entries
 
 

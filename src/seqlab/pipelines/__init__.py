@@ -12,6 +12,10 @@ Floor: above the models (recurrent, reservoir, classical) and the training loop,
 
 from __future__ import annotations
 
+from seqlab.pipelines.backtest import backtest
 from seqlab.pipelines.classify import SequenceClassifierPipeline
+from seqlab.pipelines.forecast import RNNForecaster
+from seqlab.pipelines.text import TextLanguageModel, read_text
 
-__all__: list[str] = ["SequenceClassifierPipeline"]
+__all__: list[str] = ["RNNForecaster", "SequenceClassifierPipeline", "TextLanguageModel",
+                      "backtest", "read_text"]

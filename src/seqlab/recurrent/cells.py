@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
-from seqlab.recurrent._cell_checks import check_step_input, check_step_state
+from seqlab.recurrent._cell_checks import check_step
 from seqlab.recurrent._init_args import RecordsInitArgs
 
 __all__ = [
@@ -125,11 +125,9 @@ class RecurrentCell(RecordsInitArgs, nn.Module):
         values for NaN at every step -- :class:`~seqlab.recurrent.layers.RNNLayer` checks a
         whole sequence once. The unroll engine calls :meth:`step`, which checks nothing.
         """
-        check_step_input(self, x_t)
+        check_step(self, x_t, state)
         if state is None:
             state = self.initial_state(None, x_t.shape[0], x_t)
-        else:
-            check_step_state(self, state, x_t)
         return self.step(self.input_term(x_t), state)
 
     def state_widths(self) -> tuple[int, ...]:

@@ -122,15 +122,17 @@ def as_data(data: Any, name: str = "train_data") -> Data:
         return data
     if hasattr(data, "X") and hasattr(data, "y"):
         return TensorData(as_dataset(data, name))
-    is_batch_list = isinstance(data, list) and data and all(
-        isinstance(b, tuple | list) for b in data
+    # a list of (x, y[, lengths]) tuples of arrays/tensors, not (x, y) given as nested lists
+    is_batch_list = isinstance(data, list) and bool(data) and all(
+        isinstance(b, tuple | list) and all(isinstance(t, Tensor | np.ndarray) for t in b)
+        for b in data
     )
     if isinstance(data, tuple | list) and len(data) in (2, 3) and not is_batch_list:
         return TensorData(as_dataset(data, name))
     if isinstance(data, Iterable) and not isinstance(
         data, str | bytes | dict | Tensor | tuple | np.ndarray
     ):
-        if iter(data) is data:
+        if isinstance(data, Iterator):  # (iter() would start a DataLoader's workers)
             raise SeqlabTypeError(
                 f"{name} is a one-shot iterator ({type(data).__name__}), but training "
                 "iterates the data once per epoch; pass a list of batches or a DataLoader."

@@ -13,8 +13,18 @@ from torch import Tensor, nn
 
 from seqlab.exceptions import DivergenceError, SeqlabTypeError, SeqlabValueError
 from seqlab.training._history import StopReason
+from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
 
-__all__ = ["Budget", "EpochStats", "detach_state", "find_elman_layer"]
+__all__ = [
+    "Budget",
+    "EpochStats",
+    "call_stream",
+    "detach_state",
+    "find_elman_layer",
+    "lr_of",
+    "omega_of",
+    "padding_mask",
+]
 
 Nonlinearity = Literal["tanh", "relu", "identity"]
 
@@ -85,6 +95,25 @@ class EpochStats:
         norms = self.norms
         return (self.total / self.weight, self.omega / self.weight,
                 float(np.mean(norms)), float(max(norms)))
+
+
+def padding_mask(pred: Tensor, lengths: Tensor | None) -> Tensor | None:
+    """The (B, T) mask of real steps for per-step outputs; None for one output per sequence
+    (pattern 3) or no padding."""
+    if lengths is None or pred.dim() < 3:
+        return None
+    steps = pred.shape[1]
+    return torch.arange(steps, device=pred.device)[None, :] < lengths[:, None].to(pred.device)
+
+
+def omega_of(loss: Tensor, h_all: Tensor, w_hh: Tensor, nonlin: Nonlinearity,
+             mask: Tensor | None) -> Tensor:
+    """Pascanu et al.'s Omega from the Elman layer's captured states (see regularizers)."""
+    direct = torch.autograd.grad(loss, h_all, retain_graph=True, allow_unused=True)[0]
+    if direct is None:
+        direct = torch.zeros_like(h_all)
+    deltas = hidden_deltas(direct, h_all.detach(), w_hh.detach(), nonlin, mask)
+    return pascanu_regularizer(h_all, w_hh, deltas, nonlin, mask)
 
 
 def find_elman_layer(model: nn.Module) -> tuple[nn.Module, Tensor, Nonlinearity]:

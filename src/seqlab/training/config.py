@@ -83,6 +83,9 @@ class TrainConfig:
     # safetensors checkpoint written after every `checkpoint_every` epochs (None: none)
     checkpoint_path: str | None = field(default=None, metadata=_h("checkpoint file"))
     checkpoint_every: int = field(default=1, metadata=_h("epochs between checkpoints"))
+    # a checkpoint (written with checkpoint_path) to continue from: model, optimiser, schedule,
+    # RNG states, epoch and step counters; the run goes on up to `epochs` / `max_steps` in total
+    resume_from: str | None = field(default=None, metadata=_h("continue from this checkpoint"))
 
     def __post_init__(self) -> None:
         if not isinstance(self.optimizer, str):
@@ -131,11 +134,10 @@ class TrainConfig:
                 f"device must be a torch device name such as 'cpu', 'cuda' or 'cuda:1'; got "
                 f"{self.device!r}."
             )
-        path = self.checkpoint_path
-        if path is not None and (not isinstance(path, str | os.PathLike) or not str(path)):
-            raise SeqlabTypeError(
-                f"checkpoint_path must be a file path (str) or None; got {path!r}."
-            )
+        for name in ("checkpoint_path", "resume_from"):
+            path = getattr(self, name)
+            if path is not None and (not isinstance(path, str | os.PathLike) or not str(path)):
+                raise SeqlabTypeError(f"{name} must be a file path (str) or None; got {path!r}.")
 
 
 def _check_bool(value: Any, name: str) -> None:

@@ -54,6 +54,8 @@ from seqlab.training._loop import (
     call_stream,
     find_elman_layer,
     lr_of,
+    omega_of,
+    padding_mask,
 )
 from seqlab.training._optim import make_optimizer, make_scheduler, per_step, step_scheduler
 from seqlab.training._state import load_trainer, save_trainer
@@ -61,7 +63,6 @@ from seqlab.training._stream import TokenStream
 from seqlab.training.clipping import clip_grad_norm, clip_grad_value, grad_norm
 from seqlab.training.config import TrainConfig
 from seqlab.training.losses import LOSSES, LossFn, default_forward
-from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
 
 __all__ = [
     "EpochLog",
@@ -162,6 +163,7 @@ class Trainer:
             torch.manual_seed(self.config.seed)  # dropout and other global draws
         self.epoch = 0
         self.step = 0  # optimiser steps taken (skipped non-finite steps do not count)
+        self._resumed = False  # config.resume_from loaded (by the first fit)
         self.history = History()
         self._bad_epochs = 0
         self._best_state: dict[str, Tensor] | None = None
@@ -169,12 +171,6 @@ class Trainer:
         self._budget = Budget(None, None)
 
     # -------------------------------------------------------------- one step
-    def _mask(self, pred: Tensor, lengths: Tensor | None) -> Tensor | None:
-        if lengths is None or pred.dim() < 3:
-            return None  # one output per sequence (pattern 3), or no padding
-        steps = pred.shape[1]
-        return torch.arange(steps, device=pred.device)[None, :] < lengths[:, None].to(pred.device)
-
     def _loss_fn(self, stream: bool) -> LossFn:
         return LOSSES["cross_entropy"] if stream and not self._loss_given else self.loss_fn
 
@@ -185,22 +181,13 @@ class Trainer:
         x = x.to(dtype) if x.is_floating_point() else x
         y = y.to(dtype) if y.is_floating_point() else y
         pred = self.forward(self.model, x, y, lengths)
-        mask = self._mask(pred, lengths)
+        mask = padding_mask(pred, lengths)
         return self.loss_fn(pred, y, mask), mask
 
     def _stream_loss(self, chunk: tuple[Tensor, Tensor], state: Any) -> tuple[Tensor, Any]:
         x, y = chunk[0].to(self.device), chunk[1].to(self.device)
         pred, state = call_stream(self.model, x, state)
         return self._loss_fn(True)(pred, y, None), state
-
-    def _omega(self, loss: Tensor, mask: Tensor | None) -> Tensor:
-        """Pascanu et al.'s Omega from the Elman layer's captured states (see regularizers)."""
-        h_all = self._captured[-1]
-        direct = torch.autograd.grad(loss, h_all, retain_graph=True, allow_unused=True)[0]
-        if direct is None:
-            direct = torch.zeros_like(h_all)
-        deltas = hidden_deltas(direct, h_all.detach(), self._w_hh.detach(), self._nonlin, mask)
-        return pascanu_regularizer(h_all, self._w_hh, deltas, self._nonlin, mask)
 
     def _steps(self, data: Any, train: bool) -> Iterator[Step]:
         if isinstance(data, TokenStream):
@@ -226,7 +213,7 @@ class Trainer:
                 weight = len(batch[0])
             objective, omega_val = loss, 0.0
             if c.regularizer_alpha > 0:
-                omega = self._omega(loss, mask)
+                omega = omega_of(loss, self._captured[-1], self._w_hh, self._nonlin, mask)
                 omega_val = float(omega.detach())
                 objective = loss + c.regularizer_alpha * omega
             objective.backward()
@@ -296,10 +283,18 @@ class Trainer:
 
     def fit(self, train_data: Any, val_data: Any = None) -> History:
         """Train up to ``config.epochs`` epochs in total (a resumed trainer continues), or
-        until ``max_steps`` / ``max_time`` / early stopping ends the run."""
+        until ``max_steps`` / ``max_time`` / early stopping ends the run. With
+        ``config.resume_from`` the first call first restores that checkpoint (:meth:`load`).
+
+        With ``restore_best`` and validation data the model ends with its best validation
+        weights, and so does the final checkpoint (a run resumed from it continues from
+        those weights, with the optimiser state of the last step)."""
         from tqdm.auto import tqdm
 
         c = self.config
+        if c.resume_from is not None and not self._resumed:
+            self.load(str(c.resume_from))  # once: a second fit() continues in memory
+            self._resumed = True
         data, val = self._prepare(train_data, val_data)
         stream = isinstance(data, TokenStream)
         hook = None
