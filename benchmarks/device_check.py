@@ -21,6 +21,9 @@ It prints one PASS/FAIL line per check and a summary line, and exits 1 if any ch
 6. (informational) forward+backward time of an LSTM layer vs torch.nn.LSTM on the device;
    at the end, every distinct warning is listed, and cuDNN's weight-packing warning (which
    seqlab's fused calls silence on purpose) must not be among them.
+7. a token-id language model (``SequenceTagger(vocab_size=...)``) trained with stateful
+   truncated BPTT on a ``TokenStream`` on the device, then greedy ``generate``: the same
+   losses and the same text as on the CPU (runs before 6).
 
 Run time of ``--device cpu`` on a shared 2-core dev machine (2026-11-27): 3 s for checks 1-5
 (16 s with a cold numba cache), 11 s for the timing (``--no-timing`` skips it).
@@ -295,6 +298,27 @@ def time_lstm(device: torch.device, repeats: int = 5) -> tuple[bool, str]:
     return True, f"median of {repeats} after 2 warm-ups, synchronized"
 
 
+def language_model_run(device: torch.device) -> tuple[bool, str]:
+    """7. Token ids + stateful TBPTT (TokenStream) on the device, then greedy generate: the
+    same losses and text as on the CPU (checks embedding, state carrying and sampling)."""
+    from seqlab.recurrent import SequenceTagger
+    from seqlab.training import TokenStream
+
+    ids = torch.tensor([i % 7 for i in range(3 * 7 * 40)])
+    out = {}
+    for dev in (device, torch.device("cpu")):
+        model = SequenceTagger(8, 16, 7, cell="lstm", vocab_size=7, seed=0)
+        config = TrainConfig(epochs=3, lr=0.01, progress=False, seed=3, device=str(dev))
+        hist = Trainer(model, config).fit(TokenStream(ids, 4, 20))
+        gen = model.generate(torch.tensor([0, 1, 2]), 12, temperature=0.0)
+        out[dev.type] = ([e.train_loss for e in hist.epochs], gen.cpu().tolist())
+    (mine, text), (ref, ref_text) = out[device.type], out["cpu"]
+    diff = max(abs(a - b) / abs(b) for a, b in zip(mine, ref, strict=True))
+    ok = all(math.isfinite(v) for v in mine) and mine[-1] < mine[0] and text == ref_text
+    return ok, (f"loss {mine[0]:.4g} -> {mine[-1]:.4g}; max rel diff vs cpu {diff:.1e}; "
+                f"greedy text {'equal' if text == ref_text else 'DIFFERS'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -334,6 +358,7 @@ def run_checks(device: torch.device, timing: bool) -> None:
         check(f"trainer {task}", trainer_run, task, device)
     for cell in ("elman", "lstm"):
         check(f"diagnostics {cell}", diagnostics_vs_cpu, cell, device)
+    check("language model (token ids, TokenStream, generate)", language_model_run, device)
     if timing:
         check("timing (informational)", time_lstm, device)
 
