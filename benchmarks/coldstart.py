@@ -92,6 +92,17 @@ y = np.cumsum(w)
 """,
         "m = ARIMA(order=(2, 1, 2)).fit(y); fc = m.forecast(10)",
     ),
+    "sarimax": (
+        """
+import numpy as np
+from seqlab.classical import SARIMAX
+rng = np.random.default_rng(0)
+t = np.arange(144)
+y = 5 + 0.01 * t + 0.2 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 0.05, 144))
+y[[20, 77]] = np.nan
+""",
+        "m = SARIMAX((0, 1, 1), (0, 1, 1, 12)).fit(y); fc = m.get_forecast(12).summary_frame()",
+    ),
     "ar": (
         """
 import numpy as np
@@ -242,6 +253,8 @@ def main() -> None:
               f"{cold['n_specialisations']:>8}  {'yes' if ok else 'NO'}", flush=True)
     if not args.no_json:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        if args.families and RESULTS.exists():  # a subset updates its rows, keeps the rest
+            results = {**json.loads(RESULTS.read_text())["results"], **results}
         payload = {"bound_cold_s": COLD_BOUND_S, "bound_warm_s": WARM_BOUND_S,
                    "threads": args.threads, "python": sys.version.split()[0],
                    "results": results}
