@@ -182,3 +182,15 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(back.get_forecast(5).summary_frame(),
                                   m.get_forecast(5).summary_frame())
     assert back.llf == m.llf
+
+
+def test_non_finite_llf_at_final_params_raises_divergence_error() -> None:
+    import warnings as _w
+
+    from seqlab.exceptions import DivergenceError
+
+    y = np.r_[np.ones(49), 1e300]  # squared innovation overflows: llf is not finite
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        with pytest.raises(DivergenceError, match="not finite"):
+            SARIMAX(order=(1, 0, 0)).fit(y)

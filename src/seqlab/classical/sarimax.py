@@ -39,7 +39,7 @@ from seqlab.classical._sarimax_data import (
     past_index,
 )
 from seqlab.classical._sarimax_system import Spec, make_spec
-from seqlab.exceptions import SeqlabValueError
+from seqlab.exceptions import DivergenceError, SeqlabValueError
 
 __all__ = ["SARIMAX", "SARIMAXForecast"]
 
@@ -209,6 +209,12 @@ class SARIMAX(BaseEstimator):
             )
         params = spec.constrain(opt.x * scale)
         _, res = self._llf(spec, params, yv, X)
+        if not math.isfinite(float(res.llf)):
+            raise DivergenceError(
+                f"SARIMAX{self.order}x{self.seasonal_order}: the log-likelihood at the fitted "
+                "parameters is not finite (a Kalman prediction variance F <= 0 or NaN); check "
+                "the data for inf values or a degenerate/constant series, or simplify the orders"
+            )
         k = spec.k_params
         self.params_ = params
         self.param_names_ = spec.names(exog_names(exog, X.shape[1]))
