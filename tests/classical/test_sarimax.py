@@ -194,3 +194,10 @@ def test_non_finite_llf_at_final_params_raises_divergence_error() -> None:
         _w.simplefilter("ignore")
         with pytest.raises(DivergenceError, match="not finite"):
             SARIMAX(order=(1, 0, 0)).fit(y)
+
+
+def test_degenerate_fit_exog_equal_to_y_warns() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(80)
+    with pytest.warns(RuntimeWarning, match="near-perfect fit"):
+        SARIMAX(order=(1, 0, 0)).fit(y, exog=y.copy())

@@ -223,6 +223,15 @@ class SARIMAX(BaseEstimator):
         self.aic_ = -2.0 * res.llf + 2.0 * k
         self.bic_ = -2.0 * res.llf + k * math.log(n - spec.k_diff_states)
         self.sigma2_ = float(params[-1])
+        data_var = float(np.nanvar(yv))
+        if data_var == 0.0 or self.sigma2_ < 1e-5 * data_var:
+            warnings.warn(
+                f"SARIMAX: near-perfect fit (sigma2_={self.sigma2_:.3g}, data variance "
+                f"{data_var:.3g}); y is constant or an exog column reproduces y, so standard "
+                "errors and the log-likelihood are meaningless; drop that column or check y",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         self.converged_ = converged
         self.n_iter_ = int(opt.nit)
         self.k_exog_ = int(X.shape[1])
