@@ -201,3 +201,18 @@ def test_degenerate_fit_exog_equal_to_y_warns() -> None:
     y = rng.standard_normal(80)
     with pytest.warns(RuntimeWarning, match="near-perfect fit"):
         SARIMAX(order=(1, 0, 0)).fit(y, exog=y.copy())
+
+
+def test_a_strong_trend_with_honest_noise_is_not_called_degenerate() -> None:
+    """var(y) of a steep trend dwarfs the innovation variance (ratio ~1e-9 here); the check
+    compares with the variance after the model's differencing, so no warning is given."""
+    import warnings
+
+    rng = np.random.default_rng(1)
+    t = np.arange(300.0)
+    y = 1000.0 + 50.0 * t + np.cumsum(rng.normal(0.0, 1.0, 300))
+    assert 1.0 / np.var(y) < 1e-5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        m = SARIMAX(order=(0, 1, 0), trend="c").fit(y)
+    assert 0.5 < m.sigma2_ < 2.0

@@ -223,11 +223,21 @@ class SARIMAX(BaseEstimator):
         self.aic_ = -2.0 * res.llf + 2.0 * k
         self.bic_ = -2.0 * res.llf + k * math.log(n - spec.k_diff_states)
         self.sigma2_ = float(params[-1])
-        data_var = float(np.nanvar(yv))
+        # compare with the variance of y after the model's differencing: a trend or a random
+        # walk makes var(y) itself huge next to any honest innovation variance
+        z = yv
+        for _ in range(int(self.order[1])):
+            z = z[1:] - z[:-1]
+        s_period = int(self.seasonal_order[3])
+        for _ in range(int(self.seasonal_order[1])):
+            z = z[s_period:] - z[:-s_period]
+        finite = z[np.isfinite(z)]
+        data_var = float(finite.var()) if finite.size > 1 else math.nan
         if data_var == 0.0 or self.sigma2_ < 1e-5 * data_var:
             warnings.warn(
-                f"SARIMAX: near-perfect fit (sigma2_={self.sigma2_:.3g}, data variance "
-                f"{data_var:.3g}); y is constant or an exog column reproduces y, so standard "
+                f"SARIMAX: near-perfect fit (sigma2_={self.sigma2_:.3g}, variance of the "
+                f"differenced data {data_var:.3g}); y is deterministic after differencing or an "
+                "exog column reproduces y, so standard "
                 "errors and the log-likelihood are meaningless; drop that column or check y",
                 RuntimeWarning,
                 stacklevel=2,
