@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from seqlab.classical.hmm_cpg import (
-    MINUS_TABLE, PLUS_TABLE, base_jaccard, cpg_islands, cpg_transmat, cpg_viterbi,
-    gardiner_garden_islands, island_stats,
+    MINUS_TABLE,
+    PLUS_TABLE,
+    base_jaccard,
+    cpg_islands,
+    cpg_transmat,
+    cpg_viterbi,
+    gardiner_garden_islands,
+    island_stats,
 )
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
@@ -28,7 +34,7 @@ def test_viterbi_matches_brute_force() -> None:
     best, best_path = -np.inf, None
     for bits in itertools.product((0, 1), repeat=len(seq)):
         states = [c + 4 * b for c, b in zip(codes, bits)]
-        lp = np.log(1 / 8) + sum(np.log(a[i, j]) for i, j in zip(states, states[1:]))
+        lp = np.log(1 / 8) + sum(np.log(a[i, j]) for i, j in itertools.pairwise(states))
         if lp > best:
             best, best_path = lp, np.array(bits) == 0
     assert np.array_equal(cpg_viterbi(seq, 0.2, 0.1), best_path)

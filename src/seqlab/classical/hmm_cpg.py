@@ -21,8 +21,16 @@ import pandas as pd
 from seqlab.classical._hmm_kernels import viterbi
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
-__all__ = ["PLUS_TABLE", "MINUS_TABLE", "cpg_transmat", "cpg_viterbi", "cpg_islands",
-           "island_stats", "gardiner_garden_islands", "base_jaccard"]
+__all__ = [
+    "MINUS_TABLE",
+    "PLUS_TABLE",
+    "base_jaccard",
+    "cpg_islands",
+    "cpg_transmat",
+    "cpg_viterbi",
+    "gardiner_garden_islands",
+    "island_stats",
+]
 
 #: Durbin et al. Table 3.1, "+" (CpG island) model, rows/cols A, C, G, T.
 PLUS_TABLE = np.array([[0.180, 0.274, 0.426, 0.120],
