@@ -185,3 +185,45 @@ def base_jaccard(a: pd.DataFrame, b: pd.DataFrame, n: int) -> float:
             m[s:e] = True
     union = (ma | mb).sum()
     return float((ma & mb).sum() / union) if union else float("nan")
+
+
+def read_sequence_records(path: str) -> dict[str, str]:
+    """``{record name: sequence}`` of a FASTA, GenBank or EMBL file (plain or ``.gz``),
+    every record kept separate; the format is recognised from the first non-blank line
+    (``>``, ``LOCUS``, ``ID``).
+    """
+    from seqlab.data.seqfiles import _open_text, read_fasta
+
+    text = _open_text(path)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise SeqlabValueError(f"{path} is empty; give a FASTA, GenBank or EMBL file")
+    first = lines[0]
+    if first.startswith(">"):
+        records = read_fasta(path)
+    elif first.startswith(("LOCUS", "ID ")):
+        head, seq_start = ("LOCUS", "ORIGIN") if first.startswith("LOCUS") else ("ID ", "SQ ")
+        records = {}
+        name, in_seq = "", False
+        chunks: list[str] = []
+        for ln in lines:
+            if ln.startswith(head):
+                name = ln[len(head):].split()[0].rstrip(";")
+                chunks, in_seq = [], False
+            elif ln.startswith(seq_start):
+                in_seq = True
+            elif ln.startswith("//"):
+                if name in records:
+                    raise SeqlabValueError(f"{path}: duplicate record name {name!r}")
+                records[name] = "".join(chunks)
+                in_seq = False
+            elif in_seq:
+                chunks.append("".join(ch for ch in ln if ch.isalpha()))
+    else:
+        raise SeqlabValueError(
+            f"{path}: unknown sequence format (first line {first[:30]!r}); give FASTA ('>'), "
+            "GenBank ('LOCUS') or EMBL ('ID')")
+    records = {k: v for k, v in records.items() if v}
+    if not records:
+        raise SeqlabValueError(f"{path} holds no sequence; give a file with sequence data")
+    return records

@@ -82,7 +82,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p_isl.add_argument("--features", choices=("nucleotide", "dinucleotide"),
                        default="nucleotide")
     p_isl.add_argument("--max-rows", type=int, default=15, help="island segments to print")
-    p_isl.add_argument("--output", metavar="FILE.csv", help="write every segment (CSV)")
+    p_isl.add_argument("--output", metavar="FILE", help="write every segment (CSV; with "
+                       "--file: the BED-like island table)")
+    p_isl.add_argument("--file", metavar="PATH", help="Durbin 8-state CpG model on each record "
+                       "of a FASTA/GenBank/EMBL file; print a BED-like island table")
+    p_isl.add_argument("--min-length", type=int, default=1, help="with --file: shortest island")
     p_isl.set_defaults(func=_cmd_islands)
     p_wea = sub.add_parser("weather", help="task: hidden weather regimes vs recorded labels")
     p_wea.add_argument("--n-states", type=int, default=3)
@@ -98,6 +102,8 @@ def _cmd_islands(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output_file(args.output, "--output")
+    if args.file:
+        return _cmd_cpg_file(args)
     result = dna_islands(args.genome, features=args.features)
     print(result.summary())
     islands = result.segments[result.segments.state == 1]
@@ -107,6 +113,29 @@ def _cmd_islands(args: argparse.Namespace) -> int:
     if args.output:
         result.segments.to_csv(args.output, index=False)
         print(f"segments written to {args.output}")
+    return 0
+
+
+def _cmd_cpg_file(args: argparse.Namespace) -> int:
+    import sys
+
+    import pandas as pd
+
+    from seqlab.classical.hmm_cpg import cpg_islands, read_sequence_records
+
+    check_input_file(args.file, "--file")
+    frames = []
+    for name, seq in read_sequence_records(args.file).items():
+        df = cpg_islands(seq, min_length=args.min_length)
+        df.insert(0, "record", name)
+        frames.append(df)
+    table = pd.concat(frames, ignore_index=True)
+    text = table.to_csv(sep="\t", index=False, float_format="%.4f")
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"{len(table)} islands written to {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
