@@ -53,3 +53,17 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
         res = _run("--file", str(path))
         assert res.returncode != 0
         assert res.stderr.startswith("seqlab: error:") and res.stderr.count("\n") == 1
+
+
+def test_same_record_in_genbank_and_embl_agrees() -> None:
+    import pytest
+
+    d = Path("/usr/share/doc/python-biopython-doc/Tests")
+    gb, embl = d / "GenBank/NC_005816.gb.gz", d / "EMBL/AE017046.embl.gz"
+    if not (gb.exists() and embl.exists()):
+        pytest.skip("Biopython test data (python-biopython-doc) not installed")
+    a, b = _run("--file", str(gb)), _run("--file", str(embl))
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    rows_a = [ln.split("\t")[1:] for ln in a.stdout.splitlines()]
+    rows_b = [ln.split("\t")[1:] for ln in b.stdout.splitlines()]
+    assert rows_a == rows_b and len(rows_a) > 1
