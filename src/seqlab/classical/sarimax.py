@@ -110,7 +110,8 @@ class SARIMAX(BaseEstimator):
     statsmodels results object.
 
     >>> import numpy as np
-    >>> y = np.sin(np.arange(60) * 2 * np.pi / 12) + 0.1 * np.arange(60)
+    >>> noise = np.random.default_rng(0).normal(0.0, 0.1, 60)
+    >>> y = np.sin(np.arange(60) * 2 * np.pi / 12) + 0.1 * np.arange(60) + noise
     >>> m = SARIMAX(order=(1, 0, 0), seasonal_order=(0, 1, 1, 12), trend="c").fit(y)
     >>> m.forecast(2).shape
     (2,)
