@@ -50,3 +50,27 @@ def test_cli_never_falls_back_to_builtin_data(tmp_path, capsys):
     assert main(["train", "--data", str(junk), "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("seqlab: error:") and "junk.bin" in err and "--kind" in err
+
+
+def test_synthetic_options_with_data_and_data_options_without_are_refused(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be " * 50)
+    assert main(["train", "--data", str(corpus), "--n-train", "5"]) == 2
+    assert "--n-train" in capsys.readouterr().err
+    assert main(["train", "--task", "adding", "--dropout", "0.2"]) == 2
+    assert "--dropout" in capsys.readouterr().err
+
+
+def test_synthetic_task_saves_its_model(tmp_path, capsys):
+    import torch
+
+    import seqlab
+
+    path = tmp_path / "adding.seqlab"
+    assert main(["train", "--task", "adding", "--n-train", "16", "--n-val", "8", "--length",
+                 "12", "--epochs", "1", "--batch-size", "8", "--hidden-size", "4",
+                 "--no-progress", "--save", str(path)]) == 0
+    assert "saved" in capsys.readouterr().out
+    model = seqlab.load(path)
+    x = torch.randn(2, 12, 2)
+    assert model(x).shape == (2, 1)

@@ -166,10 +166,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
     check_device(config.device, "--device")
     if task.save:
         check_output_file(task.save, "--save")
+    synthetic_only = ("task", "n_train", "n_val", "length", "plot")
+    default = TaskConfig()
     if task.data is not None:
+        unused = [n for n in synthetic_only if getattr(task, n) != getattr(default, n)]
+        if unused:
+            raise SeqlabValueError(
+                f"{', '.join('--' + n.replace('_', '-') for n in unused)}: options of the "
+                "synthetic tasks, not used with --data; drop them.")
         from seqlab.cli import _train_data
 
         return _train_data.run(args, task, config)
+    if task.dropout != default.dropout or task.kind != default.kind:
+        raise SeqlabValueError("--dropout and --kind are used with --data only; drop them.")
     if task.plot:
         check_plot_file(task.plot)
     if config.checkpoint_path:  # save_checkpoint creates missing folders
@@ -197,6 +206,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if task.plot:
         _plot(history, task.plot)
         print(f"saved {task.plot}")
+    if task.save:
+        import seqlab
+
+        seqlab.save(model, task.save, training={"task": task.task, "epochs": len(history.epochs),
+                                               "steps": history.steps})
+        print(f"saved {task.save} (reload with seqlab.load)")
     return 0
 
 
