@@ -77,15 +77,9 @@ def run(config: ForecastConfig) -> int:
           f"({len(fc)} steps, from the last {model.window} of {len(table.dates)} rows):")
     print(fc.to_string(float_format=lambda v: f"{v:.6g}"))
     if config.output:
-        from pathlib import Path
+        from seqlab.io.atomic import atomic_write_text
 
-        from seqlab.io.atomic import atomic_write
-
-        text = fc.to_csv()
-        def write(tmp: str) -> None:
-            Path(tmp).write_text(text, encoding="utf-8")
-
-        atomic_write(config.output, write)
+        atomic_write_text(config.output, fc.to_csv())
         print(f"saved {config.output}")
     return 0
 

@@ -132,7 +132,9 @@ def _cmd_cpg_file(args: argparse.Namespace) -> int:
     table = pd.concat(frames, ignore_index=True)
     text = table.to_csv(sep="\t", index=False, float_format="%.4f")
     if args.output:
-        Path(args.output).write_text(text)
+        from seqlab.io import atomic_write_text
+
+        atomic_write_text(args.output, text)
         print(f"{len(table)} islands written to {args.output}")
     else:
         sys.stdout.write(text)

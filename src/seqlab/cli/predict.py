@@ -98,13 +98,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         acc = float(np.mean(np.array(labels) == np.array(truth, dtype=str)))
         print(f"accuracy {acc:.3f} on {len(truth)} labelled examples")
     if args.output:
-        from seqlab.io import atomic_write
+        from seqlab.io import atomic_write_text
 
-        text = buf.getvalue()
-
-        def write(tmp: str) -> None:
-            Path(tmp).write_text(text, encoding="utf-8")
-
-        atomic_write(args.output, write)
+        atomic_write_text(args.output, buf.getvalue())
         print(f"wrote {args.output}")
     return 0

@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("FORMAT", "FORMAT_VERSION", "ModelHeader", "load", "read_header", "save"),
                     "model_file"),
     **dict.fromkeys(("REGISTRY", "Entry", "register"), "registry"),
-    **dict.fromkeys(("atomic_write", "stale_temp_files"), "atomic"),
+    **dict.fromkeys(("atomic_write", "atomic_write_text", "stale_temp_files"), "atomic"),
 }
 __all__ = [
     "FORMAT",
@@ -29,6 +29,7 @@ __all__ = [
     "Entry",
     "ModelHeader",
     "atomic_write",
+    "atomic_write_text",
     "load",
     "read_header",
     "register",
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from seqlab.io.atomic import atomic_write, stale_temp_files
+    from seqlab.io.atomic import atomic_write, atomic_write_text, stale_temp_files
     from seqlab.io.model_file import (
         FORMAT,
         FORMAT_VERSION,
