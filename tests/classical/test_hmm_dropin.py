@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
+import hmmlearn.hmm as hl
 import numpy as np
 import pytest
 
@@ -20,7 +21,6 @@ import seqlab.classical as sc
 from seqlab.classical import CategoricalHMM, GaussianHMM, PoissonHMM
 from seqlab.exceptions import SeqlabValueError
 
-hl = pytest.importorskip("hmmlearn.hmm")
 logging.getLogger("hmmlearn").setLevel(logging.ERROR)
 
 START = np.array([0.5, 0.3, 0.2])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 
+import hmmlearn.hmm as hl
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
@@ -20,7 +21,6 @@ import seqlab
 from seqlab.classical import GMMHMM, GaussianHMM
 from seqlab.exceptions import SeqlabValueError
 
-hl = pytest.importorskip("hmmlearn.hmm")
 logging.getLogger("hmmlearn").setLevel(logging.ERROR)
 
 KINDS = ("spherical", "diag", "full", "tied")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 
+import hmmlearn.hmm as hl
 import numpy as np
 import pytest
 from scipy.stats import multinomial
@@ -18,7 +19,6 @@ import seqlab
 from seqlab.classical import MultinomialHMM
 from seqlab.exceptions import SeqlabValueError
 
-hl = pytest.importorskip("hmmlearn.hmm")
 logging.getLogger("hmmlearn").setLevel(logging.ERROR)
 
 START = np.array([0.6, 0.4])

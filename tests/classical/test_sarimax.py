@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 import seqlab
 from seqlab.classical import SARIMAX
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
-
-sm = pytest.importorskip("statsmodels.api")
 
 
 def _airline() -> pd.Series:
