@@ -190,7 +190,7 @@ class BatchARIMA:
         return self._bse[0] if self._single else self._bse
 
     def _batch_forecast(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Means and variances (steps, S) of the next ``steps`` values of every series.
+        """Means and standard errors (steps, S) of the next ``steps`` values of every series.
 
         The Kalman filter's predicted state ``a_{n+1}, P_{n+1}`` gives the mean and joint
         covariance of ``w_{n+1..n+h}``; summing ``d`` times gives the levels (the same
@@ -212,7 +212,7 @@ class BatchARIMA:
                 cw = np.cumsum(np.cumsum(cw, axis=0), axis=1)
             mean[:, s] = mw
             se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0)) * self._unit[s]
-        return mean, se**2
+        return mean, se
 
     def simulate(
         self,

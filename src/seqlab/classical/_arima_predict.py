@@ -9,7 +9,7 @@ mean_ci_lower, mean_ci_upper``; ``summary_frame(levels=(80, 95))`` gives seqlab'
 at level ``L`` is ``mean -/+ z_{(1 + L/100) / 2} se``.
 
 >>> import numpy as np
->>> pr = PredictionResults(np.array([1.0, 2.0]), np.array([1.0, 4.0]), None, False)
+>>> pr = PredictionResults(np.array([1.0, 2.0]), np.array([1.0, 2.0]), None, False)
 >>> list(pr.summary_frame(levels=(80, 95)).columns)
 ['mean', 'mean_se', 'lower_80', 'upper_80', 'lower_95', 'upper_95']
 >>> np.round(pr.conf_int(0.05), 3).tolist()
@@ -64,16 +64,16 @@ def _label(level: float) -> str:
 
 
 class PredictionResults:
-    """Predicted means and variances of a fitted ARIMA/SARIMAX (statsmodels' subset).
+    """Predicted means and standard errors of a fitted ARIMA/SARIMAX (statsmodels' subset).
 
-    ``mean`` and ``var`` have shape (h,) for one series, (h, S) for a batch fitted by
+    ``mean`` and ``se`` have shape (h,) for one series, (h, S) for a batch fitted by
     ``ARIMA.fit_many``; ``index`` is the pandas index of the ``h`` periods (used when the
     model was fitted on a pandas series, ``pandas=True``).
     """
 
-    def __init__(self, mean: np.ndarray, var: np.ndarray, index: Any, pandas: bool) -> None:
+    def __init__(self, mean: np.ndarray, se: np.ndarray, index: Any, pandas: bool) -> None:
         self._mean = np.asarray(mean, dtype=np.float64)
-        self._var = np.asarray(var, dtype=np.float64)
+        self._se = np.asarray(se, dtype=np.float64)
         self._index = index
         self._pandas = bool(pandas) and self._mean.ndim == 1
         self.row_labels = index
@@ -93,17 +93,17 @@ class PredictionResults:
     @property
     def var_pred_mean(self) -> Any:
         """Variances of the predictions (h,) or (h, S)."""
-        return self._wrap(self._var.copy(), "var_pred_mean")
+        with np.errstate(over="ignore"):
+            return self._wrap(self._se**2, "var_pred_mean")
 
     @property
     def se_mean(self) -> Any:
         """Standard errors of the predictions (h,) or (h, S)."""
-        return self._wrap(np.sqrt(np.maximum(self._var, 0.0)), "se_mean")
+        return self._wrap(self._se.copy(), "se_mean")
 
     def _bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         z = float(scipy.stats.norm.ppf(0.5 + level / 200.0))
-        se = np.sqrt(np.maximum(self._var, 0.0))
-        return self._mean - z * se, self._mean + z * se
+        return self._mean - z * self._se, self._mean + z * self._se
 
     def conf_int(self, alpha: float = 0.05) -> Any:
         """Bounds of the ``1 - alpha`` Gaussian interval: (h, 2) [lower, upper] (a DataFrame
@@ -134,7 +134,7 @@ class PredictionResults:
                 "batch: use predicted_mean, se_mean and conf_int(alpha), whose columns are the "
                 "series")
         cols: dict[str, np.ndarray] = {"mean": self._mean,
-                                       "mean_se": np.sqrt(np.maximum(self._var, 0.0))}
+                                       "mean_se": self._se}
         index = self._index if self._index is not None else pd.RangeIndex(len(self._mean))
         if levels is None:
             lo, hi = self._bounds(100.0 * (1.0 - check_alpha(alpha)))

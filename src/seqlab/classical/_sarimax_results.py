@@ -26,6 +26,7 @@ from seqlab._validation import check_int, check_is_fitted
 from seqlab.classical._arima_predict import PredictionResults
 from seqlab.classical._sarimax_cov import COV_TYPES, cov_params
 from seqlab.classical._sarimax_data import check_endog, future_index, index_info, past_index
+from seqlab.classical._units import magnitude, unit_for
 from seqlab.classical.statespace import FilterResult
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
@@ -71,26 +72,62 @@ class StateSpaceResults:
     def _burn(self) -> int:
         return int(self._ss_spec().k_diff_states)
 
+    # Units: the results run on ``y / c`` with ``c`` a power of two (exact; see
+    # :mod:`seqlab.classical._units`), so data of 1e200 or 1e-300 give finite forecasts and
+    # standard errors: the intercept coefficients scale by ``c``, sigma2 by ``c^2``.
+    def _scaled(self) -> tuple[np.ndarray, float]:
+        """(``params_`` in units of ``c``, ``c``)."""
+        c = unit_for(magnitude(self._endog[np.isfinite(self._endog)]))
+        p = np.array(self.params_, dtype=np.float64)
+        k = self._exog.shape[1]
+        p[:k] /= c
+        p[-1] = (p[-1] / c) / c
+        return p, c
+
+    def _param_units(self, c: float) -> np.ndarray:
+        k, n_par = self._exog.shape[1], np.shape(self.params_)[-1]
+        u = np.ones(n_par)
+        u[:k] = c
+        with np.errstate(over="ignore"):
+            u[-1] = c * c
+        return u
+
+    def _scaled_llf(self, y: np.ndarray, X: np.ndarray) -> float:
+        """Log-likelihood of ``y`` at ``params_`` computed in units (exact shift back)."""
+        p, c = self._scaled()
+        res = self._filter_at(p, y / c, X)
+        counted = int(np.sum(~np.isnan(y[self._burn():])))
+        return float(res.llf - counted * math.log(c))
+
     # ------------------------------------------------------------------ standard errors
-    @property
-    def cov_params_(self) -> np.ndarray:
-        """(k, k) covariance of ``params_`` by ``cov_type`` (:mod:`._sarimax_cov`)."""
+    def _cov_in_units(self) -> tuple[np.ndarray, np.ndarray]:
+        """(covariance of the params in units of ``c``, the per-parameter unit): computed
+        once; ``params = params_in_units * unit`` with sigma2's unit ``c^2``."""
         check_is_fitted(self, "params_")
         self._one_series("cov_params_")
         cached = getattr(self, "_cov", None)
+        p, c = self._scaled()
         if cached is None:
             ct = self.cov_type
             if ct not in COV_TYPES:
                 raise SeqlabValueError(f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}"
                                        f"; got {ct!r}")
-            cached = cov_params(lambda x: self._filter_at(x, self._endog, self._exog),
-                                np.asarray(self.params_, dtype=np.float64), self._burn(), ct)
+            y = self._endog / c
+            cached = cov_params(lambda x: self._filter_at(x, y, self._exog), p, self._burn(), ct)
             self._cov = cached
-        return np.array(cached, copy=True)
+        return np.array(cached, copy=True), self._param_units(c)
+
+    @property
+    def cov_params_(self) -> np.ndarray:
+        """(k, k) covariance of ``params_`` by ``cov_type`` (:mod:`._sarimax_cov`)."""
+        cov, u = self._cov_in_units()
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(cov * u[:, None] * u[None, :])
 
     def _ss_bse(self) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(np.diag(self.cov_params_))
+        cov, u = self._cov_in_units()
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(np.sqrt(np.diag(cov)) * u)
 
     # ------------------------------------------------------------------ periods
     def _position(self, key: Any, name: str) -> int:
@@ -172,11 +209,13 @@ class StateSpaceResults:
                 t0 = self._position(dynamic, "dynamic")
             y = y.copy()
             y[t0:] = np.nan
-        res = self._filter_at(self.params_, y, X)
+        p, c = self._scaled()
+        res = self._filter_at(p, y / c, X)
         spec = self._ss_spec()
-        d, _ = spec.intercepts(self.params_, X, 0)
-        mean = res.predictions(spec.system(self.params_).Z, d)[s:]
-        return PredictionResults(mean, res.F[s:].copy(), self._labels(s, e + 1), self._pandas)
+        d, _ = spec.intercepts(p, X, 0)
+        mean = res.predictions(spec.system(p).Z, d)[s:] * c
+        se = np.sqrt(np.maximum(res.F[s:], 0.0)) * c
+        return PredictionResults(mean, se, self._labels(s, e + 1), self._pandas)
 
     def predict(self, start: Any = None, end: Any = None, dynamic: Any = False,
                 exog: Any = None) -> Any:
@@ -205,7 +244,7 @@ class StateSpaceResults:
         new._cov = None
         if hasattr(new, "_bse"):
             new._bse = None
-        llf = new._filter_at(self.params_, y, X).llf
+        llf = new._scaled_llf(y, X)
         k = self.params_.shape[0]
         new.llf_ = llf
         if hasattr(new, "loglik_"):

@@ -130,6 +130,12 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         self.tol = tol
         self.cov_type = cov_type
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # fit takes one series (n,); (n, 1) is one too
+        tags.input_tags.allow_nan = True  # missing values are skipped by the Kalman filter
+        return tags
+
     # ------------------------------------------------------------------ checks
     def _checked(self) -> tuple[tuple[int, int, int], Spec, str, int, float]:
         """Validated (order, seasonal spec without trend/exog, trend, maxiter, tol)."""
@@ -169,7 +175,13 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         in ``params_`` order, ``sigma2`` optional.
         """
         (p, d, q), sspec, trend, maxiter, tol = self._checked()
+        if type(y).__module__.startswith("scipy.sparse"):
+            raise SeqlabTypeError("sparse input is not supported: pass y as a dense array "
+                                  "(y.toarray()) or a pandas Series")
         shape = np.shape(y)
+        if len(shape) == 2 and shape[1] == 0:
+            raise SeqlabValueError(f"0 feature(s) (shape={shape}) while a minimum of 1 is "
+                                   "required: y has no column; pass one series (n,)")
         if len(shape) == 2 and shape[1] == 1:
             y = y.iloc[:, 0] if hasattr(y, "iloc") else np.asarray(y)[:, 0]
         elif len(shape) != 1:
@@ -264,6 +276,11 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
             X = check_exog(exog, n, self.k_exog_, name)
         return np.column_stack([self._trend_cols(start, n), X])
 
+    def _scaled(self) -> tuple[np.ndarray, float]:
+        if self._path == "fast":  # the kernel's own units (sigma2_ may be beyond float64)
+            return self._params2[0].copy(), float(self._unit[0])
+        return super()._scaled()
+
     def _user_exog(self) -> np.ndarray | None:
         return self._exog[:, self._k_trend():] if self.k_exog_ else None
 
@@ -303,8 +320,8 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         steps = check_int(steps, "steps", minimum=1)
         if exog is not None:
             raise SeqlabValueError("this model has no regressors; leave exog out")
-        mean, var = self._batch_forecast(steps)
-        return PredictionResults(mean, var, None, False)
+        mean, se = self._batch_forecast(steps)
+        return PredictionResults(mean, se, None, False)
 
     @property
     def arroots_(self) -> Any:
