@@ -40,7 +40,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from seqlab._validation import check_choice, check_int, check_is_fitted, check_positive
+from seqlab._validation import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_is_fitted,
+    check_positive,
+)
 from seqlab.base import BaseEstimator
 from seqlab.classical._arima_batch import BatchARIMA
 from seqlab.classical._arima_predict import PredictionResults
@@ -178,6 +184,8 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         if type(y).__module__.startswith("scipy.sparse"):
             raise SeqlabTypeError("sparse input is not supported: pass y as a dense array "
                                   "(y.toarray()) or a pandas Series")
+        if not hasattr(y, "iloc"):  # arrays and lists: numeric, not ragged, 1-D or 2-D
+            y = as_float_array(y, "y", ndim=(1, 2), allow_nonfinite=True)
         shape = np.shape(y)
         if len(shape) == 2 and shape[1] == 0:
             raise SeqlabValueError(f"0 feature(s) (shape={shape}) while a minimum of 1 is "
@@ -250,7 +258,7 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
             raise SeqlabValueError(
                 f"fit_many supports trend 'n', 'c' (d = 0) or 't' (d = 1); got trend={trend!r} "
                 f"with d = {d}; fit such models one series at a time with fit(y)")
-        from seqlab._validation import as_float_array, check_min_features
+        from seqlab._validation import check_min_features
 
         Y2 = check_min_features(as_float_array(Y, "Y", ndim=2), "Y")
         self._reset_features(Y, Y2.shape[1])
