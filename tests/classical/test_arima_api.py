@@ -18,7 +18,6 @@ from seqlab.classical import ARIMA, SARIMAX
 from seqlab.exceptions import SeqlabValueError
 
 
-
 def _airline() -> pd.Series:
     """Log airline passengers, monthly 1949-1960 (the copy sktime ships)."""
     import importlib.util
@@ -85,7 +84,7 @@ def test_fast_and_state_space_paths_agree(order, trend, integrate):
 
 
 def test_seasonal_order_is_accepted_and_matches_statsmodels(airline):
-    y, ours, mod = airline
+    _, ours, mod = airline
     ref = _quiet(mod.fit)
     assert ours._path == "statespace"
     assert ours.param_names_ == list(ref.param_names)
@@ -98,7 +97,7 @@ def test_seasonal_order_is_accepted_and_matches_statsmodels(airline):
 
 @pytest.mark.parametrize("cov_type", ["opg", "oim", "approx"])
 def test_bse_by_cov_type_equals_statsmodels(airline, macro, cov_type):
-    y, ours, mod = airline
+    y, _, mod = airline
     model = ARIMA(**AIRLINE, cov_type=cov_type).fit(y)
     ref = _quiet(mod.filter, model.params_, cov_type=cov_type)
     np.testing.assert_allclose(model.bse_, ref.bse, rtol=3e-3 if cov_type == "approx" else 1e-3)
@@ -134,7 +133,7 @@ def test_macrodata_with_exog_and_gaps_matches_statsmodels(macro):
                                  "dynamic": "1958-01-01"}, {"start": 140, "end": 150,
                                                             "dynamic": True}])
 def test_predict_equals_statsmodels_get_prediction(airline, kw):
-    y, ours, mod = airline
+    _, ours, mod = airline
     ref = mod.filter(ours.params_).get_prediction(**kw)
     pred = ours.get_prediction(**kw)
     skip = 13 if not kw else 0  # the diffuse periods (prediction variance ~1e6)
@@ -160,7 +159,7 @@ def test_predict_on_a_gappy_series():
 
 
 def test_intervals_at_two_levels_equal_statsmodels(airline):
-    y, ours, mod = airline
+    _, ours, mod = airline
     ref = mod.filter(ours.params_).get_forecast(18)
     fc = ours.get_forecast(18)
     frame = fc.summary_frame(levels=(80, 95))

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from fuzzkit import (
     FUZZ,
+    UNIVERSAL,
     assert_finite_or_refused,
     assert_finite_result,
     assert_seqlab_error,
@@ -24,7 +25,6 @@ from fuzzkit import (
     seeds,
     series,
 )
-from fuzzkit import UNIVERSAL
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -55,6 +55,9 @@ __all__ = ["BatchARIMA"]
 class BatchARIMA:
     """Mixin: the fast fit, forecasts, simulation and standard errors (module docstring)."""
 
+    _fast_spec: tuple[Any, ...] | None
+    _bse: np.ndarray | None
+
     def _fit_fast(self, Y2: np.ndarray, single: bool, start_params: Any, p: int, d: int,
                   q: int, tr: str, css: bool, maxiter: int, tol: float) -> None:
         """Fit the columns of ``Y2`` (n, S); set the learned attributes (squeezed when
@@ -162,7 +165,7 @@ class BatchARIMA:
         """Standard errors from the observed information (numerical Hessian of the
         log-likelihood in the natural parameters; statsmodels' ``cov_type="approx"``)."""
         if self._bse is None:
-            p, _, q, kt, css = self._fast_spec
+            p, _, q, kt, css = self._fast_spec or ()
             out = np.empty_like(self._params2)
             loglik = _css_loglik if css else _full_loglik
             for s in range(self._params2.shape[0]):
@@ -196,7 +199,7 @@ class BatchARIMA:
         covariance of ``w_{n+1..n+h}``; summing ``d`` times gives the levels (the same
         exact finite-sample intervals as statsmodels' state-space ARIMA).
         """
-        p, d, q, kt, _ = self._fast_spec
+        p, d, q, kt, _ = self._fast_spec or ()
         S = self._params2.shape[0]
         mean = np.empty((steps, S))
         se = np.empty((steps, S))
@@ -238,7 +241,7 @@ class BatchARIMA:
         n_paths = check_int(n_paths, "n_paths", minimum=1)
         check_choice(anchor, "anchor", ("end", "start"))
         rng = check_random_state(seed)
-        p, d, q, kt, _ = self._fast_spec
+        p, d, q, kt, _ = self._fast_spec or ()
         mu, phi, theta = _split(self._params2[0], p, q, kt)
         sigma2 = float(self._params2[0, -1])
         tphi, rvec, m = _N.system(phi, theta)

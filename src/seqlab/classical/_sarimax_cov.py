@@ -5,21 +5,22 @@ observation ``t`` (``v_t``, ``F_t`` the Kalman filter's one-step error and varia
 burnt diffuse periods and missing values contribute 0), in the model's own (constrained)
 parameters, as statsmodels ``MLEResults`` does:
 
-=========== ================================================================================
-``"opg"``   outer product of gradients, ``cov = (sum_t g_t g_t')^-1``, ``g_t = dl_t/dtheta``
-            (statsmodels' default; Berndt, Hall, Hall & Hausman 1974)
-``"oim"``   Harvey's (1989, §3.4) information matrix, ``I_ij = sum_t 0.5 F_t^-2 dF_t/dtheta_i
-            dF_t/dtheta_j + F_t^-1 dv_t/dtheta_i dv_t/dtheta_j``, ``cov = I^-1``
+============ ===============================================================================
+``"opg"``    outer product of gradients, ``cov = (sum_t g_t g_t')^-1``, ``g_t = dl_t/dtheta``
+             (statsmodels' default; Berndt, Hall, Hall & Hausman 1974)
+``"oim"``    Harvey's (1989, §3.4) information matrix, ``I_ij = sum_t 0.5 F_t^-2 dF_t/dtheta_i
+             dF_t/dtheta_j + F_t^-1 dv_t/dtheta_i dv_t/dtheta_j``, ``cov = I^-1``
 ``"approx"`` the observed information: ``cov = (-d^2 sum_t l_t / dtheta dtheta')^-1``
-``"none"``  no covariance (NaN)
-=========== ================================================================================
+``"none"``   no covariance (NaN)
+============ ===============================================================================
 
 Derivatives are central finite differences (statsmodels uses the complex step) with steps
 of 1e-4 (first derivatives) and 1e-3 (the Hessian) relative to each parameter: the
 approximate diffuse prior (variance 1e6) leaves ~1e-9 of rounding noise in the
 log-likelihood, which smaller steps amplify; on the airline model these standard errors
-equal statsmodels' to ~1e-4 (opg, oim) and ~2e-3 (approx) relative at the same parameters. A step leaving the
-stationary/invertible region, or a singular information matrix, gives NaN standard errors.
+equal statsmodels' to ~1e-4 (opg, oim) and ~2e-3 (approx) relative at the same parameters.
+A step leaving the stationary/invertible region, or a singular information matrix, gives NaN
+standard errors.
 """
 
 from __future__ import annotations

@@ -43,6 +43,10 @@ class StateSpaceResults:
     _exog: np.ndarray
     _index: tuple[str, str, str]
     _pandas: bool
+    _cov: np.ndarray | None
+    llf_: Any
+    aic_: Any
+    bic_: Any
 
     def _ss_spec(self) -> Any:  # pragma: no cover - the host defines it
         raise NotImplementedError
@@ -262,7 +266,8 @@ class StateSpaceResults:
         model = copy.copy(self)
         for attr in [a for a in vars(model) if a.endswith("_") or a.startswith("_")]:
             delattr(model, attr)
-        return model.fit(y, exog=exog)
+        fit: Any = model.fit  # type: ignore[attr-defined]  # the host's fit
+        return fit(y, exog=exog)
 
     def append(self, y_new: Any, exog: Any = None, refit: bool = False) -> Any:
         """A new fitted model on the data followed by ``y_new`` (m,) (``exog``: (m, k) its

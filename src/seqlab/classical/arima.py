@@ -311,8 +311,12 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
             Y, S = self._endog, self._endog.shape[1]
             out = np.empty((S, self.params_.shape[1]))
             for s in range(S):
-                cov = cov_params(lambda x, s=s: self._filter_at(x, Y[:, s], self._exog),
-                                 self.params_[s], self._burn(), self.cov_type)
+                y_s = Y[:, s]
+
+                def filt(x: np.ndarray, y_s: np.ndarray = y_s) -> Any:
+                    return self._filter_at(x, y_s, self._exog)
+
+                cov = cov_params(filt, self.params_[s], self._burn(), self.cov_type)
                 with np.errstate(invalid="ignore"):
                     out[s] = np.sqrt(np.diag(cov))
             self._bse = out

@@ -29,14 +29,14 @@ import scipy.optimize
 
 from seqlab._validation import check_choice, check_int, check_is_fitted
 from seqlab.base import BaseEstimator
+from seqlab.classical._arima_predict import PredictionResults
+from seqlab.classical._sarimax_cov import COV_TYPES
 from seqlab.classical._sarimax_data import (
     check_endog,
     check_exog,
     exog_names,
     index_info,
 )
-from seqlab.classical._arima_predict import PredictionResults
-from seqlab.classical._sarimax_cov import COV_TYPES
 from seqlab.classical._sarimax_results import StateSpaceResults
 from seqlab.classical._sarimax_system import Spec, make_spec
 from seqlab.exceptions import DivergenceError, SeqlabValueError
