@@ -95,19 +95,26 @@ def test_seasonal_order_is_accepted_and_matches_statsmodels(airline):
     np.testing.assert_allclose(ours.bse_, ref.bse, rtol=1e-3)
 
 
-@pytest.mark.parametrize("cov_type", ["opg", "oim", "approx"])
-def test_bse_by_cov_type_equals_statsmodels(airline, macro, cov_type):
-    y, _, mod = airline
-    model = ARIMA(**AIRLINE, cov_type=cov_type).fit(y)
-    ref = _quiet(mod.filter, model.params_, cov_type=cov_type)
-    np.testing.assert_allclose(model.bse_, ref.bse, rtol=3e-3 if cov_type == "approx" else 1e-3)
+def test_bse_by_cov_type_equals_statsmodels(airline, macro):
+    _, ours, mod = airline
     ym, X = macro
     spec = {"order": (1, 0, 1), "seasonal_order": (1, 0, 0, 4), "trend": "c"}
-    m2 = ARIMA(**spec, cov_type=cov_type).fit(ym, exog=X)
-    ref2 = _quiet(SMARIMA(ym, exog=X, **spec).filter, m2.params_, cov_type=cov_type)
-    assert m2.param_names_ == list(ref2.param_names)
-    np.testing.assert_allclose(m2.bse_, ref2.bse, rtol=3e-3 if cov_type == "approx" else 1e-3)
-    assert np.all(np.isnan(ARIMA(**AIRLINE, cov_type="none").fit(y).bse_))
+    m2 = ARIMA(**spec).fit(ym, exog=X)
+    mod2 = SMARIMA(ym, exog=X, **spec)
+    try:
+        for cov_type in ("opg", "oim", "approx"):
+            rtol = 3e-3 if cov_type == "approx" else 1e-3
+            ours.set_params(cov_type=cov_type)  # bse_ follows cov_type (no refit needed)
+            ref = _quiet(mod.filter, ours.params_, cov_type=cov_type)
+            np.testing.assert_allclose(ours.bse_, ref.bse, rtol=rtol)
+            m2.set_params(cov_type=cov_type)
+            ref2 = _quiet(mod2.filter, m2.params_, cov_type=cov_type)
+            assert m2.param_names_ == list(ref2.param_names)
+            np.testing.assert_allclose(m2.bse_, ref2.bse, rtol=rtol)
+        ours.set_params(cov_type="none")
+        assert np.all(np.isnan(ours.bse_))
+    finally:
+        ours.set_params(cov_type="opg")
 
 
 def test_macrodata_with_exog_and_gaps_matches_statsmodels(macro):

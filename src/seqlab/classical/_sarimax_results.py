@@ -111,14 +111,14 @@ class StateSpaceResults:
         self._one_series("cov_params_")
         cached = getattr(self, "_cov", None)
         p, c = self._scaled()
-        if cached is None:
-            ct = self.cov_type
+        ct = self.cov_type
+        if cached is None or getattr(self, "_cov_kind", None) != ct:  # set_params may change it
             if ct not in COV_TYPES:
                 raise SeqlabValueError(f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}"
                                        f"; got {ct!r}")
             y = self._endog / c
             cached = cov_params(lambda x: self._filter_at(x, y, self._exog), p, self._burn(), ct)
-            self._cov = cached
+            self._cov, self._cov_kind = cached, ct
         return np.array(cached, copy=True), self._param_units(c)
 
     @property

@@ -228,7 +228,8 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
                         exog: Any, maxiter: int) -> None:
         from seqlab.classical.sarimax import SARIMAX
 
-        eng = SARIMAX(self.order, self.seasonal_order, "n", maxiter, self.cov_type)
+        eng = SARIMAX(order=self.order, seasonal_order=self.seasonal_order, trend="n",
+                      maxiter=maxiter, cov_type=self.cov_type)
         eng.fit(y, exog=design if design.shape[1] else None)
         spec = self._ss_spec(design.shape[1])
         names = [_TREND_NAMES[k] for k in _TREND_POWERS[self._trend]]
@@ -305,6 +306,10 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         check_is_fitted(self, "params_")
         if not self._many:
             return self._ss_bse()
+        check_choice(self.cov_type, "cov_type", COV_TYPES)
+        if getattr(self, "_bse_kind", None) != self.cov_type:  # set_params may change it
+            self._bse = None
+        self._bse_kind = self.cov_type
         if self.cov_type == "approx":
             return self._batch_bse()
         if self._bse is None:
