@@ -232,6 +232,11 @@ def test_two_dimensional_y_is_refused_with_directions():
     many = ARIMA().fit_many(Y)
     assert many.params_.shape == (2, 3) and many.llf_.shape == (2,)
     assert many.forecast(4).shape == (4, 2)
+    single = ARIMA().fit(Y[:, 1])
+    np.testing.assert_allclose(many.bse_[1], single.bse_, rtol=1e-6)  # opg, per series
+    many.set_params(cov_type="approx")  # the compiled observed information
+    np.testing.assert_allclose(many.bse_[1], single.set_params(cov_type="approx").bse_,
+                               rtol=1e-2)
     with pytest.raises(SeqlabValueError, match="fitted by fit_many"):
         many.predict()
     with pytest.raises(SeqlabValueError, match="fit_many runs the fast kernel"):

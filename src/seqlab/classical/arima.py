@@ -269,7 +269,7 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         self.llf_ = self.loglik_
         self.k_exog_ = 0
         self._path, self._many, self._cov = "fast", True, None
-        self._endog, self._exog = Y2, np.zeros((Y2.shape[0], self._k_trend()))
+        self._endog, self._exog = Y2, self._trend_cols(0, Y2.shape[0])
         self._index, self._pandas = ("none", "", ""), False
         return self
 
