@@ -79,7 +79,7 @@ def test_ar_refuses_bad_hyperparameters(order, method):
 def test_ar_forecast_refuses_bad_arguments(steps, alpha):
     m = AR(2).fit(np.random.default_rng(1).normal(size=80))
     assert_seqlab_error(m.forecast, steps=steps)
-    assert_seqlab_error(m.get_forecast(2).conf_int, alpha=alpha)
+    assert_seqlab_error(m.forecast, steps=2, alpha=alpha)
     assert_seqlab_error(m.simulate, steps)
 
 
