@@ -12,12 +12,8 @@ import json
 import time
 from pathlib import Path
 
-from seqlab.classical.hmm_cpg import (
-    base_jaccard,
-    cpg_islands,
-    gardiner_garden_islands,
-    read_sequence_records,
-)
+from seqlab.classical.hmm_cpg import base_jaccard, cpg_islands, gardiner_garden_islands
+from seqlab.data.seqfiles import read_sequence_records
 
 SOURCE = "/usr/share/doc/python-biopython-doc/Tests/codonalign/egfr_nucl.fa.gz"
 RECORD = "gi|41327737|ref|NM_005228.3|"
