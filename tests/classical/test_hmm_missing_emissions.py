@@ -235,3 +235,14 @@ def test_categorical_refusals():
         CategoricalHMM(2).fit(np.array([0.0, np.nan, 1.0]))
     with pytest.raises(SeqlabValueError, match=r"\(-1: missing\)"):
         _categorical().score(np.array([0, -2, 1]))
+
+
+def test_save_load_keeps_missing(tmp_path):
+    import seqlab
+
+    for m, data in ((_gmm("diag"), X), (_multinomial(), COUNTS), (_categorical(), SYMBOLS)):
+        path = tmp_path / f"{type(m).__name__}.model"
+        seqlab.save(m, path)
+        back = seqlab.load(path)
+        assert back.missing == "marginalize"
+        assert back.score(data) == m.score(data)
