@@ -5,9 +5,10 @@ density over its observed coordinates is the product over those coordinates only
 coordinate integrates to 1; a frame with every coordinate missing has density 1 in every
 state and only the transitions carry information). The EM step then maximises the expected
 log-density of the observed coordinates: per state and coordinate, weighted means and
-variances over the frames where that coordinate is observed. For full, tied and spherical
-covariances only whole missing frames are marginalised (a frame with some coordinates
-missing would need the conditional Gaussian; it is refused with a clear error).
+variances over the frames where that coordinate is observed (a spherical variance pools
+the observed coordinates: scatter summed over them divided by their posterior count). For
+full and tied covariances only whole missing frames are marginalised (a frame with some
+coordinates missing would need the conditional Gaussian; it is refused with a clear error).
 """
 
 from __future__ import annotations

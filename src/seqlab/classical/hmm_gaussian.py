@@ -70,7 +70,7 @@ class GaussianHMM(BaseHMM):
     ==================  =============================  ======================================
 
     ``missing="marginalize"`` accepts NaN for a missing value and integrates it out exactly
-    (single coordinates with ``"diag"``, whole rows with every type; ``_hmm_missing``); the
+    (single coordinates with ``"diag"``/``"spherical"``, whole rows with every type); the
     default ``"raise"`` refuses NaN. ``n_init`` restarts EM and keeps the best run.
 
     >>> import numpy as np
@@ -157,7 +157,7 @@ class GaussianHMM(BaseHMM):
         arr = as_float_array(X, "X", ndim=(1, 2), allow_nonfinite=marginalize)
         arr = check_min_features(arr.reshape(len(arr), -1))
         if marginalize:
-            check_missing(arr, self.covariance_type)
+            check_missing(arr, self.covariance_type, partial_ok=("diag", "spherical"))
         if not fitting and arr.shape[1] != self.n_features_:
             raise SeqlabValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
                              f"{self.n_features_}.")
@@ -332,7 +332,7 @@ class GaussianHMM(BaseHMM):
         if not learn & {"means", "covars"}:
             return {}
         if self.missing == "marginalize" and np.isnan(X).any():
-            if self.covariance_type != "diag":  # whole missing rows: statistics without them
+            if self.covariance_type in ("full", "tied"):  # whole rows: statistics without
                 rows = ~np.isnan(X).any(axis=1)
                 return self._emission_stats(X[rows], posteriors[rows], learn)
             post_kd, obs_kd, _ = diag_stats(X, posteriors)
@@ -366,7 +366,9 @@ class GaussianHMM(BaseHMM):
             post_kd = post if post.ndim == 2 else post[:, None]  # (K, D) with missing values
             c_d = max(float(np.max(self.covars_weight)) - 1.0, 0.0) + post_kd
             new = (covars_prior + c_n) / np.maximum(c_d, 1e-5)
-            new = new.mean(axis=1) if kind == "spherical" else new
+            if kind == "spherical" and post.ndim == 2:  # missing: pool observed coordinates
+                new = (d * covars_prior + c_n.sum(1)) / np.maximum(c_d.sum(1), 1e-5)
+            new = new.mean(axis=1) if new.ndim == 2 and kind == "spherical" else new
             keep = post_kd.sum(axis=1) > 0 if kind == "spherical" else post_kd > 0
             self._covars_ = np.where(keep, new, self._covars_)
             self._check_variances()
