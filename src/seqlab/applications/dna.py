@@ -14,7 +14,11 @@ duplicate of them.
   predicted islands and the rule's; also ``rule_found`` (share of rule islands overlapped
   by a predicted island), the number and median length of the islands, and
   ``gene_enrichment`` = P(gene | island) / P(gene | background). ``naive`` thresholds
-  the GC fraction of a 101-base moving window at the genome's GC fraction.
+  the GC fraction of a 101-base moving window at the genome's GC fraction. The HMM's
+  parameters are human (vertebrate DNA is CpG-depleted outside islands, a chloroplast is
+  not), so on this plant genome it calls few islands, in the GC-rich rRNA operons, and
+  the GC-window baseline, which the mostly GC-defined rule islands favour, scores higher;
+  ``benchmarks/cpg_islands.py`` evaluates the model on human DNA.
 - ``dna-genes``: classify non-overlapping windows of ``budget.dna_window`` bases as gene
   (more than half the bases annotated) or non-gene. ``markov``: one order-3 Markov chain per
   class, likelihood ratio plus class prior; ``kmer``: 3-mer frequencies with a ridge
