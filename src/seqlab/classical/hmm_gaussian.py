@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
 from seqlab._validation import (
     SeedLike,
@@ -34,6 +33,7 @@ from seqlab.classical._hmm_gaussian_math import (
     _kmeans,
     _representable,
     _variances,
+    gaussian_logpdf_full,
     robust_cholesky,
 )
 from seqlab.classical._hmm_missing import MISSING, check_missing, diag_logpdf, diag_stats
@@ -313,13 +313,12 @@ class GaussianHMM(BaseHMM):
             log_norm = -0.5 * (d * _LOG_2PI + np.log(var).sum(axis=1))
             out = kernels.gaussian_logpdf_diag(X, means, 1.0 / var, log_norm)
         else:
-            out = np.empty((len(X), k))
-            chols = cov.reshape(-1, d, d)
-            for i in range(k):
-                chol = robust_cholesky(chols[i % len(chols)], f"covars_[{i}]")
-                sol = linalg.solve_triangular(chol, (X - means[i]).T, lower=True)
-                log_det = 2.0 * np.log(np.diag(chol)).sum()
-                out[:, i] = -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
+            covs = cov.reshape(-1, d, d)
+            chols = np.array([robust_cholesky(covs[i % len(covs)], f"covars_[{i}]")
+                              for i in range(k)])
+            log_det = 2.0 * np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
+            out = gaussian_logpdf_full(np.ascontiguousarray(X), np.ascontiguousarray(means),
+                                       chols, -0.5 * (d * _LOG_2PI + log_det))
         return out if c == 1.0 else out - d * np.log(c)
 
     def _new_means(self, post: np.ndarray, obs: np.ndarray) -> np.ndarray:

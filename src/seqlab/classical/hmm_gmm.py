@@ -31,12 +31,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
 from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
 from seqlab.classical import _hmm_missing_gmm
 from seqlab.classical._hmm_checks import check_prior, check_stochastic
-from seqlab.classical._hmm_gaussian_math import _kmeans, robust_cholesky
+from seqlab.classical._hmm_gaussian_math import (
+    _kmeans,
+    gaussian_logpdf_full,
+    robust_cholesky,
+)
 from seqlab.classical._hmm_missing import MISSING, check_missing
 from seqlab.classical.hmm_base import BaseHMM
 from seqlab.classical.hmm_gaussian import COVARIANCE_TYPES
@@ -258,14 +261,15 @@ class GMMHMM(BaseHMM):
                     diff = X - self.means_[i, j]
                     out[:, i, j] += log_norm[i, j] - 0.5 * ((diff * diff) @ (1.0 / var[i, j]))
             return out
-        for i in range(k):
-            for j in range(m):
-                cov = self.covars_[i] if kind == "tied" else self.covars_[i, j]
-                chol = robust_cholesky(cov, f"covars_ of state {i}, component {j}")
-                sol = linalg.solve_triangular(chol, (X - self.means_[i, j]).T, lower=True)
-                log_det = 2.0 * np.log(np.diag(chol)).sum()
-                out[:, i, j] += -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
-        return out
+        chols = np.array([robust_cholesky(self.covars_[i] if kind == "tied" else
+                                          self.covars_[i, j],
+                                          f"covars_ of state {i}, component {j}")
+                          for i in range(k) for j in range(m)])  # (K M, D, D)
+        log_det = 2.0 * np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
+        dens = gaussian_logpdf_full(np.ascontiguousarray(X),
+                                    np.ascontiguousarray(self.means_.reshape(k * m, d)),
+                                    chols, -0.5 * (d * _LOG_2PI + log_det))
+        return out + dens.reshape(len(X), k, m)
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         lse, resp = _mixture_logsumexp(self._component_logpdf(X))
