@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seqlab.classical import CategoricalHMM, GaussianHMM
 from seqlab.classical.hmm_smoothing import fixed_lag_proba
@@ -100,3 +102,18 @@ def test_refusals():
         m.streaming_filter(lag=-2)
     with pytest.raises(SeqlabValueError, match=r"call update\(x\) before smoothed"):
         m.streaming_filter(lag=1).smoothed()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), T=st.integers(1, 12), lag=st.integers(0, 6))
+def test_fixed_lag_is_the_smoother_of_the_truncated_sequence(seed, T, lag):
+    """p(z_t | x_1..t+L) = predict_proba(X[:t+L+1])[t] for random models and sequences."""
+    rng = np.random.default_rng(seed)
+    m = CategoricalHMM(3, init_params="")
+    m.startprob_ = rng.dirichlet(np.ones(3))
+    m.transmat_ = rng.dirichlet(np.ones(3), size=3)
+    m.emissionprob_ = rng.dirichlet(np.ones(4), size=3)
+    x = rng.integers(0, 4, T)
+    got = m.fixed_lag_proba(x, lag)
+    want = np.array([m.predict_proba(x[:t + lag + 1])[t] for t in range(T)])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
