@@ -52,15 +52,19 @@ def transition_structure(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return rows.astype(np.int64), cols.astype(np.int64), vals, slot
 
 
-def kernel_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...]:
-    """The ``data`` tuple of :func:`~seqlab.classical._sarimax_kernels.sarimax_nll`."""
+def kernel_data(
+    spec: Spec, y: np.ndarray, X: np.ndarray, concentrated: bool = False
+) -> tuple[Any, ...]:
+    """The ``data`` tuple of :func:`~seqlab.classical._sarimax_kernels.sarimax_nll`
+    (``concentrated``: sigma2 profiled out, for a model without differencing states or
+    missing values and with a constant or no trend)."""
     Tr, Tc, Tv, slot = transition_structure(spec)
     kd = spec.k_diff_states
     z = [*range(spec.d), *(spec.d + (j + 1) * spec.s - 1 for j in range(spec.D)), kd]
     nan = np.flatnonzero(np.isnan(y))
     last_nan = int(nan[-1]) if nan.size else -1
     dims = np.array([spec.k_trend, spec.k_exog, spec.p, spec.q, spec.P, spec.Q, spec.s,
-                     spec.d, spec.D, last_nan], dtype=np.int64)
+                     spec.d, spec.D, last_nan, int(concentrated), nan.size], dtype=np.int64)
     n = y.shape[0]
     return (np.ascontiguousarray(y, dtype=np.float64),
             np.ascontiguousarray(X, dtype=np.float64).reshape(n, spec.k_exog),
@@ -87,11 +91,15 @@ def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...]:
     puts ~1e-9 noise on the finite-difference gradient. The optimum found there is then
     re-evaluated by the full filter (statsmodels' likelihood exactly).
     """
-    if spec.k_diff_states == 0 or np.isnan(y).any() or spec.trend_powers not in ((), (0,)):
+    if spec.trend_powers not in ((), (0,)):
+        return kernel_data(spec, y, X)
+    if spec.k_diff_states == 0:
+        return kernel_data(spec, y, X, concentrated=True)
+    if np.isnan(y).any():
         return kernel_data(spec, y, X)
     flat = Spec(spec.p, 0, spec.q, spec.P, 0, spec.Q, spec.s, spec.trend_powers, spec.k_exog)
     return kernel_data(flat, _difference(y, spec.d, spec.D, spec.s),
-                       _difference(X, spec.d, spec.D, spec.s))
+                       _difference(X, spec.d, spec.D, spec.s), concentrated=True)
 
 
 def fit_mle(
@@ -99,9 +107,15 @@ def fit_mle(
 ) -> tuple[np.ndarray, float, int, bool]:
     """Minimise the per-observation negative log-likelihood from ``x0`` (unconstrained,
     divided by ``scale``); returns ``(params, nll, n_iter, converged)``."""
-    from seqlab.classical._sarimax_kernels import constrain_params
+    from seqlab.classical._sarimax_kernels import arma_terms, constrain_params
     from seqlab.classical._sarimax_opt import bfgs
 
-    x, f, it, conv = bfgs(np.ascontiguousarray(x0, dtype=np.float64), scale, data,
-                          maxiter, 1e-7)
-    return constrain_params(x, scale, data[-1]), float(f), int(it), bool(conv)
+    x0 = np.ascontiguousarray(x0, dtype=np.float64)
+    if not data[-1][10]:
+        x, f, it, conv = bfgs(x0, scale, data, maxiter, 1e-7)
+        return constrain_params(x, scale, data[-1]), float(f), int(it), bool(conv)
+    x, f, it, conv = bfgs(x0[:-1].copy(), scale[:-1].copy(), data, maxiter, 1e-7)
+    _, ssq, _ = arma_terms(x, scale[:-1].copy(), data)
+    params = constrain_params(np.r_[x, 1.0], np.r_[scale[:-1], 1.0], data[-1])
+    params[-1] = ssq / (data[0].shape[0] - data[-1][11])  # the profiled sigma2: its exact MLE given the rest
+    return params, float(f), int(it), bool(conv)

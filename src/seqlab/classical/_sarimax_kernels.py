@@ -13,7 +13,8 @@ change below 1e-12, only after the last missing value), after which a step costs
 ``(y, X, TD, Tr, Tc, Tv, phi_slot, zidx, dims)`` with ``y`` (n,) (NaN = missing), ``X``
 (n, k_exog), ``TD`` (n, k_trend) the trend regressors, the transition's triplets (rows,
 cols, values with the AR column left for ``phi_slot`` to fill), ``zidx`` the states ``Z``
-selects, and ``dims = (k_trend, k_exog, p, q, P, Q, s, d, D, last_nan)``.
+selects, and ``dims = (k_trend, k_exog, p, q, P, Q, s, d, D, last_nan, concentrated,
+n_missing)``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from numba import njit
 
 from seqlab.classical._arma_cov import harvey_stationary_cov
 
-__all__ = ["constrain_params", "sarimax_nll"]
+__all__ = ["arma_terms", "constrain_params", "sarimax_nll"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 DIFFUSE = 1e6  # statsmodels' approximate diffuse variance
@@ -89,9 +90,110 @@ def _reduced(params, dims):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
-    """``-loglik / n_obs`` at the unconstrained ``x`` (``+inf`` where it is undefined)."""
+def _arma_filter(w, tphi, rvec, P1, last_nan):  # pragma: no cover - compiled
+    """Unit-variance Kalman filter of the zero-mean ARMA ``w`` in Harvey's form (NaN =
+    missing: prediction without update); returns ``(sum log F_t, sum v_t^2 / F_t, n_obs)``
+    (``n_obs = -1`` if some ``F_t <= 0``). The gain is frozen once the Riccati recursion
+    has converged after the last missing value (then a step costs O(m))."""
+    n = w.shape[0]
+    m = tphi.shape[0]
+    P = P1.copy()
+    a = np.zeros(m)
+    TP = np.empty((m, m))
+    K = np.zeros(m)
+    sumlog = 0.0
+    ssq = 0.0
+    nobs = 0
+    frozen = False
+    F = 1.0
+    logF = 0.0
+    for t in range(n):
+        wt = w[t]
+        miss = math.isnan(wt)
+        if not frozen:
+            F = P[0, 0]
+            if not miss:
+                if not F > 0.0:
+                    return np.nan, np.nan, -1
+                logF = math.log(F)
+            for i in range(m):
+                for j in range(m):
+                    TP[i, j] = tphi[i] * P[0, j] + (P[i + 1, j] if i + 1 < m else 0.0)
+            for i in range(m):
+                K[i] = 0.0 if miss else TP[i, 0] / F
+            diff = 0.0
+            for i in range(m):
+                for j in range(i, m):
+                    val = tphi[j] * TP[i, 0] + (TP[i, j + 1] if j + 1 < m else 0.0)
+                    val += rvec[i] * rvec[j] - F * K[i] * K[j]
+                    diff = max(diff, abs(val - P[i, j]))
+                    P[i, j] = val
+                    P[j, i] = val
+            if t > last_nan and diff < 1e-13:
+                frozen = True
+        v = 0.0
+        if not miss:
+            v = wt - a[0]
+            sumlog += logF
+            ssq += v * v / F
+            nobs += 1
+        a0 = a[0]
+        for i in range(m - 1):
+            a[i] = tphi[i] * a0 + a[i + 1] + K[i] * v
+        a[m - 1] = tphi[m - 1] * a0 + K[m - 1] * v
+    return sumlog, ssq, nobs
+
+
+@njit(cache=True)
+def arma_terms(x, scale, data):  # pragma: no cover - compiled
+    """Concentrated mode (no differencing states, a constant or no trend):
+    ``(sum log F_t, sum v_t^2 / F_t, ok)`` of the unit-variance ARMA filter
+    :func:`_arma_filter` on ``y - X beta - mean`` (NaN = missing), where
+    ``x`` holds every parameter but sigma2 and ``mean = c / (1 - sum phi*)``."""
     y, X, TD, Tr, Tc, Tv0, phi_slot, zidx, dims = data
+    kt, ke = dims[0], dims[1]
+    xf = np.ones(x.shape[0] + 1)
+    sf = np.ones(x.shape[0] + 1)
+    xf[:-1] = x
+    sf[:-1] = scale
+    params = constrain_params(xf, sf, dims)
+    phi, theta = _reduced(params, dims)
+    k = phi_slot.shape[0]
+    tphi = np.zeros(k)
+    rvec = np.zeros(k)
+    rvec[0] = 1.0
+    tot = 0.0
+    for i in range(phi.shape[0]):
+        tphi[i] = phi[i]
+        tot += phi[i]
+    for i in range(theta.shape[0]):
+        rvec[i + 1] = theta[i]
+    Pk = np.empty((k, k))
+    if not harvey_stationary_cov(tphi, rvec, phi.shape[0], Pk):
+        return np.nan, np.nan, False
+    n = y.shape[0]
+    w = y.copy()
+    mean = params[0] / (1.0 - tot) if kt > 0 else 0.0
+    for t in range(n):
+        acc = mean
+        for j in range(ke):
+            acc += X[t, j] * params[kt + j]
+        w[t] -= acc
+    sumlog, ssq, nobs = _arma_filter(w, tphi, rvec, Pk, dims[9])
+    return sumlog, ssq, nobs > 0
+
+
+@njit(cache=True)
+def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
+    """``-loglik / n_obs`` at the unconstrained ``x`` (``+inf`` where it is undefined);
+    in concentrated mode (``dims[10] == 1``: :func:`arma_terms`) sigma2 is profiled out."""
+    y, X, TD, Tr, Tc, Tv0, phi_slot, zidx, dims = data
+    if dims[10] == 1:
+        sumlog, ssq, ok = arma_terms(x, scale, data)
+        nn = y.shape[0] - dims[11]
+        if not ok or not ssq > 0.0 or not np.isfinite(ssq) or not np.isfinite(sumlog):
+            return np.inf
+        return 0.5 * (_LOG_2PI + 1.0 + math.log(ssq / nn) + sumlog / nn)
     kt, ke, d, D, s, last_nan = dims[0], dims[1], dims[7], dims[8], dims[6], dims[9]
     params = constrain_params(x, scale, dims)
     phi, theta = _reduced(params, dims)
