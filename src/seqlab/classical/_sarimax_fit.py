@@ -1,75 +1,35 @@
-"""SARIMAX maximum likelihood: the compiled kernels' inputs and the one-call optimiser.
+"""SARIMAX maximum likelihood: the compiled kernels' inputs and the optimiser.
 
-:func:`kernel_data` lays a :class:`~seqlab.classical._sarimax_system.Spec` and the data out
-as the arrays :func:`seqlab.classical._sarimax_kernels.sarimax_nll` reads (the transition
-as sparse triplets whose AR column is filled per evaluation); :func:`fit_mle` runs the
-compiled BFGS (:mod:`seqlab.classical._sarimax_opt`) from a start and returns the
-parameters in statsmodels' order.
+:func:`optimiser_data` lays the data out as :func:`._sarimax_kernels.sarimax_nll` reads it
+(differenced where that is exact up to the approximate diffuse prior, module docstring
+there); :func:`fit_mle` runs BFGS (:mod:`._sarimax_opt`) on it from a start. Models the
+profile kernel does not cover (differencing together with missing values, or a time trend
+with differencing) run the same BFGS, interpreted, on the full state-space likelihood of
+:meth:`Spec.system` (statsmodels' approximate diffuse initialisation).
+
+The BFGS is compiled once it is in numba's cache or compiled in this process, or after
+``COMPILED_MIN_FITS`` fits in this process; before that it runs interpreted around the
+compiled likelihood (same code, same numbers): compiling it costs seconds once, which a
+single fit does not repay (as for ARIMA, :mod:`._arima_fit`).
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import types
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from seqlab.classical._sarimax_system import Spec
+from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["fit_mle", "kernel_data", "optimiser_data", "transition_structure"]
+__all__ = ["fit_mle", "optimiser_data"]
 
-
-def transition_structure(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """SARIMAX's transition as triplets ``(rows, cols, values)`` and ``phi_slot`` (k,).
-
-    The same matrix as :meth:`Spec.system` with the AR column ``T[kd + i, kd]`` left at 0:
-    ``phi_slot[i]`` is the triplet that holds ``phi*_{i+1}``.
-    """
-    kd, k, m, s, d, D = spec.k_diff_states, spec.k_order, spec.k_states, spec.s, spec.d, spec.D
-    T = np.zeros((m, m))
-    T[kd:, kd:][np.arange(k - 1), np.arange(1, k)] = 1.0
-    if D:
-        block = np.zeros((s, s))
-        block[1:, :-1] = np.eye(s - 1)
-        block[0, -1] = 1.0
-        for j in range(D):
-            a, b = d + j * s, d + (j + 1) * s
-            T[a:b, a:b] = block
-            if j < D - 1:
-                T[a, b + s - 1] = 1.0
-            T[a, kd] = 1.0
-    if d:
-        T[:d, :d] = np.triu(np.ones((d, d)))
-        if s > 0 and D:
-            T[:d, d:kd] = np.tile(np.r_[np.zeros(s - 1), 1.0], D)
-        T[:d, kd] = 1.0
-    T[kd:, kd] = np.nan  # the AR column: a marker, replaced per evaluation
-    rows, cols = np.nonzero(T)
-    vals = T[rows, cols]
-    slot = np.full(k, -1, dtype=np.int64)
-    for e in np.flatnonzero(np.isnan(vals)):
-        slot[rows[e] - kd] = e
-    vals = np.where(np.isnan(vals), 0.0, vals)
-    return rows.astype(np.int64), cols.astype(np.int64), vals, slot
-
-
-def kernel_data(
-    spec: Spec, y: np.ndarray, X: np.ndarray, concentrated: bool = False
-) -> tuple[Any, ...]:
-    """The ``data`` tuple of :func:`~seqlab.classical._sarimax_kernels.sarimax_nll`
-    (``concentrated``: sigma2 profiled out, for a model without differencing states or
-    missing values and with a constant or no trend)."""
-    Tr, Tc, Tv, slot = transition_structure(spec)
-    kd = spec.k_diff_states
-    z = [*range(spec.d), *(spec.d + (j + 1) * spec.s - 1 for j in range(spec.D)), kd]
-    nan = np.flatnonzero(np.isnan(y))
-    last_nan = int(nan[-1]) if nan.size else -1
-    dims = np.array([spec.k_trend, spec.k_exog, spec.p, spec.q, spec.P, spec.Q, spec.s,
-                     spec.d, spec.D, last_nan, int(concentrated), nan.size], dtype=np.int64)
-    n = y.shape[0]
-    return (np.ascontiguousarray(y, dtype=np.float64),
-            np.ascontiguousarray(X, dtype=np.float64).reshape(n, spec.k_exog),
-            np.ascontiguousarray(spec.trend_data(0, n)).reshape(n, spec.k_trend),
-            Tr, Tc, Tv, slot, np.array(z, dtype=np.int64), dims)
+COMPILED_MIN_FITS = 16
+_interpreted_fits = 0
 
 
 def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
@@ -80,42 +40,115 @@ def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
     return x
 
 
-def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...]:
-    """The data the optimiser's likelihood runs on.
+def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...] | None:
+    """``(w, X, dims)`` for the profile kernel, or None for the full state-space path.
 
-    With differencing, no missing value and a constant (or no) trend, the differencing
-    states' approximate diffuse prior (variance 1e6) only perturbs the likelihood by
-    O(1e-6) of the first ``d + sD`` updates: the ARMA likelihood of the differenced series
-    (and differenced regressors) is the same function up to that, without the diffuse
-    states (m = k instead of d + sD + k) and without the cancellation of 1e6 variances that
-    puts ~1e-9 noise on the finite-difference gradient. The optimum found there is then
-    re-evaluated by the full filter (statsmodels' likelihood exactly).
+    With differencing and no missing value, the differencing states' approximate diffuse
+    prior (variance 1e6) perturbs the likelihood only by O(1e-6) of the first ``d + sD``
+    updates: the ARMA likelihood of the differenced series (and differenced regressors) is
+    the same function up to that, without the diffuse states (m = k instead of d + sD + k),
+    without the cancellation of 1e6 variances that puts ~1e-9 noise on finite-difference
+    gradients, and with sigma2 profiled out exactly. Its optimum is then re-evaluated by the
+    full filter (statsmodels' likelihood exactly).
     """
     if spec.trend_powers not in ((), (0,)):
-        return kernel_data(spec, y, X)
-    if spec.k_diff_states == 0:
-        return kernel_data(spec, y, X, concentrated=True)
-    if np.isnan(y).any():
-        return kernel_data(spec, y, X)
-    flat = Spec(spec.p, 0, spec.q, spec.P, 0, spec.Q, spec.s, spec.trend_powers, spec.k_exog)
-    return kernel_data(flat, _difference(y, spec.d, spec.D, spec.s),
-                       _difference(X, spec.d, spec.D, spec.s), concentrated=True)
+        return None
+    if spec.k_diff_states:
+        if np.isnan(y).any():
+            return None
+        y = _difference(y, spec.d, spec.D, spec.s)
+        X = _difference(X, spec.d, spec.D, spec.s)
+    nan = np.flatnonzero(np.isnan(y))
+    dims = np.array([spec.k_trend, spec.k_exog, spec.p, spec.q, spec.P, spec.Q, spec.s,
+                     spec.k_order, int(nan[-1]) if nan.size else -1, nan.size, 0],
+                    dtype=np.int64)
+    n = y.shape[0]
+    return (np.ascontiguousarray(y, dtype=np.float64),
+            np.ascontiguousarray(X, dtype=np.float64).reshape(n, spec.k_exog), dims)
+
+
+def _interpreted(module: Any, names: tuple[str, ...], extra: dict[str, Any]) -> SimpleNamespace:
+    """``names`` of ``module`` as plain Python functions calling each other (and ``extra``
+    in place of the module's globals of those names); everything else stays compiled."""
+    env = dict(vars(module)) | extra
+    for name in names:
+        fn = getattr(module, name).py_func
+        env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
+    return SimpleNamespace(**{name: env[name] for name in names})
+
+
+_OPT_NAMES = ("_grad", "_set_identity", "_max_abs", "bfgs")
+
+
+@functools.cache
+def _interpreted_bfgs() -> Any:
+    from seqlab.classical import _sarimax_opt
+
+    return _interpreted(_sarimax_opt, _OPT_NAMES, {}).bfgs
+
+
+@functools.cache
+def _in_cache() -> bool:
+    """Whether numba's on-disk cache holds a compiled ``bfgs`` for this source."""
+    from seqlab.classical import _sarimax_opt
+
+    dispatcher: Any = _sarimax_opt.bfgs
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # a private numba API: if it changes (or fails), "not known"
+        return False
+
+
+def _bfgs() -> Any:
+    global _interpreted_fits
+    from seqlab.classical import _sarimax_opt
+
+    if (_sarimax_opt.bfgs.signatures or _interpreted_fits >= COMPILED_MIN_FITS
+            or _in_cache()):
+        return _sarimax_opt.bfgs
+    _interpreted_fits += 1
+    return _interpreted_bfgs()
+
+
+def _full_nll(spec: Spec, y: np.ndarray, X: np.ndarray, n_eff: int) -> Any:
+    """The state-space negative log-likelihood per observation (Python + compiled filter)."""
+
+    def nll(x: np.ndarray, scale: np.ndarray, data: Any) -> float:
+        params = spec.constrain(x * scale)
+        try:
+            ss = spec.system(params)
+        except SeqlabValueError:
+            return math.inf
+        d, c = spec.intercepts(params, X, 0)
+        val = -ss.filter(y, d, c).llf / n_eff
+        return float(val) if math.isfinite(val) else math.inf
+
+    return nll
 
 
 def fit_mle(
-    spec: Spec, data: tuple[Any, ...], x0: np.ndarray, scale: np.ndarray, maxiter: int
-) -> tuple[np.ndarray, float, int, bool]:
-    """Minimise the per-observation negative log-likelihood from ``x0`` (unconstrained,
-    divided by ``scale``); returns ``(params, nll, n_iter, converged)``."""
-    from seqlab.classical._sarimax_kernels import arma_terms, constrain_params
-    from seqlab.classical._sarimax_opt import bfgs
+    spec: Spec, y: np.ndarray, X: np.ndarray, x0: np.ndarray, scale: np.ndarray, maxiter: int
+) -> tuple[np.ndarray, int, bool]:
+    """Minimise the negative log-likelihood from ``x0`` (unconstrained, divided by
+    ``scale``); returns ``(params, n_iter, converged)`` (params in statsmodels' order)."""
+    from seqlab.classical._sarimax_kernels import constrain_params, sarimax_nll
 
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
-    if not data[-1][10]:
-        x, f, it, conv = bfgs(x0, scale, data, maxiter, 1e-7)
-        return constrain_params(x, scale, data[-1]), float(f), int(it), bool(conv)
-    x, f, it, conv = bfgs(x0[:-1].copy(), scale[:-1].copy(), data, maxiter, 1e-7)
-    _, ssq, _ = arma_terms(x, scale[:-1].copy(), data)
-    params = constrain_params(np.r_[x, 1.0], np.r_[scale[:-1], 1.0], data[-1])
-    params[-1] = ssq / (data[0].shape[0] - data[-1][11])  # the profiled sigma2: its exact MLE given the rest
-    return params, float(f), int(it), bool(conv)
+    data = optimiser_data(spec, y, X)
+    if data is None:
+        n_eff = int(np.sum(~np.isnan(y[spec.k_diff_states:])))
+        from seqlab.classical import _sarimax_opt
+
+        bfgs = _interpreted(_sarimax_opt, _OPT_NAMES,
+                            {"sarimax_nll": _full_nll(spec, y, X, n_eff)}).bfgs
+        # the 1e6 diffuse variances leave ~1e-4 noise on finite-difference gradients: a stall
+        # with max |gradient| < 1e-3 is convergence (the gtol of the compiled path is 1e-7)
+        x, _, it, conv = bfgs(x0, scale, None, maxiter, 1e-5)
+        return spec.constrain(x * scale), int(it), bool(conv)
+    xs, ss = x0[:-1].copy(), scale[:-1].copy()
+    x, _, it, conv = _bfgs()(xs, ss, data, maxiter, 1e-7)
+    params = constrain_params(np.r_[x, 1.0], np.r_[ss, 1.0], data[2])
+    dims = data[2].copy()
+    dims[10] = 1
+    params[-1] = sarimax_nll(x, ss, (data[0], data[1], dims))  # profiled sigma2: exact MLE
+    return params, int(it), bool(conv)

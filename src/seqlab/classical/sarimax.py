@@ -175,10 +175,9 @@ class SARIMAX(BaseEstimator):
         scale[-1] = ys
         x0 = spec.unconstrain(params0) / scale
 
-        from seqlab.classical._sarimax_fit import fit_mle, optimiser_data
+        from seqlab.classical._sarimax_fit import fit_mle
 
-        params, _, n_iter, converged = fit_mle(spec, optimiser_data(spec, yv, X), x0, scale,
-                                               maxiter)
+        params, n_iter, converged = fit_mle(spec, yv, X, x0, scale, maxiter)
         if not converged:
             warnings.warn(
                 f"SARIMAX{self.order}x{self.seasonal_order}: the optimiser stopped before "
