@@ -26,7 +26,7 @@ import numpy as np
 from seqlab.classical._sarimax_system import Spec
 from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["fit_mle", "optimiser_data"]
+__all__ = ["estimate", "fit_mle", "optimiser_data"]
 
 COMPILED_MIN_FITS = 16
 _interpreted_fits = 0
@@ -152,3 +152,41 @@ def fit_mle(
     dims[10] = 1
     params[-1] = sarimax_nll(x, ss, (data[0], data[1], dims))  # profiled sigma2: exact MLE
     return params, int(it), bool(conv)
+
+
+def _admissible(spec: Spec, params: np.ndarray) -> bool:
+    """Whether the AR parts are stationary and the MA parts invertible (roots outside the
+    unit circle), so that the transform of :meth:`Spec.unconstrain` can start from them."""
+    _, _, ar, ma, sar, sma, _ = spec.split(params)
+    for coef, sign in ((ar, -1.0), (sar, -1.0), (ma, 1.0), (sma, 1.0)):
+        if coef.size and np.min(np.abs(np.roots(np.r_[sign * coef[::-1], 1.0]))) <= 1.0:
+            return False
+    return True
+
+
+def estimate(
+    spec: Spec, y: np.ndarray, X: np.ndarray, params0: np.ndarray, x0: np.ndarray,
+    scale: np.ndarray, maxiter: int, method: str,
+) -> tuple[np.ndarray, int, bool, float | None]:
+    """``method`` "mle", "css" or "css-mle" (see :meth:`SARIMAX.fit`); returns ``(params,
+    n_iter, converged, css_llf)`` with ``css_llf`` the conditional log-likelihood for
+    "css" and None otherwise."""
+    from seqlab._validation import check_choice
+    from seqlab.classical._sarimax_css import css_fit
+
+    method = check_choice(method, "method", ["mle", "css", "css-mle"])
+    if method == "mle":
+        return (*fit_mle(spec, y, X, x0, scale, maxiter), None)
+    params, llf, n_iter, conv = css_fit(spec, y, X, params0, maxiter)
+    if method == "css":
+        if not _admissible(spec, params):
+            raise SeqlabValueError(
+                "the CSS estimates have a non-stationary AR or non-invertible MA part, so "
+                "the model has no stationary state for forecasting; use method='mle' or "
+                "'css-mle' (whose transform keeps the estimates admissible)")
+        return params, n_iter, conv, llf
+    # CSS-ML: start the exact MLE at the CSS estimates when they are admissible (R and
+    # statsforecast raise an error otherwise; here the default start is kept)
+    if _admissible(spec, params):
+        x0 = spec.unconstrain(params) / scale
+    return (*fit_mle(spec, y, X, x0, scale, maxiter), None)

@@ -152,8 +152,11 @@ class SARIMAX(BaseEstimator):
         d, c = spec.intercepts(params, X, 0)
         return ss, ss.filter(y, d, c)
 
-    def fit(self, y: Any, exog: Any = None) -> SARIMAX:
-        """Fit by maximum likelihood; returns ``self``."""
+    def fit(self, y: Any, exog: Any = None, method: str = "mle") -> SARIMAX:
+        """Fit; returns ``self``. ``method``: ``"mle"`` exact maximum likelihood
+        (statsmodels'), ``"css"`` conditional sum of squares (R's / statsforecast's, then
+        ``llf_`` is the conditional log-likelihood), ``"css-mle"`` exact MLE started from the
+        CSS estimates (R's / statsforecast's default)."""
         yv = check_endog(y)
         n = yv.shape[0]
         X = check_exog(exog, n, None)
@@ -175,9 +178,10 @@ class SARIMAX(BaseEstimator):
         scale[-1] = ys
         x0 = spec.unconstrain(params0) / scale
 
-        from seqlab.classical._sarimax_fit import fit_mle
+        from seqlab.classical._sarimax_fit import estimate
 
-        params, n_iter, converged = fit_mle(spec, yv, X, x0, scale, maxiter)
+        params, n_iter, converged, css_llf = estimate(spec, yv, X, params0, x0, scale, maxiter,
+                                                      method)
         if not converged:
             warnings.warn(
                 f"SARIMAX{self.order}x{self.seasonal_order}: the optimiser stopped before "
@@ -192,6 +196,8 @@ class SARIMAX(BaseEstimator):
                 "parameters is not finite (a Kalman prediction variance F <= 0 or NaN); check "
                 "the data for inf values or a degenerate/constant series, or simplify the orders"
             )
+        if css_llf is not None:
+            res.llf = css_llf
         k = spec.k_params
         self.params_ = params
         self.param_names_ = spec.names(exog_names(exog, X.shape[1]))
