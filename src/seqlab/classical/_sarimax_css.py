@@ -10,7 +10,8 @@ for ``t >= p + sP`` (earlier ``e_t = 0``: the conditioning), ``w`` the differenc
 ``x~`` the differenced regressors and ``c`` the intercept of statsmodels' parameterisation
 (the mean is ``c / (1 - sum phi*)``). The coefficients minimise ``sum e_t^2`` without any
 stationarity transform (R: "transform.pars is not used for CSS"); ``sigma2 = sum e_t^2 /
-n_used`` and the conditional log-likelihood is ``-n_used / 2 (log(2 pi sigma2) + 1)``.
+n_used`` (``n_used = n - d - sD - p - sP`` residuals) and the conditional log-likelihood is
+R's ``-(n - d - sD) / 2 (log(2 pi sigma2) + 1)``.
 """
 
 from __future__ import annotations
@@ -122,5 +123,7 @@ def css_fit(
     full[:-1] = x
     ssq = css_residuals(w, Xd, full, dims, e)
     full[-1] = ssq / n_used
-    llf = -0.5 * n_used * (math.log(2.0 * math.pi * full[-1]) + 1.0)
+    # R's (and statsforecast's) value: sigma2 over the n_used residuals, but the density
+    # counted for every observation after differencing
+    llf = -0.5 * w.shape[0] * (math.log(2.0 * math.pi * full[-1]) + 1.0)
     return full, llf, n_iter, converged
