@@ -163,7 +163,7 @@ def test_css_mle_reaches_the_exact_optimum() -> None:
 
 def test_method_errors() -> None:
     y = _simulated()
-    with pytest.raises(SeqlabValueError, match="unknown method .ml.; valid options are"):
+    with pytest.raises(SeqlabValueError, match=r"unknown method .ml.; valid options are"):
         SARIMAX((1, 0, 0)).fit(y, method="ml")
     y[5] = np.nan
     with pytest.raises(SeqlabValueError, match="needs a complete series"):
@@ -206,7 +206,7 @@ def test_ar199_on_200_points_is_a_clear_error(cls) -> None:
     y = np.random.default_rng(0).normal(size=200)
     tracemalloc.start()
     try:
-        with pytest.raises(SeqlabValueError, match="too (few|short)"):
+        with pytest.raises(SeqlabValueError, match=r"too (few|short)"):
             cls(order=(199, 0, 0)).fit(y)
         peak = tracemalloc.get_traced_memory()[1]
     finally:

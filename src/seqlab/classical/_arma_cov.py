@@ -18,6 +18,13 @@ Here instead (Brockwell & Davis 2016 §3.2, and the structure of ``T``):
    + P[i+1, l+1] + theta_i theta_l``, filled from the bottom-right corner up.
 
 Cost ``O(p^3 + m^2)`` time and ``O(m^2)`` memory.
+
+>>> import numpy as np
+>>> P = np.empty((1, 1))                                    # AR(1), phi = 0.5
+>>> bool(harvey_stationary_cov(np.array([0.5]), np.array([1.0]), 1, P)), round(float(P[0, 0]), 6)
+(True, 1.333333)
+>>> round(float(ar_exact_terms(np.array([1.0, 0.5]), np.array([0.5]))[1]), 6)  # 0.75 + 0
+0.75
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["harvey_stationary_cov"]
+__all__ = ["ar_exact_terms", "harvey_stationary_cov"]
 
 
 @njit(cache=True)

@@ -12,6 +12,14 @@ for ``t >= p + sP`` (earlier ``e_t = 0``: the conditioning), ``w`` the differenc
 stationarity transform (R: "transform.pars is not used for CSS"); ``sigma2 = sum e_t^2 /
 n_used`` (``n_used = n - d - sD - p - sP`` residuals) and the conditional log-likelihood is
 R's ``-(n - d - sD) / 2 (log(2 pi sigma2) + 1)``.
+
+>>> import numpy as np
+>>> from seqlab.classical import SARIMAX
+>>> e = np.random.default_rng(0).normal(size=200)
+>>> y = e[1:] + 0.5 * e[:-1]                                  # MA(1), theta = 0.5
+>>> m = SARIMAX(order=(0, 0, 1)).fit(y, method="css")
+>>> bool(abs(m.params_[0] - 0.5) < 0.15), m.param_names_
+(True, ['ma.L1', 'sigma2'])
 """
 
 from __future__ import annotations

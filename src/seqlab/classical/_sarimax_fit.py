@@ -11,6 +11,13 @@ The BFGS is compiled once it is in numba's cache or compiled in this process, or
 ``COMPILED_MIN_FITS`` fits in this process; before that it runs interpreted around the
 compiled likelihood (same code, same numbers): compiling it costs seconds once, which a
 single fit does not repay (as for ARIMA, :mod:`._arima_fit`).
+
+>>> import numpy as np
+>>> from seqlab.classical._sarimax_system import make_spec
+>>> y = np.cumsum(np.random.default_rng(0).normal(size=50))
+>>> w, X, dims = optimiser_data(make_spec((1, 1, 0), (0, 0, 0, 0), "n", 0), y, np.zeros((50, 0)))
+>>> w.shape, X.shape                                        # the differenced series
+((49,), (49, 0))
 """
 
 from __future__ import annotations

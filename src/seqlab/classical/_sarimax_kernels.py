@@ -12,8 +12,13 @@ for a model without differencing states: the caller passes the differenced serie
 
 ``data = (w, X, dims)``: ``w`` (n,) the (differenced) series, NaN = missing, ``X``
 (n, k_exog) the (differenced) regressors, ``dims = (k_trend, k_exog, p, q, P, Q, s, k,
-last_nan, n_missing, want_sigma2)`` with ``k`` the ARMA block's size and ``k_trend`` 0 or 1 (a constant:
-the mean ``c / (1 - sum phi*)``).
+last_nan, n_missing, want_sigma2)`` with ``k`` the ARMA block's size and ``k_trend`` 0 or
+1 (a constant: the mean ``c / (1 - sum phi*)``).
+
+>>> import numpy as np
+>>> dims = np.array([0, 0, 1, 0, 0, 0, 0, 1, -1, 0, 0])     # AR(1), no trend, no exog
+>>> round(float(constrain_params(np.array([1.0, 2.0]), np.ones(2), dims)[0]), 6)
+-0.707107
 """
 
 from __future__ import annotations
