@@ -25,6 +25,7 @@ import numba
 import numpy as np
 
 from seqlab.classical import _arima_kernels as _K
+from seqlab.classical import _arma_cov as _C
 from seqlab.classical import _arma_numpy as _N
 
 __all__: list[str] = []
@@ -43,6 +44,13 @@ def _interpreted(names: tuple[str, ...]) -> SimpleNamespace:
     """
     env = dict(vars(_K))
     env["pacf_to_ar"] = _K.pacf_to_ar.py_func
+    # the O(p^3 + m^2) stationary covariance interpreted too (tiny for the small orders
+    # that run interpreted); the exact AR likelihood, O(n p), stays compiled
+    cov_env = dict(vars(_C))
+    for name in ("_solve", "harvey_stationary_cov"):
+        fn = getattr(_C, name).py_func
+        cov_env[name] = types.FunctionType(fn.__code__, cov_env, name, fn.__defaults__)
+    env["harvey_stationary_cov"] = cov_env["harvey_stationary_cov"]
     for name in names:
         fn = getattr(_K, name).py_func
         env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
