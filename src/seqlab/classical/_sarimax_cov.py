@@ -15,10 +15,10 @@ parameters, as statsmodels ``MLEResults`` does:
 ============ ===============================================================================
 
 Derivatives are central finite differences (statsmodels uses the complex step) with steps
-of 1e-4 (first derivatives) and 1e-3 (the Hessian) relative to each parameter: the
+of 1e-4 (first derivatives) and 3e-3 (the Hessian) relative to each parameter: the
 approximate diffuse prior (variance 1e6) leaves ~1e-9 of rounding noise in the
 log-likelihood, which smaller steps amplify; on the airline model these standard errors
-equal statsmodels' to ~1e-4 (opg, oim) and ~2e-3 (approx) relative at the same parameters.
+equal statsmodels' to ~1e-4 (opg, oim) and ~5e-4 (approx) relative at the same parameters.
 A step leaving the stationary/invertible region, or a singular information matrix, gives NaN
 standard errors.
 """
@@ -84,7 +84,7 @@ def cov_params(
             return None
 
     if cov_type == "approx":
-        h = 1e-3 * np.maximum(np.abs(params), 1e-2)
+        h = 3e-3 * np.maximum(np.abs(params), 1e-2)
 
         def total(x: np.ndarray) -> float:
             res = run(x)
