@@ -25,6 +25,6 @@ def test_example_runs(heading, capsys):
         warnings.simplefilter("ignore", RuntimeWarning)  # optimiser notes are fine here
         exec(compile(_python_block(heading), str(README), "exec"), {})
     out = capsys.readouterr().out
-    for column in ("mean", "mean_se", "mean_ci_lower", "mean_ci_upper"):
+    for column in ("mean", "mean_se", "lower_80", "upper_95", "predicted_mean"):
         assert column in out
     assert "2025-06-01" in out  # the forecast carries the future dates
