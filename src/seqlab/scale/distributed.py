@@ -1,0 +1,204 @@
+"""Data-parallel training launchers on ``torch.distributed`` (no home-made all-reduce).
+
+The training side is :class:`seqlab.training.Trainer` itself: in a process whose environment
+holds ``RANK`` / ``WORLD_SIZE`` (set by ``torchrun`` and by the launchers here) it wraps the
+model in ``DistributedDataParallel`` and gives each process its share of every global batch
+(see :mod:`seqlab.training._ddp`). This module starts such processes on one machine:
+
+- :func:`launch_cli` -- what ``seqlab train --nproc N ...`` runs: torch's elastic agent
+  (the machinery of ``torchrun --standalone``: a c10d rendezvous on 127.0.0.1, one worker
+  process ``python -m seqlab train ...`` per rank, the others stopped when one fails);
+- :func:`spawn` -- ``fn(*args)`` in N processes (``torch.multiprocessing`` spawn), each with
+  the torchrun environment, returning what each rank's ``fn`` returned (for tests and
+  notebooks);
+- :func:`check_nproc` -- the process count checked against the device (one GPU per process).
+
+Across machines use ``torchrun`` itself (``--nnodes``, ``--rdzv-endpoint``), see the README.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+
+__all__ = ["check_nproc", "free_port", "launch_cli", "spawn"]
+
+MASTER_ADDR = "127.0.0.1"
+_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def check_nproc(nproc: Any, device: str = "cpu", label: str = "--nproc") -> int:
+    """``nproc`` as an int >= 1, refused when ``device`` is CUDA and there are fewer GPUs.
+
+    >>> check_nproc(2)
+    2
+    >>> check_nproc(0)
+    Traceback (most recent call last):
+    ...
+    seqlab.exceptions.SeqlabValueError: --nproc must be >= 1 (the number of training ...; got 0.
+    """
+    if isinstance(nproc, bool) or not isinstance(nproc, int):
+        raise SeqlabTypeError(f"{label} must be an integer >= 1; got {nproc!r}.")
+    if nproc < 1:
+        raise SeqlabValueError(
+            f"{label} must be >= 1 (the number of training processes); got {nproc}."
+        )
+    if nproc == 1 or not str(device).startswith("cuda"):
+        return nproc
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if str(device) != "cuda":
+        raise SeqlabValueError(
+            f"{label} {nproc} with --device {device}: each process takes the GPU of its local "
+            "rank, so name no GPU index; use --device cuda."
+        )
+    if nproc > count:
+        raise SeqlabValueError(
+            f"{label} {nproc} with --device cuda needs {nproc} GPUs (one per process), but "
+            f"this machine has {count}; use {label} {max(count, 1)} or --device cpu."
+        )
+    return nproc
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for ``MASTER_PORT``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((MASTER_ADDR, 0))
+        return int(s.getsockname()[1])
+
+
+def _threads_per_process(nproc: int) -> str:
+    return str(max(1, (os.cpu_count() or 1) // nproc))
+
+
+def launch_cli(argv: Sequence[str], nproc: int, device: str = "cpu") -> int:
+    """Run ``python -m seqlab *argv`` in ``nproc`` worker processes, as ``torchrun
+    --standalone --nproc-per-node nproc -m seqlab *argv`` does; returns the exit code (the
+    failing rank's, lowest rank first; each worker prints its own one-line error).
+
+    ``OMP_NUM_THREADS`` defaults to ``cpu_count // nproc`` per worker so that the processes
+    do not oversubscribe the cores.
+    """
+    import logging
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    check_nproc(nproc, device)
+    config = LaunchConfig(
+        min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=f"seqlab-{uuid.uuid4().hex}",
+        rdzv_backend="c10d", rdzv_endpoint=f"{MASTER_ADDR}:0", local_addr=MASTER_ADDR,
+        max_restarts=0, monitor_interval=0.1, start_method="spawn",
+    )
+    saved = os.environ.get("OMP_NUM_THREADS")
+    os.environ.setdefault("OMP_NUM_THREADS", _threads_per_process(nproc))
+    quiet = logging.getLogger("torch.distributed.elastic")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the workers say what failed, in one line each
+    try:
+        elastic_launch(config, sys.executable)("-m", "seqlab", *argv)
+    except ChildFailedError as err:
+        # the lowest rank that exited with a code (the others may have been stopped)
+        codes = [f.exitcode for _, f in sorted(err.failures.items()) if f.exitcode > 0]
+        return codes[0] if codes else 1  # all killed by a signal: a runtime failure
+    finally:
+        quiet.setLevel(level)
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+    return 0
+
+
+def _worker(local_rank: int, fn: Callable[..., Any], nproc: int, port: int,
+            args: tuple[Any, ...], queue: Any) -> None:
+    os.environ.update({
+        "RANK": str(local_rank), "WORLD_SIZE": str(nproc), "LOCAL_RANK": str(local_rank),
+        "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": MASTER_ADDR, "MASTER_PORT": str(port),
+    })
+    import torch.distributed as dist
+
+    try:
+        # plain pickle: tensors by value (torch's queue would share memory with a dead process)
+        queue.put((local_rank, pickle.dumps(fn(*args))))
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def spawn(fn: Callable[..., Any], nproc: int, args: Sequence[Any] = (),
+          threads: int | None = None) -> list[Any]:
+    """Call ``fn(*args)`` in ``nproc`` fresh processes with the torchrun environment
+    (``RANK`` = ``LOCAL_RANK`` = 0..nproc-1, ``MASTER_ADDR`` 127.0.0.1, a free port); returns
+    ``[result of rank 0, rank 1, ...]`` (results are pickled back). ``fn`` must be importable
+    (a module-level function). A :class:`seqlab.training.Trainer` built inside ``fn`` trains
+    data-parallel. ``threads``: torch threads per process (default ``cpu_count // nproc``).
+
+    An exception in one process stops the others and is raised here.
+    """
+    import torch.multiprocessing as mp
+
+    check_nproc(nproc, label="nproc")
+    ctx = mp.get_context("spawn")
+    queue = ctx.SimpleQueue()
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS",)}
+    os.environ["OMP_NUM_THREADS"] = str(threads) if threads else _threads_per_process(nproc)
+    try:
+        mp.start_processes(_worker, args=(fn, nproc, free_port(), tuple(args), queue),
+                           nprocs=nproc, start_method="spawn")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    results: dict[int, Any] = {}
+    while not queue.empty():
+        rank, value = queue.get()
+        results[rank] = pickle.loads(value)
+    return [results[r] for r in range(nproc)]
+
+
+def in_group() -> bool:
+    """True in a process that torchrun (or a launcher here) started: ``RANK`` and
+    ``WORLD_SIZE`` are set."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def run_worker(fn: Callable[[], int], nproc: int) -> int:
+    """Run one rank's share of ``seqlab train`` (``fn``), as ``torchrun`` or ``--nproc``
+    started it: ranks > 0 print nothing to stdout and leave a seqlab error (the same on every
+    rank: bad input) to rank 0's one line; the process group is closed at the end."""
+    import contextlib
+
+    import torch.distributed as dist
+
+    from seqlab.exceptions import SeqlabError
+
+    rank = int(os.environ["RANK"])
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ["WORLD_SIZE"]))
+    if nproc > 1 and nproc != local_world:
+        raise SeqlabValueError(
+            f"--nproc {nproc}, but this process is one of {local_world} that torchrun started "
+            "on this node; under torchrun drop --nproc (use --nproc-per-node)."
+        )
+    try:
+        if rank == 0:
+            return fn()
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            return fn()
+    except SeqlabError:
+        if rank == 0:
+            raise
+        time.sleep(0.5)  # rank 0 says it, before the launcher stops the group
+        raise SystemExit(2) from None
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
