@@ -20,7 +20,7 @@ from seqlab.scale.distributed import check_nproc, spawn
 from seqlab.training._ddp import DataParallel
 
 sys.path.insert(0, str(Path(__file__).parent))  # spawned processes import the workers by name
-import _ddp_workers as workers  # noqa: E402
+import _ddp_workers as workers
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_bad_process_counts(bad: int) -> None:
 def test_more_processes_than_gpus_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    with pytest.raises(ValueError, match="--nproc 2 with --device cuda needs 2 GPUs .* has 1"):
+    with pytest.raises(ValueError, match=r"--nproc 2 with --device cuda needs 2 GPUs .* has 1"):
         check_nproc(2, "cuda")
     with pytest.raises(ValueError, match="name no GPU index; use --device cuda"):
         check_nproc(2, "cuda:0")

@@ -55,7 +55,7 @@ def test_text_file_in_two_processes(tmp_path: Path, capfd) -> None:
 
 def _one_line_error(capfd, argv: list[str], code: int = 2) -> str:
     assert main(argv) == code
-    out, err = capfd.readouterr()
+    _, err = capfd.readouterr()
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("seqlab: error: "), err
     return lines[0]
