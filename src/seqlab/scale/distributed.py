@@ -150,19 +150,25 @@ def spawn(fn: Callable[..., Any], nproc: int, args: Sequence[Any] = (),
     queue = ctx.SimpleQueue()
     saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS",)}
     os.environ["OMP_NUM_THREADS"] = str(threads) if threads else _threads_per_process(nproc)
+    results: dict[int, Any] = {}
+
+    def drain() -> None:  # read while they run: a large result would fill the pipe
+        while not queue.empty():
+            rank, value = queue.get()
+            results[rank] = pickle.loads(value)
+
     try:
-        mp.start_processes(_worker, args=(fn, nproc, free_port(), tuple(args), queue),
-                           nprocs=nproc, start_method="spawn")
+        context = mp.start_processes(_worker, args=(fn, nproc, free_port(), tuple(args), queue),
+                                     nprocs=nproc, start_method="spawn", join=False)
+        while not context.join(timeout=0.05):
+            drain()
+        drain()
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    results: dict[int, Any] = {}
-    while not queue.empty():
-        rank, value = queue.get()
-        results[rank] = pickle.loads(value)
     return [results[r] for r in range(nproc)]
 
 
