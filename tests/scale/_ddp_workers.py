@@ -64,6 +64,7 @@ def equality_runs() -> dict[str, Any]:
         TokenStream(ids, batch_size=6, bptt=9))
     out["stream"] = _params(model)
     out["stream-loss"] = [e.train_loss for e in hist.epochs]
+    out["big"] = torch.arange(200_000, dtype=torch.float64)  # > a pipe's buffer, sent back
     return out
 
 

@@ -37,8 +37,9 @@ def test_two_processes_match_one_with_the_same_global_batch(two_process_results)
     torch.set_num_threads(1)
     one = workers.equality_runs()
     rank0, rank1 = two_process_results
+    assert torch.equal(rank1["big"], torch.arange(200_000, dtype=torch.float64))
     for key, ref in one.items():
-        if key.endswith("-rows") or key.endswith("-loss"):
+        if key.endswith(("-rows", "-loss", "big")):
             continue
         assert _max_diff(rank0[key], ref) < 1e-6, key
         assert _max_diff(rank0[key], rank1[key]) == 0.0, key  # DDP keeps the replicas equal

@@ -31,6 +31,12 @@ tokens, and the logs also give it in bits per token. :meth:`Trainer.evaluate` ca
 state across a stream's chunks in the same way. A checkpoint
 holds model, optimiser, RNG states and the loop's own state, so a resumed run gives
 bit-identical results.
+
+**Data-parallel.** In a process started by ``torchrun`` or ``seqlab train --nproc`` (``RANK``
+and ``WORLD_SIZE`` set) the model is wrapped in ``DistributedDataParallel`` and each process
+trains on its share of every global batch of ``batch_size`` rows, weighted so that the steps
+equal one process's on that batch; rank 0 alone writes checkpoints (see
+:mod:`seqlab.training._ddp`).
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from seqlab.training._data import (
     TensorData,
     as_data,
     as_dataset,
-    split_validation,
+    prepare,
 )
 from seqlab.training._device import check_device
 from seqlab.training._history import EpochLog, History, StopReason, bits
@@ -290,22 +296,8 @@ class Trainer:
 
     # -------------------------------------------------------------- epochs
     def _prepare(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
-        c = self.config
-        data = as_data(train_data)
-        val = None if val_data is None else as_data(val_data, "val_data")
-        if isinstance(data, TokenStream) and self._forward_given:
-            raise SeqlabValueError(
-                "forward= is not used for a TokenStream (the model is called as "
-                "model(x, state=state, return_state=True)); drop forward=."
-            )
-        if val is None and c.val_fraction > 0:
-            data, val = split_validation(data, c.val_fraction, c.seed)
-        if val is None and isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            raise SeqlabValueError(
-                "the plateau schedule steps on the validation loss, but there is none; pass "
-                "val_data or set val_fraction > 0."
-            )
-        return data, val
+        plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        return prepare(train_data, val_data, self.config, self._forward_given, plateau)
 
     def fit(self, train_data: Any, val_data: Any = None) -> History:
         """Train up to ``config.epochs`` epochs in total (a resumed trainer continues), or
