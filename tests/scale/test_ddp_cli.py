@@ -69,6 +69,13 @@ def test_bad_nproc_values(capfd, value: str, message: str) -> None:
     assert _one_line_error(capfd, [*SMALL, "--nproc", value]).endswith(message)
 
 
+def test_more_processes_than_cores_refused(capfd, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    line = _one_line_error(capfd, [*SMALL, "--nproc", "99999999999999999999"])
+    assert line.endswith("--nproc 99999999999999999999: this machine has 2 CPU core(s) and "
+                         "each training process needs one; use --nproc 2 or fewer.")
+
+
 def test_non_integer_nproc(capfd) -> None:
     with pytest.raises(SystemExit) as exc:
         main([*SMALL, "--nproc", "two"])

@@ -51,6 +51,12 @@ def check_nproc(nproc: Any, device: str = "cpu", label: str = "--nproc") -> int:
         raise SeqlabValueError(
             f"{label} must be >= 1 (the number of training processes); got {nproc}."
         )
+    cores = os.cpu_count() or 1
+    if nproc > cores and not str(device).startswith("cuda"):
+        raise SeqlabValueError(
+            f"{label} {nproc}: this machine has {cores} CPU core(s) and each training process "
+            f"needs one; use {label} {cores} or fewer."
+        )
     if nproc == 1 or not str(device).startswith("cuda"):
         return nproc
     import torch
