@@ -46,6 +46,13 @@ def equality_runs() -> dict[str, Any]:
         Trainer(model, TrainConfig(**cfg)).fit(_regression(33))
         out[f"{cell}-{impl}"] = _params(model)
         out[f"{cell}-{impl}-rows"] = rows
+    # a DataLoader (the same batches in the same order on every process)
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(*_regression(30)), batch_size=8)
+    model = SequenceClassifier(2, 5, 1, cell="gru", impl="bptt", seed=0).double()
+    Trainer(model, TrainConfig(**cfg)).fit(loader)
+    out["dataloader-gru-bptt"] = _params(model)
     # pattern 2 (Jordan, teacher forcing through model.shift_targets) and Adam
     x, _ = _regression(20)
     model = OutputFeedbackRNN(2, 4, 1, seed=0).double()
@@ -98,8 +105,12 @@ def resume_runs(folder: str) -> dict[str, Any]:
     state.save_checkpoint = counting
     data = _tagging(24)
 
+    calls: list[int] = []
+
     def fit(epochs: int, name: str, resume: str | None = None) -> list[torch.Tensor]:
         model = SequenceTagger(3, 6, 2, cell="lstm", num_layers=2, dropout=0.3, seed=0).double()
+        calls.clear()
+        model.register_forward_pre_hook(lambda _m, _a: calls.append(1))
         cfg = TrainConfig(epochs=epochs, batch_size=8, progress=False, seed=5,
                           checkpoint_path=str(Path(folder) / name), resume_from=resume)
         Trainer(model, cfg, loss="cross_entropy").fit(data)
@@ -109,4 +120,5 @@ def resume_runs(folder: str) -> dict[str, Any]:
     fit(1, "part.safetensors")
     resumed = fit(3, "resumed.safetensors", resume=str(Path(folder) / "part.safetensors"))
     state.save_checkpoint = original
-    return {"rank": rank, "whole": whole, "resumed": resumed, "writes": writes}
+    return {"rank": rank, "whole": whole, "resumed": resumed, "writes": writes,
+            "resumed_forwards": len(calls)}

@@ -65,6 +65,7 @@ def test_resumed_run_continues_identically_and_rank_0_alone_writes(tmp_path: Pat
     rank0, rank1 = spawn(workers.resume_runs, 2, args=(str(tmp_path),), threads=1)
     for r in (rank0, rank1):
         assert _max_diff(r["whole"], r["resumed"]) == 0.0
+        assert r["resumed_forwards"] == 2 * 3  # epochs 2 and 3 only: 24 rows in batches of 8
     assert rank1["writes"] == []
     assert len(rank0["writes"]) == 3 + 1 + 2  # one checkpoint per epoch
     assert sorted(p.name for p in tmp_path.iterdir()) == [

@@ -15,21 +15,35 @@ SMALL = ["train", "--task", "adding", "--n-train", "48", "--n-val", "16", "--len
          "--hidden", "6", "--epochs", "2", "--batch-size", "16", "--no-progress"]
 
 
+def _epoch_row(out: str, epoch: int) -> list[str]:
+    return next(line.split() for line in out.splitlines() if line.split()[:1] == [str(epoch)])
+
+
 def _params(path: Path) -> list[torch.Tensor]:
     return [p.detach() for p in seqlab.load(str(path)).parameters()]
 
 
-def test_synthetic_task_in_two_processes_matches_one(tmp_path: Path, capfd) -> None:
+def test_synthetic_task_in_two_processes_resumed_matches_one(tmp_path: Path, capfd) -> None:
     two, one = tmp_path / "two", tmp_path / "one"
     two.mkdir()
     one.mkdir()
-    assert main([*SMALL, "--nproc", "2", "--save", str(two / "m.seqlab"),
-                 "--checkpoint-path", str(two / "ck.safetensors")]) == 0
+    ckpt = str(two / "ck.safetensors")
+    first = [*SMALL, "--nproc", "2", "--checkpoint-path", ckpt]
+    first[first.index("--epochs") + 1] = "1"  # stopped after epoch 1 ...
+    assert main(first) == 0
+    out_first, _ = capfd.readouterr()
+    # ... and resumed by every process from rank 0's checkpoint, up to epoch 2; another
+    # validation set (--n-val 8) tells the restored epoch-1 log from a recomputed one
+    assert main([*SMALL, "--nproc", "2", "--resume-from", ckpt, "--n-val", "8", "--save",
+                 str(two / "m.seqlab")]) == 0
     out, err = capfd.readouterr()
+    assert _epoch_row(out, 1) == _epoch_row(out_first, 1)
     assert out.count("validation fraction within 0.04") == 1, out  # rank 0 alone prints
     assert "error" not in err
     assert sorted(p.name for p in two.iterdir()) == ["ck.safetensors", "m.seqlab"]
-    assert main([*SMALL, "--save", str(one / "m.seqlab")]) == 0
+    assert main([*SMALL, "--n-val", "8", "--save", str(one / "m.seqlab")]) == 0  # 1 process
+    out_one, _ = capfd.readouterr()
+    assert _epoch_row(out_one, 1)[2] != _epoch_row(out, 1)[2]  # its own epoch-1 val loss
     for a, b in zip(_params(two / "m.seqlab"), _params(one / "m.seqlab"), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)  # float32, summed differently
 
