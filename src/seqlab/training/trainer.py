@@ -277,6 +277,7 @@ class Trainer:
 
         Sequences are weighted equally; for a :class:`TokenStream` the state is carried
         across chunks and the result is the mean cross-entropy per token (nats).
+        Data-parallel, every process must call it (each evaluates its share of the rows).
         """
         d = as_data(data, "data")
         self.model.eval()
