@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import socket
 import sys
 import time
@@ -32,7 +33,7 @@ from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 __all__ = ["check_nproc", "free_port", "launch_cli", "spawn"]
 
 MASTER_ADDR = "127.0.0.1"
-_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+_LAUNCHED = "SEQLAB_NPROC_LAUNCHER"  # set for the workers that launch_cli starts
 
 
 def check_nproc(nproc: Any, device: str = "cpu", label: str = "--nproc") -> int:
@@ -96,6 +97,7 @@ def launch_cli(argv: Sequence[str], nproc: int, device: str = "cpu") -> int:
     """
     import logging
 
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -105,22 +107,39 @@ def launch_cli(argv: Sequence[str], nproc: int, device: str = "cpu") -> int:
         rdzv_backend="c10d", rdzv_endpoint=f"{MASTER_ADDR}:0", local_addr=MASTER_ADDR,
         max_restarts=0, monitor_interval=0.1, start_method="spawn",
     )
-    saved = os.environ.get("OMP_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", _LAUNCHED)}
     os.environ.setdefault("OMP_NUM_THREADS", _threads_per_process(nproc))
-    quiet = logging.getLogger("torch.distributed.elastic")
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)  # the workers say what failed, in one line each
+    os.environ[_LAUNCHED] = "1"  # the workers leave Ctrl-C to this process's one line
+    # the workers say what failed, in one line each: the agent's log lines are muted
+    quiet = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+             if name.startswith("torch.distributed.elastic")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.CRITICAL)
     try:
         elastic_launch(config, sys.executable)("-m", "seqlab", *argv)
     except ChildFailedError as err:
         # the lowest rank that exited with a code (the others may have been stopped)
         codes = [f.exitcode for _, f in sorted(err.failures.items()) if f.exitcode > 0]
         return codes[0] if codes else 1  # all killed by a signal: a runtime failure
+    except SignalException as err:  # the agent stopped the workers on this signal
+        if err.sigval == signal.SIGINT:
+            raise KeyboardInterrupt from None  # the CLI says "interrupted", exit 130
+        print(f"seqlab: training stopped by {err.sigval.name}", file=sys.stderr)
+        return 128 + int(err.sigval)
     finally:
-        quiet.setLevel(level)
-        if saved is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
+        for q, lvl in zip(quiet, levels, strict=True):
+            q.setLevel(lvl)
+        _restore(saved)
     return 0
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def _worker(local_rank: int, fn: Callable[..., Any], nproc: int, port: int,
@@ -170,11 +189,7 @@ def spawn(fn: Callable[..., Any], nproc: int, args: Sequence[Any] = (),
             drain()
         drain()
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _restore(saved)
     return [results[r] for r in range(nproc)]
 
 
@@ -206,6 +221,10 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
             return fn()
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
             return fn()
+    except KeyboardInterrupt:
+        if _LAUNCHED in os.environ:  # seqlab train --nproc says it once
+            raise SystemExit(130) from None
+        raise
     except SeqlabError:
         if rank == 0:
             raise
