@@ -75,18 +75,29 @@ def equality_runs() -> dict[str, Any]:
     return out
 
 
-def mismatch_run() -> str:
-    """A list of batches in another order on each rank: refused, not silently mixed."""
+def misc_runs() -> dict[str, Any]:
+    """A max_time budget decided by rank 0's clock (rank 1's clock is frozen), and a list of
+    batches in another order on each rank: refused, not silently mixed."""
+    import seqlab.training._loop as loop
+
+    rank = int(os.environ.get("RANK", "0"))
+    if rank == 1:
+        loop.time = type("FrozenClock", (), {"perf_counter": staticmethod(lambda: 0.0)})
+    model = SequenceClassifier(2, 3, 1, seed=0).double()
+    hist = Trainer(model, TrainConfig(epochs=10_000, max_time=0.5, batch_size=2,
+                                      progress=False)).fit(_regression(8))
+    out: dict[str, Any] = {"steps": hist.steps, "stopped_by": hist.stopped_by}
     x, y = _regression(8)
     batches = [(x[:4], y[:4]), (x[4:], y[4:])]
-    if int(os.environ.get("RANK", "0")) == 1:
+    if rank == 1:
         batches.reverse()
     model = SequenceClassifier(2, 3, 1, seed=0).double()
     try:
         Trainer(model, TrainConfig(epochs=1, progress=False)).fit(batches)
+        out["mismatch"] = "no error"
     except ValueError as err:
-        return str(err)
-    return "no error"
+        out["mismatch"] = str(err)
+    return out
 
 
 def resume_runs(folder: str) -> dict[str, Any]:

@@ -55,10 +55,13 @@ def test_each_process_runs_its_share_of_every_global_batch(two_process_results) 
     assert rank1["lstm-bptt-rows"] == [4, 4, 4, 4, 1] * 2
 
 
-def test_batches_in_another_order_on_each_process_are_refused() -> None:
-    messages = spawn(workers.mismatch_run, 2, threads=1)
-    for m in messages:
-        assert "read different batches from the training data" in m
+def test_time_budget_and_batch_order_agree_across_processes() -> None:
+    rank0, rank1 = spawn(workers.misc_runs, 2, threads=1)
+    # rank 1's clock stands still: it stops when rank 0's budget runs out, after the same step
+    assert rank0["stopped_by"] == rank1["stopped_by"] == "max_time"
+    assert rank0["steps"] == rank1["steps"] > 0
+    for r in (rank0, rank1):
+        assert "read different batches from the training data" in r["mismatch"]
 
 
 def test_resumed_run_continues_identically_and_rank_0_alone_writes(tmp_path: Path) -> None:
