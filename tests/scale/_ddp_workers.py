@@ -64,6 +64,13 @@ def equality_runs() -> dict[str, Any]:
     Trainer(model, TrainConfig(**{**cfg, "optimizer": "sgd", "lr": 0.5}),
             loss="cross_entropy").fit(_tagging(27))
     out["tagger-masked"] = _params(model)
+    # Pascanu et al.'s regularizer: Omega is a mean over rows, the loss over real steps
+    model = SequenceTagger(3, 6, 2, cell="elman", impl="bptt", seed=0).double()
+    hist = Trainer(model, TrainConfig(**{**cfg, "optimizer": "sgd", "lr": 0.5,
+                                         "regularizer_alpha": 2.0}),
+                   loss="cross_entropy").fit(_tagging(27))
+    out["elman-regularized"] = _params(model)
+    out["elman-regularized-loss"] = [e.regularizer for e in hist.epochs]
     # stateful truncated BPTT on a token stream: each process carries its own rows' state
     ids = torch.randint(0, 5, (403,), generator=torch.Generator().manual_seed(3))
     model = SequenceTagger(4, 6, 5, cell="gru", impl="bptt", vocab_size=5, seed=0).double()

@@ -43,8 +43,10 @@ def test_two_processes_match_one_with_the_same_global_batch(two_process_results)
             continue
         assert _max_diff(rank0[key], ref) < 1e-6, key
         assert _max_diff(rank0[key], rank1[key]) == 0.0, key  # DDP keeps the replicas equal
-    # the logged loss is the global batch's, not one process's share
+    # the logged loss (and Omega) is the global batch's, not one process's share
     assert rank0["stream-loss"] == pytest.approx(one["stream-loss"], rel=1e-12)
+    assert rank0["elman-regularized-loss"] == pytest.approx(one["elman-regularized-loss"],
+                                                            rel=1e-12)
 
 
 def test_each_process_runs_its_share_of_every_global_batch(two_process_results) -> None:

@@ -112,12 +112,6 @@ def test_nproc_disagreeing_with_torchrun_refused(capfd, monkeypatch: pytest.Monk
     assert "this process is one of 4 that torchrun started on this node" in line
 
 
-def test_regularizer_refused_with_nproc(capfd) -> None:
-    line = _one_line_error(capfd, [*SMALL, "--nproc", "2", "--regularizer-alpha", "0.1",
-                                   "--cell", "elman"])
-    assert "--regularizer-alpha > 0 is not supported with --nproc > 1" in line
-
-
 def test_an_error_in_the_workers_is_one_line(capfd) -> None:
     argv = [*SMALL, "--nproc", "2"]
     argv[argv.index("--length") + 1] = "10"  # the adding task refuses it in the workers

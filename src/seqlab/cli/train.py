@@ -182,9 +182,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if ddp.in_group():  # a worker started by torchrun or by --nproc
         return ddp.run_worker(lambda: _run(args, task, config), nproc)
     if nproc > 1:
-        if config.regularizer_alpha > 0:
-            raise SeqlabValueError("--regularizer-alpha > 0 is not supported with --nproc > 1 "
-                                   "yet; drop one of them.")
         return ddp.launch_cli(args.argv, nproc, config.device)
     return _run(args, task, config)
 

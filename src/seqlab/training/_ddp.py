@@ -15,7 +15,8 @@ A trainer built in a process that ``torchrun`` (or ``seqlab train --nproc N``, o
 - each process's loss ``L_r`` (a mean over its ``c_r`` rows, or masked steps) is scaled by
   ``world * c_r / C`` with ``C = sum_r c_r`` before ``backward``, so DDP's average of the
   gradients is the gradient of the global batch's mean loss ``sum_r c_r L_r / C``: the same
-  steps as one process with that batch (up to the order of floating-point sums). A process
+  steps as one process with that batch (up to the order of floating-point sums). Pascanu et
+  al.'s Omega, a mean over sequences, is weighted by rows alike (``world * n_r / N``). A process
   whose share is empty (a last batch smaller than ``world``) runs one row with weight 0;
 - the logged loss is that global mean (one ``all_gather`` of a few numbers per step, which
   also checks that every process saw the same batch from a DataLoader); validation losses
@@ -178,29 +179,32 @@ class DataParallel:
             float(torch.nan_to_num(t.detach().double()).sum()) for t in batch[:2]
         )
 
-    def combine(self, loss: Tensor, omega: float, count: float,
-                fingerprint: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float, float]:
-        """(scale of this rank's loss, global mean loss, global mean Omega) from every rank's
-        ``(count, loss, omega)``; refuses batches that differ across ranks."""
+    def combine(self, loss: Tensor, omega: float, count: float, rows: int,
+                fingerprint: tuple[float, float] = (0.0, 0.0)
+                ) -> tuple[float, float, float, float]:
+        """(scale of this rank's loss, scale of its Omega, global mean loss, global mean
+        Omega) from every rank's ``(count, loss, rows, omega)``: the loss is a mean over
+        ``count`` rows or steps, Pascanu's Omega a mean over ``rows``. Refuses batches that
+        differ across ranks."""
         import torch.distributed as dist
 
-        mine = torch.tensor([count, float(loss.detach()) * count, omega * count, *fingerprint],
-                            dtype=torch.float64).to(self.device)
+        mine = torch.tensor([count, float(loss.detach()) * count, rows, omega * rows,
+                             *fingerprint], dtype=torch.float64).to(self.device)
         parts = [torch.empty_like(mine) for _ in range(self.world)]
         dist.all_gather(parts, mine)
         table = torch.stack([p.cpu() for p in parts])
-        if not bool((table[:, 3:] == table[0, 3:]).all()):
+        if not bool((table[:, 4:] == table[0, 4:]).all()):
             raise SeqlabValueError(
                 "the data-parallel processes read different batches from the training data: "
                 "each process must iterate a DataLoader / list of batches in the same order "
                 "(shuffle=False, or a torch.Generator seeded alike on every process); seqlab "
                 "gives each process its share of every global batch."
             )
-        total = float(table[:, 0].sum())
-        if total <= 0:
-            return 0.0, float("nan"), 0.0
-        return (self.world * count / total, float(table[:, 1].sum()) / total,
-                float(table[:, 2].sum()) / total)
+        total, n = float(table[:, 0].sum()), float(table[:, 2].sum())
+        if total <= 0 or n <= 0:
+            return 0.0, 0.0, float("nan"), 0.0
+        return (self.world * count / total, self.world * rows / n,
+                float(table[:, 1].sum()) / total, float(table[:, 3].sum()) / n)
 
     def reduce_sums(self, values: list[list[float]]) -> Tensor:
         """The element-wise sum over ranks of a (n, k) table (float64, on the CPU)."""
@@ -253,15 +257,6 @@ class DataParallel:
             "but this rank's random stream (dropout) starts afresh.", stacklevel=3)
         torch.manual_seed(int(np.random.SeedSequence(
             [seed or 0, self.rank, step]).generate_state(1, dtype=np.uint32)[0]))
-
-
-def refuse_regularizer(dist: DataParallel | None) -> None:
-    """Pascanu et al.'s Omega is not wired through DDP: refused rather than misweighted."""
-    if dist is not None:
-        raise SeqlabValueError(
-            "regularizer_alpha > 0 (Pascanu et al.'s Omega) is not supported in data-parallel "
-            "training yet; set regularizer_alpha=0 or train in one process."
-        )
 
 
 def sharded_mean(dist: DataParallel, trainer: Any, data: Any) -> float:

@@ -235,7 +235,7 @@ class Trainer:
                 mask = None
             else:
                 loss, mask = self._loss(batch, self._net)  # type: ignore[arg-type]
-            objective, omega_val = loss, 0.0
+            objective, omega_val, omega = loss, 0.0, loss.new_zeros(())
             if c.regularizer_alpha > 0:
                 omega = omega_of(loss, self._captured[-1], self._w_hh, self._nonlin, mask)
                 omega_val = float(omega.detach())
@@ -244,8 +244,9 @@ class Trainer:
             if dist is not None:  # weight by rows (or steps): DDP's mean is the global mean's
                 count = float(rows and (mask.sum() if mask is not None else batch[1].numel()
                                         if stream else rows))
-                scale, loss_val, omega_val = dist.combine(loss, omega_val, count, fp)
-                objective = objective * scale
+                s_loss, s_rows, loss_val, omega_val = dist.combine(
+                    loss, omega_val, count, rows, fp)
+                objective = loss * s_loss + c.regularizer_alpha * omega * s_rows
             objective.backward()
             if c.clip_value is not None:
                 norm = clip_grad_value(self.params, c.clip_value)
@@ -318,7 +319,6 @@ class Trainer:
         stream = isinstance(data, TokenStream)
         hook = None
         if c.regularizer_alpha > 0:
-            _ddp.refuse_regularizer(self.dist)
             layer, self._w_hh, self._nonlin = find_elman_layer(self.model)
             hook = layer.register_forward_hook(
                 lambda _m, _i, out: self._captured.append(out[0] if isinstance(out, tuple) else out)
