@@ -120,8 +120,16 @@ def launch_cli(argv: Sequence[str], nproc: int, device: str = "cpu") -> int:
         elastic_launch(config, sys.executable)("-m", "seqlab", *argv)
     except ChildFailedError as err:
         # the lowest rank that exited with a code (the others may have been stopped)
-        codes = [f.exitcode for _, f in sorted(err.failures.items()) if f.exitcode > 0]
-        return codes[0] if codes else 1  # all killed by a signal: a runtime failure
+        failures = sorted(err.failures.items())
+        codes = [f.exitcode for _, f in failures if f.exitcode > 0]
+        if codes:
+            return codes[0]
+        # killed by a signal: nobody said why; the agent stops the others with SIGTERM
+        rank, first = min(failures, key=lambda rf: (rf[1].exitcode == -signal.SIGTERM, rf[0]))
+        print(f"seqlab: error: training process {rank} was killed by "
+              f"{first.signal_name()} (out of memory?); the last checkpoint, if any, resumes "
+              "the run (--resume-from).", file=sys.stderr)
+        return 1
     except SignalException as err:  # the agent stopped the workers on this signal
         if err.sigval == signal.SIGINT:
             raise KeyboardInterrupt from None  # the CLI says "interrupted", exit 130
@@ -225,6 +233,14 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
         if _LAUNCHED in os.environ:  # seqlab train --nproc says it once
             raise SystemExit(130) from None
         raise
+    except RuntimeError as err:  # a collective failed: another process died
+        if not _peer_lost(err):
+            raise
+        if _LAUNCHED not in os.environ:  # under torchrun: say it; --nproc says who died
+            print(f"seqlab: error: training process {rank} lost contact with another one (it "
+                  "stopped or was killed); resume from the last checkpoint (--resume-from).",
+                  file=sys.stderr)
+        raise SystemExit(1) from None
     except SeqlabError:
         if rank == 0:
             raise
@@ -233,3 +249,13 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _peer_lost(err: RuntimeError) -> bool:
+    """A torch.distributed error from a connection to another process that went away."""
+    import torch.distributed as dist
+
+    text = str(err)
+    return isinstance(err, dist.DistError) or any(
+        m in text for m in ("Connection reset by peer", "Connection closed by peer",
+                            "Broken pipe", "NCCL communicator was aborted"))
