@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
+        args.argv = (["--debug"] if debug else []) + args_list  # for relaunching (--nproc)
         if getattr(args, "func", None) is None:
             parser.print_help()
             return 0 if args.command is None else 2
