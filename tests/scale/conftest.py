@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 
 def panel(n_series: int = 12, seed: int = 0, bad: bool = True) -> pd.DataFrame:

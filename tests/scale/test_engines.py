@@ -28,7 +28,7 @@ def expected(df):
 
 @pytest.fixture(scope="module")
 def dask_client():
-    distributed = pytest.importorskip("distributed")  # the scale extra, installed in CI
+    import distributed  # the scale extra: a dev dependency, so its absence fails
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=None)
     client = distributed.Client(cluster)
@@ -39,7 +39,7 @@ def dask_client():
 
 @pytest.fixture(scope="module")
 def ray_local():
-    ray = pytest.importorskip("ray")
+    import ray
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              _node_ip_address="127.0.0.1")
     yield ray
@@ -58,7 +58,7 @@ def test_dask_client_equals_inprocess(df, expected, dask_client):
 
 
 def test_dask_dataframe_per_partition(df, expected, dask_client):
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
     ddf = dd.from_pandas(df, npartitions=3)  # rows of a series spread over partitions
     ms = ManySeries(MODELS, freq="MS", engine="dask", client=dask_client, chunk_size=2)
     lazy = ms.forecast(ddf, h=3, level=[80])
@@ -72,7 +72,8 @@ def test_dask_dataframe_per_partition(df, expected, dask_client):
 
 
 def test_dask_dataframe_needs_a_fitted_shared_model(df, dask_client):
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
+
     from seqlab.exceptions import SeqlabValueError
 
     ddf = dd.from_pandas(df, npartitions=2)

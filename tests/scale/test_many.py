@@ -76,14 +76,14 @@ def test_layout_matches_statsforecast(df):
     sf = StatsForecast(models=[SFARIMA(order=ORDER, alias="ARIMA")], freq="MS", n_jobs=1)
     ref = sf.forecast(df=good, h=3, level=[80, 95])
     got = ManySeries([ARIMA(order=ORDER)], freq="MS").forecast(good, h=3, level=[80, 95])
-    assert list(got.columns) == list(ref.columns) + ["error"]
+    assert list(got.columns) == [*list(ref.columns), "error"]
     pd.testing.assert_frame_equal(got[["unique_id", "ds"]], ref[["unique_id", "ds"]])
     # same model, another optimiser: close, not equal
     np.testing.assert_allclose(got.ARIMA, ref.ARIMA, rtol=0.05, atol=0.5)
     cv_ref = sf.cross_validation(df=good, h=3, n_windows=2, step_size=2, level=[80])
     cv = ManySeries([ARIMA(order=ORDER)], freq="MS").cross_validation(
         good, h=3, n_windows=2, step_size=2, level=[80])
-    assert list(cv.columns) == list(cv_ref.columns) + ["error"]
+    assert list(cv.columns) == [*list(cv_ref.columns), "error"]
     pd.testing.assert_frame_equal(cv[["unique_id", "ds", "cutoff", "y"]],
                                   cv_ref[["unique_id", "ds", "cutoff", "y"]])
 
@@ -196,3 +196,26 @@ def test_progress_callback_counts_series(df):
         ManySeries([ARIMA(order=(1, 0, 0))], freq="MS", chunk_size=4,
                    progress=lambda done, total: seen.append((done, total))).forecast(df, h=1)
     assert seen == [(4, 15), (8, 15), (12, 15), (15, 15)]
+
+
+def test_missing_engine_names_the_scale_extra(df, monkeypatch):
+    import sys
+
+    from seqlab.exceptions import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    monkeypatch.setitem(sys.modules, "ray", None)
+    for engine in ("dask", "ray"):
+        with pytest.raises(MissingDependencyError, match=r"pip install 'seqlab\[scale\]'"):
+            ManySeries([ARIMA()], freq="MS", engine=engine).forecast(df, h=1)
+
+
+def test_engines_are_imported_only_when_used():
+    import subprocess
+    import sys
+
+    code = ("import sys, seqlab, seqlab.scale, seqlab.cli.forecast_many; "
+            "print(sorted(m for m in ('dask', 'distributed', 'ray') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -12,7 +12,7 @@ asks for them; without them the error says ``pip install 'seqlab[scale]'``.
 >>> ManySeries([ESNForecaster()], engine="spark").forecast(None, 1)
 Traceback (most recent call last):
 ...
-seqlab.exceptions.SeqlabValueError: engine must be one of inprocess, processes, dask, ray; got 'spark'.
+seqlab.exceptions.SeqlabValueError: engine must be one of inprocess, processes, dask, ray;...
 """
 
 from seqlab.scale._esn import ESNForecaster

@@ -79,7 +79,7 @@ def workers_for(engine: str, n_jobs: int | None, client: Any) -> int:
     if client is not None:
         try:
             return max(1, len(client.scheduler_info().get("workers", {})))
-        except Exception:  # noqa: BLE001 - a guess only sizes the chunks
+        except Exception:
             return n_jobs or 2
     return n_jobs or (os.cpu_count() or 1)
 

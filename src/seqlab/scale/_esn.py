@@ -122,6 +122,6 @@ def esn_per_series(model: ESNForecaster, tasks: list, h: int, levels) -> Any:
             res.mean[i] = f.mean_
             for j, a in enumerate(alphas(levels)):
                 res.lo[i, j], res.hi[i, j] = f.interval(a)
-        except Exception as err:  # noqa: BLE001 - recorded in the error column
+        except Exception as err:
             res.fail(i, err)
     return res

@@ -102,7 +102,7 @@ def arima_batch(model: Any, tasks: list[Task], h: int, levels) -> Results:
             try:
                 getattr(m, "fit_many", m.fit)(Y)
                 fc = m.forecast(h)
-            except Exception:  # noqa: BLE001 - one bad series: fit each alone below
+            except Exception:
                 pass
             else:
                 for col, i in enumerate(idx):
@@ -111,7 +111,7 @@ def arima_batch(model: Any, tasks: list[Task], h: int, levels) -> Results:
         for i in idx:
             try:
                 mean, se = _arima_one(model, tasks[i].y, h)
-            except Exception as err:  # noqa: BLE001 - recorded in the error column
+            except Exception as err:
                 res.fail(i, err)
             else:
                 _gaussian(res, i, mean, se, levels)
@@ -131,7 +131,7 @@ def per_series(model: Any, tasks: list[Task], h: int, levels) -> Results:
             for j, a in enumerate(alphas(levels)):
                 ci = np.asarray(fc.conf_int(alpha=a), dtype=np.float64)
                 res.lo[i, j], res.hi[i, j] = ci[:, 0], ci[:, 1]
-        except Exception as err:  # noqa: BLE001 - recorded in the error column
+        except Exception as err:
             res.fail(i, err)
     return res
 
@@ -178,7 +178,7 @@ def hmm_per_series(model: Any, tasks: list[Task], h: int, levels) -> Results:
         try:
             m = clone(model).fit(t.y[:, None])
             _hmm_forecast(m, t.y, h, levels, res, i)
-        except Exception as err:  # noqa: BLE001 - recorded in the error column
+        except Exception as err:
             res.fail(i, err)
     return res
 
@@ -228,7 +228,7 @@ def hmm_shared(fitted: dict[int, Any], tasks: list[Task], h: int, levels) -> Res
     for i, t in enumerate(tasks):
         try:
             _hmm_forecast(fitted[t.window], t.y, h, levels, res, i)
-        except Exception as err:  # noqa: BLE001 - recorded in the error column
+        except Exception as err:
             res.fail(i, err)
     return res
 

@@ -75,7 +75,7 @@ def build_tasks(df: pd.DataFrame, xf: pd.DataFrame | None, job: Job) -> tuple[li
     S = len(starts) - 1
     if job.cv is None:
         last = t_all[starts[1:] - 1]
-        fut = future_times(last, job.freq, h) if xf is None else None
+        fut = future_times(last, job.freq, h) if xf is None else np.empty((S, 0))
         if xf is not None:
             xids = xf[c.id].to_numpy()
             uids = ids[starts[:-1]]
@@ -133,7 +133,8 @@ def run_chunk(df: pd.DataFrame, xf: pd.DataFrame | None, job: Job) -> pd.DataFra
     if job.threads is not None:
         import numba
 
-        numba.set_num_threads(max(1, min(job.threads, numba.config.NUMBA_NUM_THREADS)))
+        cap = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        numba.set_num_threads(max(1, min(job.threads, cap)))
     tasks, meta = build_tasks(df, xf, job)
     ok = [i for i, e in enumerate(meta.error) if e is None]
     h, L = job.h, len(job.levels)
