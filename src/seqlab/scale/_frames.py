@@ -62,6 +62,11 @@ def check_frame(df: Any, cols: Columns, *, future: bool = False) -> tuple[str, .
                 "it (every column but the id and time is read as a regressor)."
             )
     kind = df[cols.time].dtype.kind
+    if isinstance(df[cols.time].dtype, pd.DatetimeTZDtype):
+        raise SeqlabTypeError(
+            f"{what} column {cols.time!r} has time zone {df[cols.time].dt.tz}; convert it to "
+            "naive times first, e.g. df[time_col].dt.tz_convert(None)."
+        )
     if kind not in "Miu":
         raise SeqlabTypeError(
             f"{what} column {cols.time!r} has dtype {df[cols.time].dtype}: it must hold "

@@ -163,9 +163,8 @@ def _assemble(tasks, meta: _Meta, per_model, job: Job, df: pd.DataFrame) -> pd.D
     pos = np.arange(rep.size) - np.repeat(np.cumsum(rows) - rows, rows)  # step within task
     has = pos < np.repeat(counts, rows)
     out: dict[str, Any] = {}
-    id_values = np.empty(T, dtype=df[c.id].dtype if df[c.id].dtype.kind != "O" else object)
-    id_values[:] = meta.uid
-    out[c.id] = id_values[rep]
+    # the ids keep their dtype (object, integers, category, string...)
+    out[c.id] = pd.Series(meta.uid, dtype=df[c.id].dtype).take(rep).reset_index(drop=True)
     tdt = df[c.time].dtype
     times = np.concatenate([
         m if n else np.array([np.datetime64("NaT") if tdt.kind == "M" else -1], dtype=tdt)
