@@ -8,10 +8,13 @@ ARIMA(1,1,1) (exact MLE in both) on N simulated series of length 120, forecast h
 - ``dask``: a LocalCluster of 2 worker processes x 1 thread, both given the same Dask
   DataFrame (statsforecast through fugue's Dask engine).
 
-Rounds are interleaved (peer, seqlab, peer, seqlab...) and the median ratio
-seqlab_time / peer_time is reported. Peak memory: in process, tracemalloc's peak of the
-call (Python + numpy allocations) and the process's peak RSS; worker processes, their peak
-RSS (``ru_maxrss``: children of a pool, or each Dask worker's own).
+Rounds are interleaved (peer, seqlab, peer, seqlab...; seqlab first on worker engines)
+and the median ratio seqlab_time / peer_time is reported. Peak memory: in process,
+tracemalloc's peak of the call (Python + numpy allocations; a separate untimed run, since
+tracing slows Python) and the process's peak RSS; worker processes, their peak RSS
+(``ru_maxrss``: children of a pool, or each Dask worker's own), read after seqlab's first
+round and again after the peer's. ``--curve``: seqlab alone at larger N (the peer takes
+~0.1 s a series on this machine), in process and on Dask.
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/scale.py --sizes 1000 10000
     python benchmarks/scale.py --quick     # 200 series, a smoke test
@@ -54,6 +57,13 @@ def _maxrss_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
+def _rss() -> float:
+    """This process's peak RSS in MiB (run on each Dask worker)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def run_seqlab(df, engine: str, client=None) -> pd.DataFrame:
     from seqlab.classical import ARIMA
     from seqlab.scale import ManySeries
@@ -72,27 +82,30 @@ def run_peer(df, n_jobs: int = 1) -> pd.DataFrame:
     return out.compute() if hasattr(out, "compute") else out
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, float, object]:
-    tracemalloc.start()
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
-    dt = time.perf_counter() - t0
+    return time.perf_counter() - t0, out
+
+
+def traced_peak_mib(fn, *args, **kwargs) -> float:
+    """tracemalloc's peak over one call (a separate, untimed run: tracing slows Python)."""
+    tracemalloc.start()
+    fn(*args, **kwargs)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return dt, peak, out
+    return peak
 
 
 def bench_inprocess(n: int, rounds: int) -> dict:
     df = simulate(n)
-    rows = {"seqlab_s": [], "peer_s": [], "seqlab_tracemalloc_mib": 0.0,
-            "peer_tracemalloc_mib": 0.0}
+    rows: dict = {"seqlab_s": [], "peer_s": []}
     for _ in range(rounds):
-        dt, peak, ref = timed(run_peer, df, 1)
+        dt, ref = timed(run_peer, df, 1)
         rows["peer_s"].append(dt)
-        rows["peer_tracemalloc_mib"] = max(rows["peer_tracemalloc_mib"], peak)
-        dt, peak, got = timed(run_seqlab, df, "inprocess")
+        dt, got = timed(run_seqlab, df, "inprocess")
         rows["seqlab_s"].append(dt)
-        rows["seqlab_tracemalloc_mib"] = max(rows["seqlab_tracemalloc_mib"], peak)
+    rows["seqlab_tracemalloc_mib"] = traced_peak_mib(run_seqlab, df, "inprocess")
     rows["max_abs_diff_forecast"] = float(np.nanmax(np.abs(got["ARIMA"].to_numpy()
                                                            - ref["ARIMA"].to_numpy())))
     rows["seqlab_failed_series"] = int(got.loc[got.error.notna(), "unique_id"].nunique())
@@ -100,12 +113,15 @@ def bench_inprocess(n: int, rounds: int) -> dict:
 
 
 def bench_processes(n: int, rounds: int) -> dict:
+    """seqlab's round first, so the children's peak RSS is read before the peer's pool."""
     df = simulate(n)
-    rows = {"seqlab_s": [], "peer_s": []}
-    for _ in range(rounds):
-        rows["peer_s"].append(timed(run_peer, df, 2)[0])
+    rows: dict = {"seqlab_s": [], "peer_s": []}
+    for r in range(rounds):
         rows["seqlab_s"].append(timed(run_seqlab, df, "processes")[0])
-    rows["worker_peak_rss_mib"] = _maxrss_mib(resource.RUSAGE_CHILDREN)
+        if r == 0:
+            rows["seqlab_worker_peak_rss_mib"] = _maxrss_mib(resource.RUSAGE_CHILDREN)
+        rows["peer_s"].append(timed(run_peer, df, 2)[0])
+    rows["any_worker_peak_rss_mib"] = _maxrss_mib(resource.RUSAGE_CHILDREN)
     return rows
 
 
@@ -120,22 +136,25 @@ def bench_dask(n: int, rounds: int) -> dict:
         client.run(lambda: __import__("os").environ.update(
             OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1"))
         ddf = dd.from_pandas(df, npartitions=8).persist()
-        for _ in range(rounds):
-            rows["peer_s"].append(timed(run_peer, ddf)[0])
+        for r in range(rounds):  # seqlab first: its workers' peak RSS is read before the peer
             rows["seqlab_s"].append(timed(run_seqlab, ddf, "dask", client)[0])
-        rss = client.run(lambda: __import__("resource").getrusage(0).ru_maxrss / 1024.0)
-        rows["worker_peak_rss_mib"] = sorted(rss.values())
+            if r == 0:
+                rows["seqlab_worker_peak_rss_mib"] = sorted(client.run(_rss).values())
+            rows["peer_s"].append(timed(run_peer, ddf)[0])
+        rows["any_worker_peak_rss_mib"] = sorted(client.run(_rss).values())
     return rows
 
 
 def curve(n: int, engine: str) -> dict:
     """seqlab alone (the peer takes ~0.1 s a series here): time and peak memory for N."""
+    if engine == "inprocess":  # a fresh process per size: its peak RSS is this run's
+        import subprocess
+        import sys
+
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True,
+                              capture_output=True, text=True)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
     df = simulate(n)
-    if engine == "inprocess":
-        dt, peak, out = timed(run_seqlab, df, "inprocess")
-        return {"seqlab_s": dt, "seqlab_tracemalloc_mib": peak,
-                "input_mib": df.memory_usage().sum() / 2**20,
-                "failed_series": int(out.loc[out.error.notna(), "unique_id"].nunique())}
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
@@ -146,9 +165,22 @@ def curve(n: int, engine: str) -> dict:
         ddf = dd.from_pandas(df, npartitions=max(2, n // 5000)).persist()
         del df
         dt = timed(run_seqlab, ddf, "dask", client)[0]
-        rss = client.run(lambda: __import__("resource").getrusage(0).ru_maxrss / 1024.0)
+        rss = client.run(_rss)
     return {"seqlab_s": dt, "worker_peak_rss_mib": sorted(rss.values()),
             "partitions": max(2, n // 5000)}
+
+
+def one(n: int) -> None:
+    """``--one N``: seqlab in process on N series, printed as JSON (time, peak RSS)."""
+    warnings.simplefilter("ignore")
+    run_seqlab(simulate(40, seed=9), "inprocess")  # compiled kernels from numba's cache
+    base = _maxrss_mib()
+    df = simulate(n)
+    dt, out = timed(run_seqlab, df, "inprocess")
+    print(json.dumps({"seqlab_s": dt, "peak_rss_mib": _maxrss_mib(),
+                      "rss_before_data_mib": base,
+                      "input_mib": float(df.memory_usage().sum() / 2**20),
+                      "failed_series": int(out.loc[out.error.notna(), "unique_id"].nunique())}))
 
 
 def main() -> None:
@@ -159,8 +191,11 @@ def main() -> None:
     ap.add_argument("--curve", type=int, nargs="*", default=[1000, 10000, 100000],
                     help="sizes for seqlab's own time curve (in process and on Dask)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "scale.json"))
     args = ap.parse_args()
+    if args.one is not None:
+        return one(args.one)
     sizes = [200] if args.quick else args.sizes
     warnings.simplefilter("ignore")
     # warm-up: compile both libraries' kernels before timing anything
