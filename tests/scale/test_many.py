@@ -219,3 +219,18 @@ def test_engines_are_imported_only_when_used():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_autoarima_equals_each_series_alone(df):
+    from seqlab.classical import AutoARIMA
+
+    good = df[df.unique_id.isin(["s003", "bad-short"])]
+    model = AutoARIMA(season_length=1, max_p=1, max_q=1)
+    got = ManySeries([model], freq="MS").forecast(good, h=2, level=[80])
+    for u in ("s003",):
+        fit = AutoARIMA(season_length=1, max_p=1, max_q=1).fit(_series(df, u).y.to_numpy())
+        fc = fit.get_forecast(2)
+        rows = got[got.unique_id == u]
+        np.testing.assert_array_equal(rows.AutoARIMA, np.asarray(fc.predicted_mean))
+        np.testing.assert_array_equal(rows["AutoARIMA-hi-80"], np.asarray(fc.conf_int(0.2))[:, 1])
+    assert got[got.unique_id == "bad-short"].error.str.startswith("AutoARIMA: ").all()
