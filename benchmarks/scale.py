@@ -170,6 +170,37 @@ def curve(n: int, engine: str) -> dict:
             "partitions": max(2, n // 5000)}
 
 
+def bench_autoarima(n: int, out: str) -> None:
+    """``--autoarima N``: AutoARIMA (nonseasonal search, season_length=1) on N series, in
+    process, peer first; added to the JSON already at ``out``."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA as PeerAutoARIMA
+
+    from seqlab.classical import AutoARIMA
+    from seqlab.scale import ManySeries
+
+    warnings.simplefilter("ignore")
+    warm = simulate(4, seed=9)
+    ManySeries([AutoARIMA(season_length=1)], freq=1).forecast(warm, h=H, level=LEVEL)
+    StatsForecast(models=[PeerAutoARIMA(season_length=1)], freq=1).forecast(df=warm, h=H)
+    df = simulate(n)
+    peer_s, ref = timed(StatsForecast(models=[PeerAutoARIMA(season_length=1)], freq=1,
+                                      n_jobs=1).forecast, df=df, h=H, level=LEVEL)
+    seq_s, got = timed(ManySeries([AutoARIMA(season_length=1)], freq=1).forecast, df, h=H,
+                       level=LEVEL)
+    row = {"engine": "inprocess", "n_series": n, "seqlab_s": seq_s, "peer_s": peer_s,
+           "ratio": seq_s / peer_s,
+           "max_abs_diff_forecast": float(np.nanmax(np.abs(got["AutoARIMA"].to_numpy()
+                                                           - ref["AutoARIMA"].to_numpy()))),
+           "seqlab_failed_series": int(got.loc[got.error.notna(), "unique_id"].nunique())}
+    print(f"AutoARIMA N={n}: seqlab {seq_s:.2f} s, statsforecast {peer_s:.2f} s, "
+          f"ratio {row['ratio']:.3f}")
+    path = Path(out)
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc["autoarima"] = row
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def one(n: int) -> None:
     """``--one N``: seqlab in process on N series, printed as JSON (time, peak RSS)."""
     warnings.simplefilter("ignore")
@@ -192,10 +223,14 @@ def main() -> None:
                     help="sizes for seqlab's own time curve (in process and on Dask)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--autoarima", type=int, default=None, metavar="N",
+                    help="only AutoARIMA on N series in process, added to --out's JSON")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "scale.json"))
     args = ap.parse_args()
     if args.one is not None:
         return one(args.one)
+    if args.autoarima is not None:
+        return bench_autoarima(args.autoarima, args.out)
     sizes = [200] if args.quick else args.sizes
     warnings.simplefilter("ignore")
     # warm-up: compile both libraries' kernels before timing anything
