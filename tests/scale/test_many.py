@@ -145,6 +145,13 @@ def test_hmm_per_series_and_shared(df):
         np.testing.assert_array_equal(rows.one, alone.predict_next(y[:, None], 3).mean[:, 0])
         np.testing.assert_array_equal(rows.shared, shared.predict_next(y[:, None], 3).mean[:, 0])
         assert (rows["one-lo-80"] < rows.one).all() and (rows.one < rows["one-hi-80"]).all()
+    # a model fitted elsewhere (e.g. on a sample), used as it is
+    given = ManySeries([SharedHMM(shared, refit=False)], freq="MS").cross_validation(
+        good, h=2, n_windows=2)
+    for u, y in zip(("s000", "s001", "s002"), ys):
+        rows = given[given.unique_id == u]
+        np.testing.assert_array_equal(rows.SharedHMM.iloc[2:],
+                                      shared.predict_next(y[:-2, None], 2).mean[:, 0])
 
 
 def test_mixture_quantiles_against_scipy():

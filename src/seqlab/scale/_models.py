@@ -211,7 +211,7 @@ def fit_shared(spec: SharedHMM, tasks: list[Task]) -> dict[int, Any]:
                 "SharedHMM(model, refit=False) needs a fitted model; fit it first or pass "
                 "refit=True."
             )
-        return {w: spec.model for w in {t.window for t in tasks}}
+        return {-1: spec.model}  # every window
     out = {}
     for w in sorted({t.window for t in tasks}):
         ys = [t.y for t in tasks if t.window == w and t.y.size and np.all(np.isfinite(t.y))]
@@ -227,7 +227,8 @@ def hmm_shared(fitted: dict[int, Any], tasks: list[Task], h: int, levels) -> Res
     res = Results(len(tasks), h, len(levels))
     for i, t in enumerate(tasks):
         try:
-            _hmm_forecast(fitted[t.window], t.y, h, levels, res, i)
+            model = fitted[t.window] if t.window in fitted else fitted[-1]
+            _hmm_forecast(model, t.y, h, levels, res, i)
         except Exception as err:
             res.fail(i, err)
     return res
