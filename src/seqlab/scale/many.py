@@ -240,6 +240,11 @@ class ManySeries:
                 "a Dask DataFrame is processed on Dask: pass engine='dask' (or compute it to "
                 "pandas first)."
             )
+        # indexed by series with known divisions (ddf.set_index(id_col)): every series is
+        # already inside one partition, and no shuffle is needed
+        by_id = ddf.index.name == base.id and ddf.known_divisions
+        if by_id:
+            ddf = ddf.map_partitions(pd.DataFrame.reset_index)
         exog = check_frame(ddf._meta, base)
         cols = Columns(base.id, base.time, base.target, exog)
         xf = self._future(X_df, cols, exog)
@@ -258,7 +263,7 @@ class ManySeries:
                       job.freq, cv, 1)
         job = Job(job.names, job.kinds, job.models, job.fitted, h, job.levels, cols, job.freq,
                   cv, 1)
-        parts = ddf if ddf.npartitions == 1 else ddf.shuffle(on=cols.id)
+        parts = ddf if by_id or ddf.npartitions == 1 else ddf.shuffle(on=cols.id)
         meta = empty_output(ddf._meta, job)
         return parts.map_partitions(run_partition, xf, job, self.chunk_size, self.chunk_bytes,
                                     meta=meta, align_dataframes=False)
