@@ -127,8 +127,8 @@ def test_sarimax_with_regressors_per_series():
         np.testing.assert_array_equal(rows.ds, future[i].ds)
     with pytest.raises(SeqlabValueError, match="pass X_df with their h future rows"):
         ManySeries([model]).forecast(df, h=5)
-    with pytest.raises(SeqlabValueError, match="ARIMA take none"):
-        ManySeries([ARIMA()]).forecast(df, h=5, X_df=X_df)
+    with pytest.raises(SeqlabValueError, match="but GaussianHMM take none"):
+        ManySeries([GaussianHMM(2)]).forecast(df, h=5, X_df=X_df)
 
 
 def test_hmm_per_series_and_shared(df):

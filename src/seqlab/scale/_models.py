@@ -75,46 +75,75 @@ def clone(model: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- ARIMA (batch kernel)
+def _batch_api(model: Any) -> bool:
+    """``ARIMA.fit_many(Y)`` + ``get_forecast`` (the batch API), or the older ``fit`` of a
+    2-D ``Y`` + ``forecast(h) -> Forecast(mean, se)``."""
+    return hasattr(model, "fit_many") and hasattr(model, "get_forecast")
+
+
 def _arima_one(model: Any, y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
     fc = clone(model).fit(y).forecast(h)
     return fc.mean, fc.se
 
 
 def arima_batch(model: Any, tasks: list[Task], h: int, levels) -> Results:
-    """Fit every task's ``y`` with the batch kernel, one call per length group; a series
-    that cannot be fitted with the others is fitted alone (the same numbers) to name its
-    error."""
+    """Fit the complete, regressor-free series of ``tasks`` with the batch kernel, one call
+    per length group; any other series (regressors, missing values, a group the kernel
+    refuses) is fitted alone, which gives the same numbers and names its own error."""
     res = Results(len(tasks), h, len(levels))
+    batch_api = _batch_api(model)
     groups: dict[int, list[int]] = {}
+    alone: list[int] = []
     for i, t in enumerate(tasks):
-        if t.X is not None:
+        if t.X is not None and not batch_api:
             raise SeqlabValueError(
-                "seqlab ARIMA takes no exogenous regressors; use SARIMAX(order=..., "
+                "this seqlab ARIMA takes no exogenous regressors; use SARIMAX(order=..., "
                 "seasonal_order=...) or AutoARIMA for series with regressors."
             )
         y = t.y
-        ok = y.size > 0 and bool(np.all(np.isfinite(y))) and np.ptp(y) > 0
-        groups.setdefault(y.size if ok else -1 - i, []).append(i)
-    for key, idx in groups.items():
-        if key >= 0 and len(idx) > 1:
-            Y = np.stack([tasks[i].y for i in idx], axis=1)  # (n, S)
-            m = clone(model)
-            try:
-                getattr(m, "fit_many", m.fit)(Y)
-                fc = m.forecast(h)
-            except Exception:
-                pass
+        ok = t.X is None and y.size > 0 and bool(np.all(np.isfinite(y))) and np.ptp(y) > 0
+        if ok:
+            groups.setdefault(y.size, []).append(i)
+        else:
+            alone.append(i)
+    for idx in groups.values():
+        if len(idx) == 1:
+            alone += idx
+            continue
+        Y = np.stack([tasks[i].y for i in idx], axis=1)  # (n, S)
+        m = clone(model)
+        try:
+            if batch_api:
+                m.fit_many(Y)
+                fc = m.get_forecast(h)
+                mean = np.asarray(fc.predicted_mean, dtype=np.float64)  # (h, S)
+                cis = [np.asarray(fc.conf_int(alpha=a)) for a in alphas(levels)]  # (h, S, 2)
             else:
-                for col, i in enumerate(idx):
-                    _gaussian(res, i, fc.mean[:, col], fc.se[:, col], levels)
-                continue
-        for i in idx:
-            try:
-                mean, se = _arima_one(model, tasks[i].y, h)
-            except Exception as err:
-                res.fail(i, err)
+                m.fit(Y)
+                old = m.forecast(h)
+        except Exception:
+            alone += idx
+            continue
+        for col, i in enumerate(idx):
+            if batch_api:
+                res.mean[i] = mean[:, col]
+                for j, ci in enumerate(cis):
+                    res.lo[i, j], res.hi[i, j] = ci[:, col, 0], ci[:, col, 1]
             else:
-                _gaussian(res, i, mean, se, levels)
+                _gaussian(res, i, old.mean[:, col], old.se[:, col], levels)
+    if batch_api:
+        sub = per_series(model, [tasks[i] for i in alone], h, levels)
+        for k, i in enumerate(alone):
+            res.mean[i], res.lo[i], res.hi[i] = sub.mean[k], sub.lo[k], sub.hi[k]
+            res.error[i] = sub.error[k]
+        return res
+    for i in alone:
+        try:
+            mean_i, se = _arima_one(model, tasks[i].y, h)
+        except Exception as err:
+            res.fail(i, err)
+        else:
+            _gaussian(res, i, mean_i, se, levels)
     return res
 
 

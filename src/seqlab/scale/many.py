@@ -144,8 +144,10 @@ class ManySeries:
         for lv in levels:
             if not (isinstance(lv, (int, float, np.integer, np.floating)) and 0 < lv < 100):
                 raise SeqlabValueError(f"level must be in (0, 100) percent; got {lv!r}.")
-        if cols.exog and any(k in ("arima", "hmm", "shared_hmm", "esn") for k in kinds):
-            bad = [n for n, k in zip(names, kinds) if k != "statespace"]
+        takes_exog = [k == "statespace" or (k == "arima" and hasattr(m, "fit_many"))
+                      for k, m in zip(kinds, objs)]
+        if cols.exog and not all(takes_exog):
+            bad = [n for n, ok in zip(names, takes_exog) if not ok]
             raise SeqlabValueError(
                 f"df has regressor column(s) {', '.join(map(repr, cols.exog))} but "
                 f"{', '.join(bad)} take none; drop the columns or use SARIMAX/AutoARIMA."
