@@ -219,7 +219,7 @@ def one(n: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--engines", nargs="+", default=["inprocess", "processes", "dask"])
+    ap.add_argument("--engines", nargs="*", default=["inprocess", "processes", "dask"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--curve", type=int, nargs="*", default=[1000, 10000, 100000],
                     help="sizes for seqlab's own time curve (in process and on Dask)")
