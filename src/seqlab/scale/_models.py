@@ -88,8 +88,9 @@ def _arima_one(model: Any, y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarra
 
 def arima_batch(model: Any, tasks: list[Task], h: int, levels) -> Results:
     """Fit the complete, regressor-free series of ``tasks`` with the batch kernel, one call
-    per length group; any other series (regressors, missing values, a group the kernel
-    refuses) is fitted alone, which gives the same numbers and names its own error."""
+    per length group (also a group of one: the kernel's column results do not depend on the
+    other columns, so chunking cannot change them); any other series (regressors, missing
+    values, a group the kernel refuses) is fitted alone, which names its own error."""
     res = Results(len(tasks), h, len(levels))
     batch_api = _batch_api(model)
     groups: dict[int, list[int]] = {}
@@ -106,10 +107,7 @@ def arima_batch(model: Any, tasks: list[Task], h: int, levels) -> Results:
             groups.setdefault(y.size, []).append(i)
         else:
             alone.append(i)
-    for idx in groups.values():
-        if len(idx) == 1:
-            alone += idx
-            continue
+    for idx in groups.values():  # a group of one too: every clean series takes the kernel
         Y = np.stack([tasks[i].y for i in idx], axis=1)  # (n, S)
         m = clone(model)
         try:
