@@ -286,3 +286,15 @@ def test_autoarima_equals_each_series_alone(df):
         np.testing.assert_array_equal(rows.AutoARIMA, np.asarray(fc.predicted_mean))
         np.testing.assert_array_equal(rows["AutoARIMA-hi-80"], np.asarray(fc.conf_int(0.2))[:, 1])
     assert got[got.unique_id == "bad-short"].error.str.startswith("AutoARIMA: ").all()
+
+
+def test_esn_forecaster_save_load_round_trip(tmp_path):
+    import seqlab
+
+    y = np.sin(np.arange(150) * 0.3)
+    f = ESNForecaster(n_units=30, seed=1).fit(y, horizon=4)
+    seqlab.save(f, tmp_path / "esn")
+    g = seqlab.load(tmp_path / "esn")
+    assert isinstance(g, ESNForecaster) and g.get_params() == f.get_params()
+    np.testing.assert_array_equal(g.mean_, f.mean_)
+    np.testing.assert_array_equal(g.interval(0.2)[1], f.interval(0.2)[1])
