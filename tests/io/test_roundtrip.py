@@ -58,6 +58,8 @@ COVERED = {
     "seqlab.pipelines.SequenceClassifierPipeline",
     # round-tripped in tests/classical/test_auto_arima.py
     "seqlab.classical.AutoARIMA",
+    # round-tripped in tests/scale/test_many.py
+    "seqlab.scale.ESNForecaster",
 }
 
 

@@ -28,6 +28,7 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.train",
     "seqlab.cli.generate",
     "seqlab.cli.forecast",
+    "seqlab.cli.forecast_many",
     "seqlab.cli.predict",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",
