@@ -55,7 +55,7 @@ def _simulate(seed: int, n: int, m: int) -> np.ndarray:
 def _sf(y: np.ndarray, m: int) -> tuple[tuple[int, int, int], tuple[int, int, int], bool]:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        fit = auto_arima_f(y.astype(float), period=m)
+        fit = auto_arima_f(y.astype(float), period=m, approximation=False)  # AutoARIMA default
     a = fit["arma"]
     return (a[0], a[5], a[1]), (a[2], a[6], a[3]), any(k in fit["coef"] for k in
                                                          ("intercept", "drift"))

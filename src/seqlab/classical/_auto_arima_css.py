@@ -7,8 +7,10 @@ starts the exact-likelihood optimiser there. The start matters: seasonal models 
 a second, higher likelihood optimum on the MA unit circle, which the root check rejects; R
 (and statsforecast) end at the interior optimum nearest the CSS estimate, and so do we.
 
-Also R's rule: a candidate whose CSS AR estimate is non-stationary is rejected (statsforecast
-checks the seasonal AR polynomial as ``1 - P1 z - (P1 + 1) z^2 ...``, a quirk kept here).
+R also rejects a candidate whose CSS AR estimate is non-stationary; statsforecast 2.1.1's
+port of that check (``arCheck``) never rejects (its ``np.argmax`` finds the first non-zero
+coefficient, the leading 1, where R takes the last), so neither do we: a non-stationary
+estimate fails later, in the likelihood, with score ``inf``.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -27,7 +29,7 @@ import numpy as np
 import scipy.optimize
 from numba import njit
 
-__all__ = ["css_start"]
+__all__ = ["css_start", "invertible", "profile_llf"]
 
 
 @njit(cache=True)
@@ -63,16 +65,6 @@ def _expand(a: np.ndarray, sa: np.ndarray, s: int, sign: float) -> np.ndarray:
     return np.convolve(left, right)[1:] * sign
 
 
-def _ar_ok(coef: np.ndarray) -> bool:
-    """statsforecast's arCheck: roots of 1 - c1 z - ... outside the unit circle."""
-    nz = np.nonzero(np.r_[1.0, -coef] != 0)[0]
-    last = int(nz[-1])
-    if last == 0:
-        return True
-    roots = np.polynomial.polynomial.polyroots(np.r_[1.0, -coef[:last]])
-    return bool(np.all(np.abs(roots) > 1))
-
-
 def _ma_invert(ma: np.ndarray) -> np.ndarray:
     """Reflect MA roots inside the unit circle to their inverses (R's maInvert)."""
     nz = np.nonzero(np.abs(ma) > 0)[0]
@@ -88,6 +80,23 @@ def _ma_invert(ma: np.ndarray) -> np.ndarray:
     poly = poly / poly[0]
     out = np.zeros_like(ma)
     out[:q0] = poly[1:q0 + 1]
+    return out
+
+
+def invertible(params: np.ndarray, order: tuple[int, int, int],
+               seasonal_order: tuple[int, int, int, int]) -> np.ndarray:
+    """``params`` (SARIMAX's order) with both MA polynomials made invertible (an ML start).
+
+    statsforecast scores the raw CSS estimate (its ``maInvert`` is a no-op: the same
+    ``argmax`` slip), so a non-invertible one scores ``inf``; only the ML start is flipped.
+    """
+    p, q = order[0], order[2]
+    P, Q = seasonal_order[0], seasonal_order[2]
+    out = params.copy()
+    i = out.shape[0] - 1 - (p + q + P + Q)  # trend and exog come first
+    out[i + p:i + p + q] = _ma_invert(out[i + p:i + p + q])
+    j = i + p + q + P
+    out[j:j + Q] = _ma_invert(out[j:j + Q])
     return out
 
 
@@ -109,7 +118,7 @@ def css_start(
     """SARIMAX start parameters from a CSS fit; ``(params, ok)``.
 
     ``params`` in SARIMAX's order (trend "c" intercept, exog, ar, ma, sar, sma, sigma2);
-    ``ok`` False when the CSS AR estimate is non-stationary (R rejects the candidate).
+    ``ok`` False when the CSS optimiser returned non-finite values.
     ``y`` (n,) without NaN; ``X`` (n, k) regressors.
     """
     p, d, q = order
@@ -149,15 +158,12 @@ def css_start(
         x = x0
     ar, ma = x[:p], x[p:p + q]
     sar, sma = x[p + q:p + q + P], x[p + q + P:k_ar]
-    ok = _ar_ok(ar) if p else True
-    if ok and P:
-        ok = _ar_ok(sar[0] + np.arange(P))  # statsforecast's (quirky) seasonal check
+    ok = bool(np.all(np.isfinite(x)))
     phi, theta, beta = unpack(x)
     w = _diff(y - R @ beta, d, D, s) if nreg else yd
     sigma2 = math.exp(2.0 * _css(np.ascontiguousarray(w), phi, theta, ncond))
     if not math.isfinite(sigma2) or sigma2 <= 0:
         sigma2 = float(np.var(yd)) if yd.size > 1 else 1.0
-    ma, sma = _ma_invert(ma), _ma_invert(sma)
     trend_part = np.zeros(0)
     if trend == "c":
         ar_poly1 = (1.0 - ar.sum()) * (1.0 - sar.sum())
