@@ -220,3 +220,20 @@ def test_gaps_are_fitted_through() -> None:
     y[[20, 50, 51]] = np.nan
     m = AutoARIMA(max_p=2, max_q=2).fit(y)
     assert np.isfinite(m.ic_) and np.all(np.isfinite(m.forecast(4)))
+
+
+@pytest.mark.parametrize("kind", ["trend", "noise", "walk+trend"])
+def test_exog_orders_agree_with_statsforecast(kind: str) -> None:
+    rng = np.random.default_rng(5)
+    n = 100
+    t = np.arange(n, dtype=float)
+    X = {"trend": np.c_[t], "noise": np.c_[rng.normal(size=n)],
+         "walk+trend": np.c_[np.cumsum(rng.normal(size=n)), t]}[kind]
+    y = 0.5 * X[:, 0] + np.cumsum(rng.normal(size=n)) + 3
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        fit = auto_arima_f(y.copy(), xreg=X.copy(), approximation=False)
+    a = fit["arma"]
+    m = AutoARIMA().fit(y, exog=X)
+    assert m.order_ == (a[0], a[5], a[1])
+    assert (m.trend_ == "c") == ("intercept" in fit["coef"] or "drift" in fit["coef"])

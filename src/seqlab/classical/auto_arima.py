@@ -206,6 +206,10 @@ class AutoARIMA(BaseEstimator):
         dx = _seas_diff(xx, m, D) if D else xx
         if d is None:
             d = ndiffs(dx, max_d=prm["max_d"])
+            keep = [j for j in range(X.shape[1]) if not _const(X[:, j])]
+            if d > 0 and keep:  # a regressor made constant by the differences: one fewer
+                dX = _seas_diff(_seas_diff(X[:, keep], m, D) if D else X[:, keep], 1, d)
+                d -= int(any(_const(dX[:, j]) for j in range(dX.shape[1])))
         dx = _seas_diff(dx, 1, d)
         dx = dx[~np.isnan(dx)]
         if dx.size == 0:
