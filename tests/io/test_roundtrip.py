@@ -56,6 +56,8 @@ COVERED = {
     "seqlab.data.StandardScaler", "seqlab.pipelines.RNNForecaster",
     # round-tripped in tests/pipelines/test_classify.py (a fresh process)
     "seqlab.pipelines.SequenceClassifierPipeline",
+    # round-tripped in tests/classical/test_auto_arima.py (forecasts equal after reload)
+    "seqlab.classical.AutoARIMA",
 }
 
 
