@@ -7,10 +7,11 @@ starts the exact-likelihood optimiser there. The start matters: seasonal models 
 a second, higher likelihood optimum on the MA unit circle, which the root check rejects; R
 (and statsforecast) end at the interior optimum nearest the CSS estimate, and so do we.
 
-R also rejects a candidate whose CSS AR estimate is non-stationary; statsforecast 2.1.1's
-port of that check (``arCheck``) never rejects (its ``np.argmax`` finds the first non-zero
-coefficient, the leading 1, where R takes the last), so neither do we: a non-stationary
-estimate fails later, in the likelihood, with score ``inf``.
+A candidate whose CSS AR estimate (non-seasonal or seasonal polynomial) is non-stationary is
+rejected, as in R. statsforecast 2.1.1's explicit check (``arCheck``) never fires (its
+``np.argmax`` finds the leading 1 where R takes the last non-zero coefficient), but the same
+candidates fail there one step later: the partial-autocorrelation transform of a
+non-stationary AR is NaN, and so is the score.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -63,6 +64,15 @@ def _expand(a: np.ndarray, sa: np.ndarray, s: int, sign: float) -> np.ndarray:
     if sa.shape[0]:
         right[s::s] = sign * sa
     return np.convolve(left, right)[1:] * sign
+
+
+def _stationary(ar: np.ndarray) -> bool:
+    """All roots of ``1 - ar_1 z - ... - ar_p z^p`` outside the unit circle."""
+    nz = np.nonzero(ar != 0)[0]
+    if nz.size == 0:
+        return True
+    roots = np.polynomial.polynomial.polyroots(np.r_[1.0, -ar[: nz[-1] + 1]])
+    return bool(np.all(np.abs(roots) > 1))
 
 
 def _ma_invert(ma: np.ndarray) -> np.ndarray:
@@ -118,7 +128,7 @@ def css_start(
     """SARIMAX start parameters from a CSS fit; ``(params, ok)``.
 
     ``params`` in SARIMAX's order (trend "c" intercept, exog, ar, ma, sar, sma, sigma2);
-    ``ok`` False when the CSS optimiser returned non-finite values.
+    ``ok`` False when the CSS AR estimate is non-stationary (or not finite).
     ``y`` (n,) without NaN; ``X`` (n, k) regressors.
     """
     p, d, q = order
@@ -158,7 +168,7 @@ def css_start(
         x = x0
     ar, ma = x[:p], x[p:p + q]
     sar, sma = x[p + q:p + q + P], x[p + q + P:k_ar]
-    ok = bool(np.all(np.isfinite(x)))
+    ok = bool(np.all(np.isfinite(x))) and _stationary(ar) and _stationary(sar)
     phi, theta, beta = unpack(x)
     w = _diff(y - R @ beta, d, D, s) if nreg else yd
     sigma2 = math.exp(2.0 * _css(np.ascontiguousarray(w), phi, theta, ncond))
