@@ -19,7 +19,8 @@ def _python_block(heading: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("heading", ["Seasonal ARIMA with regressors and missing values"])
+@pytest.mark.parametrize("heading", ["Seasonal ARIMA with regressors and missing values",
+                                     "Automatic order selection: AutoARIMA"])
 def test_example_runs(heading, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # optimiser notes are fine here

@@ -56,7 +56,7 @@ COVERED = {
     "seqlab.data.StandardScaler", "seqlab.pipelines.RNNForecaster",
     # round-tripped in tests/pipelines/test_classify.py (a fresh process)
     "seqlab.pipelines.SequenceClassifierPipeline",
-    # round-tripped in tests/classical/test_auto_arima.py
+    # round-tripped in tests/classical/test_auto_arima.py (forecasts equal after reload)
     "seqlab.classical.AutoARIMA",
     # round-tripped in tests/scale/test_many.py
     "seqlab.scale.ESNForecaster",
