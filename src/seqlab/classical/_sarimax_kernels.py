@@ -56,7 +56,9 @@ def _monahan(u, out, start):  # pragma: no cover - compiled
 def constrain_params(x, scale, dims):  # pragma: no cover - compiled
     """Unconstrained ``x * scale`` -> parameters (trend, exog, ar, ma, sar, sma, sigma2)."""
     kt, ke, p, q, P, Q = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
-    u = x * scale
+    u = np.empty(x.shape[0])
+    for i in range(x.shape[0]):  # a loop, not ``x * scale``: array expressions compile slowly
+        u[i] = x[i] * scale[i]
     out = np.empty(u.shape[0])
     for i in range(kt + ke):
         out[i] = u[i]
@@ -159,8 +161,9 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
     kt, ke, k = dims[0], dims[1], dims[7]
     xf = np.ones(x.shape[0] + 1)
     sf = np.ones(x.shape[0] + 1)
-    xf[:-1] = x
-    sf[:-1] = scale
+    for i in range(x.shape[0]):
+        xf[i] = x[i]
+        sf[i] = scale[i]
     params = constrain_params(xf, sf, dims)
     phi, theta = _reduced(params, dims)
     tphi = np.zeros(k)
@@ -192,6 +195,6 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
     nn = n - dims[9]
     if dims[10] == 1:
         return ssq / nn
-    if not ok or not ssq > 0.0 or not np.isfinite(ssq) or not np.isfinite(sumlog):
+    if not ok or not ssq > 0.0 or not math.isfinite(ssq) or not math.isfinite(sumlog):
         return np.inf
     return 0.5 * (_LOG_2PI + 1.0 + math.log(ssq / nn) + sumlog / nn)
