@@ -37,7 +37,7 @@ from numba import njit
 __all__ = ["ar_exact_terms", "harvey_stationary_cov"]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _solve(A, b):  # pragma: no cover - compiled
     """Gaussian elimination with partial pivoting in place; ``b`` becomes the solution."""
     n = b.shape[0]

@@ -27,7 +27,7 @@ __all__ = ["kalman_filter", "predict_ahead"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _tpt(Tr, Tc, Tv, P, RQR, work, out):  # pragma: no cover - compiled
     """``out = T P T' + RQR`` with ``T`` given as triplets; ``work`` is m x m scratch."""
     m = P.shape[0]
@@ -45,7 +45,7 @@ def _tpt(Tr, Tc, Tv, P, RQR, work, out):  # pragma: no cover - compiled
             out[row, i] += v * work[row, j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _ta(Tr, Tc, Tv, a, c, out):  # pragma: no cover - compiled
     for i in range(out.shape[0]):
         out[i] = c[i]
