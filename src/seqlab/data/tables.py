@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -106,6 +106,7 @@ def read_series_csv(
     value_columns: list[str] | tuple[str, ...] | None = None,
     *,
     min_rows: int = 2,
+    missing: Literal["refuse", "keep"] = "refuse",
 ) -> SeriesTable:
     """Read a time series from a CSV (``.tsv``: tab-separated) file.
 
@@ -113,7 +114,9 @@ def read_series_csv(
     (``date``, ``time``, ``timestamp``, ...) or else the first text column that parses as
     dates; integer years (``1959``) are read as years. The values are ``value_columns`` or
     else every numeric column other than the date column. ``min_rows`` (e.g. window +
-    horizon + the test tail) is the fewest rows accepted.
+    horizon + the test tail) is the fewest rows accepted. ``missing="keep"`` keeps empty
+    cells as NaN (for models that fit through gaps, such as the state-space ARIMA);
+    ``"refuse"`` (the default) names the rows that have them.
 
     >>> import os, tempfile
     >>> p = os.path.join(tempfile.mkdtemp(), "s.csv")
@@ -173,8 +176,14 @@ def read_series_csv(
                 "column and a value column (e.g. pandas melt), or name the value columns "
                 "with --columns if they really are separate series.")
     values = frame[cols].to_numpy(dtype=np.float64)
-    nan = ~np.isfinite(values)
-    if nan.any():
+    if missing not in ("refuse", "keep"):
+        raise SeqlabValueError(f"missing must be 'refuse' or 'keep'; got {missing!r}.")
+    if np.isinf(values).any():
+        inf = np.isinf(values)
+        raise SeqlabValueError(f"{where}: infinite value(s) ({_rows(inf.any(1))}); replace "
+                               "them by a number or leave the cell empty.")
+    nan = np.isnan(values)
+    if nan.any() and missing == "refuse":
         per_col = {c: int(n) for c, n in zip(cols, nan.sum(0), strict=True) if n}
         raise SeqlabValueError(
             f"{where}: {int(nan.sum())} missing or non-finite value(s) "
