@@ -30,7 +30,8 @@ def add_parser(subparsers: Any) -> None:
         help="run traditional and recurrent models on real data; leaderboards and a report",
         description="Run the application benchmarks (stocks, weather, text, DNA, speech, "
         "sunspots, airline passengers) on built-in data, print a leaderboard per task "
-        "(held-out metrics, interval coverage, training time) and write a report folder (report.md, PNG plots, results.json).",
+        "(held-out metrics, interval coverage, training time) and write a report folder "
+        "(report.md, PNG plots, results.json).",
     )
     p.add_argument("--task", nargs="+", choices=_TASKS, default=None, metavar="TASK",
                    help=f"tasks to run (default: all): {', '.join(_TASKS)}")
