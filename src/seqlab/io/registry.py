@@ -70,7 +70,7 @@ def _entries() -> list[Entry]:
         ("seqlab.classical.ConvergenceMonitor", "seqlab.classical._hmm_monitor",
          "ConvergenceMonitor", obj),
         ("seqlab.reservoir.EchoStateNetwork", "seqlab.reservoir.esn", "EchoStateNetwork", est),
-        ("seqlab.reservoir.ESNClassifier", "seqlab.reservoir.esn", "ESNClassifier", est),
+        ("seqlab.reservoir.ESNClassifier", "seqlab.reservoir.esn_classifier", "ESNClassifier", est),
         ("seqlab.reservoir.Reservoir", "seqlab.reservoir._reservoir", "Reservoir", obj),
         ("seqlab.reservoir.HopfieldNetwork", "seqlab.reservoir.hopfield", "HopfieldNetwork",
          est),
