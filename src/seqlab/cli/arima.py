@@ -182,13 +182,13 @@ def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, s
         season = cfg.season if cfg.season is not None else (seasonal[3] or 1)
         kwargs: dict[str, Any] = {"season_length": season}
         for name, value in (("max_p", cfg.max_p), ("max_q", cfg.max_q),
-                            ("information_criterion", cfg.criterion)):
+                            ("ic", cfg.criterion)):
             if value is not None:
                 kwargs[name] = value
         auto = AutoARIMA(**kwargs).fit(data.y, data.exog)
         model = auto.model_
         title = f"AutoARIMA (season {season}) chose " + _model_name(
-            auto.order_, auto.seasonal_order_, getattr(model, "trend", "n"))
+            auto.order_, auto.seasonal_order_, auto.trend_)
         return model, title
     for flag, value in (("--season", cfg.season), ("--max-p", cfg.max_p),
                         ("--max-q", cfg.max_q), ("--criterion", cfg.criterion)):
