@@ -127,6 +127,8 @@ def read_series_csv(
     """
     import pandas as pd
 
+    if missing not in ("refuse", "keep"):
+        raise SeqlabValueError(f"missing must be 'refuse' or 'keep'; got {missing!r}.")
     p = Path(path)
     where = str(p)
     if not p.is_file():
@@ -135,7 +137,8 @@ def read_series_csv(
     try:
         frame = pd.read_csv(p, sep=sep, encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise SeqlabValueError(f"{where} is not UTF-8 text.") from None
+        raise SeqlabValueError(f"{where} is not UTF-8 text, so not a readable CSV table; "
+                               "save it as a UTF-8 CSV/TSV with a header row.") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SeqlabValueError(f"{where} is not a readable {'TSV' if sep == chr(9) else 'CSV'} "
@@ -149,9 +152,9 @@ def read_series_csv(
         raise SeqlabValueError(f"{where}: {int(bad.sum())} date(s) in column {dcol!r} do not "
                                f"parse ({_rows(bad)}; e.g. {first!r}). Fix or remove them.")
     if value_columns:
-        missing = [c for c in value_columns if c not in frame.columns]
-        if missing:
-            raise SeqlabValueError(f"{where}: no column {', '.join(map(repr, missing))}; the "
+        absent = [c for c in value_columns if c not in frame.columns]
+        if absent:
+            raise SeqlabValueError(f"{where}: no column {', '.join(map(repr, absent))}; the "
                                    f"columns are {', '.join(map(repr, frame.columns))}.")
         cols = list(value_columns)
         repeated = sorted({c for c in cols if cols.count(c) > 1})
@@ -176,8 +179,6 @@ def read_series_csv(
                 "column and a value column (e.g. pandas melt), or name the value columns "
                 "with --columns if they really are separate series.")
     values = frame[cols].to_numpy(dtype=np.float64)
-    if missing not in ("refuse", "keep"):
-        raise SeqlabValueError(f"missing must be 'refuse' or 'keep'; got {missing!r}.")
     if np.isinf(values).any():
         inf = np.isinf(values)
         raise SeqlabValueError(f"{where}: infinite value(s) ({_rows(inf.any(1))}); replace "
