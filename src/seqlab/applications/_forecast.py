@@ -200,6 +200,6 @@ def _fit_sarima(name: str, y: np.ndarray, order: tuple[int, int, int],
         with warnings.catch_warnings():  # a non-converged fit still forecasts; scored as is
             warnings.simplefilter("ignore", RuntimeWarning)
             return SARIMAX(order=order, seasonal_order=seasonal_order, trend="n").fit(y)
-    from seqlab.classical import AutoARIMA  # type: ignore[attr-defined]
+    from seqlab.classical import AutoARIMA
 
     return AutoARIMA(season_length=max(season, 1)).fit(y).model_

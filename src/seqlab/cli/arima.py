@@ -174,7 +174,7 @@ def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, s
             raise SeqlabValueError(f"--auto chooses the model itself; drop {', '.join(given)} "
                                    "(give the season length with --season).")
         try:
-            from seqlab.classical import AutoARIMA  # type: ignore[attr-defined]
+            from seqlab.classical import AutoARIMA
         except ImportError:
             raise SeqlabValueError(
                 "--auto needs seqlab.classical.AutoARIMA, which this version of seqlab does "
