@@ -60,6 +60,7 @@ def _entries() -> list[Entry]:
         ("seqlab.classical.AR", "seqlab.classical.ar", "AR", est),
         ("seqlab.classical.ARIMA", "seqlab.classical.arima", "ARIMA", est),
         ("seqlab.classical.SARIMAX", "seqlab.classical.sarimax", "SARIMAX", est),
+        ("seqlab.classical.AutoARIMA", "seqlab.classical.auto_arima", "AutoARIMA", est),
         ("seqlab.classical.CategoricalHMM", "seqlab.classical.hmm_emissions", "CategoricalHMM",
          est),
         ("seqlab.classical.GaussianHMM", "seqlab.classical.hmm_gaussian", "GaussianHMM", est),
