@@ -48,6 +48,7 @@ def test_forecasting_examples_run(tmp_path, monkeypatch, capsys):
         assert main(argv[1:]) == 0, argv
     printed = capsys.readouterr().out
     assert "-0.401869" in printed and "-0.556909" in printed  # the estimates quoted
+    assert "AutoARIMA (season 12) chose SARIMA(0,1,1)(0,1,1)12" in printed  # as quoted
     table = pd.read_csv("forecast.csv", index_col=0)
     assert len(table) == 24 and table.index[0] == "1961-01"
     assert Path("airline.png").stat().st_size > 1000

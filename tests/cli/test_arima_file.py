@@ -130,20 +130,24 @@ def test_save_plot_and_reload(tmp_path, capsys):
     assert str(model.forecast(1).index[0].date()) == "1961-01-01"
 
 
-def test_auto_without_autoarima_or_with_it(tmp_path, capsys):
-    import seqlab.classical
+def test_auto_prints_autoarimas_choice_and_forecast(tmp_path, capsys):
+    from seqlab.classical import AutoARIMA
 
     path, y = _airline_csv(tmp_path)
-    code = main(["arima", "--file", str(path), "--auto", "--season", "12", "--horizon", "3"])
-    if "AutoARIMA" not in seqlab.classical.__all__:
-        assert code == 2
-        assert "AutoARIMA" in capsys.readouterr().err
-        return
+    # the season length comes from the monthly dates (12) unless --season says otherwise
+    code = main(["arima", "--file", str(path), "--auto", "--horizon", "3", "--criterion",
+                 "aicc"])
     assert code == 0
     out = capsys.readouterr().out
-    auto = seqlab.classical.AutoARIMA(season_length=12).fit(y)
-    assert f"chose SARIMA({','.join(map(str, auto.order_))})" in out
+    auto = AutoARIMA(season_length=12, ic="aicc").fit(y)
+    assert auto.order_ == (0, 1, 1) and auto.seasonal_order_ == (0, 1, 1, 12)  # R's choice
+    assert "AutoARIMA (season 12) chose SARIMA(0,1,1)(0,1,1)12" in out
     assert f"{float(auto.forecast(1).iloc[0]):.6g}" in out
+    for extra in (["--order", "1", "1", "1"], ["--seasonal", "0", "1", "1", "12"]):
+        assert main(["arima", "--file", str(path), "--auto", *extra]) == 2
+        assert "--auto chooses the model itself" in capsys.readouterr().err
+    assert main(["arima", "--file", str(path), "--auto", "--season", "0"]) == 2
+    assert "--season must be at least 1" in capsys.readouterr().err
 
 
 def _write(tmp_path: Path, text: str, name: str = "s.csv") -> str:

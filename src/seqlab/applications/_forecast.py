@@ -31,6 +31,7 @@ reports their coverage on the test targets (``cover80``, ``cover95``: the share 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -94,6 +95,7 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
     for name in models:
         ctx.tick(name)
         seconds = 0.0
+        note = ""
         se = None  # (h,) forecast standard errors of the models that have intervals
         if name == "snaive":
             from seqlab.applications._seasonal import seasonal_naive
@@ -109,6 +111,8 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             start = time.perf_counter()
             model = _fit_sarima(name, y[:n_fit], arima_order, seasonal_order, season)
             seconds = time.perf_counter() - start
+            (p, d, q), (P, D, Q, s) = model.order, model.seasonal_order
+            note = f"SARIMA({p},{d},{q})({P},{D},{Q}){s} trend {model.trend!r}"
             pred, se = frozen_sarima_forecasts(model, y, origins, horizon)
         elif name == "naive":
             last = np.zeros(origins.size) if naive == "zero" else y[origins]
@@ -185,12 +189,12 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
         metrics.update(interval_coverage(pred, truth, se))
         if extra_metrics is not None:
             metrics.update(extra_metrics(pred, truth, origins))
-        out.rows.append(ModelResult(name, metrics, seconds))
+        out.rows.append(ModelResult(name, metrics, seconds, note))
     return out
 
 
 def _fit_sarima(name: str, y: np.ndarray, order: tuple[int, int, int],
-                seasonal_order: tuple[int, int, int, int], season: int) -> object:
+                seasonal_order: tuple[int, int, int, int], season: int) -> Any:
     """The fitted SARIMAX of ``sarima`` (no constant) or the model AutoARIMA chose."""
     import warnings
 
@@ -202,4 +206,6 @@ def _fit_sarima(name: str, y: np.ndarray, order: tuple[int, int, int],
             return SARIMAX(order=order, seasonal_order=seasonal_order, trend="n").fit(y)
     from seqlab.classical import AutoARIMA
 
-    return AutoARIMA(season_length=max(season, 1)).fit(y).model_
+    with warnings.catch_warnings():  # as for sarima: candidates that stop early are scored
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return AutoARIMA(season_length=max(season, 1)).fit(y).model_

@@ -60,8 +60,8 @@ class ArimaConfig:
     auto: bool = field(default=False, metadata={
         "help": "choose the orders with AutoARIMA (stepwise search; --season for seasonal)"})
     season: int | None = field(default=None, metadata={
-        "help": "season length for --auto (e.g. 12 for monthly data; default: s of "
-        "--seasonal, else none)"})
+        "help": "season length for --auto (1: none; default: from the dates, 12 monthly, 4 "
+        "quarterly, 7 daily, 52 weekly, 24 hourly, else 1)"})
     max_p: int | None = field(default=None, metadata={"help": "largest p tried by --auto"})
     max_q: int | None = field(default=None, metadata={"help": "largest q tried by --auto"})
     criterion: Literal["aic", "aicc", "bic"] | None = field(default=None, metadata={
@@ -148,6 +148,24 @@ def label_dates(index: Any) -> list[str]:
     return [t.strftime(fmt) for t in index]
 
 
+def season_of(index: Any) -> int:
+    """The usual season length of a date index's frequency (1 when it has none).
+
+    >>> import pandas as pd
+    >>> season_of(pd.date_range("2000-01", periods=3, freq="MS"))
+    12
+    """
+    freq = (index.freqstr or "") if hasattr(index, "freqstr") else ""
+    base = freq.split("-")[0].lstrip("0123456789").upper()
+    if freq[:1].isdigit():  # "2MS", "15min": multiples have no usual season
+        return 1
+    for prefixes, s in ((("MS", "ME", "M", "BMS", "BME", "BM"), 12), (("QS", "QE", "Q", "BQ"), 4),
+                        (("D",), 7), (("W",), 52), (("H",), 24)):
+        if base in prefixes or (s == 4 and base.startswith(("Q", "BQ"))):
+            return s
+    return 1
+
+
 def forecast_table(model: Any, steps: int, levels: list[float], exog: Any = None) -> Any:
     """The forecast as a DataFrame: mean, mean_se and lower_L/upper_L per level L (percent),
     indexed by the forecast dates. Shapes: (steps, 2 + 2 * len(levels))."""
@@ -167,19 +185,16 @@ def forecast_table(model: Any, steps: int, levels: list[float], exog: Any = None
 def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, str]:
     if cfg.auto:
         given = [flag for flag, v in (("--order", cfg.order != (2, 0, 0)),
-                                      ("--seasonal", cfg.seasonal is not None and
-                                       cfg.season is not None),
+                                      ("--seasonal", cfg.seasonal is not None),
                                       ("--trend", cfg.trend is not None)) if v]
         if given:
             raise SeqlabValueError(f"--auto chooses the model itself; drop {', '.join(given)} "
                                    "(give the season length with --season).")
-        try:
-            from seqlab.classical import AutoARIMA
-        except ImportError:
-            raise SeqlabValueError(
-                "--auto needs seqlab.classical.AutoARIMA, which this version of seqlab does "
-                "not have yet; give the orders with --order and --seasonal.") from None
-        season = cfg.season if cfg.season is not None else (seasonal[3] or 1)
+        from seqlab.classical import AutoARIMA
+
+        season = cfg.season if cfg.season is not None else season_of(data.y.index)
+        if season < 1:
+            raise SeqlabValueError(f"--season must be at least 1 (1: no season); got {season}.")
         kwargs: dict[str, Any] = {"season_length": season}
         for name, value in (("max_p", cfg.max_p), ("max_q", cfg.max_q),
                             ("ic", cfg.criterion)):
