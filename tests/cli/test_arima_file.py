@@ -161,6 +161,7 @@ def _write(tmp_path: Path, text: str, name: str = "s.csv") -> str:
     [
         (["--exog", "price"], "needs the regressors' future values"),
         (["--exog", "nope"], "no numeric column 'nope'"),
+        (["--exog", "price", "price"], "more than once"),
         (["--value-col", "nope"], "--value-col 'nope'"),
         (["--exog", "price", "--future-exog", "FUT3", "--horizon", "5"], "has 3 row(s) but"),
         (["--level", "95", "120"], "strictly between 0 and 100"),

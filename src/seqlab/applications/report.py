@@ -161,7 +161,9 @@ def write_report(out_dir: Path, results: Sequence[TaskResult], meta: dict[str, A
              f"total wall time {meta.get('seconds', 0.0):.1f} s. Every metric is computed "
              "on a held-out part of the data that training never saw (described per task). "
              "`*` marks the metric the table is sorted by; `train_s` is the fitting time in "
-             "seconds.", "", "| task | best model | metric | value | runner-up |",
+             "seconds; `cover80`/`cover95` are the shares of the test targets inside a "
+             "forecaster's 80 %/95 % prediction intervals (n/a: the model gives point "
+             "forecasts only).", "", "| task | best model | metric | value | runner-up |",
              "|---|---|---|---|---|"]
     for r in results:
         ranked = r.ranked()

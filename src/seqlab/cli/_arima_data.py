@@ -140,6 +140,10 @@ def load_arima_data(file: str | None, data: str | None, date_col: str | None,
         raise SeqlabValueError("give the series once: --file CSV or --data NAME, not both.")
     path = file if file is not None else data
     exog_cols = list(exog or [])
+    repeated = sorted({c for c in exog_cols if exog_cols.count(c) > 1})
+    if repeated:
+        raise SeqlabValueError(f"--exog names {', '.join(map(repr, repeated))} more than once; "
+                               "name each regressor once.")
     is_file = path is not None and (Path(path).suffix.lower() in (".csv", ".tsv")
                                     or Path(path).exists() or file is not None)
     option = "--file" if file is not None else "--data"

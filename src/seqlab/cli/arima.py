@@ -58,7 +58,8 @@ class ArimaConfig:
     trend: Literal["n", "c", "t", "ct"] | None = field(default=None, metadata={
         "help": "n none, c constant, t linear, ct both (default: c if d + D = 0, else n)"})
     auto: bool = field(default=False, metadata={
-        "help": "choose the orders with AutoARIMA (stepwise search; --season for seasonal)"})
+        "help": "choose the orders with AutoARIMA (stepwise search; the season length "
+        "from the dates or --season)"})
     season: int | None = field(default=None, metadata={
         "help": "season length for --auto (1: none; default: from the dates, 12 monthly, 4 "
         "quarterly, 7 daily, 52 weekly, 24 hourly, else 1)"})
