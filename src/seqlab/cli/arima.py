@@ -76,8 +76,9 @@ class ArimaConfig:
         "help": "one interval of level 100 (1 - alpha) percent (older spelling of --level)"})
     out: str | None = field(default=None, metadata={"help": "also write the forecast table "
                                                     "to this CSV file"})
-    save: str | None = field(default=None, metadata={"help": "save the fitted model here "
-                                                     "(seqlab.load reads it)"})
+    save: str | None = field(default=None, metadata={
+        "help": "save the fitted SARIMAX here (with --auto: the chosen one; seqlab.load "
+        "reads it)"})
     plot: str | None = field(default=None, metadata={
         "help": "save a plot of history, forecast and bands (.png, .pdf, ...)"})
 
