@@ -52,7 +52,8 @@ class ArimaConfig:
     freq: str | None = field(default=None, metadata={
         "help": "the dates' pandas frequency (MS, D, W-SUN, ...) when it cannot be inferred; "
         "dates absent from its grid become missing values"})
-    order: tuple[int, ...] = field(default=(2, 0, 0), metadata={"help": "p d q"})
+    order: tuple[int, ...] | None = field(default=None, metadata={
+        "help": "p d q (default: 2 0 0)"})
     seasonal: tuple[int, ...] | None = field(default=None, metadata={
         "help": "P D Q s, e.g. 0 1 1 12 (default: no seasonal part)"})
     trend: Literal["n", "c", "t", "ct"] | None = field(default=None, metadata={
@@ -117,9 +118,10 @@ def _levels(cfg: ArimaConfig) -> list[float]:
 
 
 def _check_orders(cfg: ArimaConfig) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
-    if len(cfg.order) != 3 or min(cfg.order) < 0:
+    order = cfg.order if cfg.order is not None else (2, 0, 0)
+    if len(order) != 3 or min(order) < 0:
         raise SeqlabValueError(f"--order takes three integers p d q >= 0; got "
-                               f"{' '.join(map(str, cfg.order))}.")
+                               f"{' '.join(map(str, order))}.")
     seasonal = (0, 0, 0, 0)
     if cfg.seasonal is not None:
         if len(cfg.seasonal) != 4 or min(cfg.seasonal) < 0:
@@ -129,7 +131,7 @@ def _check_orders(cfg: ArimaConfig) -> tuple[tuple[int, int, int], tuple[int, in
         if seasonal[3] < 2:
             raise SeqlabValueError(f"--seasonal: the period s must be at least 2 (12 for "
                                    f"monthly data); got {seasonal[3]}.")
-    p, d, q = (int(v) for v in cfg.order)
+    p, d, q = (int(v) for v in order)
     return (p, d, q), seasonal
 
 
@@ -186,7 +188,7 @@ def forecast_table(model: Any, steps: int, levels: list[float], exog: Any = None
 
 def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, str]:
     if cfg.auto:
-        given = [flag for flag, v in (("--order", cfg.order != (2, 0, 0)),
+        given = [flag for flag, v in (("--order", cfg.order is not None),
                                       ("--seasonal", cfg.seasonal is not None),
                                       ("--trend", cfg.trend is not None)) if v]
         if given:
