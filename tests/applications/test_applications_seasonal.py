@@ -142,3 +142,28 @@ def test_frozen_forecasts_refuse_drift_and_regressors(bad):
     model = SARIMAX(bad, trend="t").fit(y) if bad == (1, 0, 0) else SARIMAX(bad).fit(y, X)
     with pytest.raises(ValueError, match="intercept and ARMA terms only"):
         frozen_sarima_forecasts(model, y, np.array([60]), 2)
+
+
+def test_learned_seasonal_differences_never_look_ahead(tmp_path: Path):
+    # with learn_differences the ESN and the networks read y_t - y_(t-12) and add back
+    # y_(t+j-12): still only the history up to each origin may matter
+    t = np.arange(160)
+    y = 5.0 + 0.01 * t + 0.2 * np.sin(2 * np.pi * t / 12) + 0.02 * np.cos(t / 3.0)
+    y2 = y.copy()
+    n_fit = int(0.7 * 160) + int(0.15 * 160)
+    cut = n_fit + 5  # the origins are n_fit - 1 .. 147
+    y2[cut + 1:] += 1.0
+    ctx = RunContext(get_budget("tiny"), (), tmp_path, seed=0)
+    kw = {"horizon": 12, "lags": 13, "ar_order": 1, "arima_order": (0, 1, 1),
+          "seasonal_order": (0, 1, 1, 12), "season": 12, "learn_differences": 12,
+          "models": ("snaive", "sarima", "esn", "gru")}
+    a = run_forecast(ctx, y, **kw)
+    b = run_forecast(ctx, y2, **kw)
+    keep = a.origins <= cut  # their history ends before the change
+    assert keep.any() and (~keep).any()
+    for name in kw["models"]:
+        np.testing.assert_allclose(a.preds[name][keep], b.preds[name][keep], rtol=1e-6,
+                                   err_msg=name)
+        assert not np.allclose(a.preds[name][~keep], b.preds[name][~keep]), name
+    with pytest.raises(ValueError, match="learn_differences needs"):
+        run_forecast(ctx, y, **{**kw, "learn_differences": 6})

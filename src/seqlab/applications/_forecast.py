@@ -68,29 +68,43 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
                  horizon: int, lags: int, ar_order: int, arima_order: tuple[int, int, int],
                  models: tuple[str, ...], train: float = 0.7, validation: float = 0.15,
                  naive: str = "last", extra_metrics=None, season: int = 0,
-                 seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0)) -> ForecastOutput:
+                 seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
+                 learn_differences: int = 0) -> ForecastOutput:
     """Run the protocol of the module docstring on ``y`` (T,) with features ``X`` (T, F)
     (default: ``y`` alone); ``extra_metrics(pred, truth, origins) -> dict`` adds metrics.
     ``naive="zero"`` makes the naive forecast 0 (a random walk's return) instead of the
     last value. ``season`` is the period of ``snaive`` and ``autoarima``; ``sarima`` fits
-    ``arima_order`` x ``seasonal_order`` (no constant)."""
+    ``arima_order`` x ``seasonal_order`` (no constant). ``learn_differences=s`` (> 0, at
+    least ``horizon``) has the ESN and the networks learn and forecast ``y_t - y_{t-s}``
+    (a trending seasonal series leaves the training range; its seasonal differences do
+    not) and adds back ``y_{t-s}``, which is observed at every origin."""
     from seqlab.classical import AR, ARIMA
     from seqlab.reservoir import EchoStateNetwork
 
     y = np.asarray(y, dtype=np.float64)
     T = y.size
-    X = y[:, None] if X is None else np.asarray(X, dtype=np.float64)
+    s_lag = int(learn_differences)
+    if s_lag:
+        if X is not None or s_lag < horizon:
+            raise SeqlabValueError("learn_differences needs X=None and a lag >= horizon")
+        # z_t = y_t - y_{t-s}; the first s values have no lag and stay out of the fits
+        z = np.r_[np.zeros(s_lag), y[s_lag:] - y[:-s_lag]]
+    else:
+        z = y
+    X = z[:, None] if X is None else np.asarray(X, dtype=np.float64)
     n_train = int(train * T)
     n_val = int(validation * T)
     n_fit = n_train + n_val
     origins = np.arange(n_fit - 1, T - horizon)
     truth = y[origins[:, None] + np.arange(1, horizon + 1)]
     out = ForecastOutput(origins, truth, n_train=n_train, n_val=n_val)
-    mu, sd = y[:n_train].mean(), y[:n_train].std() or 1.0
-    xm, xs = X[:n_train].mean(0), X[:n_train].std(0)
+    mu, sd = z[s_lag:n_train].mean(), z[s_lag:n_train].std() or 1.0
+    xm, xs = X[s_lag:n_train].mean(0), X[s_lag:n_train].std(0)
     xs[xs == 0] = 1.0
     Xn = (X - xm) / xs
-    yn = (y - mu) / sd
+    yn = (z - mu) / sd
+    # what the learned models add back to their forecasts of z: y_{t+j-s}, (n, h)
+    back = y[origins[:, None] + np.arange(1, horizon + 1) - s_lag] if s_lag else 0.0
     b = ctx.budget
     for name in models:
         ctx.tick(name)
@@ -149,12 +163,12 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             esn = EchoStateNetwork(min(b.esn_units, max(20, n_fit // 2)),
                                    spectral_radius=0.9, leak_rate=0.5, input_scaling=0.5,
                                    bias_scaling=0.2, ridge=1e-2,
-                                   washout=min(50, n_fit // 4), input_to_readout=True,
-                                   seed=ctx.seed)
+                                   washout=max(min(50, n_fit // 4), s_lag),
+                                   input_to_readout=True, seed=ctx.seed)
             esn.fit(Xn[: n_fit - horizon], Y[: n_fit - horizon])
             seconds = time.perf_counter() - start
             P = np.asarray(esn.predict(Xn[: T - horizon])).reshape(T - horizon, horizon)
-            pred = P[origins] * sd + mu
+            pred = P[origins] * sd + mu + back
         elif name in RNN_CELLS:
             from seqlab.recurrent import SequenceClassifier
 
@@ -163,7 +177,7 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             ends = np.arange(lags - 1, T - horizon)
             tgt = yn[ends[:, None] + np.arange(1, horizon + 1)]
             inp = win[ends - lags + 1]
-            tr = ends + horizon < n_train
+            tr = (ends + horizon < n_train) & (ends - lags + 1 >= s_lag)
             va = (ends + horizon >= n_train) & (ends + horizon < n_fit)
             tr_idx = np.flatnonzero(tr)[-b.max_windows:]
             net = SequenceClassifier(X.shape[1], b.hidden, horizon, cell=RNN_CELLS[name],
@@ -181,7 +195,7 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             ok = sel >= 0
             P = np.full_like(truth, np.nan)
             P[ok] = predict_network(net, inp[sel[ok]].astype(f32)) * sd + mu
-            pred = P
+            pred = P + back
         else:  # pragma: no cover - the caller filters names
             raise SeqlabValueError(f"unknown forecasting model {name!r}")
         out.preds[name] = pred
