@@ -72,6 +72,20 @@ def _exog_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
                          "promo": promo})
 
 
+def test_parameter_table_is_the_models(tmp_path, capsys):
+    path, y = _airline_csv(tmp_path)
+    assert main(["arima", "--file", str(path), "--order", "0", "1", "1", "--seasonal", "0",
+                 "1", "1", "12", "--horizon", "1"]) == 0
+    out = capsys.readouterr().out
+    model = SARIMAX((0, 1, 1), (0, 1, 1, 12)).fit(y)
+    bse = getattr(model, "bse_", None)  # the std err column shows what the model computes
+    assert ("std err" in out) == (bse is not None)
+    for i, name in enumerate(model.param_names_):
+        row = f"{name:>16} {model.params_[i]:14.6g}"
+        assert (row + (f" {bse[i]:12.4g}" if bse is not None else "")) in out
+    assert f"{model.llf:14.6f}" in out
+
+
 def test_exog_future_rows_and_future_file_equal_statsmodels(tmp_path, capsys):
     frame = _exog_frame()
     hist, fut = frame.iloc[:114], frame.iloc[114:]

@@ -256,9 +256,12 @@ def run(cfg: ArimaConfig) -> int:
           f"{label_dates(y.index[-1:])[0]} ({y.index.freqstr})")
     for note in data.notes:
         print(f"  note: {note}")
-    print(f"\n{'parameter':>16} {'value':>14}")
-    for name, value in zip(model.param_names_, model.params_, strict=True):
-        print(f"{name:>16} {value:14.6g}")
+    # standard errors where the model computes them (bse_, statsmodels' cov_type "opg")
+    bse = getattr(model, "bse_", None)
+    print(f"\n{'parameter':>16} {'value':>14}" + (f" {'std err':>12}" if bse is not None else ""))
+    for i, (name, value) in enumerate(zip(model.param_names_, model.params_, strict=True)):
+        err = f" {float(bse[i]):12.4g}" if bse is not None else ""
+        print(f"{name:>16} {value:14.6g}{err}")
     print(f"{'loglik':>16} {model.llf:14.6f}\n{'aic':>16} {model.aic:14.6f}\n"
           f"{'bic':>16} {model.bic:14.6f}")
     shown = table.copy()
