@@ -6,7 +6,8 @@ packages (no downloads at run time); a missing package raises
 registered in :data:`DATASETS`, which ``seqlab data list`` prints.
 
 Modules: ``classic`` (sunspots, Nile, CO2, El Niño), ``weather``, ``stocks``, ``text``,
-``dna``, ``speech``, ``images``, ``music`` (Bach chorales), ``synthetic`` (adding, temporal order, copy, Mackey–Glass),
+``dna``, ``speech``, ``images``, ``music`` (Bach chorales), ``synthetic`` (adding, temporal
+order, copy, Mackey–Glass),
 ``simulate`` (AR/ARMA/ARIMA/HMM simulators), ``windows`` (sliding windows, chronological
 splits, padding).
 """

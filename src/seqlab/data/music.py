@@ -93,7 +93,7 @@ def piano_roll(score: Any) -> np.ndarray:
     >>> from music21 import stream, note
     >>> s = stream.Stream([note.Note("C4", quarterLength=2), note.Note("A0")])
     >>> R = piano_roll(s)
-    >>> R.shape, [list(np.flatnonzero(r) + LOWEST_KEY) for r in R]
+    >>> R.shape, [(np.flatnonzero(r) + LOWEST_KEY).tolist() for r in R]
     ((3, 88), [[60], [60], [21]])
     """
     m21 = _music21()

@@ -28,8 +28,8 @@ from seqlab.recurrent.patterns import SequenceTagger
 from seqlab.reproduce._report import Report
 from seqlab.training import TrainConfig, Trainer
 
-__all__ = ["ChoraleBatches", "MusicReport", "MusicRun", "build_model", "frame_nll", "nll_of", "padded",
-           "train_model"]
+__all__ = ["ChoraleBatches", "MusicReport", "MusicRun", "build_model", "frame_nll", "nll_of",
+           "padded", "train_model"]
 
 
 def frame_nll(logits: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -116,6 +116,7 @@ class MusicRun:
     cell: str
     hidden: int
     n_params: int
+    lr: float = 0.0
     curve: list[tuple[int, float, float, float]] = field(default_factory=list)
     # (updates, training seconds, valid NLL, test NLL); training seconds exclude evaluation
     wall_time_s: float = 0.0
@@ -126,11 +127,17 @@ class MusicRun:
         return min(self.curve, key=lambda c: c[2])
 
     def as_dict(self) -> dict[str, Any]:
-        u, s, v, t = self.best
+        u, _, v, t = self.best
         return {"cell": self.cell, "hidden": self.hidden, "n_params": self.n_params,
+                "lr": self.lr, "updates": self.curve[-1][0],
                 "best_update": u, "valid_nll": round(v, 4), "test_nll": round(t, 4),
                 "wall_time_s": round(self.wall_time_s, 1),
-                "nll_curve": [(a, round(b, 2), round(c, 4), round(d, 4)) for a, b, c, d in self.curve]}
+                "nll_curve": [(a, round(b, 2), round(c, 4), round(d, 4))
+                              for a, b, c, d in self.curve]}
+
+
+class _Patience(Exception):  # raised by the evaluation callback, caught by train_model
+    """Early stopping: no new lowest validation NLL for ``patience`` evaluations."""
 
 
 def _warm_up(model: torch.nn.Module, batch: tuple[Tensor, Tensor, Tensor]) -> None:
@@ -143,11 +150,14 @@ def _warm_up(model: torch.nn.Module, batch: tuple[Tensor, Tensor, Tensor]) -> No
 
 def train_model(cell: str, hidden: int, train: SequenceSet, valid: SequenceSet,
                 test: SequenceSet, *, updates: int, batch_size: int, lr: float,
-                eval_every: int, seed: int = 0, on_eval: Any = None) -> MusicRun:
+                eval_every: int, seed: int = 0, patience: int | None = None,
+                on_eval: Any = None) -> MusicRun:
     """Train one model with RMSProp (gradient norm clipped at 1) for ``updates`` steps,
-    evaluating valid and test NLL every ``eval_every`` updates (and before the first)."""
+    evaluating valid and test NLL every ``eval_every`` updates (and before the first);
+    with ``patience``, stop early after that many evaluations without a new lowest
+    validation NLL. ``on_eval(cell, point)`` sees each curve point."""
     model = build_model(cell, hidden, seed)
-    run = MusicRun(cell, hidden, sum(p.numel() for p in model.parameters()))
+    run = MusicRun(cell, hidden, sum(p.numel() for p in model.parameters()), lr)
     batches = ChoraleBatches(train, batch_size, seed)
     vset, tset = padded(valid), padded(test)
     _warm_up(model, next(iter(batches)))
@@ -164,12 +174,18 @@ def train_model(cell: str, hidden: int, train: SequenceSet, valid: SequenceSet,
         t_eval += time.perf_counter() - e0
         if on_eval is not None:
             on_eval(cell, point)
+        if patience is not None and len(run.curve) - 1 - run.curve.index(run.best) >= patience:
+            raise _Patience
+
 
     evaluate(0, model)
     epochs = -(-updates // len(batches))
     cfg = TrainConfig(optimizer="rmsprop", lr=lr, clip_norm=1.0, epochs=epochs,
                       max_steps=updates, batch_size=batch_size, seed=seed, progress=False)
-    Trainer(model, cfg, loss=frame_nll, callbacks=[evaluate]).fit(batches)
+    try:
+        Trainer(model, cfg, loss=frame_nll, callbacks=[evaluate]).fit(batches)
+    except _Patience:
+        pass
     run.wall_time_s = time.perf_counter() - t0
     return run
 
@@ -186,18 +202,26 @@ class MusicReport(Report):
         import matplotlib.pyplot as plt
 
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+        lows: list[float] = []
         for r in self.rows:
             curve = r.result.get("nll_curve")
             if not curve:
                 continue
             c = np.asarray(curve, dtype=float)
+            lows.append(float(c[:, 2:].min()))
             label = r.setting.split(" (")[0]
             for ax, col in zip(axes, (0, 1)):
                 line = ax.plot(c[:, col], c[:, 3], label=f"{label} test")[0]
                 ax.plot(c[:, col], c[:, 2], ls="--", color=line.get_color(), lw=1,
                         label=f"{label} valid")
+        base = [r.result["test_nll"] for r in self.rows if "nll_curve" not in r.result
+                and "test_nll" in r.result]
         for ax, xl in zip(axes, ("updates", "training time (s)")):
             ax.set_xlabel(xl)
+            for b in base:  # the memoryless baseline
+                ax.axhline(b, color="grey", lw=1, ls=":")
+        if lows:  # the first points (~61 nats at initialisation) would flatten the rest
+            axes[0].set_ylim(min(lows) - 0.3, max([min(lows) + 3.0, *base]) + 0.5)
         axes[0].set_ylabel("NLL per frame (nats)")
         axes[0].legend(fontsize="small")
         fig.suptitle(self.title, fontsize="medium")
