@@ -12,7 +12,14 @@ import torch.nn.functional as F
 from seqlab.data import SequenceSet
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.reproduce import chung2014
-from seqlab.reproduce._music import ChoraleBatches, build_model, frame_nll, padded, train_model
+from seqlab.reproduce._music import (
+    ChoraleBatches,
+    WeightNoise,
+    build_model,
+    frame_nll,
+    padded,
+    train_model,
+)
 
 
 def _rolls(lengths, seed=0):
@@ -99,3 +106,30 @@ def test_a_short_run_records_a_learning_curve():
     assert r.curve[0][2] == pytest.approx(88 * math.log(2), rel=0.1)
     d = r.as_dict()
     assert d["n_params"] == r.n_params and len(d["nll_curve"]) == 3
+
+
+def test_weight_noise_steps_the_clean_weights_by_the_noisy_gradient():
+    torch.manual_seed(0)
+    model = build_model("gru", 4)
+    x, y, lengths = padded(_rolls([5, 3]))
+    clean = [p.detach().clone() for p in model.parameters()]
+    noise = WeightNoise(0.1, seed=3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    frame_nll(noise.forward(model, x, y, lengths), y, None).backward()
+    noisy = [p.detach().clone() for p in model.parameters()]
+    grads = [p.grad.clone() for p in model.parameters()]
+    opt.step()
+    noise.remove(1, model)
+    for w, wn, g, p in zip(clean, noisy, grads, model.parameters()):
+        assert not torch.allclose(wn, w)  # the gradient was taken at w + n ...
+        assert torch.allclose(p, w - 0.5 * g, atol=1e-6)  # ... and applied to w
+    # the gradient at w + n, computed by hand on a copy
+    ref = build_model("gru", 4)
+    with torch.no_grad():
+        for q, wn in zip(ref.parameters(), noisy):
+            q.copy_(wn)
+    frame_nll(ref(x, lengths=lengths), y, None).backward()
+    for q, g in zip(ref.parameters(), grads):
+        assert torch.allclose(q.grad, g, atol=1e-6)
+    with pytest.raises(SeqlabValueError, match="weight_noise must be >= 0"):
+        WeightNoise(-0.1)

@@ -28,8 +28,8 @@ from seqlab.recurrent.patterns import SequenceTagger
 from seqlab.reproduce._report import Report
 from seqlab.training import TrainConfig, Trainer
 
-__all__ = ["ChoraleBatches", "MusicReport", "MusicRun", "build_model", "frame_nll", "nll_of",
-           "padded", "train_model"]
+__all__ = ["ChoraleBatches", "MusicReport", "MusicRun", "WeightNoise", "build_model",
+           "frame_nll", "nll_of", "padded", "train_model"]
 
 
 def frame_nll(logits: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -136,6 +136,45 @@ class MusicRun:
                               for a, b, c, d in self.curve]}
 
 
+class WeightNoise:
+    """Weight noise (Graves 2011): each update's gradient is taken at ``w + n``, ``n ~ N(0,
+    std^2)`` drawn afresh, and applied to the clean ``w``.
+
+    ``forward`` (a Trainer ``forward``) adds the noise before the model runs; ``remove`` (the
+    first Trainer callback, after the optimiser step) subtracts it again. The optimiser's
+    step ``d`` does not depend on the weights' values (RMSProp without weight decay), so
+    ``(w + n + d) - n = w + d``: the clean weights move by the noisy gradient's step.
+    """
+
+    def __init__(self, std: float, seed: int = 0) -> None:
+        if not std >= 0:
+            raise SeqlabValueError(f"weight_noise must be >= 0; got {std}.")
+        self.std = float(std)
+        self.gen = torch.Generator().manual_seed(seed + 7919)
+        self.added: list[tuple[Tensor, Tensor]] = []
+
+    @torch.no_grad()
+    def _add(self, model: torch.nn.Module) -> None:
+        for p in model.parameters():
+            n = torch.randn(p.shape, generator=self.gen, dtype=p.dtype) * self.std
+            p.add_(n)
+            self.added.append((p, n))
+
+    def forward(self, model: torch.nn.Module, x: Tensor, y: Tensor,
+                lengths: Tensor | None) -> Tensor:
+        """Add fresh noise to every weight, then run the model (noise stays for backward)."""
+        self.remove(0, model)  # a skipped (non-finite) step never reached the callback
+        self._add(model)
+        return model(x, lengths=lengths)
+
+    @torch.no_grad()
+    def remove(self, step: int, model: torch.nn.Module) -> None:
+        """Subtract the noise added for the last update (a Trainer callback)."""
+        for p, n in self.added:
+            p.sub_(n)
+        self.added = []
+
+
 class _Patience(Exception):  # raised by the evaluation callback, caught by train_model
     """Early stopping: no new lowest validation NLL for ``patience`` evaluations."""
 
@@ -151,11 +190,13 @@ def _warm_up(model: torch.nn.Module, batch: tuple[Tensor, Tensor, Tensor]) -> No
 def train_model(cell: str, hidden: int, train: SequenceSet, valid: SequenceSet,
                 test: SequenceSet, *, updates: int, batch_size: int, lr: float,
                 eval_every: int, seed: int = 0, patience: int | None = None,
-                on_eval: Any = None) -> MusicRun:
+                weight_noise: float = 0.0, on_eval: Any = None) -> MusicRun:
     """Train one model with RMSProp (gradient norm clipped at 1) for ``updates`` steps,
     evaluating valid and test NLL every ``eval_every`` updates (and before the first);
     with ``patience``, stop early after that many evaluations without a new lowest
-    validation NLL. ``on_eval(cell, point)`` sees each curve point."""
+    validation NLL. ``weight_noise`` > 0: the paper's regulariser, Gaussian noise of that
+    standard deviation added to every weight for each update's forward and backward pass
+    (:class:`WeightNoise`). ``on_eval(cell, point)`` sees each curve point."""
     model = build_model(cell, hidden, seed)
     run = MusicRun(cell, hidden, sum(p.numel() for p in model.parameters()), lr)
     batches = ChoraleBatches(train, batch_size, seed)
@@ -182,8 +223,11 @@ def train_model(cell: str, hidden: int, train: SequenceSet, valid: SequenceSet,
     epochs = -(-updates // len(batches))
     cfg = TrainConfig(optimizer="rmsprop", lr=lr, clip_norm=1.0, epochs=epochs,
                       max_steps=updates, batch_size=batch_size, seed=seed, progress=False)
+    noise = WeightNoise(weight_noise, seed)
     try:
-        Trainer(model, cfg, loss=frame_nll, callbacks=[evaluate]).fit(batches)
+        Trainer(model, cfg, loss=frame_nll, forward=noise.forward if weight_noise else None,
+                callbacks=[noise.remove, evaluate] if weight_noise else [evaluate]
+                ).fit(batches)
     except _Patience:
         pass
     run.wall_time_s = time.perf_counter() - t0

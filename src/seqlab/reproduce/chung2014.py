@@ -95,6 +95,7 @@ def run(budget: str = "quick", *, seed: int = 0, progress: bool | None = None) -
         tried = [train_model(cell, HIDDEN[cell], train, valid, test, updates=b["updates"],
                              batch_size=b["batch_size"], lr=lr, eval_every=b["eval_every"],
                              seed=seed, patience=b["patience"],
+                             weight_noise=b.get("weight_noise", 0.0),
                              on_eval=_printer if progress else None)
                  for lr in b["lrs"]]
         r = min(tried, key=lambda m: m.best[2])
