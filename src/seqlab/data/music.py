@@ -23,8 +23,8 @@ used by Chung et al. 2014): theirs are 382 chorales (229/76/77) from Allan & Wil
 (2005), piano rolls at quarter-note resolution too. Both are editions of Riemenschneider's
 371 chorales, so the pieces overlap largely, but the counts differ (382 vs 350: the
 editions treat duplicates and variants differently), the split is not theirs (their file
-names no pieces, so it cannot be rebuilt), keys are not transposed here, and the editions
-differ in details (instrumental parts, repeats). Figures on this split are therefore
+names no pieces, so it cannot be rebuilt), keys are as written (no transposition), and
+the editions differ in details (instrumental parts, repeats). Figures on this split are therefore
 comparable in kind, not to the second decimal.
 
 Parsing the 350 MusicXML files took 100 s on the shared 2-core machine (26 s of CPU; 19 s
