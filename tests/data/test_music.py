@@ -64,6 +64,13 @@ def test_missing_music21_names_the_extra(monkeypatch):
     with pytest.raises(MissingDependencyError, match=r"pip install 'seqlab\[music\]'"):
         music.piano_roll(None)
 
+    def not_installed(name):
+        raise music.importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(music.importlib.metadata, "version", not_installed)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'seqlab\[music\]'"):
+        music.load_jsb_chorales()
+
 
 def test_split_rule_is_deterministic_disjoint_and_near_60_20_20():
     listed = [str(n) for n in music21.corpus.chorales.Iterator(returnType="filename")]

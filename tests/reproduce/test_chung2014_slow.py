@@ -1,10 +1,11 @@
-"""Slow test of the chung2014 reproduction: the quick budget end to end (~3 min, one core).
+"""Slow test of the chung2014 reproduction: the quick budget end to end (0.5-3 min, one core).
 
 Checks the claims that hold at this budget, with the paper's measure (NLL per frame on the
 test chorales at the lowest validation NLL): every recurrent model beats the memoryless
 key-frequency model by a wide margin and lands within 1.5 nats of the paper's Table 2
-figure. The quick budget is too short to order the three cells reliably (measured: LSTM
-9.27, GRU 9.30, tanh 9.39), so the order is reported, not asserted.
+figure. The gap between the cells is small at this budget (measured: LSTM 9.22, GRU 9.26,
+tanh 9.40), within what a seed or a learning rate moves, so the order is reported, not
+asserted.
 """
 
 from __future__ import annotations

@@ -131,7 +131,10 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 
 def _cache_path() -> Path:
-    version = importlib.metadata.version("music21")
+    try:
+        version = importlib.metadata.version("music21")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise MissingDependencyError("music21", _INSTALL, "The JSB Chorales data set") from exc
     return seqlab_cache_dir() / f"jsb-chorales-music21-{version}-v{_CACHE_FORMAT}.npz"
 
 

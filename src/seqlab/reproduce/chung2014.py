@@ -26,7 +26,7 @@ the test NLL at the lowest validation NLL (early stopping). Differences from the
   us; 0.02 and 0.05 were tried, below), RMSProp with torch's defaults; a few learning rates
   per model in the full budget (the paper picked the best of several log-uniform samples),
   one in the quick one; one seed;
-- budget: ``quick`` is 1,500 updates (~3 minutes for all three on one shared core),
+- budget: ``quick`` is 1,500 updates (22 s to 3 min for all three, by the machine's load),
   ``full`` up to 20,000 updates per model and learning rate with early stopping after 20
   evaluations (2,000 updates) without a new best validation NLL (run from
   benchmarks/reproduce.py; not run yet).
@@ -38,6 +38,7 @@ validation NLL; the JSONs are in benchmarks/results/chung2014-partial-*.json):
 run                              tanh    GRU     LSTM    memoryless
 ================================ ======= ======= ======= ===========
 paper, Table 2 (BL-2012 split)   9.10    8.54    8.67    --
+quick: lr 3e-3, noise 0.05, 1.5k 9.40    9.26    9.22    11.73
 lr 1e-3 / 3e-3, no noise, <= 5k  9.28    9.30    9.28    11.73
 lr 3e-3, noise 0.02, <= 5k       9.38    9.26    9.28    11.73
 lr 3e-3, noise 0.05, <= 5k       9.40    9.26    9.20    11.73
