@@ -28,3 +28,10 @@ def test_example_runs(heading, capsys):
     for column in ("mean", "mean_se", "mean_ci_lower", "mean_ci_upper"):
         assert column in out
     assert "2025-06-01" in out  # the forecast carries the future dates
+
+
+def test_sktime_example_runs(capsys):
+    exec(compile(_python_block("Using seqlab from sktime"), str(README), "exec"), {})
+    out = capsys.readouterr().out
+    assert "1961-01" in out and "1961-03" in out  # sktime's index conventions
+    assert "lower" in out and "upper" in out
