@@ -144,7 +144,8 @@ def test_classical_exports_match_each_submodule_all():
     import seqlab.classical as classical
 
     expected: dict[str, str] = {}
-    for sub in ("ar", "arima", "arima_selection", "hmm", "sarimax", "statespace"):
+    for sub in ("ar", "arima", "arima_selection", "auto_arima", "hmm", "sarimax", "statespace",
+                "unitroot"):
         module = importlib.import_module(f"seqlab.classical.{sub}")
         expected.update(dict.fromkeys(module.__all__, sub))
     assert classical._EXPORTS == expected

@@ -10,14 +10,7 @@ import torch
 
 from seqlab.cli import main
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one torch thread (two threads only contend on a shared 2-core box)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _csv(path, n=120, sep=","):

@@ -19,14 +19,7 @@ from seqlab.exceptions import NotFittedError, SeqlabValueError
 from seqlab.pipelines import RNNForecaster, backtest
 from seqlab.pipelines.backtest import naive_forecast, season_of, seasonal_naive_forecast
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one torch thread (two threads only contend on a shared 2-core box)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 SRC = str(Path(seqlab.__file__).resolve().parents[1])

@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
         "ar",
     ),
     **dict.fromkeys(("ARIMA", "arima_loglike"), "arima"),
+    "AutoARIMA": "auto_arima",
+    **dict.fromkeys(("kpss", "ndiffs", "nsdiffs", "seasonal_strength"), "unitroot"),
     "select_order": "arima_selection",
     **dict.fromkeys(("SARIMAX", "SARIMAXForecast"), "sarimax"),
     **dict.fromkeys(("FilterResult", "StateSpace", "stationary_cov"), "statespace"),
@@ -36,6 +38,7 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "GMMHMM",
     "SARIMAX",
     "ARParams",
+    "AutoARIMA",
     "BaseHMM",
     "CategoricalHMM",
     "ConvergenceMonitor",
@@ -50,6 +53,10 @@ __all__ = [  # literal, for static checkers; a test checks it lists _EXPORTS
     "arima_loglike",
     "burg",
     "check_stochastic",
+    "kpss",
+    "ndiffs",
+    "nsdiffs",
+    "seasonal_strength",
     "select_ar_order",
     "select_order",
     "stationary_cov",
@@ -68,6 +75,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
     )
     from seqlab.classical.arima import ARIMA, arima_loglike
     from seqlab.classical.arima_selection import select_order
+    from seqlab.classical.auto_arima import AutoARIMA
     from seqlab.classical.hmm import (
         COVARIANCE_TYPES,
         GMMHMM,
@@ -81,6 +89,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
     )
     from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast
     from seqlab.classical.statespace import FilterResult, StateSpace, stationary_cov
+    from seqlab.classical.unitroot import kpss, ndiffs, nsdiffs, seasonal_strength
 
 
 def __getattr__(name: str) -> Any:

@@ -31,6 +31,7 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.predict",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",
+    "seqlab.cli.diagnose",
     "seqlab.cli.reproduce",
     "seqlab.cli.compare",
 )

@@ -6,10 +6,13 @@
   :func:`state_jacobians`, :func:`jacobian_spectra` -- eigenvalues of ``W_hh`` and of the
   state-to-state Jacobian along a trajectory;
 - :func:`plot_gradient_norms`, :func:`plot_spectrum`, :func:`plot_diagnostics` -- plots;
-- :class:`GradientMonitor` -- a training callback logging all of it every N steps.
+- :class:`GradientMonitor` -- a training callback logging all of it every N steps;
+- :func:`diagnose` -- all of it for several cells and initialisations at once, before and
+  after a short training run (``seqlab diagnose``).
 """
 
 from seqlab.diagnostics.callbacks import GradientMonitor, MonitorRecord
+from seqlab.diagnostics.diagnose import DiagnoseReport, DiagnoseRow, diagnose
 from seqlab.diagnostics.gradients import StateGradients, find_rnn_layers, state_gradients
 from seqlab.diagnostics.plots import plot_diagnostics, plot_gradient_norms, plot_spectrum
 from seqlab.diagnostics.spectra import (
@@ -23,11 +26,14 @@ from seqlab.diagnostics.spectra import (
 )
 
 __all__ = [
+    "DiagnoseReport",
+    "DiagnoseRow",
     "GradientMonitor",
     "JacobianSpectra",
     "MonitorRecord",
     "Spectrum",
     "StateGradients",
+    "diagnose",
     "elman_jacobians",
     "find_rnn_layers",
     "jacobian_spectra",
