@@ -175,11 +175,23 @@ class ARIMA(_StateSpaceForecaster):
 class AutoARIMA(_StateSpaceForecaster):
     """sktime forecaster of :class:`seqlab.classical.AutoARIMA` (Hyndman-Khandakar search).
 
-    The parameters are seqlab's (statsforecast's names): ``season_length``, ``d``, ``D``,
-    ``max_p``, ``max_q``, ``max_P``, ``max_Q``, ``max_order``, ``max_d``, ``max_D``,
-    ``start_p``, ``start_q``, ``start_P``, ``start_Q``, ``stationary``, ``seasonal``,
-    ``ic``, ``stepwise``, ``allowdrift``, ``allowmean``. Fitted: ``model_`` (the seqlab
-    AutoARIMA), ``order_`` and ``seasonal_order_`` (the chosen orders).
+    The parameters are seqlab's AutoARIMA's, statsforecast's names and defaults:
+    ``season_length``, ``d``, ``D``, ``max_p``, ``max_q``, ``max_P``, ``max_Q``,
+    ``max_order``, ``max_d``, ``max_D``, ``start_p``, ``start_q``, ``start_P``, ``start_Q``,
+    ``stationary``, ``seasonal``, ``ic``, ``stepwise``, ``nmodels``, ``trace``,
+    ``allowdrift``, ``allowmean``, ``test``, ``seasonal_test``, ``method``. ``X`` in
+    ``fit`` are regressors (the search runs on regression with SARIMA errors). Fitted:
+    ``model_`` (the seqlab AutoARIMA), ``order_``, ``seasonal_order_``, ``trend_`` (the
+    chosen model); ``update(update_params=True)`` searches again on everything seen.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from seqlab.interop import AutoARIMA
+    >>> e = np.random.default_rng(0).normal(size=201)
+    >>> y = pd.Series(np.cumsum(e[1:] + 0.6 * e[:-1]))         # ARIMA(0, 1, 1)
+    >>> f = AutoARIMA().fit(y, fh=[1, 2])
+    >>> f.order_, f.predict().index.tolist()
+    ((0, 1, 1), [200, 201])
     """
 
     def __init__(self, season_length: int = 1, d: int | None = None, D: int | None = None,
@@ -187,8 +199,9 @@ class AutoARIMA(_StateSpaceForecaster):
                  max_order: int = 5, max_d: int = 2, max_D: int = 1, start_p: int = 2,
                  start_q: int = 2, start_P: int = 1, start_Q: int = 1,
                  stationary: bool = False, seasonal: bool = True, ic: str = "aicc",
-                 stepwise: bool = True, allowdrift: bool = True,
-                 allowmean: bool = True) -> None:
+                 stepwise: bool = True, nmodels: int = 94, trace: bool = False,
+                 allowdrift: bool = True, allowmean: bool = True, test: str = "kpss",
+                 seasonal_test: str = "seas", method: str | None = None) -> None:
         self.season_length = season_length
         self.d = d
         self.D = D
@@ -207,8 +220,13 @@ class AutoARIMA(_StateSpaceForecaster):
         self.seasonal = seasonal
         self.ic = ic
         self.stepwise = stepwise
+        self.nmodels = nmodels
+        self.trace = trace
         self.allowdrift = allowdrift
         self.allowmean = allowmean
+        self.test = test
+        self.seasonal_test = seasonal_test
+        self.method = method
         super().__init__()
 
     def _fit_seqlab(self, y: np.ndarray, X: np.ndarray | None) -> None:
@@ -217,17 +235,21 @@ class AutoARIMA(_StateSpaceForecaster):
         self.model_ = _AutoARIMA(**self.get_params(deep=False)).fit(y, exog=X)
         self.order_ = tuple(self.model_.order_)
         self.seasonal_order_ = tuple(self.model_.seasonal_order_)
+        self.trend_ = self.model_.trend_
 
     def _sarimax(self) -> Any:
         return self.model_.model_
 
     def _get_fitted_params(self) -> dict[str, Any]:
+        m = self.model_.model_
         return {"order": self.order_, "seasonal_order": self.seasonal_order_,
+                "trend": self.trend_, "ic": self.model_.ic_,
+                "params": dict(zip(m.param_names_, m.params_, strict=True)),
                 "model": self.model_}
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Small, fast searches for sktime's estimator checks."""
-        return [{"max_p": 1, "max_q": 1, "seasonal": False},
-                {"season_length": 4, "max_p": 1, "max_q": 1, "max_P": 1, "max_Q": 1,
-                 "max_order": 2}]
+        return [{"d": 0, "max_p": 1, "max_q": 0, "seasonal": False},
+                {"season_length": 4, "d": 1, "D": 0, "max_p": 1, "max_q": 0, "max_P": 1,
+                 "max_Q": 0, "max_order": 2}]
