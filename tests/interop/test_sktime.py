@@ -21,6 +21,8 @@ from seqlab.classical import SARIMAX
 from seqlab.exceptions import SeqlabValueError
 from seqlab.interop import ARIMA, AutoARIMA, ESNForecaster, RNNForecaster
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny networks: one torch thread
+
 AIRLINE = {"order": (0, 1, 1), "seasonal_order": (0, 1, 1, 12)}
 
 

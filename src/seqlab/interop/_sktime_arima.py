@@ -12,7 +12,7 @@ parameters (statsmodels' ``append``); ``update_params=True`` refits on everythin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ __all__ = ["ARIMA", "AutoARIMA"]
 class _StateSpaceForecaster(SeqlabForecaster):
     """Horizon handling for adapters whose fitted model is a seqlab SARIMAX (``_sarimax``)."""
 
-    _tags = {
+    _tags: ClassVar[dict[str, Any]] = {
         "capability:exogenous": True,
         "capability:missing_values": True,
         "capability:insample": True,
@@ -169,7 +169,7 @@ class ARIMA(_StateSpaceForecaster):
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Small, fast configurations for sktime's estimator checks."""
         return [{"order": (1, 0, 0), "trend": "c"},
-                {"order": (0, 1, 1), "seasonal_order": (0, 1, 1, 4), "maxiter": 100}]
+                {"order": (1, 1, 0), "seasonal_order": (1, 0, 0, 4)}]
 
 
 class AutoARIMA(_StateSpaceForecaster):
@@ -252,4 +252,4 @@ class AutoARIMA(_StateSpaceForecaster):
         """Small, fast searches for sktime's estimator checks."""
         return [{"d": 0, "max_p": 1, "max_q": 0, "seasonal": False},
                 {"season_length": 4, "d": 1, "D": 0, "max_p": 1, "max_q": 0, "max_P": 1,
-                 "max_Q": 0, "max_order": 2}]
+                 "max_Q": 0, "max_order": 1, "allowdrift": False}]

@@ -14,7 +14,7 @@ integer, PeriodIndex, DatetimeIndex with a frequency).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -32,14 +32,14 @@ except ImportError as err:  # pragma: no cover - exercised by a subprocess test
 __all__ = ["SeqlabForecaster"]
 
 
-class SeqlabForecaster(BaseForecaster):  # type: ignore[misc]
+class SeqlabForecaster(BaseForecaster):
     """Base of the adapters: subclasses write ``_fit_model`` and the predict methods.
 
     State (besides sktime's own): ``_y_all`` the pd.Series seen so far, ``_X_all`` the
     regressors (DataFrame) or None.
     """
 
-    _tags = {
+    _tags: ClassVar[dict[str, Any]] = {
         "authors": ["seqlab developers"],
         "maintainers": ["seqlab developers"],
         "python_dependencies": None,
@@ -51,7 +51,7 @@ class SeqlabForecaster(BaseForecaster):  # type: ignore[misc]
     }
     # the adapters keep their own history: sktime's pool of past data stays off (its
     # default, True, warns that it will change in sktime 1.3)
-    _config = {"remember_data": False}
+    _config: ClassVar[dict[str, Any]] = {"remember_data": False}
 
     def __post_init__(self) -> None:
         # sktime sets its data pool only when remember_data is on at construction; a user

@@ -13,7 +13,7 @@ reproducible (the same seed, the same forecasts).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ __all__ = ["ESNForecaster", "RNNForecaster"]
 
 
 class _DirectForecaster(SeqlabForecaster):
-    _tags = {
+    _tags: ClassVar[dict[str, Any]] = {
         "capability:exogenous": False,
         "capability:missing_values": False,
         "capability:insample": False,
