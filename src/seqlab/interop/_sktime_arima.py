@@ -23,6 +23,30 @@ from seqlab.interop._sktime_base import SeqlabForecaster
 __all__ = ["ARIMA", "AutoARIMA"]
 
 
+class _Appended:
+    """A fitted SARIMAX's parameters run over a longer series (``get_forecast``, ``predict``),
+    for a SARIMAX without statsmodels' ``append`` (which the unified ARIMA API adds)."""
+
+    def __init__(self, model: Any, y: np.ndarray, X: np.ndarray | None) -> None:
+        self._m = model
+        self._spec = model._spec(model.k_exog_)
+        self._y = y
+        self._X = np.zeros((y.shape[0], 0)) if X is None else X
+        self._ss, self._res = model._llf(self._spec, model.params_, self._y, self._X)
+
+    def get_forecast(self, steps: int, exog: np.ndarray | None = None) -> Any:
+        from seqlab.classical import SARIMAXForecast
+
+        Xf = np.zeros((steps, 0)) if exog is None else exog
+        d, c = self._spec.intercepts(self._m.params_, Xf, self._y.shape[0])
+        mean, var = self._ss.forecast(self._res, steps, d, c)
+        return SARIMAXForecast(np.asarray(mean), np.asarray(var), None, False)
+
+    def predict(self) -> np.ndarray:
+        d, _ = self._spec.intercepts(self._m.params_, self._X, 0)
+        return np.asarray(self._res.predictions(self._ss.Z, d))
+
+
 class _StateSpaceForecaster(SeqlabForecaster):
     """Horizon handling for adapters whose fitted model is a seqlab SARIMAX (``_sarimax``)."""
 
@@ -47,35 +71,33 @@ class _StateSpaceForecaster(SeqlabForecaster):
     def _fit_seqlab(self, y: np.ndarray, X: np.ndarray | None) -> None:
         raise NotImplementedError  # pragma: no cover
 
+    def _extend(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        """Filter the observations after the fitted ones at the fitted parameters."""
+        m = self._sarimax()
+        if hasattr(m, "append"):  # statsmodels' results.append(y, exog, refit=False)
+            new_X = None if X is None else X.iloc[self._n_fit:].to_numpy(dtype=np.float64)
+            self._appended = m.append(y.iloc[self._n_fit:].to_numpy(dtype=np.float64),
+                                      exog=new_X)
+        else:
+            self._appended = _Appended(m, y.to_numpy(dtype=np.float64),
+                                       None if X is None else X.to_numpy(dtype=np.float64))
+
+    def _current(self) -> Any:
+        """The model that forecasts from the cutoff: the fitted one, or after
+        ``update(update_params=False)`` its parameters run over the longer series."""
+        return self._sarimax() if self._y_all.shape[0] == self._n_fit else self._appended
+
     def _get_forecast(self, steps: int, X: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Means and standard errors of the ``steps`` periods after the last observation."""
-        if self._y_all.shape[0] == self._n_fit:  # the fitted model's own forecast
+        if self._y_all.shape[0] == self._n_fit:  # the fitted model's own get_forecast
             f = self.model_.get_forecast(steps, exog=X)
-            return np.asarray(f.predicted_mean), np.asarray(f.se_mean)
-        m = self._sarimax()  # after update(update_params=False): filter the longer series
-        spec, y, Xa = self._appended()
-        ss, res = m._llf(spec, m.params_, y, Xa)
-        Xf = np.zeros((steps, 0)) if X is None else X
-        d, c = spec.intercepts(m.params_, Xf, y.shape[0])
-        mean, var = ss.forecast(res, steps, d, c)
-        return np.asarray(mean), np.sqrt(np.asarray(var))
-
-    def _appended(self) -> tuple[Any, np.ndarray, np.ndarray]:
-        m = self._sarimax()
-        y = self._y_all.to_numpy(dtype=np.float64)
-        X = (np.zeros((y.shape[0], 0)) if self._X_all is None
-             else self._X_all.to_numpy(dtype=np.float64))
-        return m._spec(m.k_exog_), y, X
+        else:
+            f = self._current().get_forecast(steps, exog=X)
+        return np.asarray(f.predicted_mean), np.asarray(f.se_mean)
 
     def _in_sample(self) -> np.ndarray:
         """One-step-ahead predictions of every observed period (n,)."""
-        m = self._sarimax()
-        if self._y_all.shape[0] == self._n_fit:
-            return np.asarray(m.predict())
-        spec, y, X = self._appended()
-        ss, res = m._llf(spec, m.params_, y, X)
-        d, _ = spec.intercepts(m.params_, X, 0)
-        return np.asarray(res.predictions(ss.Z, d))
+        return np.asarray(self._current().predict())
 
     def _mean_se(self, fh: Any, X: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
         k = self._steps(fh)
