@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sktime.datasets import load_airline
 from sktime.forecasting.arima import StatsModelsARIMA
-from sktime.forecasting.base import ForecastingHorizon
+from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from seqlab.classical import SARIMAX
 from seqlab.exceptions import SeqlabValueError
@@ -62,6 +62,16 @@ def test_missing_sktime_names_the_extra():
     assert out.returncode == 0, out.stderr
     assert "pip install 'seqlab[interop]'" in out.stdout
     assert "'sktime'" in out.stdout
+
+
+def test_exports_are_the_sktime_forecasters():
+    import seqlab.interop
+    import seqlab.interop.sktime as mod
+
+    for name in seqlab.interop.__all__:
+        assert getattr(seqlab.interop, name) is getattr(mod, name)
+        assert issubclass(getattr(mod, name), BaseForecaster)
+        assert name in mod.__all__
 
 
 def test_unknown_name():
