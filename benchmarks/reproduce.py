@@ -6,6 +6,11 @@
     python benchmarks/reproduce.py --only adding --cell gru --length 500   # one run
     python benchmarks/reproduce.py --only adding --cell lstm --length 500 --gate-init constant
     python benchmarks/reproduce.py --overhead         # cost of the GradientMonitor callback
+    python benchmarks/reproduce.py --record           # refresh seqlab/reproduce/_recorded.py
+
+``--record`` rebuilds the table ``seqlab reproduce --list`` shows (paper beside ours) from the
+full-budget results committed in ``benchmarks/results/*-full.json``; copy a new
+``<name>-full.json`` there first.
 
 Single runs (``--cell``; adding and temporal-order) let the full budget be spread over
 several processes; each run logs its learning curve as it goes and writes a JSON file.
@@ -96,6 +101,19 @@ def overhead(repeats: int = 3) -> None:
             print(f"{cell:<6} {every:>6} {p:>11.2f} {q:>10.2f} {q / p - 1:>8.1%}")
 
 
+def record() -> None:
+    """Write src/seqlab/reproduce/_recorded.py from benchmarks/results/*-full.json."""
+    from pathlib import Path
+
+    from seqlab.reproduce._recorded_gen import recorded_from_reports, render_module
+
+    root = Path(__file__).resolve().parent
+    target = root.parent / "src" / "seqlab" / "reproduce" / "_recorded.py"
+    rec = recorded_from_reports(sorted((root / "results").glob("*-full.json")))
+    target.write_text(render_module(rec), encoding="utf-8")
+    print(f"{target}: {', '.join(rec)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="quick budgets instead of full")
@@ -107,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="reproduce-results")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--overhead", action="store_true", help="time the GradientMonitor")
+    ap.add_argument("--record", action="store_true",
+                    help="rebuild seqlab/reproduce/_recorded.py from benchmarks/results")
     args = ap.parse_args(argv)
+    if args.record:
+        record()
+        return 0
 
     import torch
 

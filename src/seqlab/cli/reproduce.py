@@ -40,10 +40,24 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from seqlab.reproduce import REPRODUCTIONS, list_reproductions, run_reproduction
 
     if args.list:
+        from seqlab.reproduce._recorded import RECORDED
+
         width = max(len(n) for n in REPRODUCTIONS)
+        pad = " " * (width + 2)
         for info in list_reproductions():
             print(f"{info.name:<{width}}  {info.description}")
-            print(f"{'':<{width}}  source: {info.source}")
+            print(f"{pad}source: {info.source}")
+            rec = RECORDED.get(info.name)
+            if rec is None:
+                print(f"{pad}ours: not run at the full budget yet (seqlab reproduce "
+                      f"{info.name} --full)")
+                continue
+            print(f"{pad}last full-budget run ({rec['file']}, {rec['wall_time_s']} s):")
+            w_set = max(len(r[0]) for r in rec["rows"])
+            w_pap = max(len(r[1]) for r in rec["rows"])
+            print(f"{pad}  {'setting':<{w_set}}  {'paper':<{w_pap}}  ours")
+            for setting, paper, ours in rec["rows"]:
+                print(f"{pad}  {setting:<{w_set}}  {paper:<{w_pap}}  {ours}")
         return 0
     if args.name is None:
         raise SeqlabValueError("give a reproduction NAME or --list; valid names are: "
