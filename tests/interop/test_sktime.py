@@ -74,6 +74,17 @@ def test_exports_are_the_sktime_forecasters():
         assert name in mod.__all__
 
 
+@pytest.mark.parametrize("cls", [ARIMA, AutoARIMA, ESNForecaster, RNNForecaster])
+def test_construction_is_silent_and_keeps_no_sktime_data_pool(cls):
+    """sktime 1.2 warns about ``remember_data`` for forecasters that leave it on; the
+    adapters keep their own history instead (and set_config can still switch it on)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = cls()
+    assert f.get_config()["remember_data"] is False
+    assert f._y is None
+
+
 def test_unknown_name():
     import seqlab.interop
 
