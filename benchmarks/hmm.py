@@ -19,16 +19,19 @@ frames or fewer it runs the full row, otherwise the row's data is cut to that ma
 the time is scaled up linearly (marked ``*``); its EM also learns end probabilities, so its
 EM log-likelihood differs (only its ``score`` is comparable; it gets ``ends`` = 1).
 
-Usage: ``python benchmarks/hmm.py [--quick] [--repeats 3] [--threads 1 2]``.
+Usage: ``python benchmarks/hmm.py [--quick] [--repeats 3] [--threads 1 2] [--out PATH]``
+(``--out``: the rows as JSON, e.g. ``benchmarks/results/hmm.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -212,7 +215,9 @@ def main() -> None:
     parser.add_argument("--pomegranate-max", type=int, default=10_000,
                         help="frames above which pomegranate runs on a cut and is scaled up")
     parser.add_argument("--no-pomegranate", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
     args = parser.parse_args()
+    results: list[dict] = []
     import numba
     from threadpoolctl import threadpool_limits
 
@@ -255,6 +260,7 @@ def main() -> None:
                         continue
                     r = run_row(name, kind, start, extra, X, lengths, task, args.repeats,
                                 args.pomegranate_max, use_pom)
+                    results.append({**r, "threads": threads})
                     pom = "-" if r["pomegranate"] is None else (
                         f"{r['pomegranate']:.3f}" + ("*" if r.get("pom_scaled") else " "))
                     print(f"{name:<26}{task:<8}{threads:>4}{r['seqlab']:>10.4f}"
@@ -265,6 +271,8 @@ def main() -> None:
           "peer (wall); cpu rat = seqlab / faster hmmlearn in CPU time (1-thread rows: robust to "
           "load from other processes); * = pomegranate timed on a cut of the data, scaled "
           "linearly")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Benchmark: seqlab's PoissonHMM, GMMHMM and full-covariance GaussianHMM against hmmlearn.
+"""Benchmark: seqlab's Poisson, GMM, multinomial and full-covariance Gaussian HMMs vs hmmlearn.
 
 Rows (same data, same starting parameters, 10 EM iterations with ``tol`` off, one process):
 
 - PoissonHMM, K=4 states, D=3 count features, T=100,000 frames;
 - GMMHMM, K=3 states, M=2 components, D=2, T=20,000 frames, diag and full covariances;
-- GaussianHMM, K=4, D=3, full covariances, T=50,000 frames.
+- GaussianHMM, K=4, D=3, full covariances, T=50,000 frames;
+- MultinomialHMM, K=3 states, D=4 outcomes, 10 trials per frame, T=100,000 frames.
 
 Each time is the median of ``--repeats`` interleaved runs after a warm-up (see
 ``benchmarks/hmm.py``); ``ratio`` is ``seqlab / fastest hmmlearn implementation`` in wall
@@ -51,6 +52,13 @@ def _start(kind: str, rng: np.random.Generator) -> tuple[dict, dict, np.ndarray]
         covars = {"diag": np.ones((k, m, d)), "full": np.tile(np.eye(d), (k, m, 1, 1))}[cov]
         start = {"weights_": np.full((k, m), 1 / m), "means_": means + 0.3, "covars_": covars}
         return start, {"n_mix": m, "covariance_type": cov}, X
+    if kind == "multinomial":
+        k, d = 3, 4
+        p = rng.dirichlet(np.ones(d), size=k)
+        states = np.repeat(rng.integers(0, k, 1000), 100)
+        X = np.stack([rng.multinomial(10, p[s]) for s in states])  # int: hmmlearn wants it
+        start = {"emissionprob_": 0.8 * p + 0.2 / d}
+        return start, {"n_trials": 10}, X
     k, d = 4, 3
     means = rng.normal(0, 3, (k, d))
     states = np.repeat(rng.integers(0, k, 500), 100)
@@ -60,7 +68,8 @@ def _start(kind: str, rng: np.random.Generator) -> tuple[dict, dict, np.ndarray]
 
 
 def _model(lib: Any, kind: str, start: dict, extra: dict, impl: str | None) -> Any:
-    name = {"poisson": "PoissonHMM", "gauss-full": "GaussianHMM"}.get(kind, "GMMHMM")
+    name = {"poisson": "PoissonHMM", "gauss-full": "GaussianHMM",
+            "multinomial": "MultinomialHMM"}.get(kind, "GMMHMM")
     k = next(iter(start.values())).shape[0]
     kw = {"implementation": impl, "tol": -np.inf} if impl else {"tol": 0.0}
     m = getattr(lib, name)(k, n_iter=10, init_params="", **extra, **kw)
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     print(f"{'row':<12}{'frames':>8}{'seqlab':>9}{'hl-log':>9}{'hl-scal':>9}{'ratio':>7}"
           f"{'llf_rel':>10}")
-    for kind in ("poisson", "gmm-diag", "gmm-full", "gauss-full"):
+    for kind in ("poisson", "gmm-diag", "gmm-full", "gauss-full", "multinomial"):
         r = run(kind, args.repeats, args.quick)
         rows.append(r)
         print(f"{r['row']:<12}{r['frames']:>8}{r['seqlab']:>9.3f}{r['hmmlearn-log']:>9.3f}"

@@ -69,6 +69,9 @@ def test_tiny_budget_of_every_task_writes_a_complete_report(tmp_path: Path, caps
     assert _rows(doc, "text")["markov"]["metrics"]["bpc"] < np.log2(60)
     # the weather HMM's states carry information about the recorded labels
     assert _rows(doc, "weather-hmm")["hmm"]["metrics"]["ari"] > 0.05
+    # the CpG-island HMM finds segments of ~100s of bases, overlapping the rule's islands
+    isl = _rows(doc, "dna-islands")["hmm"]["metrics"]
+    assert isl["median_length"] >= 100 and isl["rule_found"] > 0 and isl["jaccard"] > 0
     assert "temperature 0.8" in report  # sampled text
 
 

@@ -22,7 +22,7 @@ from seqlab.applications._common import (
     get_budget,
 )
 from seqlab.applications._forecast import run_forecast
-from seqlab.applications.dna import TEST_REGION, kmer_features
+from seqlab.applications.dna import TEST_REGION, island_scores, kmer_features
 from seqlab.applications.report import format_leaderboard
 from seqlab.applications.text import MarkovChain
 
@@ -109,6 +109,34 @@ def test_balanced_accuracy_matches_sklearn():
     rng = np.random.default_rng(2)
     t, p = rng.integers(0, 3, 200), rng.integers(0, 3, 200)
     assert balanced_accuracy(t, p) == pytest.approx(balanced_accuracy_score(t, p))
+
+
+def test_island_scores_by_hand():
+    rule = np.zeros(40, bool)
+    rule[5:15] = rule[20:25] = rule[30:32] = True  # three rule islands, 17 bases
+    pred = np.zeros(40, bool)
+    pred[10:22] = True  # overlaps the first two: 5 + 2 shared bases, union 17 + 12 - 7
+    got = island_scores(pred, rule)
+    assert got == {"jaccard": 7 / 22, "rule_found": 2 / 3, "n_islands": 1.0,
+                   "median_length": 12.0}
+    assert island_scores(np.zeros(4, bool), np.zeros(4, bool))["jaccard"] == 0.0
+    assert np.isnan(island_scores(pred, np.zeros(40, bool))["rule_found"])
+
+
+def test_dna_islands_task_scores_the_durbin_model_against_the_rule(tmp_path: Path):
+    from seqlab.applications._common import RunContext, get_budget
+    from seqlab.applications.dna import run_islands
+    from seqlab.classical.hmm_cpg import base_jaccard, cpg_islands, gardiner_garden_islands
+    from seqlab.data import load_chloroplast
+
+    res = run_islands(RunContext(get_budget("tiny"), ("hmm",), tmp_path))
+    got = res.rows[0].metrics
+    seq = load_chloroplast().sequence.upper()
+    hmm, rule = cpg_islands(seq), gardiner_garden_islands(seq)
+    assert got["jaccard"] == pytest.approx(base_jaccard(hmm, rule, len(seq)), rel=1e-12)
+    assert got["n_islands"] == len(hmm)
+    # islands of the Durbin model are CpG-rich segments of ~100s of bases, not noise
+    assert got["median_length"] >= 100 and 0 < got["rule_found"] <= 1
 
 
 def test_dna_test_region_has_no_copy_in_training_region():

@@ -160,3 +160,22 @@ def test_poisson_missing_counts_equal_brute_force():
 def test_poisson_refuses_nan_by_default():
     with pytest.raises(SeqlabValueError, match="NaN"):
         PoissonHMM(2).fit(COUNTS)
+
+
+def test_spherical_single_missing_coordinates_equal_brute_force():
+    total, gamma, (p_best, path) = _brute(X, "spherical")
+    m = _model("spherical")
+    assert m.score(X) == pytest.approx(np.log(total), rel=1e-12)
+    np.testing.assert_allclose(m.predict_proba(X), gamma, rtol=1e-10, atol=1e-14)
+    log_prob, states = m.decode(X)
+    assert log_prob == pytest.approx(np.log(p_best), rel=1e-12)
+    np.testing.assert_array_equal(states, path)
+    # one EM step: per-coordinate means, one variance pooled over the observed coordinates
+    m = _model("spherical", n_iter=1, tol=0.0, covars_prior=0.0, min_covar=0.0).fit(X)
+    obs = ~np.isnan(X)
+    w = gamma.T @ obs
+    means = (gamma.T @ np.where(obs, X, 0.0)) / w
+    np.testing.assert_allclose(m.means_, means, rtol=1e-10)
+    sq = np.array([sum(gamma[obs[:, d], k] @ (X[obs[:, d], d] - means[k, d]) ** 2
+                       for d in range(2)) for k in range(2)])
+    np.testing.assert_allclose(m.covars_[:, 0, 0], sq / w.sum(axis=1), rtol=1e-10)

@@ -75,3 +75,41 @@ def test_user_errors_exit_2(tmp_path, capsys):
     assert "lengths sum to 5" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["hmm", "fit", "--data", "genome"])
+
+
+def test_decode_reads_each_record_of_fasta_genbank_embl_apart(dna_file, tmp_path, capsys):
+    """One reader (seqlab.data.seqfiles.read_sequence_records) for every format; a
+    multi-record file is several sequences, never one concatenated sequence."""
+    from seqlab.data import encode_dna
+
+    model_path = tmp_path / "m.npz"
+    assert main(["hmm", "fit", "--file", str(dna_file), "--n-iter", "10", "--save",
+                 str(model_path)]) == 0
+    model = load_model(model_path)
+    rng = np.random.default_rng(5)
+    recs = {"r1": "".join(rng.choice(list("ACGT"), 40)) + "GC" * 30,
+            "r2": "CGCG" * 10 + "".join(rng.choice(list("AT"), 50))}
+    want = np.concatenate([model.predict(encode_dna(s).astype(np.int64))
+                           for s in recs.values()])
+
+    def body(s: str) -> str:
+        return "\n".join(f"{i + 1:>9} {s[i:i + 60].lower()}" for i in range(0, len(s), 60))
+
+    files = {
+        "x.fa": "".join(f">{n} demo\n{s}\n" for n, s in recs.items()),
+        "x.gb": "".join(f"LOCUS       {n} {len(s)} bp DNA\nORIGIN\n{body(s)}\n//\n"
+                        for n, s in recs.items()),
+        "x.embl": "".join(f"ID   {n}; SV 1; linear\nSQ   Sequence\n{body(s)}\n//\n"
+                          for n, s in recs.items()),
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        states = tmp_path / f"{name}.states"
+        assert main(["hmm", "decode", "--file", str(path), "--model", str(model_path),
+                     "--output", str(states)]) == 0, name
+        np.testing.assert_array_equal(np.loadtxt(states, dtype=int), want, err_msg=name)
+    capsys.readouterr()
+    assert main(["hmm", "decode", "--file", str(tmp_path / "x.fa"), "--model",
+                 str(model_path), "--lengths", "50", "80"]) == 2
+    assert "has 2 records, each its own sequence; drop --lengths" in capsys.readouterr().err

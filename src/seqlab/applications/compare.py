@@ -15,7 +15,7 @@ stocks-monthly stocks       monthly log returns of 5 tickers, pooled
 weather        weather      next-day Seattle maximum temperature
 weather-hmm    weather      hidden weather regimes vs recorded labels
 text           text         character language model on Shakespeare
-dna-islands    dna          HMM island/background decoding of the chloroplast
+dna-islands    dna          CpG-island HMM vs the Gardiner-Garden & Frommer rule
 dna-genes      dna          gene vs non-gene DNA windows
 vowels         speech       Japanese Vowels speaker classification
 digits         speech       spoken digits (needs espeak-ng and sox)

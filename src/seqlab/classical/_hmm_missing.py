@@ -5,9 +5,10 @@ density over its observed coordinates is the product over those coordinates only
 coordinate integrates to 1; a frame with every coordinate missing has density 1 in every
 state and only the transitions carry information). The EM step then maximises the expected
 log-density of the observed coordinates: per state and coordinate, weighted means and
-variances over the frames where that coordinate is observed. For full, tied and spherical
-covariances only whole missing frames are marginalised (a frame with some coordinates
-missing would need the conditional Gaussian; it is refused with a clear error).
+variances over the frames where that coordinate is observed (a spherical variance pools
+the observed coordinates: scatter summed over them divided by their posterior count). For
+full and tied covariances only whole missing frames are marginalised (a frame with some
+coordinates missing would need the conditional Gaussian; it is refused with a clear error).
 """
 
 from __future__ import annotations
@@ -22,20 +23,23 @@ MISSING = ("raise", "marginalize")
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
-def check_missing(arr: np.ndarray, covariance_type: str) -> None:
-    """Refuse infinities, and partly missing frames where only whole frames are supported."""
+def check_missing(arr: np.ndarray, covariance_type: str,
+                  partial_ok: tuple[str, ...] = ("diag",)) -> None:
+    """Refuse infinities, and partly missing frames where only whole frames are supported
+    (``covariance_type`` not in ``partial_ok``)."""
     if np.isinf(arr).any():
         raise SeqlabValueError(
             "X contains infinite values; only NaN marks a missing value. Remove or clip them."
         )
-    if covariance_type != "diag":
+    if covariance_type not in partial_ok:
         miss = np.isnan(arr)
         partial = miss.any(axis=1) & ~miss.all(axis=1)
         if partial.any():
             raise SeqlabValueError(
                 f"row {int(np.argmax(partial))} of X is partly missing (NaN); with "
                 f"covariance_type={covariance_type!r} only whole missing rows are "
-                "marginalised. Use covariance_type='diag', or mark the whole row NaN."
+                "marginalised. Use covariance_type="
+                f"{' or '.join(repr(c) for c in partial_ok)}, or mark the whole row NaN."
             )
 
 

@@ -10,7 +10,12 @@ them, with every candidate fitted by seqlab's exact-likelihood :class:`SARIMAX`:
 2. A constant is allowed when ``d + D <= 1``: the mean when ``d + D = 0``, the drift when
    ``d + D = 1`` (SARIMAX ``trend="c"``, whose intercept sits in the differenced equation).
 3. The stepwise search of :mod:`seqlab.classical._auto_arima_search` (or every model with
-   ``p + q + P + Q <= max_order`` when ``stepwise=False``), scoring each candidate by::
+   ``p + q + P + Q <= max_order`` when ``stepwise=False``). Each candidate is estimated as
+   statsforecast does (``method=None``, see :mod:`seqlab.classical._auto_arima_fit`): CSS
+   estimates, refined by exact ML only where statsforecast's ML step moves (no
+   differencing); ``method="ML"`` refines every candidate by exact ML (R's intent; the
+   orders then differ from statsforecast's more often). The chosen model is always fitted
+   by exact ML from its CSS estimates (``model_``). Candidates are scored by::
 
        aic  = -2 llf + 2 k,        k = #(trend, exog, AR, MA) coefficients + 1 (sigma2)
        aicc = aic + 2 k (k + 1) / (n* - k - 1),  bic = aic + k (log n* - 2)
@@ -21,7 +26,7 @@ them, with every candidate fitted by seqlab's exact-likelihood :class:`SARIMAX`:
 
 Not supported (refused with an error): ``approximation=True`` (CSS scoring), Box-Cox
 ``blambda``, ``seasonal_test="ocsb"`` (statsforecast itself runs the seasonal-strength
-heuristic whatever test is named) and ``method`` other than None/``"ML"``. Constant
+heuristic whatever test is named), ``method`` other than None/``"ML"``. Constant
 series, and series that are constant after the chosen differencing, are refused (there is
 nothing to estimate; statsforecast fits fixed models there).
 
@@ -46,11 +51,12 @@ import numpy as np
 
 from seqlab._validation import check_choice, check_int, check_is_fitted
 from seqlab.base import BaseEstimator
+from seqlab.classical._auto_arima_fit import fit_from, score_candidate
 from seqlab.classical._auto_arima_search import grid, stepwise
 from seqlab.classical._sarimax_data import check_endog, check_exog
 from seqlab.classical.sarimax import SARIMAX, SARIMAXForecast
 from seqlab.classical.unitroot import ndiffs, nsdiffs
-from seqlab.exceptions import SeqlabError, SeqlabTypeError, SeqlabValueError
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["AutoARIMA"]
 
@@ -68,17 +74,6 @@ def _seas_diff(x: np.ndarray, lag: int, times: int) -> np.ndarray:
     return x
 
 
-def _min_root(poly: np.ndarray) -> float:
-    """Smallest root modulus of ``1 + poly[0] z + ...`` after dropping trailing zeros.
-
-    2.0 when at most the first coefficient is non-zero (statsforecast skips those)."""
-    nz = np.nonzero(np.abs(poly) > 1e-8)[0]
-    if nz.size == 0 or nz[-1] == 0:
-        return 2.0
-    roots = np.polynomial.polynomial.polyroots(np.r_[1.0, poly[: nz[-1] + 1]])
-    return float(np.min(np.abs(roots)))
-
-
 class AutoARIMA(BaseEstimator):
     """Automatic SARIMA(p, d, q)(P, D, Q)s selection; statsforecast's names and defaults.
 
@@ -87,7 +82,8 @@ class AutoARIMA(BaseEstimator):
     ``d = D = 0``; ``seasonal=False`` searches non-seasonal models only; ``ic`` one of
     ``"aicc"``, ``"aic"``, ``"bic"``; ``stepwise``/``nmodels`` the search and its budget;
     ``trace`` prints each candidate; ``allowdrift``/``allowmean`` allow the constant;
-    ``test="kpss"``, ``seasonal_test="seas"``; ``method`` None (exact ML).
+    ``test="kpss"``, ``seasonal_test="seas"``; ``method`` None (candidates estimated as
+    statsforecast 2.1.1 does) or ``"ML"`` (every candidate by exact ML).
 
     ``fit(y, exog=None)`` (y (n,), NaN = missing; exog (n, k)) returns ``self``. Learned:
     ``order_``, ``seasonal_order_``, ``trend_`` (``"c"`` or ``"n"``), ``model_`` (the chosen
@@ -227,7 +223,8 @@ class AutoARIMA(BaseEstimator):
         allowmean = self.allowmean and d + D == 0
         constant = allowdrift or allowmean
         nstar = n_obs - d - D * m
-        cache: dict[tuple[int, int, int, int, bool], tuple[float, SARIMAX | None]] = {}
+        cache: dict[tuple[int, int, int, int, bool],
+                    tuple[float, np.ndarray | None, SARIMAX | None]] = {}
 
         def score(p: int, q: int, P: int, Q: int, const: bool) -> float:
             key = (p, q, P, Q, const)
@@ -249,8 +246,8 @@ class AutoARIMA(BaseEstimator):
         else:
             best, visited = grid(score, (max_p, max_q, max_P, max_Q), prm["max_order"],
                                  constant)
-        best_ic, model = cache[best]
-        if model is None or not math.isfinite(best_ic):
+        best_ic, params, model = cache[best]
+        if params is None or not math.isfinite(best_ic):
             raise SeqlabValueError(
                 "no suitable ARIMA model found: every candidate failed to fit or had a root "
                 "near the unit circle; fix d/D, lower the max orders or check the data")
@@ -258,6 +255,12 @@ class AutoARIMA(BaseEstimator):
         self.order_ = (best[0], d, best[1])
         self.seasonal_order_ = (best[2], D, best[3], m) if sd else (0, 0, 0, 0)
         self.trend_ = "c" if best[4] and d + D <= 1 else "n"
+        if model is None:  # scored at its CSS estimates: fit it by exact ML from there
+            so_fit = (best[2], D, best[3], m) if sd else (0, 0, 0, 0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                model = fit_from(SARIMAX(order=(best[0], d, best[1]), seasonal_order=so_fit,
+                                         trend=self.trend_), y, exog, params)
         self.model_ = model
         self.ic_ = float(best_ic)
         self.d_, self.D_ = int(d), int(D)
@@ -294,41 +297,15 @@ class AutoARIMA(BaseEstimator):
 
     def _candidate(self, y: Any, exog: Any, order: tuple[int, int, int],
                    seasonal_order: tuple[int, int, int, int], constant: bool, ic: str,
-                   nstar: int) -> tuple[float, SARIMAX | None]:
+                   nstar: int) -> tuple[float, np.ndarray | None, SARIMAX | None]:
         d, D = order[1], seasonal_order[1]
         trend = "c" if constant and d + D <= 1 else "n"
         sorder = seasonal_order if any(seasonal_order[:3]) else (0, 0, 0, 0)
-        model = SARIMAX(order=order, seasonal_order=sorder, trend=trend)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                model.fit(y, exog)
-        except (SeqlabError, np.linalg.LinAlgError, FloatingPointError):
-            value = math.inf
-            fitted: SARIMAX | None = None
-        else:
-            value = self._criterion(model, ic, nstar)
-            fitted = model
+        out = score_candidate(y, exog, order, sorder, trend, ic, nstar,
+                              full_ml=self.method is not None)
         if self.trace:
-            print(f"SARIMA{order}x{sorder} trend={trend!r}: {ic}={value:.4f}")
-        return value, fitted
-
-    @staticmethod
-    def _criterion(model: SARIMAX, ic: str, nstar: int) -> float:
-        llf = float(model.llf_)
-        if not math.isfinite(llf):
-            return math.inf
-        k = len(model.params_)  # coefficients + sigma2, as R's npar
-        aic = -2.0 * llf + 2.0 * k
-        values = {"aic": aic,
-                  "bic": aic + k * (math.log(nstar) - 2.0) if nstar > 0 else math.inf,
-                  "aicc": aic + 2.0 * k * (k + 1) / (nstar - k - 1) if nstar - k - 1 != 0
-                  else math.inf}
-        spec = model._spec(model.k_exog_)
-        phi, theta = spec.lag_polynomials(model.params_)
-        if min(_min_root(-phi), _min_root(theta)) < 1.01:
-            return math.inf
-        return float(values[ic])
+            print(f"SARIMA{order}x{sorder} trend={trend!r}: {ic}={out[0]:.4f}")
+        return out
 
     # ------------------------------------------------------------------ delegation
     def get_forecast(self, steps: int = 1, exog: Any = None) -> SARIMAXForecast:

@@ -12,6 +12,9 @@ stochastic transitions ``A_ij = p(z_t = j | z_{t-1} = i)`` and stochastic output
   as small sets of hooks;
   ``_hmm_options``: hmmlearn's spellings (``random_state``, ``params="stmc"``);
   ``_hmm_checks``: the checks of priors and probability tables;
+- ``hmm_filter`` (filter, streaming filter, prediction) and ``hmm_smoothing`` (fixed-lag
+  smoothing), methods of every model through ``_hmm_online``; ``_hmm_missing`` and
+  ``_hmm_missing_gmm``: missing values (``missing="marginalize"``);
 - ``_hmm_kernels``: numba kernels (scaled forward–backward, Viterbi), parallel over sequences;
 - ``hmm_tasks``: the real-data tasks (DNA islands, Seattle weather regimes).
 

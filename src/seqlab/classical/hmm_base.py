@@ -12,7 +12,8 @@ To predict the next output one needs the distribution over hidden states,
 :class:`BaseHMM` implements, once for every emission family: the scaled forward–backward E-step
 (numba kernels in ``_hmm_kernels``), Baum–Welch M-steps for ``startprob_`` and ``transmat_``
 with Dirichlet priors and structural zeros kept at zero, the EM loop with a
-:class:`ConvergenceMonitor`, Viterbi and posterior (MAP) decoding, sampling and AIC/BIC.
+:class:`ConvergenceMonitor`, Viterbi and posterior (MAP) decoding, sampling and AIC/BIC;
+filtering, fixed-lag smoothing and prediction come from ``_hmm_online.OnlineMixin``.
 An emission family (``hmm_emissions``) supplies a few hooks:
 
 ==========================  ============================================================
@@ -57,12 +58,12 @@ from seqlab.base import BaseEstimator
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import _target_or_lengths, check_prior, check_stochastic
 from seqlab.classical._hmm_monitor import ConvergenceMonitor
+from seqlab.classical._hmm_online import OnlineMixin
 from seqlab.classical._hmm_options import check_implementation, parameter_names, resolve_rng
 from seqlab.classical._hmm_restarts import fit_restarts
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
-
 
 
 def _normalize_rows(new: np.ndarray, old: np.ndarray) -> np.ndarray:
@@ -72,7 +73,7 @@ def _normalize_rows(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     return np.where(sums > 0, out, old)
 
 
-class BaseHMM(BaseEstimator):
+class BaseHMM(OnlineMixin, BaseEstimator):
     """Hidden Markov model with the emission left to subclasses (see the module docstring).
 
     Subclasses define ``_emission_names`` (parameter names, e.g. ``("means", "covars")``),
@@ -399,26 +400,6 @@ class BaseHMM(BaseEstimator):
         """Bayesian information criterion ``-2 log p(X) + n_params log T`` (lower is better)."""
         n = len(self._validate_X(X, fitting=False))
         return -2.0 * self.score(X, lengths=lengths) + self.n_params * np.log(n)
-
-    # ------------------------------------------------------------------ filtering (hmm_filter)
-    def filter_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """Filtered ``p(z_t = k | x_1..t)`` (no look-ahead), shape (T, K); see ``hmm_filter``."""
-        from seqlab.classical.hmm_filter import filter_proba
-
-        return filter_proba(self, X, lengths)
-
-    def predict_next(self, X: Any, horizon: int = 1, lengths: Any = None) -> Any:
-        """Predictive distribution of the next ``horizon`` frames after ``X``:
-        ``Prediction(state_proba (h, K), mean (h, D))``; see ``hmm_filter.predict_next``."""
-        from seqlab.classical.hmm_filter import predict_next
-
-        return predict_next(self, X, horizon, lengths)
-
-    def streaming_filter(self) -> Any:
-        """A :class:`~seqlab.classical.hmm_filter.StreamingFilter` (one frame per update)."""
-        from seqlab.classical.hmm_filter import StreamingFilter
-
-        return StreamingFilter(self)
 
     def get_stationary_distribution(self) -> np.ndarray:
         """The stationary distribution ``p`` with ``p A = p`` (left eigenvector for 1)."""

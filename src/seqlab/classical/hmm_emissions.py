@@ -17,9 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._validation import SeedLike, check_int, check_min_features, refuse_sparse
+from seqlab._validation import (
+    SeedLike,
+    check_choice,
+    check_int,
+    check_min_features,
+    refuse_sparse,
+)
 from seqlab.classical import _hmm_kernels as kernels
 from seqlab.classical._hmm_checks import check_prior
+from seqlab.classical._hmm_missing import MISSING
 from seqlab.classical.hmm_base import BaseHMM, _normalize_rows, check_stochastic
 from seqlab.classical.hmm_gaussian import COVARIANCE_TYPES, GaussianHMM
 from seqlab.exceptions import ComplexDataError, SeqlabTypeError, SeqlabValueError
@@ -72,6 +79,12 @@ class CategoricalHMM(BaseHMM):
     of ``init_params`` and not set are initialised too (as hmmlearn); ``fixed`` names
     parameters EM keeps unchanged (or hmmlearn's ``params="st"``: the ones it updates).
 
+    ``missing="marginalize"`` (hmmlearn has no missing values) accepts a missing symbol,
+    written ``-1`` in an integer ``X`` (hmmlearn's usual int input), ``NaN`` in a float ``X``
+    or a masked entry of a ``numpy.ma`` array: its emission probability is 1 in every state
+    (summed over the symbols), so forward-backward, Viterbi and EM use the transitions only
+    there and the counts of the M-step come from the observed symbols.
+
     >>> import numpy as np
     >>> x = np.array([0, 0, 1, 1, 1, 0, 2, 2, 2, 2])
     >>> m = CategoricalHMM(2, seed=0, n_iter=20).fit(x)
@@ -104,11 +117,13 @@ class CategoricalHMM(BaseHMM):
         init: str = "random",
         fixed: Sequence[str] = (),
         n_init: int = 1,
+        missing: str = "raise",
     ) -> None:
         self.n_components = n_components
         self.startprob_prior = startprob_prior
         self.transmat_prior = transmat_prior
         self.emissionprob_prior = emissionprob_prior
+        self.missing = missing
         self.n_features = n_features
         self.algorithm = algorithm
         self.random_state = random_state
@@ -130,7 +145,7 @@ class CategoricalHMM(BaseHMM):
         keep = "emissionprob" not in self._names(self.init_params, "init_params", ("emissionprob",))
         if given is not None and (keep or not fitting):
             return int(np.shape(given)[-1])
-        return int(symbols.max()) + 1
+        return int(symbols.max()) + 1 if symbols.max() >= 0 else 1
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -140,7 +155,18 @@ class CategoricalHMM(BaseHMM):
         return tags
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
+        """Symbols as int64 (T,); with ``missing="marginalize"`` a missing symbol is
+        stored as ``n_features_`` (one past the alphabet: the tables get a row of ones)."""
+        marginalize = check_choice(self.missing, "missing", MISSING) == "marginalize"
         refuse_sparse(X)
+        masked = np.ma.getmaskarray(X) if np.ma.isMaskedArray(X) else None
+        if masked is not None:
+            if masked.any() and not marginalize:
+                raise SeqlabValueError(
+                    "X has masked (missing) entries; set missing='marginalize' to integrate "
+                    "them out, or fill them."
+                )
+            X = np.ma.getdata(X)
         try:
             arr = np.asarray(X)
         except ValueError as err:  # ragged nested lists
@@ -166,8 +192,16 @@ class CategoricalHMM(BaseHMM):
                 f"X must hold integer symbols 0..n_features-1; got dtype {arr.dtype}. Encode "
                 "text first (e.g. seqlab.data.encode_dna for DNA)."
             )
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            raise SeqlabValueError("X contains NaN or infinite values; symbols must be integers.")
+        nan = np.isnan(arr) if arr.dtype.kind == "f" else None
+        if nan is not None and (np.isinf(arr).any() or (nan.any() and not marginalize)):
+            raise SeqlabValueError(
+                "X contains NaN or infinite values; symbols must be integers (NaN marks a "
+                "missing symbol only with missing='marginalize')."
+            )
+        if nan is not None and nan.any():
+            arr = np.where(nan, -1.0, arr)
+        if masked is not None and masked.any():
+            arr = np.where(masked, -1, arr)
         if arr.ndim == 2:
             check_min_features(arr)
             if arr.shape[1] == 1:
@@ -180,10 +214,12 @@ class CategoricalHMM(BaseHMM):
         if arr.dtype.kind in "uf" and arr.max() > _MAX_SYMBOL:
             raise _too_large(float(arr.max()))
         symbols = arr.astype(np.int64, copy=False)
-        if symbols.min() < 0:
+        lowest = -1 if marginalize else 0  # -1: a missing symbol
+        if symbols.min() < lowest:
             raise SeqlabValueError(
                 "Negative values in data: X contains negative symbols (first at index "
-                f"{int(np.argmax(symbols < 0))}); symbols must be 0..n_features-1."
+                f"{int(np.argmax(symbols < lowest))}); symbols must be 0..n_features-1"
+                + (" (-1: missing)." if marginalize else ".")
             )
         n_symbols = self._alphabet_size(symbols, fitting)
         if self.n_components * n_symbols > _MAX_TABLE:
@@ -202,6 +238,8 @@ class CategoricalHMM(BaseHMM):
             )
         if fitting:
             self.n_features_ = n_symbols
+        if marginalize:
+            symbols = np.where(symbols < 0, n_symbols, symbols)
         return np.ascontiguousarray(symbols)
 
     def _check_emission_priors(self) -> None:
@@ -228,21 +266,30 @@ class CategoricalHMM(BaseHMM):
         )
         self.n_features_ = n_symbols
 
+    def _table(self) -> np.ndarray:
+        """``emissionprob_.T`` (M, K); with missing values a last row of ones (symbol M)."""
+        table = self.emissionprob_.T
+        if self.missing == "marginalize":
+            table = np.vstack([table, np.ones(self.n_components)])
+        return np.ascontiguousarray(table)
+
     def _frameprob(self, X: np.ndarray) -> tuple[np.ndarray, float]:
-        table = np.ascontiguousarray(self.emissionprob_.T)
-        return kernels.gather_rows(table, X), 0.0  # exact probabilities: no shift needed
+        return kernels.gather_rows(self._table(), X), 0.0  # exact: no shift needed
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         return kernels.gather_rows(*self._log_frame_table(X))
 
     def _log_frame_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore"):
-            return np.ascontiguousarray(np.log(self.emissionprob_).T), X
+            return np.log(self._table()), X
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
         if "emissionprob" not in learn:
             return {}
-        return {"obs": kernels.categorical_counts(X, posteriors, self.n_features_)}
+        m = self.n_features_
+        if self.missing == "marginalize":  # column m counts the missing symbols: dropped
+            return {"obs": kernels.categorical_counts(X, posteriors, m + 1)[:, :m]}
+        return {"obs": kernels.categorical_counts(X, posteriors, m)}
 
     def _emission_mstep(self, stats: dict, learn: set[str]) -> None:
         if "emissionprob" in learn:

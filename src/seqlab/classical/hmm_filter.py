@@ -4,7 +4,9 @@
   forward variables ``alpha_t``), from the same scaled forward kernel the fit uses;
 - :class:`StreamingFilter`: the same recursion one observation at a time, ``O(K^2)`` per step
   and O(K) memory (online use: a sensor, a market feed),
-  ``alpha_t(j) ∝ sum_i alpha_{t-1}(i) A_ij b_j(x_t)``;
+  ``alpha_t(j) ∝ sum_i alpha_{t-1}(i) A_ij b_j(x_t)``; with ``lag=L`` it also keeps the
+  last ``L + 1`` frames and :meth:`StreamingFilter.smoothed` gives the fixed-lag smoothed
+  ``p(z_{t-L} | x_1..t)`` (``hmm_smoothing``) at ``O(L K^2)``;
 - :func:`predict_next`: the predictive distribution of the next ``h`` frames given
   ``x_1..T``: state probabilities ``p(z_{T+s}) = alpha_T A^s`` and the expected observation
   ``E[x_{T+s}] = sum_k p(z_{T+s} = k) E[x | z = k]`` (for a categorical model, the symbol
@@ -16,6 +18,7 @@ Probabilistic Perspective" (2012), sec. 17.4.2 (filtering) and 17.4.4 (predictio
 
 from __future__ import annotations
 
+from collections import deque
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -106,6 +109,7 @@ class StreamingFilter:
     ``p(z_t | x_1..t)``; ``log_likelihood`` is ``log p(x_1..t)``; ``predict(h)`` the
     predictive distribution of the next h frames; ``reset()`` starts a new sequence. The
     model's parameters are read at each step (refit the model, and the filter follows).
+    ``lag=L`` keeps the last ``L + 1`` frames for :meth:`smoothed` (fixed-lag smoothing).
 
     >>> import numpy as np
     >>> from seqlab.classical import CategoricalHMM
@@ -117,10 +121,11 @@ class StreamingFilter:
     [0.864, 0.136]
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, lag: int = 0) -> None:
         check_is_fitted(model, ["startprob_", "transmat_"])
         model._check_params()
         self.model = model
+        self.lag = check_int(lag, "lag", minimum=0)
         self.reset()
 
     def reset(self) -> None:
@@ -128,6 +133,7 @@ class StreamingFilter:
         self.alpha: np.ndarray | None = None
         self.log_likelihood = 0.0
         self.n_seen = 0
+        self._window: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self.lag + 1)
 
     def update(self, x: Any) -> np.ndarray:
         """Take one frame; return the filtered state probabilities ``p(z_t | x_1..t)``."""
@@ -154,7 +160,38 @@ class StreamingFilter:
         self.alpha = a / c
         self.log_likelihood += np.log(c) + shift
         self.n_seen += 1
+        self._window.append((self.alpha, b))
         return self.alpha.copy()
+
+    def smoothed(self) -> np.ndarray:
+        """Smoothed ``p(z_s | x_1..t)`` of the last ``min(t, lag + 1)`` frames ``s`` seen,
+        shape (n, K), oldest first: row 0 is the fixed-lag estimate ``p(z_{t-L} | x_1..t)``
+        (once ``t > L``), the last row the filter (``O(lag K^2)``; see ``hmm_smoothing``).
+
+        >>> import numpy as np
+        >>> from seqlab.classical import CategoricalHMM
+        >>> m = CategoricalHMM(2, init_params="")
+        >>> m.startprob_, m.transmat_ = np.array([0.6, 0.4]), np.array([[0.7, 0.3], [0.4, 0.6]])
+        >>> m.emissionprob_ = np.array([[0.1, 0.4, 0.5], [0.6, 0.3, 0.1]])
+        >>> f = StreamingFilter(m, lag=2)
+        >>> for x in (0, 1, 2):
+        ...     _ = f.update(x)
+        >>> bool(np.allclose(f.smoothed(), m.predict_proba(np.array([0, 1, 2]))))
+        True
+        """
+        if not self._window:
+            raise SeqlabValueError("no observation yet: call update(x) before smoothed().")
+        A = self.model.transmat_
+        frames = list(self._window)
+        out = np.empty((len(frames), len(frames[0][0])))
+        beta = np.full(out.shape[1], 1.0 / out.shape[1])
+        for s in range(len(frames) - 1, -1, -1):
+            if s < len(frames) - 1:  # beta_s = A (b_{s+1} * beta_{s+1})
+                beta = A @ (frames[s + 1][1] * beta)
+                beta /= beta.sum()
+            post = frames[s][0] * beta
+            out[s] = post / post.sum()
+        return out
 
     def predict(self, horizon: int = 1) -> Prediction:
         """Predictive distribution of the next ``horizon`` frames (see :func:`predict_next`)."""

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
 from seqlab._validation import (
     SeedLike,
@@ -34,6 +33,7 @@ from seqlab.classical._hmm_gaussian_math import (
     _kmeans,
     _representable,
     _variances,
+    gaussian_logpdf_full,
     robust_cholesky,
 )
 from seqlab.classical._hmm_missing import MISSING, check_missing, diag_logpdf, diag_stats
@@ -70,7 +70,7 @@ class GaussianHMM(BaseHMM):
     ==================  =============================  ======================================
 
     ``missing="marginalize"`` accepts NaN for a missing value and integrates it out exactly
-    (single coordinates with ``"diag"``, whole rows with every type; ``_hmm_missing``); the
+    (single coordinates with ``"diag"``/``"spherical"``, whole rows with every type); the
     default ``"raise"`` refuses NaN. ``n_init`` restarts EM and keeps the best run.
 
     >>> import numpy as np
@@ -157,7 +157,7 @@ class GaussianHMM(BaseHMM):
         arr = as_float_array(X, "X", ndim=(1, 2), allow_nonfinite=marginalize)
         arr = check_min_features(arr.reshape(len(arr), -1))
         if marginalize:
-            check_missing(arr, self.covariance_type)
+            check_missing(arr, self.covariance_type, partial_ok=("diag", "spherical"))
         if not fitting and arr.shape[1] != self.n_features_:
             raise SeqlabValueError(f"X has {arr.shape[1]} feature(s) but the model was built for "
                              f"{self.n_features_}.")
@@ -313,13 +313,12 @@ class GaussianHMM(BaseHMM):
             log_norm = -0.5 * (d * _LOG_2PI + np.log(var).sum(axis=1))
             out = kernels.gaussian_logpdf_diag(X, means, 1.0 / var, log_norm)
         else:
-            out = np.empty((len(X), k))
-            chols = cov.reshape(-1, d, d)
-            for i in range(k):
-                chol = robust_cholesky(chols[i % len(chols)], f"covars_[{i}]")
-                sol = linalg.solve_triangular(chol, (X - means[i]).T, lower=True)
-                log_det = 2.0 * np.log(np.diag(chol)).sum()
-                out[:, i] = -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
+            covs = cov.reshape(-1, d, d)
+            chols = np.array([robust_cholesky(covs[i % len(covs)], f"covars_[{i}]")
+                              for i in range(k)])
+            log_det = 2.0 * np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
+            out = gaussian_logpdf_full(np.ascontiguousarray(X), np.ascontiguousarray(means),
+                                       chols, -0.5 * (d * _LOG_2PI + log_det))
         return out if c == 1.0 else out - d * np.log(c)
 
     def _new_means(self, post: np.ndarray, obs: np.ndarray) -> np.ndarray:
@@ -332,7 +331,7 @@ class GaussianHMM(BaseHMM):
         if not learn & {"means", "covars"}:
             return {}
         if self.missing == "marginalize" and np.isnan(X).any():
-            if self.covariance_type != "diag":  # whole missing rows: statistics without them
+            if self.covariance_type in ("full", "tied"):  # whole rows: statistics without
                 rows = ~np.isnan(X).any(axis=1)
                 return self._emission_stats(X[rows], posteriors[rows], learn)
             post_kd, obs_kd, _ = diag_stats(X, posteriors)
@@ -366,7 +365,9 @@ class GaussianHMM(BaseHMM):
             post_kd = post if post.ndim == 2 else post[:, None]  # (K, D) with missing values
             c_d = max(float(np.max(self.covars_weight)) - 1.0, 0.0) + post_kd
             new = (covars_prior + c_n) / np.maximum(c_d, 1e-5)
-            new = new.mean(axis=1) if kind == "spherical" else new
+            if kind == "spherical" and post.ndim == 2:  # missing: pool observed coordinates
+                new = (d * covars_prior + c_n.sum(1)) / np.maximum(c_d.sum(1), 1e-5)
+            new = new.mean(axis=1) if new.ndim == 2 and kind == "spherical" else new
             keep = post_kd.sum(axis=1) > 0 if kind == "spherical" else post_kd > 0
             self._covars_ = np.where(keep, new, self._covars_)
             self._check_variances()

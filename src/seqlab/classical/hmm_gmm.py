@@ -19,6 +19,10 @@ each M-step (hmmlearn lets one reach 0 on a constant column and then returns NaN
 tied matrices get hmmlearn's own ``1e-7`` on the diagonal when singular); initialisation
 uses seqlab's k-means (so a seed gives other starting means than hmmlearn's); ``n_params``
 counts ``K (M - 1)`` free weights (hmmlearn counts ``M - 1``), so AIC/BIC differ by that.
+
+``missing="marginalize"`` (hmmlearn has no missing values) takes NaN for a missing value and
+integrates it out exactly: single coordinates with ``"diag"`` and ``"spherical"``, whole rows
+with every covariance type (``_hmm_missing_gmm``).
 """
 
 from __future__ import annotations
@@ -27,11 +31,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
 from seqlab._validation import SeedLike, as_float_array, check_choice, check_int
+from seqlab.classical import _hmm_missing_gmm
 from seqlab.classical._hmm_checks import check_prior, check_stochastic
-from seqlab.classical._hmm_gaussian_math import _kmeans, robust_cholesky
+from seqlab.classical._hmm_gaussian_math import (
+    _kmeans,
+    gaussian_logpdf_full,
+    robust_cholesky,
+)
+from seqlab.classical._hmm_missing import MISSING, check_missing
 from seqlab.classical.hmm_base import BaseHMM
 from seqlab.classical.hmm_gaussian import COVARIANCE_TYPES
 from seqlab.exceptions import SeqlabValueError
@@ -103,6 +112,7 @@ class GMMHMM(BaseHMM):
         init: str = "kmeans",
         fixed: Sequence[str] = (),
         n_init: int = 1,
+        missing: str = "raise",
     ) -> None:
         self.n_components = n_components
         self.n_mix = n_mix
@@ -127,6 +137,7 @@ class GMMHMM(BaseHMM):
         self.init = init
         self.fixed = fixed
         self.n_init = n_init
+        self.missing = missing
 
     # ------------------------------------------------------------------ shapes and priors
     def _shapes(self) -> dict[str, tuple[int, ...]]:
@@ -164,8 +175,11 @@ class GMMHMM(BaseHMM):
         self._priors()
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = as_float_array(X, "X", ndim=(1, 2))
+        marginalize = check_choice(self.missing, "missing", MISSING) == "marginalize"
+        arr = as_float_array(X, "X", ndim=(1, 2), allow_nonfinite=marginalize)
         arr = arr.reshape(len(arr), -1)
+        if marginalize:
+            check_missing(arr, self.covariance_type, partial_ok=("diag", "spherical"))
         if not fitting and arr.shape[1] != self.n_features_:
             raise SeqlabValueError(
                 f"X has {arr.shape[1]} feature(s) but the model was built for "
@@ -178,6 +192,12 @@ class GMMHMM(BaseHMM):
     # ------------------------------------------------------------------ parameters
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator, names: set[str]) -> None:
         k, m, d = self.n_components, check_int(self.n_mix, "n_mix", minimum=1), X.shape[1]
+        n_rows, X = len(X), X[~np.isnan(X).any(axis=1)]  # missing: use the complete rows
+        if len(X) < n_rows and len(X) < max(k, 2) and names & {"means", "covars"}:
+            raise SeqlabValueError(
+                f"only {len(X)} row(s) of X have no missing value, too few to initialise "
+                f"{k} states; give means_ and covars_ (init_params without 'm' and 'c')."
+            )
         cv = np.atleast_2d(np.cov(X.T)) if len(X) > 1 else np.zeros((d, d))
         cv = cv + self.min_covar * np.eye(d)
         if "means" in names:
@@ -227,6 +247,8 @@ class GMMHMM(BaseHMM):
     # ------------------------------------------------------------------ densities
     def _component_logpdf(self, X: np.ndarray) -> np.ndarray:
         """``log w_km + log N(x_t; mu_km, Sigma_km)``, shape (T, K, M)."""
+        if self.missing == "marginalize" and np.isnan(X).any():
+            return _hmm_missing_gmm.component_logpdf(self, X)
         k, m, d = self.means_.shape
         kind = self.covariance_type
         with np.errstate(divide="ignore"):
@@ -239,14 +261,15 @@ class GMMHMM(BaseHMM):
                     diff = X - self.means_[i, j]
                     out[:, i, j] += log_norm[i, j] - 0.5 * ((diff * diff) @ (1.0 / var[i, j]))
             return out
-        for i in range(k):
-            for j in range(m):
-                cov = self.covars_[i] if kind == "tied" else self.covars_[i, j]
-                chol = robust_cholesky(cov, f"covars_ of state {i}, component {j}")
-                sol = linalg.solve_triangular(chol, (X - self.means_[i, j]).T, lower=True)
-                log_det = 2.0 * np.log(np.diag(chol)).sum()
-                out[:, i, j] += -0.5 * (d * _LOG_2PI + log_det + np.einsum("ij,ij->j", sol, sol))
-        return out
+        chols = np.array([robust_cholesky(self.covars_[i] if kind == "tied" else
+                                          self.covars_[i, j],
+                                          f"covars_ of state {i}, component {j}")
+                          for i in range(k) for j in range(m)])  # (K M, D, D)
+        log_det = 2.0 * np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
+        dens = gaussian_logpdf_full(np.ascontiguousarray(X),
+                                    np.ascontiguousarray(self.means_.reshape(k * m, d)),
+                                    chols, -0.5 * (d * _LOG_2PI + log_det))
+        return out + dens.reshape(len(X), k, m)
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
         lse, resp = _mixture_logsumexp(self._component_logpdf(X))
@@ -275,6 +298,8 @@ class GMMHMM(BaseHMM):
             resp = _mixture_logsumexp(self._component_logpdf(X))[1]
         with np.errstate(under="ignore"):
             post_mix = posteriors[:, :, None] * resp  # (T, K, M)
+        if self.missing == "marginalize" and np.isnan(X).any():
+            return _hmm_missing_gmm.mixture_stats(self, X, posteriors, post_mix, learn)
         stats = {"post_mix_sum": post_mix.sum(axis=0), "post_sum": posteriors.sum(axis=0),
                  "m_n": np.einsum("tkm,td->kmd", post_mix, X)}
         if "covars" in learn:  # scatter around the E-step's means (as hmmlearn)
@@ -302,14 +327,18 @@ class GMMHMM(BaseHMM):
         pri = self._priors()
         d = self.n_features_
         pms = stats["post_mix_sum"]
+        pmo = stats.get("post_mix_obs")  # (K, M, D) with missing values, else None
         if "weights" in learn:
             a1 = pri["weights"] - 1.0
             self.weights_ = (pms + a1) / (stats["post_sum"] + a1.sum(axis=1))[:, None]
         if "means" in learn:
             m_n = pri["means_weight"][:, :, None] * pri["means"] + stats["m_n"]
-            m_d = pms + pri["means_weight"]
-            m_d = np.where((self.weights_ == 0) & (m_n == 0).all(axis=-1), 1.0, m_d)
-            self.means_ = m_n / m_d[:, :, None]
+            lam = pri["means_weight"]
+            unused = (self.weights_ == 0) & (m_n == 0).all(axis=-1)
+            if pmo is None:
+                self.means_ = m_n / np.where(unused, 1.0, pms + lam)[:, :, None]
+            else:
+                self.means_ = m_n / np.where(unused[:, :, None], 1.0, pmo + lam[:, :, None])
         if "covars" not in learn:
             return
         lam, diff = pri["means_weight"], self.means_ - pri["means"]
@@ -317,17 +346,19 @@ class GMMHMM(BaseHMM):
         if kind == "full":
             c_n = (np.swapaxes(cp, -1, -2) + lam[:, :, None, None]
                    * np.einsum("kmi,kmj->kmij", diff, diff) + stats["c_n"])
-            c_d = (pms + 1.0 + cw + d + 1.0)[:, :, None, None]
+            n_kd = pms if pmo is None else pmo[:, :, 0]  # complete rows (whole-row NaN)
+            c_d = (n_kd + 1.0 + cw + d + 1.0)[:, :, None, None]
         elif kind == "diag":
             c_n = lam[:, :, None] * diff**2 + 2.0 * cw + stats["c_n"]
-            c_d = pms[:, :, None] + 1.0 + 2.0 * (cp + 1.0)
+            c_d = (pms[:, :, None] if pmo is None else pmo) + 1.0 + 2.0 * (cp + 1.0)
         elif kind == "spherical":
             c_n = lam * np.einsum("kmd,kmd->km", diff, diff) + 2.0 * cw + stats["c_n"]
-            c_d = d * (pms + 1.0) + 2.0 * (cp + 1.0)
+            c_d = (d * (pms + 1.0) if pmo is None else pmo.sum(axis=2) + d) + 2.0 * (cp + 1.0)
         else:  # tied
             c_n = (np.einsum("km,kmi,kmj->kij", lam, diff, diff) + np.swapaxes(cp, -1, -2)
                    + stats["c_n"])
-            c_d = (stats["post_sum"] + self.n_mix + cw + d + 1.0)[:, None, None]
+            n_k = stats.get("post_sum_obs", stats["post_sum"])
+            c_d = (n_k + self.n_mix + cw + d + 1.0)[:, None, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             new = c_n / c_d
         new = np.where(np.isfinite(new), new, self.covars_)  # a component with no weight

@@ -8,6 +8,11 @@ per frame it is the categorical HMM in one-hot form. The M-step (hmmlearn's) is
     p_kd = sum_t gamma_tk x_td / sum_t gamma_tk n_t,
 
 and ``log p(x_t | k) = log n_t! - sum_d log x_td! + sum_d x_td log p_kd``.
+
+``missing="marginalize"`` takes a row of NaN for a missing frame (density 1 in every state:
+only the transitions carry information there; the M-step sums the observed rows). A row
+with only some counts missing is refused: the counts are tied by their total, so a single
+missing count is not a marginal of the multinomial one can integrate out independently.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from seqlab._validation import SeedLike, as_float_array
+from seqlab._validation import SeedLike, as_float_array, check_choice
+from seqlab.classical._hmm_missing import MISSING
 from seqlab.classical.hmm_base import BaseHMM, _normalize_rows, check_stochastic
 from seqlab.exceptions import SeqlabValueError
 
@@ -67,6 +73,7 @@ class MultinomialHMM(BaseHMM):
         init: str = "random",
         fixed: Sequence[str] = (),
         n_init: int = 1,
+        missing: str = "raise",
     ) -> None:
         self.n_components = n_components
         self.n_trials = n_trials
@@ -84,17 +91,21 @@ class MultinomialHMM(BaseHMM):
         self.init = init
         self.fixed = fixed
         self.n_init = n_init
+        self.missing = missing
 
     def _validate_X(self, X: Any, *, fitting: bool) -> np.ndarray:
-        arr = as_float_array(X, "X", ndim=2)
-        if (arr < 0).any() or (arr != np.round(arr)).any():
+        marginalize = check_choice(self.missing, "missing", MISSING) == "marginalize"
+        arr = as_float_array(X, "X", ndim=2, allow_nonfinite=marginalize)
+        rows = self._observed_rows(arr) if marginalize else slice(None)
+        if (arr[rows] < 0).any() or (arr[rows] != np.round(arr[rows])).any():
             raise SeqlabValueError(
                 "X must hold non-negative integer counts (one column per outcome); got "
-                f"{'a negative' if (arr < 0).any() else 'a non-integer'} value."
+                f"{'a negative' if (arr[rows] < 0).any() else 'a non-integer'} value."
             )
         if self.n_trials is not None:
             want = np.broadcast_to(np.asarray(self.n_trials, dtype=np.float64), (len(arr),))
-            bad = np.flatnonzero(arr.sum(axis=1) != want)
+            bad = np.flatnonzero((arr.sum(axis=1) != want)[rows])
+            bad = np.arange(len(arr))[rows][bad]
             if bad.size:
                 raise SeqlabValueError(
                     f"row {int(bad[0])} of X sums to {arr[bad[0]].sum():g} counts but n_trials "
@@ -110,6 +121,23 @@ class MultinomialHMM(BaseHMM):
             self.n_features_ = arr.shape[1]
         return arr
 
+    @staticmethod
+    def _observed_rows(arr: np.ndarray) -> np.ndarray:
+        """Rows without NaN; refuses infinities and partly missing rows."""
+        if np.isinf(arr).any():
+            raise SeqlabValueError(
+                "X contains infinite values; only NaN marks a missing row. Remove them."
+            )
+        miss = np.isnan(arr)
+        partial = miss.any(axis=1) & ~miss.all(axis=1)
+        if partial.any():
+            raise SeqlabValueError(
+                f"row {int(np.argmax(partial))} of X is partly missing (NaN); MultinomialHMM "
+                "marginalises whole missing rows only (the counts are tied by their total). "
+                "Mark the whole row NaN."
+            )
+        return ~miss.any(axis=1)
+
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator, names: set[str]) -> None:
         if "emissionprob" in names:
             e = rng.random((self.n_components, X.shape[1]))
@@ -124,6 +152,11 @@ class MultinomialHMM(BaseHMM):
         self.n_features_ = d
 
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
+        if self.missing == "marginalize" and np.isnan(X).any():
+            rows = ~np.isnan(X).any(axis=1)
+            out = np.zeros((len(X), self.n_components))  # a missing row: density 1
+            out[rows] = self._log_frameprob(X[rows])
+            return out
         n = X.sum(axis=1)
         const = gammaln(n + 1.0) - gammaln(X + 1.0).sum(axis=1)  # log multinomial coefficient
         p = self.emissionprob_
@@ -132,7 +165,12 @@ class MultinomialHMM(BaseHMM):
         return xlogy(X[:, None, :], p[None]).sum(axis=2) + const[:, None]
 
     def _emission_stats(self, X: np.ndarray, posteriors: np.ndarray, learn: set[str]) -> dict:
-        return {"obs": posteriors.T @ X} if "emissionprob" in learn else {}
+        if "emissionprob" not in learn:
+            return {}
+        if self.missing == "marginalize" and np.isnan(X).any():
+            rows = ~np.isnan(X).any(axis=1)
+            return {"obs": posteriors[rows].T @ X[rows]}
+        return {"obs": posteriors.T @ X}
 
     def _emission_mstep(self, stats: dict, learn: set[str]) -> None:
         if "emissionprob" in learn:

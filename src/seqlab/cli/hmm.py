@@ -2,9 +2,11 @@
 
 Data (one of): ``--data chloroplast`` or ``--data contig`` (DNA, a categorical HMM over
 A/C/G/T), ``--data seattle-weather`` (standardised log1p precipitation, temp_max, temp_min,
-wind; a Gaussian HMM), or ``--file PATH``: DNA (FASTA or plain letters) or numbers (one row
-per frame, columns separated by commas or white space; ``--kind categorical`` reads them as
-integer symbols). ``--lengths`` splits the rows into several sequences.
+wind; a Gaussian HMM), or ``--file PATH``: DNA (FASTA, GenBank or EMBL, each record its own
+sequence, read by :func:`seqlab.data.seqfiles.read_sequence_records`; or plain letters) or
+numbers (one row per frame, columns separated by commas or white space; ``--kind
+categorical`` reads them as integer symbols). ``--lengths`` splits the rows into several
+sequences.
 
 - ``fit`` runs Baum–Welch, prints the parameters, log-likelihood, AIC/BIC; ``--save FILE``
   writes the fitted model as a seqlab model file (:func:`seqlab.save`: safetensors, atomic,
@@ -121,7 +123,8 @@ def _cmd_cpg_file(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from seqlab.classical.hmm_cpg import cpg_islands, read_sequence_records
+    from seqlab.classical.hmm_cpg import cpg_islands
+    from seqlab.data.seqfiles import read_sequence_records
 
     check_input_file(args.file, "--file")
     frames = []
@@ -151,23 +154,35 @@ def _cmd_weather(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- data
-def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
+def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str, list[int] | None]:
+    """``(X, kind, lengths)``: a FASTA/GenBank/EMBL file gives one sequence per record
+    (``lengths``, None for a single record), plain letters one sequence, else numbers."""
+    from seqlab.data.seqfiles import _open_text, read_sequence_records, sequence_format
+
     check_input_file(path, "--file")
     try:
-        text = path.read_text()
-    except UnicodeDecodeError:
+        text = _open_text(path)
+    except SeqlabValueError:
         raise SeqlabValueError(
-            f"--file {path}: not a text file; give DNA letters (FASTA or plain) or a table "
-            "of numbers."
+            f"--file {path}: not a text file; give DNA (FASTA, GenBank, EMBL or plain "
+            "letters) or a table of numbers."
         ) from None
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise SeqlabValueError(f"--file: {path} is empty.")
-    letters = "".join(ln for ln in lines if not ln.startswith(">")).upper()
-    if kind != "gaussian" and (lines[0].startswith(">") or set(letters) <= _DNA_LETTERS):
+    if kind != "gaussian" and sequence_format(text) is not None:
         from seqlab.data import encode_dna
 
-        return encode_dna(letters, ambiguous="random", seed=0).astype(np.int64), "categorical"
+        records = list(read_sequence_records(path).values())
+        X = np.concatenate([encode_dna(r.upper(), ambiguous="random", seed=0)
+                            for r in records]).astype(np.int64)
+        return X, "categorical", [len(r) for r in records] if len(records) > 1 else None
+    letters = "".join(lines).upper()
+    if kind != "gaussian" and set(letters) <= _DNA_LETTERS:
+        from seqlab.data import encode_dna
+
+        X = encode_dna(letters, ambiguous="random", seed=0).astype(np.int64)
+        return X, "categorical", None
     delimiter = "," if "," in lines[0] else None
     try:
         values = np.loadtxt(path, delimiter=delimiter, ndmin=2)
@@ -178,8 +193,8 @@ def _read_file(path: Path, kind: str) -> tuple[np.ndarray, str]:
     if kind == "categorical":
         if values.shape[1] != 1:
             raise SeqlabValueError("--kind categorical needs one integer symbol per line.")
-        return values[:, 0], "categorical"
-    return values, "gaussian"
+        return values[:, 0], "categorical", None
+    return values, "gaussian", None
 
 
 def load_observations(opts: HmmOptions) -> tuple[np.ndarray, str]:
@@ -187,7 +202,15 @@ def load_observations(opts: HmmOptions) -> tuple[np.ndarray, str]:
     if (opts.data is None) == (opts.file is None):
         raise SeqlabValueError("give exactly one of --data NAME or --file PATH.")
     if opts.file is not None:
-        return _read_file(Path(opts.file), opts.kind)
+        X, kind, records = _read_file(Path(opts.file), opts.kind)
+        if records is not None:  # one sequence per record of a multi-record file
+            if opts.lengths is not None:
+                raise SeqlabValueError(
+                    f"--file {opts.file} has {len(records)} records, each its own sequence; "
+                    "drop --lengths (or give one record per file)."
+                )
+            opts.lengths = tuple(records)
+        return X, kind
     if opts.data in ("chloroplast", "contig"):
         from seqlab.data import encode_dna, load_chloroplast, load_contig
 

@@ -9,7 +9,7 @@ Files (read offline, never imported as code):
   chloroplast genome of *Arabidopsis thaliana* (Sato et al. 1999, DNA Research 6:283),
   parsed by the small GenBank reader here (no biopython).
 
-The FASTA and GenBank readers (and the INSDC location rules) live in
+The FASTA, GenBank and EMBL readers (and the INSDC location rules) live in
 :mod:`seqlab.data.seqfiles`; they are re-exported here.
 """
 
@@ -26,7 +26,13 @@ import numpy as np
 from seqlab._validation import SeedLike, check_choice, check_random_state
 from seqlab.data._files import package_file, system_file
 from seqlab.data._registry import DatasetInfo, register
-from seqlab.data.seqfiles import GenBankRecord, parse_location, read_fasta, read_genbank
+from seqlab.data.seqfiles import (
+    GenBankRecord,
+    parse_location,
+    read_fasta,
+    read_genbank,
+    read_sequence_records,
+)
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 if TYPE_CHECKING:
@@ -43,6 +49,7 @@ __all__ = [
     "parse_location",
     "read_fasta",
     "read_genbank",
+    "read_sequence_records",
 ]
 
 _PYHMMER = "pip install pyhmmer"

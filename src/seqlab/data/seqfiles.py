@@ -1,4 +1,8 @@
-"""Sequence file formats: FASTA and GenBank flat files (plain or ``.gz``), no biopython.
+"""Sequence file formats: FASTA, GenBank and EMBL flat files (plain or ``.gz``), no biopython.
+
+:func:`read_sequence_records` is the one reader of sequences for the CLI and the HMM
+tasks (``seqlab hmm islands --file``, ``seqlab hmm decode --file``): every record of a
+FASTA, GenBank or EMBL file, kept apart; :func:`read_genbank` also parses the feature table.
 
 Locations follow the INSDC feature table definition
 (https://www.insdc.org/submitting-standards/feature-table/): ``a..b`` (1-based,
@@ -24,7 +28,14 @@ from seqlab.exceptions import SeqlabFileNotFoundError, SeqlabTypeError, SeqlabVa
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["GenBankRecord", "parse_location", "read_fasta", "read_genbank"]
+__all__ = [
+    "GenBankRecord",
+    "parse_location",
+    "read_fasta",
+    "read_genbank",
+    "read_sequence_records",
+    "sequence_format",
+]
 
 
 def _open_text(path: str | Path) -> str:
@@ -62,9 +73,13 @@ def read_fasta(path: str | Path) -> dict[str, str]:
     >>> read_fasta(p)
     {'seq1': 'ACGTAC', 'seq2': 'GG'}
     """
+    return _fasta_records(_open_text(path), path)
+
+
+def _fasta_records(text: str, path: str | Path) -> dict[str, str]:
     records: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for lineno, line in enumerate(_open_text(path).splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if line.startswith(">"):
             words = line[1:].split()
             if not words:
@@ -274,3 +289,77 @@ def read_genbank(path: str | Path) -> GenBankRecord:
     6   CDS    382  1444      -1
     """
     return _parse_genbank_text(_open_text(path))
+
+
+def sequence_format(text: str) -> str | None:
+    """``"fasta"``, ``"genbank"``, ``"embl"`` from the first non-blank line (``>``,
+    ``LOCUS``, ``ID``), else None.
+
+    >>> fmt = sequence_format
+    >>> fmt("\\n>r1\\nACGT\\n"), fmt("LOCUS  X 4 bp"), fmt("1,2")
+    ('fasta', 'genbank', None)
+    """
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if first.startswith(">"):
+        return "fasta"
+    if first.startswith("LOCUS"):
+        return "genbank"
+    if first.startswith("ID "):
+        return "embl"
+    return None
+
+
+def _flat_records(text: str, path: str | Path, fmt: str) -> dict[str, str]:
+    """Name and sequence of every record of a GenBank or EMBL flat file."""
+    head, seq_start = ("LOCUS", "ORIGIN") if fmt == "genbank" else ("ID ", "SQ ")
+    records: dict[str, str] = {}
+    name: str | None = None
+    in_seq = False
+    chunks: list[str] = []
+    for ln in text.splitlines():
+        if ln.startswith(head):
+            words = ln[len(head):].split()
+            name = words[0].rstrip(";") if words else ""
+            chunks, in_seq = [], False
+        elif ln.startswith(seq_start):
+            in_seq = True
+        elif ln.startswith("//"):
+            if name in records:
+                raise SeqlabValueError(f"{path}: duplicate record name {name!r}")
+            records[name or f"record{len(records) + 1}"] = "".join(chunks)
+            name, in_seq = None, False
+        elif in_seq:
+            chunks.append("".join(ch for ch in ln if ch.isalpha()))
+    if name is not None:
+        raise SeqlabValueError(
+            f"{path}: record {name!r} does not end with '//' (a truncated file?); complete "
+            "or remove it.")
+    return records
+
+
+def read_sequence_records(path: str | Path) -> dict[str, str]:
+    """``{record name: sequence}`` of a FASTA, GenBank or EMBL file (plain or ``.gz``),
+    every record kept separate, letters as in the file; the format is recognised from the
+    first non-blank line (``>``, ``LOCUS``, ``ID``; :func:`sequence_format`). Records
+    without sequence are dropped; a file with none is an error.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "x.embl")
+    >>> _ = open(p, "w").write("ID   R1; SV 1\\nSQ   Sequence\\n     acgtac 6\\n//\\n")
+    >>> read_sequence_records(p)
+    {'R1': 'acgtac'}
+    """
+    text = _open_text(path)
+    if not text.strip():
+        raise SeqlabValueError(f"{path} is empty; give a FASTA, GenBank or EMBL file")
+    fmt = sequence_format(text)
+    if fmt is None:
+        first = next(ln for ln in text.splitlines() if ln.strip())
+        raise SeqlabValueError(
+            f"{path}: unknown sequence format (first line {first[:30]!r}); give FASTA ('>'), "
+            "GenBank ('LOCUS') or EMBL ('ID')")
+    records = _fasta_records(text, path) if fmt == "fasta" else _flat_records(text, path, fmt)
+    records = {k: v for k, v in records.items() if v}
+    if not records:
+        raise SeqlabValueError(f"{path} holds no sequence; give a file with sequence data")
+    return records
