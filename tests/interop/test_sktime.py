@@ -282,6 +282,12 @@ def test_auto_arima_equals_direct():
     assert f.get_fitted_params()["order"] == direct.order_
 
 
+def test_auto_arima_params_are_seqlabs():
+    from seqlab.classical import AutoARIMA as Direct
+
+    assert AutoARIMA().get_params() == Direct().get_params()
+
+
 def test_auto_arima_airline_agrees_with_statsforecast(log_air):
     from sktime.forecasting.statsforecast import StatsForecastAutoARIMA
 
