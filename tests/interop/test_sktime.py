@@ -282,6 +282,19 @@ def test_auto_arima_equals_direct():
     assert f.get_fitted_params()["order"] == direct.order_
 
 
+def test_auto_arima_missing_values_equal_direct():
+    from seqlab.classical import AutoARIMA as Direct
+
+    e = np.random.default_rng(2).normal(size=121)
+    y = pd.Series(np.cumsum(e[1:] + 0.5 * e[:-1]), name="v")
+    y.iloc[[5, 50, 51, 100]] = np.nan  # the Kalman filter skips them in every candidate
+    kw = {"max_p": 1, "max_q": 1}
+    f = AutoARIMA(**kw).fit(y, fh=[1, 2])
+    direct = Direct(**kw).fit(y.to_numpy())
+    assert f.order_ == direct.order_
+    np.testing.assert_array_equal(f.predict().to_numpy(), direct.forecast(2))
+
+
 def test_auto_arima_params_are_seqlabs():
     from seqlab.classical import AutoARIMA as Direct
 
