@@ -6,9 +6,9 @@ run by the interpreter around the compiled Kalman/CSS recursions (~1 s to compil
 tens of milliseconds a series. Both run the same code objects, hence the same IEEE
 operations in the same order (no fastmath there): the same numbers (tested). So the choice
 is only speed (:func:`use_compiled`): compiled once it is in numba's cache or compiled in
-this process, for ``COMPILED_MIN_SERIES`` series or more, and after that many series were
-fitted interpreted in this process (so sustained use compiles it once, for every later
-process).
+this process, for ``COMPILED_MIN_SERIES`` series or more, for ``COMPILED_MIN_PARAMS``
+parameters or more, and after that many series were fitted interpreted in this process (so
+sustained use compiles it once, for every later process).
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ import numba
 import numpy as np
 
 from seqlab.classical import _arima_kernels as _K
+from seqlab.classical import _arma_cov as _C
 from seqlab.classical import _arma_numpy as _N
 
 __all__: list[str] = []
 
 COMPILED_MIN_SERIES = 16
+# from this many parameters the interpreted BFGS (O(k) evaluations per gradient, each an
+# interpreted O(p^2) transform) costs more than compiling once: AR(60) ~70 s interpreted
+COMPILED_MIN_PARAMS = 12
 _interpreted_series = 0  # series fitted by the interpreted optimiser in this process
 
 
@@ -40,6 +44,13 @@ def _interpreted(names: tuple[str, ...]) -> SimpleNamespace:
     """
     env = dict(vars(_K))
     env["pacf_to_ar"] = _K.pacf_to_ar.py_func
+    # the O(p^3 + m^2) stationary covariance interpreted too (tiny for the small orders
+    # that run interpreted); the exact AR likelihood, O(n p), stays compiled
+    cov_env = dict(vars(_C))
+    for name in ("_solve", "harvey_stationary_cov"):
+        fn = getattr(_C, name).py_func
+        cov_env[name] = types.FunctionType(fn.__code__, cov_env, name, fn.__defaults__)
+    env["harvey_stationary_cov"] = cov_env["harvey_stationary_cov"]
     for name in names:
         fn = getattr(_K, name).py_func
         env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
@@ -87,6 +98,7 @@ def fit_many(Ws, X0, p, q, kt, css, maxiter, tol, compiled):
     the GIL)."""
     S = Ws.shape[0]
     k = p + q + kt
+    compiled = compiled or k >= COMPILED_MIN_PARAMS
     X = np.empty((S, k))
     fval = np.empty(S)
     n_iter = np.zeros(S, dtype=np.int64)

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from seqlab.classical._ar_kernels import pacf_to_ar
+from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
 
 __all__: list[str] = []
 
@@ -117,36 +118,16 @@ def _system(phi: np.ndarray, theta: np.ndarray):
 
 @njit(cache=True)
 def stationary_cov(tphi: np.ndarray, rvec: np.ndarray):
-    """Solve ``P = T P T' + R R'`` (unit innovation variance) via ``(I - T (x) T) vec P``."""
+    """Solve ``P = T P T' + R R'`` (unit innovation variance) in O(p^3 + m^2) time and
+    O(m^2) memory (:func:`seqlab.classical._arma_cov.harvey_stationary_cov`; a dense
+    ``(I - T (x) T) vec P`` system would be m^2 x m^2: 12 GB at m = 199)."""
     m = tphi.shape[0]
-    mm = m * m
-    A = np.eye(mm)
-    # T[i, k] = tphi[i] * (k == 0) + (k == i + 1)
+    p = 0
     for i in range(m):
-        for j in range(m):
-            row = i * m + j
-            # (T P T')[i, j] = sum_{k,l} T[i,k] T[j,l] P[k,l]
-            for k in range(m):
-                tik = (tphi[i] if k == 0 else 0.0) + (1.0 if k == i + 1 else 0.0)
-                if tik == 0.0:
-                    continue
-                for l in range(m):
-                    tjl = (tphi[j] if l == 0 else 0.0) + (1.0 if l == j + 1 else 0.0)
-                    if tjl != 0.0:
-                        A[row, k * m + l] -= tik * tjl
-    b = np.empty(mm)
-    for i in range(m):
-        for j in range(m):
-            b[i * m + j] = rvec[i] * rvec[j]
-    ok = _solve_inplace(A, b)
-    P = np.empty((m, m))
-    for i in range(m):
-        for j in range(m):
-            P[i, j] = 0.5 * (b[i * m + j] + b[j * m + i])
-    if ok:
-        for i in range(m):
-            if not P[i, i] >= 0.0:
-                ok = False
+        if tphi[i] != 0.0:
+            p = i + 1
+    P = np.zeros((m, m))
+    ok = harvey_stationary_cov(tphi, rvec, p, P)
     return P, ok
 
 
@@ -271,7 +252,10 @@ def css_arma(w, phi, theta, mu, e_out):
 @njit(cache=True)
 def kalman_loglik(w, phi, theta, mu, v_out, f_out, a_out, P_out):
     """:func:`kalman_arma` from the stationary initialisation of ``phi``, ``theta``;
-    ``ok`` False (and NaNs) if there is none."""
+    ``ok`` False (and NaNs) if there is none. A pure AR without outputs to store skips
+    the filter: :func:`seqlab.classical._arma_cov.ar_exact_terms`, O(p^2 + n p)."""
+    if theta.shape[0] == 0 and v_out.shape[0] == 0:
+        return ar_exact_terms(w - mu, phi)
     tphi, rvec, _ = _system(phi, theta)
     P1, ok = stationary_cov(tphi, rvec)
     if not ok:

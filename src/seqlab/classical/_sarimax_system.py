@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqlab._validation import check_choice, check_int
-from seqlab.classical.statespace import StateSpace, stationary_cov
+from seqlab.classical._arma_cov import harvey_stationary_cov
+from seqlab.classical.statespace import StateSpace
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["Spec", "constrain_stationary", "make_spec", "unconstrain_stationary"]
@@ -191,8 +192,14 @@ class Spec:
         Q = np.array([[sigma2]])
         P0 = np.zeros((m, m))
         P0[:kd, :kd] = DIFFUSE_VARIANCE * np.eye(kd)
-        Rk = R[kd:]
-        P0[kd:, kd:] = stationary_cov(T[kd:, kd:], sigma2 * (Rk @ Rk.T))
+        Pk = np.empty((k, k))
+        tphi = np.zeros(k)
+        tphi[: phi.shape[0]] = phi
+        if not harvey_stationary_cov(tphi, np.ascontiguousarray(R[kd:, 0]), phi.shape[0], Pk):
+            raise SeqlabValueError(
+                "the AR polynomial is not stationary, so the ARMA state has no stationary "
+                "distribution; give stationary AR coefficients")
+        P0[kd:, kd:] = sigma2 * Pk
         a0 = np.zeros(m)
         if self.k_trend:
             c0 = float(self.trend_data(0, 1)[0] @ self.split(params)[0])

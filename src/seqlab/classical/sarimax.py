@@ -25,7 +25,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 import scipy.stats
 
 from seqlab._validation import check_int, check_is_fitted
@@ -153,8 +152,11 @@ class SARIMAX(BaseEstimator):
         d, c = spec.intercepts(params, X, 0)
         return ss, ss.filter(y, d, c)
 
-    def fit(self, y: Any, exog: Any = None) -> SARIMAX:
-        """Fit by maximum likelihood; returns ``self``."""
+    def fit(self, y: Any, exog: Any = None, method: str = "mle") -> SARIMAX:
+        """Fit; returns ``self``. ``method``: ``"mle"`` exact maximum likelihood
+        (statsmodels'), ``"css"`` conditional sum of squares (R's / statsforecast's, then
+        ``llf_`` is the conditional log-likelihood), ``"css-mle"`` exact MLE started from the
+        CSS estimates (R's / statsforecast's default)."""
         yv = check_endog(y)
         n = yv.shape[0]
         X = check_exog(exog, n, None)
@@ -176,39 +178,17 @@ class SARIMAX(BaseEstimator):
         scale[-1] = ys
         x0 = spec.unconstrain(params0) / scale
 
-        def nll(x: np.ndarray) -> float:
-            try:
-                val = -self._llf(spec, spec.constrain(x * scale), yv, X)[1].llf / n_eff
-            except (SeqlabValueError, np.linalg.LinAlgError):
-                return 1e10
-            return float(val) if math.isfinite(val) else 1e10
+        from seqlab.classical._sarimax_fit import estimate
 
-        def grad(x: np.ndarray) -> np.ndarray:
-            g = np.empty_like(x)
-            for i in range(x.shape[0]):
-                h = 1e-5 * max(1.0, abs(x[i]))
-                e = np.zeros_like(x)
-                e[i] = h
-                g[i] = (nll(x + e) - nll(x - e)) / (2 * h)
-            return g
-
-        # BFGS: no compiled BLAS-threaded step (L-BFGS-B's is ~10x slower on a busy machine)
-        opt = scipy.optimize.minimize(nll, x0, jac=grad, method="BFGS",
-                                      options={"gtol": 1e-7, "maxiter": maxiter})
-        self.n_fev_ = int(opt.nfev)
-        # "precision loss" at a point whose gradient (of the log-likelihood per observation)
-        # is at the finite-difference noise level (~1e-4 with approximate diffuse states,
-        # whose 1e6 prior variance cancels in the first updates) is convergence too
-        self.grad_norm_ = float(np.max(np.abs(grad(opt.x))))
-        converged = bool(opt.success) or self.grad_norm_ < 1e-3
+        params, n_iter, converged, css_llf = estimate(spec, yv, X, params0, x0, scale, maxiter,
+                                                      method)
         if not converged:
             warnings.warn(
                 f"SARIMAX{self.order}x{self.seasonal_order}: the optimiser stopped before "
-                f"converging ({opt.message}); raise maxiter or check the model orders",
+                "converging; raise maxiter or check the model orders",
                 RuntimeWarning,
                 stacklevel=2,
             )
-        params = spec.constrain(opt.x * scale)
         _, res = self._llf(spec, params, yv, X)
         if not math.isfinite(float(res.llf)):
             raise DivergenceError(
@@ -216,6 +196,8 @@ class SARIMAX(BaseEstimator):
                 "parameters is not finite (a Kalman prediction variance F <= 0 or NaN); check "
                 "the data for inf values or a degenerate/constant series, or simplify the orders"
             )
+        if css_llf is not None:
+            res.llf = css_llf
         k = spec.k_params
         self.params_ = params
         self.param_names_ = spec.names(exog_names(exog, X.shape[1]))
@@ -244,7 +226,7 @@ class SARIMAX(BaseEstimator):
                 stacklevel=2,
             )
         self.converged_ = converged
-        self.n_iter_ = int(opt.nit)
+        self.n_iter_ = n_iter
         self.k_exog_ = int(X.shape[1])
         self._endog = yv
         self._exog = X
