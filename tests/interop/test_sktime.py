@@ -227,13 +227,17 @@ def test_arima_update_without_refit_matches_statsmodels_append(log_air):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = StatsModelsARIMA(**AIRLINE).fit(y_tr, fh=[1, 2, 3])
+        sm_fit = ref._fitted_forecaster  # before the update appends to it
         ref.update(y_new, update_params=False)
     params = ours.model_.params_.copy()
     ours.update(y_new, update_params=False)
     np.testing.assert_array_equal(ours.model_.params_, params)
-    pd.testing.assert_series_equal(ours.predict(), ref.predict(), rtol=0, atol=1e-5)
+    # on these 120 months statsmodels stops short of the maximum (llf 197.5048724 against
+    # seqlab's 197.5048762, which statsmodels' own loglike confirms): forecasts ~1e-5 apart
+    assert sm_fit.model.loglike(params) >= sm_fit.llf
+    pd.testing.assert_series_equal(ours.predict(), ref.predict(), rtol=0, atol=3e-5)
     pd.testing.assert_series_equal(ours.predict([-3, 0]), ref.predict([-3, 0]), rtol=0,
-                                   atol=1e-5, check_names=False)
+                                   atol=3e-5, check_names=False)
     # at the same parameters: statsmodels' append, exactly
     from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
@@ -258,7 +262,7 @@ def test_arima_update_with_refit_equals_fit_on_all(log_air):
 def test_arima_params_round_trip():
     f = ARIMA(order=(2, 1, 0), trend="t")
     assert f.get_params() == {"order": (2, 1, 0), "seasonal_order": (0, 0, 0, 0),
-                              "trend": "t", "maxiter": 500}
+                              "trend": "t", "maxiter": 500, "method": "mle"}
     g = f.clone().set_params(order=(0, 1, 1))
     assert g.order == (0, 1, 1) and f.order == (2, 1, 0)
 

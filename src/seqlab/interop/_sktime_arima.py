@@ -147,8 +147,10 @@ class ARIMA(_StateSpaceForecaster):
     """sktime forecaster of :class:`seqlab.classical.SARIMAX`: SARIMA(p,d,q)(P,D,Q)s + trend + X.
 
     ``order``, ``seasonal_order``, ``trend`` (``"n"``, ``"c"``, ``"t"``, ``"ct"``) and
-    ``maxiter`` are the seqlab model's; ``X`` in ``fit`` are its ``exog`` (regression with
-    SARIMA errors) and ``predict`` needs ``X`` for every period up to the horizon's last.
+    ``maxiter`` are the seqlab model's, ``method`` its fit's (``"mle"`` exact maximum
+    likelihood as statsmodels, ``"css"``, ``"css-mle"`` as R/statsforecast); ``X`` in
+    ``fit`` are its ``exog`` (regression with SARIMA errors) and ``predict`` needs ``X``
+    for every period up to the horizon's last.
     Fitted: ``model_`` (the seqlab SARIMAX), and its ``params_``/``llf_``/``aic_`` through
     ``get_fitted_params()``.
 
@@ -165,18 +167,20 @@ class ARIMA(_StateSpaceForecaster):
 
     def __init__(self, order: tuple[int, int, int] = (1, 0, 0),
                  seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
-                 trend: str = "n", maxiter: int = 500) -> None:
+                 trend: str = "n", maxiter: int = 500, method: str = "mle") -> None:
         self.order = order
         self.seasonal_order = seasonal_order
         self.trend = trend
         self.maxiter = maxiter
+        self.method = method
         super().__init__()
 
     def _fit_seqlab(self, y: np.ndarray, X: np.ndarray | None) -> None:
         from seqlab.classical import SARIMAX
 
         self.model_ = SARIMAX(order=self.order, seasonal_order=self.seasonal_order,
-                              trend=self.trend, maxiter=self.maxiter).fit(y, exog=X)
+                              trend=self.trend, maxiter=self.maxiter).fit(
+                                  y, exog=X, method=self.method)
 
     def _sarimax(self) -> Any:
         return self.model_
