@@ -111,10 +111,16 @@ def test_ar_compiles_nothing():
 
 def test_arima_few_series_compile_only_the_recursions(tmp_path):
     """With an empty cache and fewer than COMPILED_MIN_SERIES series the optimiser runs
-    interpreted: only the O(n) recursions are compiled."""
+    interpreted: only the O(n) recursions are compiled, and the state-space filter that every
+    ARIMA result (forecast, predict, bse) runs on."""
     assert set(_compiled("arima", str(tmp_path))) == {
         "seqlab.classical._arima_kernels.kalman_arma",
         "seqlab.classical._arima_kernels.css_arma",
+        "seqlab.classical._statespace_kernels._ta",
+        "seqlab.classical._statespace_kernels._tpt",
+        "seqlab.classical._statespace_kernels.kalman_filter",
+        "seqlab.classical._arma_cov._solve",
+        "seqlab.classical._arma_cov.harvey_stationary_cov",
     }
 
 
@@ -130,9 +136,9 @@ def test_arima_interpreted_and_compiled_optimiser_agree_exactly(monkeypatch, ord
         w[t] = 0.5 * w[t - 1] - 0.2 * w[t - 2] + e[t] + 0.3 * e[t - 1] + 0.1 * e[t - 2]
     Y = np.cumsum(w, axis=0) if order[1] else w
     monkeypatch.setattr(_arima_fit, "use_compiled", lambda S: False)
-    interpreted = ARIMA(order, method=method).fit(Y)
+    interpreted = ARIMA(order, method=method).fit_many(Y)
     monkeypatch.setattr(_arima_fit, "use_compiled", lambda S: True)
-    compiled = ARIMA(order, method=method).fit(Y)
+    compiled = ARIMA(order, method=method).fit_many(Y)
     np.testing.assert_array_equal(interpreted.params_, compiled.params_)
     np.testing.assert_array_equal(interpreted.n_iter_, compiled.n_iter_)
     np.testing.assert_array_equal(interpreted.loglik_, compiled.loglik_)

@@ -19,13 +19,14 @@ def _python_block(heading: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("heading", ["Seasonal ARIMA with regressors and missing values"])
+@pytest.mark.parametrize("heading", ["Seasonal ARIMA with regressors and missing values",
+                                     "Automatic order selection: AutoARIMA"])
 def test_example_runs(heading, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # optimiser notes are fine here
         exec(compile(_python_block(heading), str(README), "exec"), {})
     out = capsys.readouterr().out
-    for column in ("mean", "mean_se", "mean_ci_lower", "mean_ci_upper"):
+    for column in ("mean", "mean_se", "lower_80", "upper_95", "predicted_mean"):
         assert column in out
     assert "2025-06-01" in out  # the forecast carries the future dates
 

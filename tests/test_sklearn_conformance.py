@@ -62,7 +62,7 @@ HMM_FRAMES = (
     "score_samples returns hmmlearn's (log_prob, posteriors) pair, not per-row scores"
 )
 ARIMA_PREDICT = (
-    "ARIMA.predict() takes no X: it returns statsmodels' in-sample one-step predictions of "
+    "ARIMA.predict(start, end) takes no X: it returns statsmodels' predictions of periods of "
     "the fitted series; forecast(steps) predicts ahead"
 )
 ESN_2D_IS_N_T = (
@@ -92,7 +92,13 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_fit2d_predict1d": ONE_D,
     },
     "ARIMA": {
-        "check_estimators_unfitted": ARIMA_PREDICT,
+        "check_fit_score_takes_y": (
+            "statsmodels' fit(y, exog): the second argument is the regressors, not a target"
+        ),
+        "check_dont_overwrite_parameters": ONE_D,
+        "check_fit2d_1feature": ONE_D,
+        "check_n_features_in": ONE_D,
+        "check_estimator_sparse_array": ONE_D_SPARSE,
         "check_n_features_in_after_fitting": ARIMA_PREDICT,
         "check_estimators_dtypes": ARIMA_PREDICT,
         "check_dtype_object": ARIMA_PREDICT,
@@ -258,7 +264,7 @@ def test_not_fitted_error_is_also_scikit_learns():
     ("model", "X", "n_features"),
     [
         (AR(order=1), np.arange(30.0) % 7, 1),
-        (ARIMA(order=(1, 0, 0)), np.random.default_rng(0).normal(size=(40, 3)), 3),
+        (ARIMA(order=(1, 0, 0)), np.random.default_rng(0).normal(size=40), 1),
         (CategoricalHMM(2, seed=0), np.arange(30) % 3, 1),
         (GaussianHMM(2, seed=0), np.random.default_rng(0).normal(size=(40, 3)), 3),
         (HopfieldNetwork(seed=0), np.sign(np.random.default_rng(0).normal(size=(3, 8))), 8),

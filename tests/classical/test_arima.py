@@ -120,9 +120,17 @@ def test_fit_arima212_matches_statsmodels(arima212):
     assert model.loglik_ >= ref.llf - 1e-5  # at least as good an optimum
     np.testing.assert_allclose(model.aic_, ref.aic, rtol=1e-6)
     np.testing.assert_allclose(model.bic_, ref.bic, rtol=1e-6)
-    # statsmodels' observed-information (cov_type="approx") standard errors at its optimum
+    # the default cov_type is statsmodels' ("opg"); each cov_type equals statsmodels' at
+    # the same parameters
+    np.testing.assert_allclose(model.bse_, ref.bse, rtol=2e-2)  # at statsmodels' optimum
+    for cov_type in ("opg", "oim", "approx"):
+        model.set_params(cov_type=cov_type)
+        theirs = SMARIMA(arima212, order=(2, 1, 2)).filter(model.params_, cov_type=cov_type)
+        np.testing.assert_allclose(model.bse_, theirs.bse, rtol=1e-3)
+    # fit_many's compiled observed information is statsmodels' cov_type="approx"
     approx_bse = np.sqrt(np.diag(ref.cov_params_approx))
-    np.testing.assert_allclose(model.bse_, approx_bse, rtol=5e-3)
+    batch = ARIMA((2, 1, 2), cov_type="approx").fit_many(arima212[:, None])
+    np.testing.assert_allclose(batch.bse_[0], approx_bse, rtol=5e-3)
 
 
 @pytest.mark.parametrize(
@@ -165,29 +173,29 @@ def test_forecast_matches_statsmodels_at_same_params(arima212, sunspots, order, 
     ref = SMARIMA(y, order=order, trend=trend).filter(model.params_)
     pred = ref.get_forecast(12)
     ci = pred.conf_int(alpha=0.1)
-    fc = model.forecast(12, alpha=0.1)
+    fc = model.get_forecast(12)
     scale = np.abs(pred.predicted_mean).max() + pred.se_mean.max()
-    np.testing.assert_allclose(fc.mean, pred.predicted_mean, atol=1e-7 * scale)
-    np.testing.assert_allclose(fc.se, pred.se_mean, rtol=1e-7)
-    np.testing.assert_allclose(fc.lower, ci[:, 0], atol=1e-7 * scale)
-    np.testing.assert_allclose(fc.upper, ci[:, 1], atol=1e-7 * scale)
+    np.testing.assert_allclose(model.forecast(12), pred.predicted_mean, atol=1e-7 * scale)
+    np.testing.assert_allclose(fc.se_mean, pred.se_mean, rtol=1e-7)
+    np.testing.assert_allclose(fc.conf_int(0.1), ci, atol=1e-7 * scale)
     d = order[1]
     np.testing.assert_allclose(model.resid_[d:], ref.resid[d:], atol=1e-5 * scale)
     np.testing.assert_allclose(model.predict()[d:], ref.fittedvalues[d:], atol=1e-5 * scale)
 
 
 def test_forecast_of_fits_agree(arima212):
-    fc = ARIMA((2, 1, 2)).fit(arima212).forecast(10)
+    fc = ARIMA((2, 1, 2)).fit(arima212).get_forecast(10)
     ci = _fit_sm(arima212, (2, 1, 2)).get_forecast(10).conf_int()
-    np.testing.assert_allclose(np.c_[fc.lower, fc.upper], ci, atol=1e-3 * fc.se.max())
+    np.testing.assert_allclose(fc.conf_int(), ci, atol=1e-3 * fc.se_mean.max())
 
 
 def test_simulate_end_anchor_matches_forecast_distribution(arima212):
     model = ARIMA((2, 1, 2)).fit(arima212)
     paths = model.simulate(8, n_paths=20000, seed=3)
-    fc = model.forecast(8)
-    np.testing.assert_allclose(paths.mean(axis=1), fc.mean, atol=5 * fc.se.max() / np.sqrt(2e4))
-    np.testing.assert_allclose(paths.std(axis=1), fc.se, rtol=0.03)
+    fc = model.get_forecast(8)
+    mean, se = fc.predicted_mean, fc.se_mean
+    np.testing.assert_allclose(paths.mean(axis=1), mean, atol=5 * se.max() / np.sqrt(2e4))
+    np.testing.assert_allclose(paths.std(axis=1), se, rtol=0.03)
     np.testing.assert_array_equal(model.simulate(5, 2, seed=1), model.simulate(5, 2, seed=1))
     fresh = model.simulate(300, seed=0, anchor="start")
     assert fresh.shape == (300, 1)
@@ -226,14 +234,16 @@ def test_ma1_matches_statsmodels():
 
 def test_many_series_equal_single_fits():
     Y = np.column_stack([np.cumsum(_arma(150, seed=s)) for s in range(6)])
-    batch = ARIMA((2, 1, 2)).fit(Y)
+    batch = ARIMA((2, 1, 2)).fit_many(Y)
     assert batch.params_.shape == (6, 5)
     for s in range(6):
         single = ARIMA((2, 1, 2)).fit(Y[:, s])
         np.testing.assert_allclose(batch.params_[s], single.params_, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(batch.loglik_[s], single.loglik_, rtol=1e-12)
-    fc = batch.forecast(4)
-    assert fc.mean.shape == (4, 6)
+    fc = batch.get_forecast(4)
+    assert batch.forecast(4).shape == fc.se_mean.shape == (4, 6)
+    np.testing.assert_allclose(fc.predicted_mean[:, 2],
+                               ARIMA((2, 1, 2)).fit(Y[:, 2]).forecast(4), rtol=1e-7)
     assert batch.bse_.shape == (6, 5)
 
 
@@ -266,16 +276,16 @@ def test_estimator_conventions(sunspots):
         model.forecast(2)
     model.fit(sunspots)
     clone = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(clone.forecast(3).mean, model.forecast(3).mean)
+    np.testing.assert_array_equal(clone.forecast(3), model.forecast(3))
     text = model.summary()
     assert "ar.L1" in text and "aic" in text
 
 
 def test_bad_input_errors(sunspots):
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        ARIMA((1, 0, 0)).fit(np.r_[sunspots, np.nan])
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with pytest.raises(ValueError, match="infinite values; replace them by NaN"):
         ARIMA((1, 0, 0)).fit(np.r_[sunspots, -np.inf])
+    with pytest.raises(ValueError, match="fit takes ONE series"):
+        ARIMA((1, 0, 0)).fit(np.c_[sunspots, sunspots])
     with pytest.raises(ValueError, match="too short"):
         ARIMA((2, 1, 2)).fit(sunspots[:7])
     with pytest.raises(TypeError, match="numeric"):
@@ -284,8 +294,10 @@ def test_bad_input_errors(sunspots):
         ARIMA((1, 3, 0)).fit(sunspots)
     with pytest.raises(ValueError, match="not identified"):
         ARIMA((1, 1, 0), trend="c").fit(sunspots)
-    with pytest.raises(ValueError, match="needs d = 1"):
-        ARIMA((1, 0, 0), trend="t").fit(sunspots)
+    with pytest.raises(ValueError, match="not identified"):
+        ARIMA((1, 1, 0), seasonal_order=(0, 1, 0, 4), trend="t").fit(sunspots)
+    with pytest.raises(ValueError, match="method='css' fits nonseasonal"):
+        ARIMA((1, 0, 0), method="css").fit(np.r_[sunspots, np.nan])
     with pytest.raises(ValueError, match="not stationary"):
         ARIMA((2, 0, 0)).fit(sunspots, start_params=[50.0, 1.5, 0.2])
     with pytest.raises(ValueError, match="not invertible"):

@@ -55,7 +55,7 @@ def _simulate(seed: int, n: int, m: int) -> np.ndarray:
 def _sf(y: np.ndarray, m: int) -> tuple[tuple[int, int, int], tuple[int, int, int], bool]:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        fit = auto_arima_f(y.astype(float), period=m)
+        fit = auto_arima_f(y.astype(float), period=m, approximation=False)  # AutoARIMA default
     a = fit["arma"]
     return (a[0], a[5], a[1]), (a[2], a[6], a[3]), any(k in fit["coef"] for k in
                                                          ("intercept", "drift"))
@@ -172,3 +172,68 @@ def test_bad_input() -> None:
         AutoARIMA(d=1).fit(np.arange(30.0))
     with pytest.raises(NotFittedError):
         AutoARIMA().forecast(2)
+
+
+CANDIDATES = [((0, 1, 1), (0, 1, 1), False), ((2, 0, 2), (0, 1, 1), True),
+              ((1, 0, 1), (1, 1, 0), True), ((1, 1, 1), (0, 0, 0), True),
+              ((2, 0, 1), (0, 0, 0), True), ((0, 1, 2), (1, 1, 1), False)]
+
+
+@pytest.mark.parametrize("case", range(len(CANDIDATES)))
+def test_css_estimates_and_scores_equal_statsforecast(case: int) -> None:
+    from statsforecast.arima import arima
+
+    from seqlab.classical._auto_arima_css import css_start
+    from seqlab.classical._auto_arima_fit import score_candidate
+
+    y = _airline().to_numpy()
+    order, so, const = CANDIDATES[case]
+    diffs = order[1] + so[1]
+    trend = "c" if const and diffs <= 1 else "n"
+    xreg = np.arange(1, y.shape[0] + 1.0)[:, None] if const and diffs == 1 else None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        css = arima(y, order, {"order": so, "period": 12}, xreg=xreg, include_mean=const,
+                    method="CSS")
+        ref = myarima(y, order, {"order": so, "period": 12}, constant=const, ic="aicc")
+    start, ok = css_start(y, order, (*so, 12), trend, np.zeros((y.shape[0], 0)))
+    arma = [v for k, v in css["coef"].items() if k.startswith(("ar", "ma", "sar", "sma"))]
+    k0 = int(trend == "c")
+    np.testing.assert_allclose(start[k0:-1], arma, atol=1e-5)
+    value = score_candidate(y, None, order, (*so, 12), trend, "aicc", y.shape[0] - order[1]
+                            - 12 * so[1], full_ml=False)[0]
+    # same model, same estimates: the criteria differ only by R's kappa = 1e6 diffuse prior
+    assert ok and value == pytest.approx(ref["ic"], abs=0.02)
+
+
+def test_method_ml_scores_the_exact_mle() -> None:
+    y = _simulate(11, 96, 12)
+    m = AutoARIMA(season_length=12, method="ML", max_p=1, max_q=1, max_P=1, max_Q=1).fit(y)
+    k, nstar = len(m.model_.params_), 96 - m.d_ - 12 * m.D_
+    aicc = -2 * m.model_.llf_ + 2 * k + 2 * k * (k + 1) / (nstar - k - 1)
+    assert m.ic_ == pytest.approx(aicc, rel=1e-10)
+    assert m.ic_ == min(c["ic"] for c in m.candidates_)
+
+
+def test_gaps_are_fitted_through() -> None:
+    y = _simulate(12, 90, 1)
+    y[[20, 50, 51]] = np.nan
+    m = AutoARIMA(max_p=2, max_q=2).fit(y)
+    assert np.isfinite(m.ic_) and np.all(np.isfinite(m.forecast(4)))
+
+
+@pytest.mark.parametrize("kind", ["trend", "noise", "walk+trend"])
+def test_exog_orders_agree_with_statsforecast(kind: str) -> None:
+    rng = np.random.default_rng(5)
+    n = 100
+    t = np.arange(n, dtype=float)
+    X = {"trend": np.c_[t], "noise": np.c_[rng.normal(size=n)],
+         "walk+trend": np.c_[np.cumsum(rng.normal(size=n)), t]}[kind]
+    y = 0.5 * X[:, 0] + np.cumsum(rng.normal(size=n)) + 3
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        fit = auto_arima_f(y.copy(), xreg=X.copy(), approximation=False)
+    a = fit["arma"]
+    m = AutoARIMA().fit(y, exog=X)
+    assert m.order_ == (a[0], a[5], a[1])
+    assert (m.trend_ == "c") == ("intercept" in fit["coef"] or "drift" in fit["coef"])

@@ -101,7 +101,7 @@ YC = Y + 1j
         lambda: select_ar_order(YC, 3),
         lambda: AR(2).fit(Y).forecast(3, alpha=0.05j),
         lambda: ARIMA((1, 0, 1)).fit(YC),
-        lambda: ARIMA((1, 0, 0)).fit(np.c_[Y, Y] + 0j),
+        lambda: ARIMA((1, 0, 0)).fit_many(np.c_[Y, Y] + 0j),
         lambda: ARIMA((1, 0, 0)).fit(Y, start_params=[0.0, 0.5j]),
         lambda: arima_loglike(YC, (1, 0, 0), [0.0, 0.5, 1.0]),
         lambda: arima_loglike(Y, (1, 0, 0), [0.0, 0.5 + 0j, 1.0]),

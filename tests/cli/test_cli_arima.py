@@ -17,9 +17,9 @@ def test_bundled_series_table_and_forecast(capsys):
     for word in ("ar.L1", "ma.L1", "sigma2", "loglik", "aic", "bic", "1971", "1974"):
         assert word in out
     # the printed forecast is the library's
-    fc = ARIMA((1, 1, 1)).fit(load_nile().to_numpy()).forecast(4)
-    assert f"{fc.mean[0]:12.4f}".strip() in out
-    assert f"{fc.upper[3]:12.4f}".strip() in out
+    fc = ARIMA((1, 1, 1)).fit(load_nile().to_numpy()).get_forecast(4)
+    assert f"{fc.predicted_mean[0]:12.4f}".strip() in out
+    assert f"{fc.conf_int()[3, 1]:12.4f}".strip() in out
 
 
 def test_csv_column_auto_and_plot(tmp_path, capsys):

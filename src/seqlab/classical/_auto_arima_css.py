@@ -7,8 +7,11 @@ starts the exact-likelihood optimiser there. The start matters: seasonal models 
 a second, higher likelihood optimum on the MA unit circle, which the root check rejects; R
 (and statsforecast) end at the interior optimum nearest the CSS estimate, and so do we.
 
-Also R's rule: a candidate whose CSS AR estimate is non-stationary is rejected (statsforecast
-checks the seasonal AR polynomial as ``1 - P1 z - (P1 + 1) z^2 ...``, a quirk kept here).
+A candidate whose CSS AR estimate (non-seasonal or seasonal polynomial) is non-stationary is
+rejected, as in R. statsforecast 2.1.1's explicit check (``arCheck``) never fires (its
+``np.argmax`` finds the leading 1 where R takes the last non-zero coefficient), but the same
+candidates fail there one step later: the partial-autocorrelation transform of a
+non-stationary AR is NaN, and so is the score.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -27,7 +30,7 @@ import numpy as np
 import scipy.optimize
 from numba import njit
 
-__all__ = ["css_start"]
+__all__ = ["css_start", "invertible", "profile_llf"]
 
 
 @njit(cache=True)
@@ -63,13 +66,12 @@ def _expand(a: np.ndarray, sa: np.ndarray, s: int, sign: float) -> np.ndarray:
     return np.convolve(left, right)[1:] * sign
 
 
-def _ar_ok(coef: np.ndarray) -> bool:
-    """statsforecast's arCheck: roots of 1 - c1 z - ... outside the unit circle."""
-    nz = np.nonzero(np.r_[1.0, -coef] != 0)[0]
-    last = int(nz[-1])
-    if last == 0:
+def _stationary(ar: np.ndarray) -> bool:
+    """All roots of ``1 - ar_1 z - ... - ar_p z^p`` outside the unit circle."""
+    nz = np.nonzero(ar != 0)[0]
+    if nz.size == 0:
         return True
-    roots = np.polynomial.polynomial.polyroots(np.r_[1.0, -coef[:last]])
+    roots = np.polynomial.polynomial.polyroots(np.r_[1.0, -ar[: nz[-1] + 1]])
     return bool(np.all(np.abs(roots) > 1))
 
 
@@ -91,6 +93,23 @@ def _ma_invert(ma: np.ndarray) -> np.ndarray:
     return out
 
 
+def invertible(params: np.ndarray, order: tuple[int, int, int],
+               seasonal_order: tuple[int, int, int, int]) -> np.ndarray:
+    """``params`` (SARIMAX's order) with both MA polynomials made invertible (an ML start).
+
+    statsforecast scores the raw CSS estimate (its ``maInvert`` is a no-op: the same
+    ``argmax`` slip), so a non-invertible one scores ``inf``; only the ML start is flipped.
+    """
+    p, q = order[0], order[2]
+    P, Q = seasonal_order[0], seasonal_order[2]
+    out = params.copy()
+    i = out.shape[0] - 1 - (p + q + P + Q)  # trend and exog come first
+    out[i + p:i + p + q] = _ma_invert(out[i + p:i + p + q])
+    j = i + p + q + P
+    out[j:j + Q] = _ma_invert(out[j:j + Q])
+    return out
+
+
 def _diff(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
     for _ in range(d):
         x = x[1:] - x[:-1]
@@ -109,7 +128,7 @@ def css_start(
     """SARIMAX start parameters from a CSS fit; ``(params, ok)``.
 
     ``params`` in SARIMAX's order (trend "c" intercept, exog, ar, ma, sar, sma, sigma2);
-    ``ok`` False when the CSS AR estimate is non-stationary (R rejects the candidate).
+    ``ok`` False when the CSS AR estimate is non-stationary (or not finite).
     ``y`` (n,) without NaN; ``X`` (n, k) regressors.
     """
     p, d, q = order
@@ -149,15 +168,12 @@ def css_start(
         x = x0
     ar, ma = x[:p], x[p:p + q]
     sar, sma = x[p + q:p + q + P], x[p + q + P:k_ar]
-    ok = _ar_ok(ar) if p else True
-    if ok and P:
-        ok = _ar_ok(sar[0] + np.arange(P))  # statsforecast's (quirky) seasonal check
+    ok = bool(np.all(np.isfinite(x))) and _stationary(ar) and _stationary(sar)
     phi, theta, beta = unpack(x)
     w = _diff(y - R @ beta, d, D, s) if nreg else yd
     sigma2 = math.exp(2.0 * _css(np.ascontiguousarray(w), phi, theta, ncond))
     if not math.isfinite(sigma2) or sigma2 <= 0:
         sigma2 = float(np.var(yd)) if yd.size > 1 else 1.0
-    ma, sma = _ma_invert(ma), _ma_invert(sma)
     trend_part = np.zeros(0)
     if trend == "c":
         ar_poly1 = (1.0 - ar.sum()) * (1.0 - sar.sum())

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.classical._auto_arima_css import css_start, profile_llf
+from seqlab.classical._auto_arima_css import css_start, invertible, profile_llf
 from seqlab.classical._sarimax_data import check_endog, check_exog
 from seqlab.classical._sarimax_system import make_spec
 from seqlab.classical.sarimax import SARIMAX
@@ -76,6 +76,7 @@ def fit_from(model: SARIMAX, y: Any, exog: Any, start: np.ndarray | None) -> SAR
     """``model.fit(y, exog)`` with the optimiser started at ``start`` (SARIMAX's order)."""
     if start is None:
         return model.fit(y, exog)
+    start = invertible(start, model.order, model.seasonal_order)
     # SARIMAX's start hook (``_start(spec, y, X)``), set on this instance for this fit only
     model._start = lambda spec, yy, XX: start  # type: ignore[method-assign, assignment]
     try:

@@ -1,397 +1,374 @@
-"""MA(q), ARMA(p, q) and ARIMA(p, d, q) by exact Gaussian likelihood or conditional sum of
-squares, for one series or many at once.
+"""ARIMA: statsmodels' ``tsa.arima.model.ARIMA`` (seasonal, regressors, missing values), with
+a compiled fast path, and ``fit_many`` for batches of independent series.
 
-The model for ``w_t = (1 - B)^d y_t`` (Box & Jenkins; Brockwell & Davis 2016 §6.1) is
+The model (regression with SARIMA errors, statsmodels' ARIMA convention)::
 
-    w_t - mu = phi_1 (w_{t-1} - mu) + ... + phi_p (w_{t-p} - mu)
-               + e_t + theta_1 e_{t-1} + ... + theta_q e_{t-q},   e_t ~ N(0, sigma2),
+    y_t = trend_t + x_t' beta + u_t,
+    phi(B) Phi(B^s) (1 - B)^d (1 - B^s)^D u_t = theta(B) Theta(B^s) e_t,  e_t ~ N(0, sigma2)
 
-with ``mu`` the mean (``trend="c"``, only for ``d = 0``), the drift (``trend="t"``, only for
-``d = 1``, i.e. ``y_t = beta t + ARIMA``), or 0 (``trend="n"``). statsmodels' conventions:
-the default trend is ``"c"`` when ``d = 0`` and ``"n"`` otherwise, ``params`` are ordered
-``[const|drift, ar.L1.., ma.L1.., sigma2]``.
+``trend_t`` is ``"c"`` a constant, ``"t"`` ``beta_1 t`` (t = 1, 2, ...: with d = 1 the drift of
+the differenced series), ``"ct"`` both, ``"n"`` none; the default is ``"c"`` when
+``d + D = 0`` and ``"n"`` otherwise, and, as in statsmodels, a trend term of lower order than
+``d + D`` is refused (differencing would remove it). ``params_`` are ordered ``[const, drift,
+exog..., ar.L1.., ma.L1.., ar.S.L.., ma.S.L.., sigma2]`` (statsmodels names the drift
+``x1``).
 
-Estimation (one function per method, as in ``statsmodels.tsa.arima.estimators``):
+Two engines, one model:
 
-- :func:`arima_loglike` — the exact likelihood by the Kalman filter with the stationary
-  initialisation (Hamilton 1994 §13.2–13.4; Durbin & Koopman 2012 §4.3, §5.6). statsmodels'
-  default ``ARIMA`` puts the ``d`` integrated states in the state vector with an exact
-  diffuse prior; the diffuse periods are excluded from its likelihood, which then equals the
-  likelihood of the differenced series computed here (checked to 1e-6 relative in tests);
-- ``method="mle"`` maximises it (``sigma2`` concentrated out) over the Jones (1980) /
-  Monahan (1984) partial-autocorrelation parametrisation, so the AR part is always
-  stationary and the MA part invertible, starting from Hannan–Rissanen (B&D §5.1.4);
-- ``method="css"`` minimises the conditional sum of squares (B&D §5.2.2, R's ``"CSS"``).
+- the **fast kernel** (:mod:`seqlab.classical._arima_batch`, a compiled BFGS on the exact
+  likelihood of the differenced series) for nonseasonal models without ``exog`` on complete
+  series with trend ``"n"``, ``"c"`` (d = 0) or ``"t"`` (d = 1), and for ``method="css"``;
+- the **state space** (:class:`~seqlab.classical.SARIMAX`, exact Kalman-filter MLE with
+  statsmodels' initialisation: diffuse-prior differencing states, 1e6, burnt from the
+  likelihood) for everything else, or always with ``method="statespace"``.
 
-The optimiser is a compiled BFGS; a 2-D input (n_obs, n_series) is fitted series-parallel:
-the GIL-free kernel runs on ``numba.get_num_threads()`` threads (at most the core count; set
-it with ``numba.set_num_threads`` or ``NUMBA_NUM_THREADS``).
+Both maximise the same likelihood (they agree to ~1e-9 relative in loglik and 1e-6 in
+params, tested), and every result is computed on the state space from ``params_``
+(:class:`~seqlab.classical._sarimax_results.StateSpaceResults`): ``predict``,
+``get_prediction``, ``get_forecast``, ``append``, ``apply``, ``bse_`` by ``cov_type``.
+
+Standard errors, side by side (``cov_type``; statsmodels' default is ``"opg"``, as here):
+``"opg"`` outer product of the per-observation scores; ``"oim"`` Harvey's information
+matrix; ``"approx"`` the observed information (numerical Hessian), which is what the first
+seqlab ARIMA reported and what ``fit_many`` computes in the compiled kernel; ``"none"``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Literal
 
 import numpy as np
 
 from seqlab._validation import (
-    SeedLike,
     as_float_array,
     check_choice,
     check_int,
     check_is_fitted,
-    check_min_features,
     check_positive,
-    check_random_state,
 )
 from seqlab.base import BaseEstimator
-from seqlab.classical import _ar_numpy as _ARN
-from seqlab.classical import _arima_fit as _F
-from seqlab.classical import _arima_kernels as _K
-from seqlab.classical import _arma_numpy as _N
-from seqlab.classical._units import variance_from_units
-from seqlab.classical.ar import Forecast, _check_alpha, _normal_quantile
-from seqlab.classical.arima_estimation import (
-    Trend,
-    _check_length,
-    _check_order,
-    _css_loglik,
-    _full_loglik,
-    _numeric_hessian,
-    _resolve_trend,
-    _split,
-    _standardise,
-    _start_to_x,
-    arima_loglike,
-)
-from seqlab.exceptions import SeqlabValueError
+from seqlab.classical._arima_batch import BatchARIMA
+from seqlab.classical._arima_predict import PredictionResults
+from seqlab.classical._sarimax_cov import COV_TYPES, cov_params
+from seqlab.classical._sarimax_data import check_endog, check_exog, exog_names, index_info
+from seqlab.classical._sarimax_results import StateSpaceResults
+from seqlab.classical._sarimax_system import Spec, make_spec
+from seqlab.classical.arima_estimation import _check_order, arima_loglike
+from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["ARIMA", "arima_loglike"]
 
-class ARIMA(BaseEstimator):
-    """ARIMA(p, d, q) (MA(q): ``(0, 0, q)``, ARMA: ``(p, 0, q)``) fitted by exact MLE or CSS.
+_TREND_POWERS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
+_TREND_NAMES = {0: "const", 1: "drift"}
 
-    ``phi(B) (1 - B)^d (y_t - trend_t) = theta(B) e_t``, ``e_t ~ N(0, sigma2)``.
+
+def _one_series_2d_error(shape: tuple[int, ...]) -> SeqlabValueError:
+    return SeqlabValueError(
+        f"y has shape {shape}: fit takes ONE series. Pass regressors as "
+        "fit(y, exog=X) with X of shape (n, k); fit a batch of independent series with "
+        "fit_many(Y), Y of shape (n, n_series)")
+
+
+class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
+    """SARIMA(p, d, q)(P, D, Q)s with trend and regressors: statsmodels' ``ARIMA``.
 
     Parameters
     ----------
     order : (p, d, q)
-        AR order, differencing order (``d <= 2``), MA order.
-    trend : {"n", "c", "t"} or None
-        ``"c"`` mean (``d = 0``), ``"t"`` drift (``d = 1``), ``"n"`` none; ``None`` picks
-        ``"c"`` when ``d = 0`` else ``"n"`` (statsmodels' default).
-    method : {"mle", "css"}
-        Exact Gaussian maximum likelihood or conditional sum of squares.
+        AR order, differencing (``d <= 2``), MA order.
+    seasonal_order : (P, D, Q, s)
+        Seasonal AR, differencing and MA orders and the period ``s`` (``(0, 0, 0, 0)``: none).
+    trend : {"n", "c", "t", "ct"} or None
+        Deterministic trend in the mean (module docstring); None: ``"c"`` if ``d + D = 0``.
+    method : {"mle", "statespace", "css"}
+        ``"mle"`` exact maximum likelihood by the fastest engine that fits the model,
+        ``"statespace"`` always the state space (statsmodels' ``method``), ``"css"``
+        conditional sum of squares (nonseasonal, no exog, complete series).
     maxiter, tol : int, float
-        BFGS iteration cap and gradient tolerance on ``-loglik / n``.
+        Optimiser iterations; ``tol`` the gradient tolerance of the fast kernel on
+        ``-loglik / n`` (the state-space optimiser has its own rule, see SARIMAX).
+    cov_type : {"opg", "oim", "approx", "none"}
+        How ``bse_`` is computed (module docstring).
 
-    Shapes (``y`` is (n,) for one series or (n, S) for ``S`` independent series):
+    ``fit(y, exog=None)`` takes ONE series ``y`` (n,) (a one-column DataFrame is one series;
+    NaN = missing; a pandas index gives dated outputs); ``fit_many(Y)`` a batch (n, S).
 
     ====================== ================= ===========================================
-    ``params_``            (k,) / (S, k)     ``[const|drift, ar.L1.., ma.L1.., sigma2]``
-    ``bse_``               (k,) / (S, k)     standard errors (observed information)
+    ``params_``, ``bse_``  (k,) / (S, k)     named by ``param_names_``
     ``arparams_``          (p,) / (S, p)     ``phi``;  ``maparams_``: ``theta``
-    ``sigma2_, loglik_``   () / (S,)         also ``aic_``, ``bic_``, ``converged_``
-    ``resid_``             (n,) / (n, S)     one-step innovations, NaN for the first d
+    ``sigma2_, llf_``      () / (S,)         also ``loglik_``, ``aic_``, ``bic_``,
+                                             ``converged_``, ``n_iter_``
+    ``resid_``             (n,) / (n, S)     one-step errors, NaN for the first d + Ds
     ``fittedvalues_``      (n,) / (n, S)     ``y - resid``
     ====================== ================= ===========================================
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> e = rng.normal(size=301)
-    >>> w = np.zeros(301)
-    >>> for t in range(1, 301):
-    ...     w[t] = 0.5 * w[t - 1] + e[t] + 0.3 * e[t - 1]
-    >>> model = ARIMA(order=(1, 1, 1)).fit(np.cumsum(w))
+    >>> y = np.cumsum(rng.normal(size=200))
+    >>> model = ARIMA(order=(1, 1, 1)).fit(y)
     >>> model.param_names_
     ['ar.L1', 'ma.L1', 'sigma2']
-    >>> fc = model.forecast(5)
-    >>> bool(np.all(fc.lower < fc.mean)) and bool(np.all(fc.mean < fc.upper))
-    True
+    >>> model.get_forecast(3).summary_frame(levels=(80, 95)).shape
+    (3, 6)
+    >>> seasonal = ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(y)
+    >>> seasonal.forecast(2).shape
+    (2,)
+    >>> ARIMA(order=(1, 1, 1)).fit_many(np.column_stack([y, -y])).params_.shape
+    (2, 3)
     """
 
     def __init__(
         self,
         order: tuple[int, int, int] = (1, 0, 0),
-        trend: Trend | None = None,
-        method: Literal["mle", "css"] = "mle",
+        seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
+        trend: str | None = None,
+        method: Literal["mle", "statespace", "css"] = "mle",
         maxiter: int = 200,
         tol: float = 1e-7,
+        cov_type: str = "opg",
     ) -> None:
         self.order = order
+        self.seasonal_order = seasonal_order
         self.trend = trend
         self.method = method
         self.maxiter = maxiter
         self.tol = tol
+        self.cov_type = cov_type
 
-    # ------------------------------------------------------------------ fitting
-    def fit(self, X: Any, y: Any = None, *, start_params: Any = None) -> ARIMA:
-        """Fit to the series ``X`` (statsmodels' ``y``; the shapes table calls it ``y``):
-        (n,) for one, (n, S) for ``S`` independent series; optional ``start_params`` in
-        ``params_`` order (``sigma2`` may be omitted), (k,) or (S, k). Returns ``self``.
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True  # fit takes one series (n,); (n, 1) is one too
+        tags.input_tags.allow_nan = True  # missing values are skipped by the Kalman filter
+        return tags
 
-        ``y`` is ignored: it is there because scikit-learn passes ``fit(X, y)``.
-        """
+    # ------------------------------------------------------------------ checks
+    def _checked(self) -> tuple[tuple[int, int, int], Spec, str, int, float]:
+        """Validated (order, seasonal spec without trend/exog, trend, maxiter, tol)."""
         p, d, q = _check_order(self.order)
-        check_choice(self.method, "method", ("mle", "css"))
-        tr = _resolve_trend(self.trend, d)
+        spec = make_spec((p, d, q), self.seasonal_order, "n", 0)
+        check_choice(self.method, "method", ("mle", "statespace", "css"))
+        check_choice(self.cov_type, "cov_type", COV_TYPES)
         maxiter = check_int(self.maxiter, "maxiter", minimum=1, maximum=2**31 - 1)
         tol = check_positive(self.tol, "tol", strict=False)
-        kt = int(tr != "n")
-        Y = check_min_features(as_float_array(X, "y", ndim=(1, 2)), "y")
-        self._reset_features(X, 1 if Y.ndim == 1 else Y.shape[1])
-        single = Y.ndim == 1
-        Y2 = Y[:, None] if single else Y
-        n, S = Y2.shape
-        _check_length(n, p, d, q, kt)
-        # the optimiser sees (w / unit - loc) / scale; everything after it works on w / unit
-        W = np.ascontiguousarray(np.diff(Y2, n=d, axis=0).T)  # (S, n - d)
-        Wc, unit, loc, scale = _standardise(W, kt, d, single)
-        Ws = np.ascontiguousarray((Wc - loc[:, None]) / scale[:, None])
-        css = self.method == "css"
-        compiled = _F.use_compiled(S)
-        if start_params is not None:
-            X0 = _start_to_x(start_params, S, p, q, kt, loc, scale, unit)
+        dd = d + spec.D
+        trend = self.trend if self.trend is not None else ("c" if dd == 0 else "n")
+        if not isinstance(trend, str):
+            raise SeqlabTypeError(f"trend must be one of 'n', 'c', 't', 'ct'; got {trend!r}")
+        check_choice(trend, "trend", tuple(_TREND_POWERS))
+        low = min(_TREND_POWERS[trend], default=dd)
+        if low < dd:
+            raise SeqlabValueError(
+                f"trend={trend!r} has a term of order {low}, which differencing of order "
+                f"d + D = {dd} removes (it is not identified); use trend='t' for a drift with "
+                "d + D = 1, or trend='n'")
+        return (p, d, q), spec, trend, maxiter, tol
+
+    def _k_trend(self) -> int:
+        return len(_TREND_POWERS[self._trend])
+
+    def _trend_cols(self, start: int, n: int) -> np.ndarray:
+        t = np.arange(start + 1, start + n + 1, dtype=np.float64)
+        powers = _TREND_POWERS[self._trend]
+        return np.column_stack([t**k for k in powers]) if powers else np.zeros((n, 0))
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, y: Any, exog: Any = None, *, start_params: Any = None) -> ARIMA:
+        """Fit to ONE series ``y`` (n,) with regressors ``exog`` (n, k); returns ``self``.
+
+        A 2-D ``y`` with more than one column is an error: regressors go in ``exog``, a
+        batch of independent series in :meth:`fit_many`. ``start_params`` (fast path only)
+        in ``params_`` order, ``sigma2`` optional.
+        """
+        (p, d, q), sspec, trend, maxiter, tol = self._checked()
+        if type(y).__module__.startswith("scipy.sparse"):
+            raise SeqlabTypeError("sparse input is not supported: pass y as a dense array "
+                                  "(y.toarray()) or a pandas Series")
+        if not hasattr(y, "iloc"):  # arrays and lists: numeric, not ragged, 1-D or 2-D
+            y = as_float_array(y, "y", ndim=(1, 2), allow_nonfinite=True)
+        shape = np.shape(y)
+        if len(shape) == 2 and shape[1] == 0:
+            raise SeqlabValueError(f"0 feature(s) (shape={shape}) while a minimum of 1 is "
+                                   "required: y has no column; pass one series (n,)")
+        if len(shape) == 2 and shape[1] == 1:
+            y = y.iloc[:, 0] if hasattr(y, "iloc") else np.asarray(y)[:, 0]
+        elif len(shape) != 1:
+            raise _one_series_2d_error(shape)
+        yv = check_endog(y)
+        n = yv.shape[0]
+        X = check_exog(exog, n, None)
+        self._reset_features(y, 1)
+        self._trend = trend
+        seasonal = bool(sspec.P or sspec.D or sspec.Q)
+        fast_trend = trend == "n" or (trend == "c" and d == 0) or (trend == "t" and d == 1)
+        fast = (not seasonal and X.shape[1] == 0 and not np.isnan(yv).any() and fast_trend
+                and self.method != "statespace")
+        if self.method == "css" and not fast:
+            raise SeqlabValueError(
+                "method='css' fits nonseasonal ARIMA without exog on complete series with "
+                "trend 'n', 'c' (d = 0) or 't' (d = 1); use method='mle' for this model")
+        if not fast and start_params is not None:
+            raise SeqlabValueError("start_params is supported by the fast path only "
+                                   "(nonseasonal, no exog, no NaN); leave it out")
+        design = np.column_stack([self._trend_cols(0, n), X])
+        if fast:
+            self._fit_fast(yv[:, None], True, start_params, p, d, q, trend,
+                           self.method == "css", maxiter, tol)
+            self.llf_ = self.loglik_
+            self._path = "fast"
         else:
-            K = _K if compiled else _F.INTERPRETED
-            X0 = np.array([_F.start_values(w, p, q, kt, css, K) for w in Ws])
-            X0 = X0.reshape(S, p + q + kt)
-        X, n_iter, conv = _F.fit_many(Ws, X0, p, q, kt, css, maxiter, tol, compiled)
-        self._finish(Y2, Wc, unit, X, loc, scale, (p, d, q, kt, tr, css, single), n_iter, conv)
+            self._fit_statespace(y, yv, design, X, exog, maxiter)
+        self.k_exog_ = int(X.shape[1])
+        self._endog, self._exog = yv, design
+        self._index, self._pandas = index_info(y), hasattr(y, "index")
+        self._many, self._cov = False, None
         return self
 
-    def _finish(self, Y2, W, unit, X, loc, scale, spec, n_iter, conv):
-        """Set the learned attributes; ``W`` is the differenced series in units of ``unit``
-        (S,), so are the filter's states; ``params_`` etc. are converted to y's units."""
-        p, d, q, kt, tr, css, single = spec
-        n, S = Y2.shape
-        nw = W.shape[1]
-        k = p + q + kt + 1
-        params = np.empty((S, k))
-        llf = np.empty(S)
-        resid = np.full((n, S), np.nan)
-        m = max(p, q + 1)
-        a_end = np.empty((S, m))
-        P_end = np.empty((S, m, m))
-        for s in range(S):
-            phi, theta, mu_s = _F.INTERPRETED.unpack(X[s], p, q, kt)
-            mu = loc[s] + scale[s] * mu_s if kt else 0.0
-            w = W[s]
-            v = np.empty(nw)
-            F = np.empty(nw)
-            sumlog, ssq, _ = _F.INTERPRETED.kalman_loglik(
-                w, phi, theta, mu, v, F, a_end[s], P_end[s]
-            )
-            if css:
-                e = np.empty(nw)
-                ssq_c = _K.css_arma(w, phi, theta, mu, e)
-                sigma2 = ssq_c / (nw - p)
-                llf[s] = _css_loglik(w, phi, theta, mu, sigma2)
-                resid[d + p :, s] = e[p:]
-            else:
-                sigma2 = ssq / nw
-                llf[s] = -0.5 * (nw * math.log(2 * math.pi * sigma2) + sumlog + nw)
-                resid[d:, s] = v
-            params[s] = np.concatenate([[mu] if kt else [], phi, theta, [sigma2]])
-        names = (
-            (["drift" if tr == "t" else "const"] if kt else [])
-            + [f"ar.L{i}" for i in range(1, p + 1)]
-            + [f"ma.L{j}" for j in range(1, q + 1)]
-            + ["sigma2"]
-        )
-        nobs_eff = nw - p if css else nw
-        llf -= nobs_eff * np.log(unit)  # the density of y = unit * w
-        resid *= unit
-        user = params.copy()
-        if kt:
-            user[:, 0] *= unit
-        user[:, -1] = variance_from_units(params[:, -1], unit, "sigma2_")
-        sq = (lambda a: a[0]) if single else (lambda a: a)
-        self.param_names_ = names
-        self.params_ = sq(user)
-        self.arparams_ = sq(user[:, kt : kt + p])
-        self.maparams_ = sq(user[:, kt + p : kt + p + q])
-        self.sigma2_ = sq(user[:, -1])
-        self.loglik_ = sq(llf)
-        self.aic_ = sq(-2 * llf + 2 * k)
-        self.bic_ = sq(-2 * llf + k * math.log(nobs_eff))
-        self.nobs_ = n
-        fitted = Y2 - resid
-        self.resid_ = resid[:, 0] if single else resid
-        self.fittedvalues_ = fitted[:, 0] if single else fitted
-        self.converged_ = sq(conv.copy())
-        self.n_iter_ = sq(n_iter.copy())
-        if not np.all(conv):
-            warnings.warn(
-                f"the optimiser did not converge for {int((~conv).sum())} of {S} series; "
-                "raise maxiter or check the model order.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        # state kept for forecasting, simulation and standard errors, in units of `unit`
-        self._spec = (p, d, q, kt, css)
-        self._W = W
-        self._unit = unit
-        self._params2 = params
-        self._a_end = a_end
-        self._P_end = P_end
-        # last value of each difference Delta^j y, j = 0..d-1: integrates forecasts back
-        self._last_levels = np.array([np.diff(Y2, n=j, axis=0)[-1] for j in range(d)]).reshape(
-            d, S
-        )
-        self._single = single
-        self._bse: np.ndarray | None = None
+    def _fit_statespace(self, y: Any, yv: np.ndarray, design: np.ndarray, X: np.ndarray,
+                        exog: Any, maxiter: int) -> None:
+        from seqlab.classical.sarimax import SARIMAX
+
+        eng = SARIMAX(order=self.order, seasonal_order=self.seasonal_order, trend="n",
+                      maxiter=maxiter, cov_type=self.cov_type)
+        eng.fit(y, exog=design if design.shape[1] else None)
+        spec = self._ss_spec(design.shape[1])
+        names = [_TREND_NAMES[k] for k in _TREND_POWERS[self._trend]]
+        self.param_names_ = spec.names(names + exog_names(exog, X.shape[1]))
+        for attr in ("params_", "llf_", "aic_", "bic_", "sigma2_", "nobs_", "converged_",
+                     "n_iter_"):
+            setattr(self, attr, getattr(eng, attr))
+        self.loglik_ = self.llf_
+        blocks = spec.split(self.params_)
+        self.arparams_, self.maparams_ = blocks[2].copy(), blocks[3].copy()
+        res = eng._filter_at(eng.params_, yv, design)
+        resid = res.v.copy()
+        resid[: spec.k_diff_states] = np.nan
+        self.resid_, self.fittedvalues_ = resid, yv - resid
+        self._path, self._fast_spec, self._bse = "statespace", None, None
+
+    def fit_many(self, Y: Any, *, start_params: Any = None) -> ARIMA:
+        """Fit ``S`` independent series, the columns of ``Y`` (n, S), in one compiled batch
+        (nonseasonal, no exog, complete series); learned attributes get a leading ``S``
+        axis. Returns ``self``. ``forecast``/``get_forecast`` then give (steps, S)."""
+        (p, d, q), sspec, trend, maxiter, tol = self._checked()
+        if sspec.P or sspec.D or sspec.Q or self.method == "statespace":
+            raise SeqlabValueError(
+                "fit_many runs the fast kernel: nonseasonal models with method 'mle' or 'css'; "
+                "fit seasonal or state-space models one series at a time with fit(y)")
+        if trend not in ("n",) and not ((trend == "c" and d == 0) or (trend == "t" and d == 1)):
+            raise SeqlabValueError(
+                f"fit_many supports trend 'n', 'c' (d = 0) or 't' (d = 1); got trend={trend!r} "
+                f"with d = {d}; fit such models one series at a time with fit(y)")
+        from seqlab._validation import check_min_features
+
+        Y2 = check_min_features(as_float_array(Y, "Y", ndim=2), "Y")
+        self._reset_features(Y, Y2.shape[1])
+        self._trend = trend
+        self._fit_fast(Y2, False, start_params, p, d, q, trend, self.method == "css",
+                       maxiter, tol)
+        self.llf_ = self.loglik_
+        self.k_exog_ = 0
+        self._path, self._many, self._cov = "fast", True, None
+        self._endog, self._exog = Y2, self._trend_cols(0, Y2.shape[0])
+        self._index, self._pandas = ("none", "", ""), False
+        return self
+
+    # ------------------------------------------------------------------ hooks
+    def _ss_spec(self, k_design: int | None = None) -> Spec:
+        k = self._exog.shape[1] if k_design is None else k_design
+        return make_spec(self.order, self.seasonal_order, "n", k)
+
+    def _design(self, exog: Any, start: int, n: int, name: str) -> np.ndarray:
+        if n == 0 and exog is None:
+            X = np.zeros((0, self.k_exog_))
+        else:
+            X = check_exog(exog, n, self.k_exog_, name)
+        return np.column_stack([self._trend_cols(start, n), X])
+
+    def _scaled(self) -> tuple[np.ndarray, float]:
+        if self._path == "fast":  # the kernel's own units (sigma2_ may be beyond float64)
+            return self._params2[0].copy(), float(self._unit[0])
+        return super()._scaled()
+
+    def _user_exog(self) -> np.ndarray | None:
+        return self._exog[:, self._k_trend():] if self.k_exog_ else None
+
+    def _one_series(self, what: str) -> None:
+        if getattr(self, "_many", False):
+            raise SeqlabValueError(
+                f"{what} needs a model fitted to one series; this one was fitted by fit_many "
+                "to a batch: refit the series you need with fit(y)")
 
     # ------------------------------------------------------------------ results
     @property
-    def llf_(self) -> Any:
-        """Alias of ``loglik_`` (statsmodels' name)."""
-        check_is_fitted(self, "params_")
-        return self.loglik_
-
-    @property
     def bse_(self) -> Any:
-        """Standard errors from the observed information (numerical Hessian of the
-        log-likelihood in the natural parameters; statsmodels' ``cov_type="approx"``)."""
+        """Standard errors of ``params_`` by ``cov_type`` ((S, k) after ``fit_many``)."""
         check_is_fitted(self, "params_")
+        if not self._many:
+            return self._ss_bse()
+        check_choice(self.cov_type, "cov_type", COV_TYPES)
+        if getattr(self, "_bse_kind", None) != self.cov_type:  # set_params may change it
+            self._bse = None
+        self._bse_kind = self.cov_type
+        if self.cov_type == "approx":
+            return self._batch_bse()
         if self._bse is None:
-            p, _, q, kt, css = self._spec
-            out = np.empty_like(self._params2)
-            loglik = _css_loglik if css else _full_loglik
-            for s in range(self._params2.shape[0]):
-                w = self._W[s]
+            Y, S = self._endog, self._endog.shape[1]
+            out = np.empty((S, self.params_.shape[1]))
+            for s in range(S):
+                y_s = Y[:, s]
 
-                def f(x: np.ndarray, w: np.ndarray = w) -> float:
-                    mu, phi, theta = _split(x, p, q, kt)
-                    if not _ARN.ar_to_pacf(phi)[1] or not x[-1] > 0:
-                        return float("nan")
-                    return loglik(w, phi, theta, mu, float(x[-1]))
+                def filt(x: np.ndarray, y_s: np.ndarray = y_s) -> Any:
+                    return self._filter_at(x, y_s, self._exog)
 
-                H = _numeric_hessian(f, self._params2[s].copy(), kt)
+                cov = cov_params(filt, self.params_[s], self._burn(), self.cov_type)
                 with np.errstate(invalid="ignore"):
-                    try:
-                        cov = np.linalg.inv(-H)
-                        out[s] = np.sqrt(np.diag(cov))
-                    except np.linalg.LinAlgError:
-                        out[s] = np.nan
-            unit = self._unit
-            if kt:
-                out[:, 0] *= unit
-            with np.errstate(over="ignore"):
-                out[:, -1] = (out[:, -1] * unit) * unit
+                    out[s] = np.sqrt(np.diag(cov))
             self._bse = out
-        return self._bse[0] if self._single else self._bse
+        return self._bse
+
+    def get_forecast(self, steps: int = 1, exog: Any = None) -> PredictionResults:
+        """Forecasts ``steps`` ahead with standard errors and intervals
+        (``summary_frame(alpha)`` or ``summary_frame(levels=(80, 95))``); (steps, S) arrays
+        after ``fit_many``. ``exog`` (steps, k): the regressors' future values."""
+        check_is_fitted(self, "params_")
+        if not self._many:
+            return super().get_forecast(steps, exog)
+        steps = check_int(steps, "steps", minimum=1)
+        if exog is not None:
+            raise SeqlabValueError("this model has no regressors; leave exog out")
+        mean, se = self._batch_forecast(steps)
+        return PredictionResults(mean, se, None, False)
 
     @property
     def arroots_(self) -> Any:
-        """Roots of ``1 - phi_1 z - ... - phi_p z^p`` (all outside the unit circle: the fit
-        is stationary); a list of arrays for many series."""
+        """Roots of ``1 - phi_1 z - ... - phi_p z^p`` (a list of arrays after fit_many)."""
         check_is_fitted(self, "params_")
         roots = [np.roots(np.r_[-row[::-1], 1.0]) for row in np.atleast_2d(self.arparams_)]
-        return roots[0] if self._single else roots
+        return roots if self._many else roots[0]
 
     @property
     def maroots_(self) -> Any:
-        """Roots of ``1 + theta_1 z + ... + theta_q z^q`` (outside the unit circle:
-        invertible); a list of arrays for many series."""
+        """Roots of ``1 + theta_1 z + ... + theta_q z^q`` (a list of arrays after fit_many)."""
         check_is_fitted(self, "params_")
         roots = [np.roots(np.r_[row[::-1], 1.0]) for row in np.atleast_2d(self.maparams_)]
-        return roots[0] if self._single else roots
-
-    def predict(self) -> np.ndarray:
-        """In-sample one-step-ahead predictions ``E[y_t | y_1..y_{t-1}]``, shape of ``y``;
-        NaN for the first ``d`` observations (consumed by the differencing)."""
-        check_is_fitted(self, "params_")
-        return np.array(self.fittedvalues_, copy=True)
-
-    def forecast(self, steps: int = 1, alpha: float = 0.05) -> Forecast:
-        """Forecast ``steps`` ahead with ``1 - alpha`` prediction intervals.
-
-        The Kalman filter's predicted state ``a_{n+1}, P_{n+1}`` gives the mean and joint
-        covariance of ``w_{n+1..n+h}``; summing ``d`` times gives the levels (the same
-        exact finite-sample intervals as statsmodels' state-space ARIMA).
-        """
-        check_is_fitted(self, "params_")
-        steps = check_int(steps, "steps", minimum=1)
-        alpha = _check_alpha(alpha)
-        p, d, q, kt, _ = self._spec
-        S = self._params2.shape[0]
-        mean = np.empty((steps, S))
-        se = np.empty((steps, S))
-        for s in range(S):
-            mu, phi, theta = _split(self._params2[s], p, q, kt)
-            sigma2 = self._params2[s, -1]
-            tphi, rvec, _ = _N.system(phi, theta)
-            m_dev, cov = _N.arma_forecast(tphi, rvec, self._a_end[s], self._P_end[s], steps)
-            mw = (mu + m_dev) * self._unit[s]
-            cw = sigma2 * cov  # in units of unit^2 until se
-            for j in range(d - 1, -1, -1):
-                mw = self._last_levels[j, s] + np.cumsum(mw)
-                cw = np.cumsum(np.cumsum(cw, axis=0), axis=1)
-            mean[:, s] = mw
-            se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0)) * self._unit[s]
-        z = _normal_quantile(1.0 - alpha / 2.0)
-        if self._single:
-            mean, se = mean[:, 0], se[:, 0]
-        return Forecast(mean, mean - z * se, mean + z * se, se, alpha)
-
-    def simulate(
-        self,
-        steps: int,
-        n_paths: int = 1,
-        seed: SeedLike = None,
-        anchor: Literal["end", "start"] = "end",
-    ) -> np.ndarray:
-        """Sample paths (steps, n_paths) of the fitted model (one fitted series only).
-
-        ``anchor="end"``: future paths continuing the data (the state at ``n + 1`` is drawn
-        from its filtered distribution, so path means and variances match
-        :meth:`forecast`). ``anchor="start"``: a fresh series from the stationary
-        distribution of ``w``, integrated ``d`` times from 0.
-        """
-        check_is_fitted(self, "params_")
-        if not self._single:
-            raise SeqlabValueError("simulate needs a model fitted to one series (1-D y).")
-        steps = check_int(steps, "steps", minimum=1)
-        n_paths = check_int(n_paths, "n_paths", minimum=1)
-        check_choice(anchor, "anchor", ("end", "start"))
-        rng = check_random_state(seed)
-        p, d, q, kt, _ = self._spec
-        mu, phi, theta = _split(self._params2[0], p, q, kt)
-        sigma2 = float(self._params2[0, -1])
-        tphi, rvec, m = _N.system(phi, theta)
-        if anchor == "end":
-            a, P = self._a_end[0], self._P_end[0]
-            last = self._last_levels[:, 0]
-        else:
-            a, P = np.zeros(m), _F.INTERPRETED.stationary_cov(tphi, rvec)[0]
-            last = np.zeros(d)
-        vals, vecs = np.linalg.eigh(sigma2 * P)
-        root = vecs * np.sqrt(np.maximum(vals, 0.0))
-        alpha_t = a[:, None] + root @ rng.standard_normal((m, n_paths))  # (m, n_paths)
-        eps = rng.normal(0.0, math.sqrt(sigma2), size=(steps, n_paths))
-        out = np.empty((steps, n_paths))
-        for h in range(steps):
-            out[h] = mu + alpha_t[0]
-            shifted = np.vstack([alpha_t[1:], np.zeros((1, n_paths))])
-            alpha_t = tphi[:, None] * alpha_t[0] + shifted + rvec[:, None] * eps[h]
-        out *= self._unit[0]
-        for j in range(d - 1, -1, -1):
-            out = last[j] + np.cumsum(out, axis=0)
-        return out
+        return roots if self._many else roots[0]
 
     def summary(self) -> str:
-        """A plain-text table: coefficients, standard errors, loglik, AIC, BIC."""
+        """A plain-text table: coefficients, standard errors, loglik, AIC, BIC (the first
+        series after ``fit_many``)."""
         check_is_fitted(self, "params_")
-        p, d, q = _check_order(self.order)
         params = np.atleast_2d(self.params_)[0]
         bse = np.atleast_2d(self.bse_)[0]
-        lines = [f"ARIMA({p},{d},{q}) by {self.method}, n = {self.nobs_}"]
+        p, d, q = _check_order(self.order)
+        P, D, Q, s = self.seasonal_order
+        seas = f"x({P},{D},{Q},{s})" if (P or D or Q) else ""
+        lines = [f"ARIMA({p},{d},{q}){seas} by {self.method} ({self._path}), "
+                 f"n = {self.nobs_}, cov_type {self.cov_type}"]
         lines.append(f"{'':>10} {'coef':>12} {'std err':>12} {'z':>8}")
-        for name, c, s in zip(self.param_names_, params, bse):
-            lines.append(f"{name:>10} {c:>12.6g} {s:>12.4g} {c / s:>8.2f}")
-        llf, aic, bic = (float(np.atleast_1d(v)[0]) for v in (self.loglik_, self.aic_, self.bic_))
+        for name, c, se in zip(self.param_names_, params, bse, strict=True):
+            z = c / se if se > 0 else math.nan
+            lines.append(f"{name:>10} {c:>12.6g} {se:>12.4g} {z:>8.2f}")
+        llf, aic, bic = (float(np.atleast_1d(v)[0]) for v in (self.llf_, self.aic_, self.bic_))
         lines.append(f"loglik {llf:.4f}  aic {aic:.4f}  bic {bic:.4f}")
         return "\n".join(lines)

@@ -24,11 +24,14 @@ them, with every candidate fitted by seqlab's exact-likelihood :class:`SARIMAX`:
    A model whose AR or MA polynomial has a root of modulus < 1.01 scores ``inf`` (R's rule,
    with statsforecast's exemption of polynomials of a single non-zero coefficient).
 
-Not supported (refused with an error): ``approximation=True`` (CSS scoring), Box-Cox
-``blambda``, ``seasonal_test="ocsb"`` (statsforecast itself runs the seasonal-strength
-heuristic whatever test is named), ``method`` other than None/``"ML"``. Constant
-series, and series that are constant after the chosen differencing, are refused (there is
-nothing to estimate; statsforecast fits fixed models there).
+Left out of the constructor (statsforecast's behaviour with its defaults is what you get):
+``approximation`` (False: no CSS-scored search), ``truncate``, Box-Cox ``blambda`` and
+``biasadj``, ``test_kwargs``/``seasonal_test_kwargs`` (alpha 0.05), ``distribution``
+(normal), ``alias``, ``prediction_intervals``. Refused with an error:
+``seasonal_test="ocsb"`` (statsforecast itself runs the seasonal-strength heuristic
+whatever test is named), ``method`` other than None/``"ML"``, constant series and series
+that are constant after the chosen differencing (nothing to estimate; statsforecast fits
+fixed models there).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -206,6 +209,10 @@ class AutoARIMA(BaseEstimator):
         dx = _seas_diff(xx, m, D) if D else xx
         if d is None:
             d = ndiffs(dx, max_d=prm["max_d"])
+            keep = [j for j in range(X.shape[1]) if not _const(X[:, j])]
+            if d > 0 and keep:  # a regressor made constant by the differences: one fewer
+                dX = _seas_diff(_seas_diff(X[:, keep], m, D) if D else X[:, keep], 1, d)
+                d -= int(any(_const(dX[:, j]) for j in range(dX.shape[1])))
         dx = _seas_diff(dx, 1, d)
         dx = dx[~np.isnan(dx)]
         if dx.size == 0:

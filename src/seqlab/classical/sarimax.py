@@ -25,18 +25,18 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.stats
 
-from seqlab._validation import check_int, check_is_fitted
+from seqlab._validation import check_choice, check_int, check_is_fitted
 from seqlab.base import BaseEstimator
+from seqlab.classical._arima_predict import PredictionResults
+from seqlab.classical._sarimax_cov import COV_TYPES
 from seqlab.classical._sarimax_data import (
     check_endog,
     check_exog,
     exog_names,
-    future_index,
     index_info,
-    past_index,
 )
+from seqlab.classical._sarimax_results import StateSpaceResults
 from seqlab.classical._sarimax_system import Spec, make_spec
 from seqlab.exceptions import DivergenceError, SeqlabValueError
 
@@ -51,57 +51,28 @@ def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
     return x
 
 
-class SARIMAXForecast:
-    """Forecasts of a fitted :class:`SARIMAX` (statsmodels' ``PredictionResults`` subset).
-
-    ``predicted_mean`` and ``se_mean`` have one entry per step (pandas Series indexed by the
-    future periods when the model was fitted on a pandas series, arrays otherwise).
-    """
-
-    def __init__(self, mean: np.ndarray, var: np.ndarray, index: Any, pandas: bool) -> None:
-        self._mean, self._se, self._index, self._pandas = mean, np.sqrt(var), index, pandas
-
-    def _wrap(self, x: np.ndarray, name: str) -> Any:
-        if not self._pandas:
-            return x
-        import pandas as pd
-
-        return pd.Series(x, index=self._index, name=name)
-
-    @property
-    def predicted_mean(self) -> Any:
-        """Forecast means (steps,)."""
-        return self._wrap(self._mean, "predicted_mean")
-
-    @property
-    def se_mean(self) -> Any:
-        """Forecast standard errors (steps,)."""
-        return self._wrap(self._se, "se_mean")
-
-    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        """(steps, 2) lower and upper bounds of the ``1 - alpha`` Gaussian interval."""
-        if not 0.0 < float(alpha) < 1.0:
-            raise SeqlabValueError(f"alpha must lie in (0, 1), e.g. 0.05; got {alpha!r}")
-        z = scipy.stats.norm.ppf(1.0 - float(alpha) / 2.0)
-        return np.column_stack([self._mean - z * self._se, self._mean + z * self._se])
-
-    def summary_frame(self, alpha: float = 0.05) -> Any:
-        """DataFrame with columns mean, mean_se, mean_ci_lower, mean_ci_upper (statsmodels')."""
-        import pandas as pd
-
-        ci = self.conf_int(alpha)
-        return pd.DataFrame(
-            {"mean": self._mean, "mean_se": self._se, "mean_ci_lower": ci[:, 0],
-             "mean_ci_upper": ci[:, 1]}, index=self._index)
+#: statsmodels-style prediction results (the name SARIMAX's forecasts had first)
+SARIMAXForecast = PredictionResults
 
 
-class SARIMAX(BaseEstimator):
+class SARIMAX(StateSpaceResults, BaseEstimator):
     """SARIMA(p, d, q)(P, D, Q)s with a trend and regressors, fitted by exact Gaussian MLE.
 
     Parameters (statsmodels' spelling): ``order=(p, d, q)``; ``seasonal_order=(P, D, Q, s)``;
     ``trend`` one of ``"n"``, ``"c"`` (intercept), ``"t"`` (drift), ``"ct"``; ``maxiter``
-    optimiser iterations. ``fit(y, exog=None)`` takes a series ``y`` (n,) (NaN = missing;
-    a pandas Series keeps its dates for the forecasts) and regressors ``exog`` (n, k).
+    optimiser iterations; ``cov_type`` ``"opg"`` (statsmodels' default), ``"oim"``,
+    ``"approx"`` or ``"none"`` (:mod:`seqlab.classical._sarimax_cov`). ``fit(y, exog=None)``
+    takes a series ``y`` (n,) (NaN = missing; a pandas Series keeps its dates for the
+    forecasts) and regressors ``exog`` (n, k).
+
+    ``SARIMAX`` is the state-space engine with statsmodels' ``SARIMAX`` semantics: its trend
+    is the intercept of the (differenced) ARMA equation. :class:`~seqlab.classical.ARIMA`
+    (statsmodels' ``tsa.arima.model.ARIMA``) is the class most users want: it puts the trend
+    in the mean (regression with SARIMA errors), fits with this engine when the model is
+    seasonal, has regressors or missing values, and with a faster compiled kernel otherwise.
+    Both have the results methods of :class:`~seqlab.classical._sarimax_results.
+    StateSpaceResults`: ``predict(start, end, dynamic)``, ``get_prediction``,
+    ``get_forecast(h).summary_frame(alpha | levels)``, ``append``, ``apply``, ``bse_``.
 
     Learned: ``params_`` (statsmodels' order: trend, exog, ar, ma, seasonal ar, seasonal ma,
     sigma2) with ``param_names_``, ``llf_``, ``aic_``, ``bic_``, ``sigma2_``, ``nobs_``,
@@ -122,11 +93,13 @@ class SARIMAX(BaseEstimator):
         seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
         trend: str = "n",
         maxiter: int = 500,
+        cov_type: str = "opg",
     ) -> None:
         self.order = order
         self.seasonal_order = seasonal_order
         self.trend = trend
         self.maxiter = maxiter
+        self.cov_type = cov_type
 
     # ------------------------------------------------------------------ fitting
     def _spec(self, k_exog: int) -> Spec:
@@ -157,6 +130,7 @@ class SARIMAX(BaseEstimator):
         (statsmodels'), ``"css"`` conditional sum of squares (R's / statsforecast's, then
         ``llf_`` is the conditional log-likelihood), ``"css-mle"`` exact MLE started from the
         CSS estimates (R's / statsforecast's default)."""
+        check_choice(self.cov_type, "cov_type", COV_TYPES)
         yv = check_endog(y)
         n = yv.shape[0]
         X = check_exog(exog, n, None)
@@ -232,6 +206,7 @@ class SARIMAX(BaseEstimator):
         self._exog = X
         self._index = index_info(y)
         self._pandas = hasattr(y, "index")
+        self._cov = None
         return self
 
     # ------------------------------------------------------------------ results
@@ -263,46 +238,23 @@ class SARIMAX(BaseEstimator):
         check_is_fitted(self, "sigma2_")
         return float(self.sigma2_)
 
-    def loglike(self, params: Any) -> float:
-        """Log-likelihood of the fitted data at other ``params`` (statsmodels' order)."""
-        check_is_fitted(self, "params_")
-        spec = self._spec(self.k_exog_)
-        p = np.asarray(params, dtype=np.float64)
-        if p.shape != (spec.k_params,):
-            raise SeqlabValueError(f"params must have shape ({spec.k_params},); got {p.shape}")
-        return self._llf(spec, p, self._endog, self._exog)[1].llf
+    @property
+    def bse_(self) -> np.ndarray:
+        """Standard errors of ``params_`` by ``cov_type`` (statsmodels' ``bse``)."""
+        return self._ss_bse()
 
-    def predict(self) -> Any:
-        """In-sample one-step-ahead predictions (n,) (statsmodels' ``fittedvalues``).
-
-        A pandas Series over the fitted periods when fitted on a pandas series.
-        """
-        check_is_fitted(self, "params_")
-        spec = self._spec(self.k_exog_)
-        ss, res = self._llf(spec, self.params_, self._endog, self._exog)
-        d, _ = spec.intercepts(self.params_, self._exog, 0)
-        pred = res.predictions(ss.Z, d)
-        if not self._pandas:
-            return pred
+    @property
+    def bse(self) -> Any:
+        """``bse_`` as a pandas Series named by ``param_names_`` (statsmodels' ``res.bse``)."""
         import pandas as pd
 
-        return pd.Series(pred, index=past_index(self._index, self.nobs_), name="predicted_mean")
+        return pd.Series(self.bse_, index=self.param_names_)
 
-    def get_forecast(self, steps: int = 1, exog: Any = None) -> SARIMAXForecast:
-        """Forecasts ``steps`` periods ahead with standard errors and intervals.
+    # ------------------------------------------------------------------ results hooks
+    def _ss_spec(self) -> Spec:
+        return self._spec(self.k_exog_)
 
-        ``exog`` (steps, k): the regressors' future values, required when fitted with exog.
-        """
-        check_is_fitted(self, "params_")
-        steps = check_int(steps, "steps", minimum=1)
-        spec = self._spec(self.k_exog_)
-        Xf = check_exog(exog, steps, self.k_exog_, "exog")
-        ss, res = self._llf(spec, self.params_, self._endog, self._exog)
-        d, c = spec.intercepts(self.params_, Xf, self.nobs_)
-        mean, var = ss.forecast(res, steps, d, c)
-        return SARIMAXForecast(mean, var, future_index(self._index, self.nobs_, steps),
-                               self._pandas)
-
-    def forecast(self, steps: int = 1, exog: Any = None) -> Any:
-        """Forecast means (steps,): a Series indexed by future periods for pandas input."""
-        return self.get_forecast(steps, exog).predicted_mean
+    def _design(self, exog: Any, start: int, n: int, name: str) -> np.ndarray:
+        if n == 0 and exog is None:
+            return np.zeros((0, self.k_exog_))
+        return check_exog(exog, n, self.k_exog_, name)

@@ -28,6 +28,7 @@ _COMMANDS: tuple[str, ...] = (
     "seqlab.cli.train",
     "seqlab.cli.generate",
     "seqlab.cli.forecast",
+    "seqlab.cli.forecast_many",
     "seqlab.cli.predict",
     "seqlab.cli.esn",
     "seqlab.cli.hopfield",
@@ -97,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
+        args.argv = (["--debug"] if debug else []) + args_list  # for relaunching (--nproc)
         if getattr(args, "func", None) is None:
             parser.print_help()
             return 0 if args.command is None else 2

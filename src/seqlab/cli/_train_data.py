@@ -128,3 +128,13 @@ def run(args: argparse.Namespace, task: Any, train: Any) -> int:
     module: Any = importlib.import_module(JOURNEYS[kind])
     options = dataclass_from_args(module.Options, args)
     return int(module.run(Path(task.data), task, train, options))
+
+
+def save_model(model: Any, path: str, **meta: Any) -> None:
+    """``seqlab.save(model, path, **meta)`` on rank 0 only (data-parallel ranks > 0 write
+    nothing; rank 0 holds the same weights)."""
+    import seqlab
+    from seqlab.training._ddp import is_writer
+
+    if is_writer():
+        seqlab.save(model, path, **meta)

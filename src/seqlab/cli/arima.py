@@ -126,6 +126,7 @@ def run(cfg: ArimaConfig) -> int:
     import numpy as np
 
     from seqlab.classical import ARIMA, select_order
+    from seqlab.classical.ar import Forecast
 
     if len(cfg.order) != 3:
         raise SeqlabValueError(f"--order takes three integers p d q; got {list(cfg.order)}.")
@@ -151,7 +152,9 @@ def run(cfg: ArimaConfig) -> int:
         model = ARIMA((p, d, q), trend=cfg.trend, method=cfg.method).fit(y)
     print(f"series: {cfg.data}{f' [{cfg.column}]' if cfg.column else ''}, n = {len(y)}")
     print(model.summary())
-    fc = model.forecast(cfg.steps, alpha=cfg.alpha)
+    pred = model.get_forecast(cfg.steps)
+    ci = pred.conf_int(cfg.alpha)
+    fc = Forecast(pred.predicted_mean, ci[:, 0], ci[:, 1], pred.se_mean, cfg.alpha)
     labels = _future_index(series.index, cfg.steps)
     pct = f"{100 * (1 - cfg.alpha):g}%"
     print(f"\nforecast ({pct} prediction intervals):")

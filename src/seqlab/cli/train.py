@@ -76,6 +76,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from seqlab.cli import _train_data
 
     _train_data.add_arguments(parser)
+    parser.add_argument(
+        "--nproc", type=int, default=1, metavar="N",
+        help="data-parallel training in N local processes (DistributedDataParallel: gloo on "
+             "CPU, nccl with --device cuda, one GPU each); --batch-size stays the global batch",
+    )
     parser.set_defaults(func=_cmd_train)
 
 
@@ -147,9 +152,6 @@ def _build(task: TaskConfig, seed: int) -> tuple[Any, Any, Any, str, Any]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    import torch
-
-    from seqlab.training import Trainer
     from seqlab.training.config import TrainConfig
 
     task = dataclass_from_args(TaskConfig, args)
@@ -161,11 +163,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
             )
     if not 0.0 <= task.dropout < 1.0:
         raise SeqlabValueError(f"--dropout must be in [0, 1); got {task.dropout}.")
+    from seqlab.scale import distributed as ddp
     from seqlab.training._device import check_device
 
     check_device(config.device, "--device")
-    if task.save:
-        check_output_file(task.save, "--save")
+    nproc = ddp.check_nproc(args.nproc, config.device)
     synthetic_only = ("task", "n_train", "n_val", "length", "plot")
     default = TaskConfig()
     if task.data is not None:
@@ -174,15 +176,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise SeqlabValueError(
                 f"{', '.join('--' + n.replace('_', '-') for n in unused)}: options of the "
                 "synthetic tasks, not used with --data; drop them.")
+    elif task.dropout != default.dropout or task.kind != default.kind:
+        raise SeqlabValueError("--dropout and --kind are used with --data only; drop them.")
+    _check_outputs(task, config)
+    if ddp.in_group():  # a worker started by torchrun or by --nproc
+        return ddp.run_worker(lambda: _run(args, task, config), nproc)
+    if nproc > 1:
+        return ddp.launch_cli(args.argv, nproc, config.device)
+    return _run(args, task, config)
+
+
+def _check_outputs(task: TaskConfig, config: Any) -> None:
+    """Output paths checked before any work (and before --nproc starts its workers)."""
+    if task.save:
+        check_output_file(task.save, "--save")
+    if task.plot and task.data is None:
+        check_plot_file(task.plot)
+    if config.checkpoint_path and task.data is None:  # save_checkpoint creates missing folders
+        check_output_file(config.checkpoint_path, "--checkpoint-path", make_parents=True)
+
+
+def _run(args: argparse.Namespace, task: TaskConfig, config: Any) -> int:
+    """Train (in this process: one of the group under --nproc / torchrun) and report."""
+    import torch
+
+    from seqlab.training import Trainer
+    from seqlab.training._ddp import is_writer
+
+    if task.data is not None:
         from seqlab.cli import _train_data
 
         return _train_data.run(args, task, config)
-    if task.dropout != default.dropout or task.kind != default.kind:
-        raise SeqlabValueError("--dropout and --kind are used with --data only; drop them.")
-    if task.plot:
-        check_plot_file(task.plot)
-    if config.checkpoint_path:  # save_checkpoint creates missing folders
-        check_output_file(config.checkpoint_path, "--checkpoint-path", make_parents=True)
     model, tr, va, loss, score = _build(task, config.seed or 0)
     trainer = Trainer(model, config, loss=loss)
     history = trainer.fit(tr, va)
@@ -203,13 +227,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         pred = trainer.forward(model, x.float(), y.float() if y.is_floating_point() else y, lengths)
     name, value = score(pred, va)
     print(f"validation {name}: {value:.4f}")
-    if task.plot:
+    if task.plot and is_writer():
         _plot(history, task.plot)
         print(f"saved {task.plot}")
     if task.save:
-        import seqlab
+        from seqlab.cli._train_data import save_model
 
-        seqlab.save(model, task.save, training={"task": task.task, "epochs": len(history.epochs),
+        save_model(model, task.save, training={"task": task.task, "epochs": len(history.epochs),
                                                "steps": history.steps})
         print(f"saved {task.save} (reload with seqlab.load)")
     return 0

@@ -86,7 +86,7 @@ def _refuse_unused(task: Any, train: Any, options: Options) -> None:
 
 def run(path: Path, task: Any, train: Any, options: Options) -> int:
     """Read ``path``, train, print the held-out accuracy and save the model file."""
-    import seqlab
+    from seqlab.cli import _train_data
     from seqlab.data.labelled import read_labelled_csv, read_labelled_folder
     from seqlab.pipelines import SequenceClassifierPipeline
 
@@ -137,7 +137,7 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
     else:
         print(f"{desc}: train accuracy {clf.score(X_tr, y_tr):.3f} (--held-out 0: no test)")
     if task.save:
-        seqlab.save(clf, task.save, data=data_info, training=training)
+        _train_data.save_model(clf, task.save, data=data_info, training=training)
         print(f"saved {task.save}  (use: seqlab predict {task.save} --data FILE_OR_DIR)")
     else:
         print("not saved (add --save clf.seqlab to keep the model)")

@@ -98,14 +98,14 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
              f"{train.val_fraction:g} of the windows)" if fitted.val_loss_curve_ else ""))
     print(result.table())
     if task.save:
-        import seqlab
+        from seqlab.cli import _train_data
 
         if refit:
             fitted = _forecaster(task, train, options).fit(table.to_frame())
             print(f"refitted on all {len(table.dates)} rows ({fitted.n_steps_} steps)")
         else:
             print("not refitted (--no-refit): the saved model saw only the training rows")
-        seqlab.save(fitted, task.save,
+        _train_data.save_model(fitted, task.save,
                     data={"file": str(path), "rows": len(table.dates), "columns": table.columns,
                           "date_column": table.date_column, "freq": table.freq},
                     training={"evaluation": result.scores, "test_size": test,

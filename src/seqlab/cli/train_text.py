@@ -51,7 +51,7 @@ class Options:
 
 def run(path: Path, task: Any, train: Any, options: Options) -> int:
     """Train on ``path``, print validation bits/char, save the model file (``--save``)."""
-    import seqlab
+    from seqlab.cli import _train_data
     from seqlab.pipelines.text import TextLanguageModel, read_text
 
     _refuse_unused(train)
@@ -79,9 +79,10 @@ def run(path: Path, task: Any, train: Any, options: Options) -> int:
     print(f"validation bits/{unit}: {lm.val_bits_per_char_:.4f} "
           f"({lm.n_val_tokens_} held-out {unit}s)")
     if task.save:
-        seqlab.save(lm, task.save, data={"file": str(path), "tokens": len(text), "level": unit},
-                    training={"steps": lm.n_steps_, "seconds": lm.train_seconds_,
-                              "val_bits_per_char": lm.val_bits_per_char_})
+        _train_data.save_model(
+            lm, task.save, data={"file": str(path), "tokens": len(text), "level": unit},
+            training={"steps": lm.n_steps_, "seconds": lm.train_seconds_,
+                      "val_bits_per_char": lm.val_bits_per_char_})
         print(f"saved {task.save} (use: seqlab generate {task.save} --prime TEXT)")
     else:
         print("no --save given: the model was not written")

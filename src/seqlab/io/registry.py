@@ -77,6 +77,7 @@ def _entries() -> list[Entry]:
          est),
         ("seqlab.data.StandardScaler", "seqlab.data.scaling", "StandardScaler", est),
         ("seqlab.pipelines.RNNForecaster", "seqlab.pipelines.forecast", "RNNForecaster", est),
+        ("seqlab.scale.ESNForecaster", "seqlab.scale._esn", "ESNForecaster", est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
         ("seqlab.pipelines.SequenceClassifierPipeline", "seqlab.pipelines.classify",

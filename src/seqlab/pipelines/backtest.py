@@ -128,7 +128,7 @@ def _arima_forecasts(train: np.ndarray, full: np.ndarray, origins: list[int],
                 model = best if t == train.shape[0] else ARIMA(best.order, trend="t").fit(
                     full[:t, j])
                 unconverged += not bool(np.all(model.converged_))
-                out[i, :, j] = model.forecast(horizon).mean
+                out[i, :, j] = model.forecast(horizon)
     del caught
     return out, orders, unconverged
 

@@ -14,7 +14,9 @@ from torch import Tensor
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.training._stream import TokenStream
 
-__all__ = ["Batch", "BatchData", "TensorData", "as_data", "as_dataset", "split_validation"]
+__all__ = [
+    "Batch", "BatchData", "TensorData", "as_data", "as_dataset", "prepare", "split_validation",
+]
 
 Batch = tuple[Tensor, Tensor, Tensor | None]
 
@@ -154,3 +156,25 @@ def split_validation(data: Data, fraction: float, seed: int | None) -> tuple[Dat
         raise SeqlabValueError(f"val_fraction={fraction} leaves no training data.")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed or 0))
     return TensorData(subset(data.d, perm[n_val:])), TensorData(subset(data.d, perm[:n_val]))
+
+
+def prepare(train_data: Any, val_data: Any, config: Any, forward_given: bool,
+            plateau: bool) -> tuple[Data, Data | None]:
+    """The trainer's (training data, validation data or None), checked: ``forward=`` is not
+    used for a token stream, ``val_fraction`` splits in-memory data, a plateau schedule
+    (``plateau``) needs validation data."""
+    data = as_data(train_data)
+    val = None if val_data is None else as_data(val_data, "val_data")
+    if isinstance(data, TokenStream) and forward_given:
+        raise SeqlabValueError(
+            "forward= is not used for a TokenStream (the model is called as "
+            "model(x, state=state, return_state=True)); drop forward=."
+        )
+    if val is None and config.val_fraction > 0:
+        data, val = split_validation(data, config.val_fraction, config.seed)
+    if val is None and plateau:
+        raise SeqlabValueError(
+            "the plateau schedule steps on the validation loss, but there is none; pass "
+            "val_data or set val_fraction > 0."
+        )
+    return data, val

@@ -14,8 +14,10 @@ from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
 __all__ = ["load_trainer", "save_trainer"]
 
 
-def save_trainer(trainer: Any, path: str) -> None:
-    """Model, optimiser (and its class name), schedule, RNG states, loop state and history."""
+def save_trainer(trainer: Any, path: str, rng_extra: dict[str, torch.Tensor] | None = None,
+                 info_extra: dict[str, Any] | None = None) -> None:
+    """Model, optimiser (and its class name), schedule, RNG states, loop state and history
+    (``rng_extra`` / ``info_extra``: the other ranks' RNG states and the world size)."""
     t = trainer
     extra = {f"best/{k}": v for k, v in (t._best_state or {}).items()}
     sched = getattr(t.scheduler, "state_dict", None)
@@ -31,8 +33,9 @@ def save_trainer(trainer: Any, path: str) -> None:
         "base_lrs": t._base_lrs,
         "scheduler_class": None if t.scheduler is None else type(t.scheduler).__name__,
         "scheduler": sched() if callable(sched) else None,
+        **(info_extra or {}),
     }
-    rng = {"torch": torch.get_rng_state(), "shuffle": t.generator.get_state()}
+    rng = {"torch": torch.get_rng_state(), "shuffle": t.generator.get_state(), **(rng_extra or {})}
     save_checkpoint(
         path, t.model, t.optimizer, epoch=t.epoch, rng=rng, extra=extra, info=info
     )
@@ -93,5 +96,7 @@ def load_trainer(trainer: Any, path: str) -> None:
     t._best_state = best or None
     if "torch" in ck.rng:
         torch.set_rng_state(ck.rng["torch"])
+    if getattr(t, "dist", None) is not None:  # data-parallel: rank r's own random stream
+        t.dist.restore_rng(ck.rng, int(info.get("world_size", 1)), t.config.seed, t.step)
     if "shuffle" in ck.rng:
         t.generator.set_state(ck.rng["shuffle"])

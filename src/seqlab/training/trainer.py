@@ -31,6 +31,12 @@ tokens, and the logs also give it in bits per token. :meth:`Trainer.evaluate` ca
 state across a stream's chunks in the same way. A checkpoint
 holds model, optimiser, RNG states and the loop's own state, so a resumed run gives
 bit-identical results.
+
+**Data-parallel.** In a process started by ``torchrun`` or ``seqlab train --nproc`` (``RANK``
+and ``WORLD_SIZE`` set) the model is wrapped in ``DistributedDataParallel`` and each process
+trains on its share of every global batch of ``batch_size`` rows, weighted so that the steps
+equal one process's on that batch; rank 0 alone writes checkpoints (see
+:mod:`seqlab.training._ddp`).
 """
 
 from __future__ import annotations
@@ -45,7 +51,15 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
-from seqlab.training._data import Batch, TensorData, as_data, as_dataset, split_validation
+from seqlab.training import _ddp
+from seqlab.training._data import (
+    Batch,
+    BatchData,
+    TensorData,
+    as_data,
+    as_dataset,
+    prepare,
+)
 from seqlab.training._device import check_device
 from seqlab.training._history import EpochLog, History, StopReason, bits
 from seqlab.training._loop import (
@@ -147,7 +161,9 @@ class Trainer:
             raise SeqlabTypeError(f"loss must be a name or a callable; got {type(loss).__name__}.")
         self._forward_given = forward is not None
         self.forward = forward if forward is not None else default_forward
-        self.device = check_device(self.config.device)
+        # data-parallel under torchrun / --nproc (see seqlab.training._ddp), else None
+        self.dist = _ddp.detect(self.config.device)
+        self.device = check_device(self.config.device) if self.dist is None else self.dist.device
         self.model = model.to(self.device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         if not self.params:
@@ -160,7 +176,10 @@ class Trainer:
         self.generator = torch.Generator()
         if self.config.seed is not None:
             self.generator.manual_seed(self.config.seed)
-            torch.manual_seed(self.config.seed)  # dropout and other global draws
+            rank = 0 if self.dist is None else self.dist.rank
+            torch.manual_seed(_ddp.rank_seed(self.config.seed, rank))  # dropout, other draws
+        # what the training steps call: the model, or its DDP wrapper (gradient all-reduce)
+        self._net = self.model if self.dist is None else self.dist.wrap(self.model)
         self.epoch = 0
         self.step = 0  # optimiser steps taken (skipped non-finite steps do not count)
         self._resumed = False  # config.resume_from loaded (by the first fit)
@@ -174,19 +193,20 @@ class Trainer:
     def _loss_fn(self, stream: bool) -> LossFn:
         return LOSSES["cross_entropy"] if stream and not self._loss_given else self.loss_fn
 
-    def _loss(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
+    def _loss(self, batch: Batch, net: nn.Module | None = None) -> tuple[Tensor, Tensor | None]:
         x, y, lengths = (None if t is None else t.to(self.device) for t in batch)
         assert x is not None and y is not None
         dtype = self.params[0].dtype
         x = x.to(dtype) if x.is_floating_point() else x
         y = y.to(dtype) if y.is_floating_point() else y
-        pred = self.forward(self.model, x, y, lengths)
+        pred = self.forward(net or self.model, x, y, lengths)
         mask = padding_mask(pred, lengths)
         return self.loss_fn(pred, y, mask), mask
 
-    def _stream_loss(self, chunk: tuple[Tensor, Tensor], state: Any) -> tuple[Tensor, Any]:
+    def _stream_loss(self, chunk: tuple[Tensor, Tensor], state: Any,
+                     net: nn.Module | None = None) -> tuple[Tensor, Any]:
         x, y = chunk[0].to(self.device), chunk[1].to(self.device)
-        pred, state = call_stream(self.model, x, state)
+        pred, state = call_stream(net or self.model, x, state)
         return self._loss_fn(True)(pred, y, None), state
 
     def _steps(self, data: Any, train: bool) -> Iterator[Step]:
@@ -202,20 +222,31 @@ class Trainer:
         stream = isinstance(data, TokenStream)
         stats, state = EpochStats(), None
         reason: StopReason | None = None
+        dist, rows, fp = self.dist, 0, (0.0, 0.0)
         for batch in self._steps(data, train=True):
             self.optimizer.zero_grad(set_to_none=True)
             self._captured.clear()
+            weight = batch[1].numel() if stream else len(batch[0])  # the global batch's
+            if dist is not None:  # this process's share of the global batch
+                fp = dist.fingerprint(batch) if isinstance(data, BatchData) else fp
+                batch, rows = dist.shard(batch, stream)
             if stream:
-                loss, state = self._stream_loss((batch[0], batch[1]), state)
-                mask, weight = None, batch[1].numel()
+                loss, state = self._stream_loss((batch[0], batch[1]), state, self._net)
+                mask = None
             else:
-                loss, mask = self._loss(batch)  # type: ignore[arg-type]
-                weight = len(batch[0])
-            objective, omega_val = loss, 0.0
+                loss, mask = self._loss(batch, self._net)  # type: ignore[arg-type]
+            objective, omega_val, omega = loss, 0.0, loss.new_zeros(())
             if c.regularizer_alpha > 0:
                 omega = omega_of(loss, self._captured[-1], self._w_hh, self._nonlin, mask)
                 omega_val = float(omega.detach())
                 objective = loss + c.regularizer_alpha * omega
+            loss_val = float(loss.detach())
+            if dist is not None:  # weight by rows (or steps): DDP's mean is the global mean's
+                count = float(rows and (mask.sum() if mask is not None else batch[1].numel()
+                                        if stream else rows))
+                s_loss, s_rows, loss_val, omega_val = dist.combine(
+                    loss, omega_val, count, rows, fp)
+                objective = loss * s_loss + c.regularizer_alpha * omega * s_rows
             objective.backward()
             if c.clip_value is not None:
                 norm = clip_grad_value(self.params, c.clip_value)
@@ -226,7 +257,7 @@ class Trainer:
             else:
                 norm = grad_norm(self.params)
             if not math.isfinite(norm):
-                stats.skip(float(loss.detach()))
+                stats.skip(loss_val)
                 continue
             self.optimizer.step()
             self.step += 1
@@ -235,8 +266,8 @@ class Trainer:
                 self.scheduler.step()
             for cb in self.callbacks:
                 cb(self.step, self.model)
-            stats.add(float(loss.detach()), omega_val, norm, weight)
-            reason = self._budget.reached(self.step)
+            stats.add(loss_val, omega_val, norm, weight)
+            reason = self._reached()
             if reason is not None:
                 break
         return stats, reason
@@ -247,9 +278,12 @@ class Trainer:
 
         Sequences are weighted equally; for a :class:`TokenStream` the state is carried
         across chunks and the result is the mean cross-entropy per token (nats).
+        Data-parallel, every process must call it (each evaluates its share of the rows).
         """
         d = as_data(data, "data")
         self.model.eval()
+        if self.dist is not None:  # each process its share; the sums all-reduced
+            return _ddp.sharded_mean(self.dist, self, d)
         total, weight, state = 0.0, 0, None
         for batch in self._steps(d, train=False):
             if isinstance(d, TokenStream):
@@ -264,22 +298,8 @@ class Trainer:
 
     # -------------------------------------------------------------- epochs
     def _prepare(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
-        c = self.config
-        data = as_data(train_data)
-        val = None if val_data is None else as_data(val_data, "val_data")
-        if isinstance(data, TokenStream) and self._forward_given:
-            raise SeqlabValueError(
-                "forward= is not used for a TokenStream (the model is called as "
-                "model(x, state=state, return_state=True)); drop forward=."
-            )
-        if val is None and c.val_fraction > 0:
-            data, val = split_validation(data, c.val_fraction, c.seed)
-        if val is None and isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            raise SeqlabValueError(
-                "the plateau schedule steps on the validation loss, but there is none; pass "
-                "val_data or set val_fraction > 0."
-            )
-        return data, val
+        plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        return prepare(train_data, val_data, self.config, self._forward_given, plateau)
 
     def fit(self, train_data: Any, val_data: Any = None) -> History:
         """Train up to ``config.epochs`` epochs in total (a resumed trainer continues), or
@@ -304,12 +324,16 @@ class Trainer:
                 lambda _m, _i, out: self._captured.append(out[0] if isinstance(out, tuple) else out)
             )
         self._budget = Budget(c.max_steps, c.max_time)
+        if self.dist is not None:
+            self.dist.max_time = c.max_time is not None
         h = self.history
         h.stopped_by, h.stopped_early = "epochs", False
-        bar = tqdm(range(self.epoch, c.epochs), disable=not c.progress, desc="train", unit="epoch")
+        quiet = self.dist is not None and self.dist.rank != 0  # rank 0 alone reports
+        bar = tqdm(range(self.epoch, c.epochs), disable=not c.progress or quiet, desc="train",
+                   unit="epoch")
         try:
             for k, _ in enumerate(bar):  # every fit takes at least one step
-                reason = self._budget.reached(self.step, check_time=k > 0)
+                reason = self._reached(check_time=k > 0)
                 if reason is not None:  # e.g. a resumed run that already used its steps
                     h.stopped_by = reason
                     break
@@ -322,7 +346,7 @@ class Trainer:
                     loss=f"{log.train_loss:.4g}",
                     val="-" if log.val_loss is None else f"{log.val_loss:.4g}",
                 )
-                if c.verbose:
+                if c.verbose and not quiet:
                     tqdm.write(f"epoch {log.epoch}: loss {log.train_loss:.6g} val "
                                f"{log.val_loss} grad_norm {log.grad_norm:.4g} lr {log.lr:.4g}")
                 last = reason is not None or self.epoch == c.epochs
@@ -360,6 +384,10 @@ class Trainer:
         self.history.epochs.append(log)
         return log, reason
 
+    def _reached(self, check_time: bool = True) -> StopReason | None:
+        reason = self._budget.reached(self.step, check_time)
+        return reason if self.dist is None else self.dist.agree(reason)
+
     def _early_stopping(self, val_loss: float | None) -> bool:
         if val_loss is None:
             return False
@@ -375,8 +403,12 @@ class Trainer:
     # -------------------------------------------------------------- checkpoints
     def save(self, path: str) -> None:
         """Checkpoint model, optimiser (with its class name), schedule, RNG states, epoch,
-        step, history and early-stopping state (see :mod:`seqlab.training.checkpoint`)."""
-        save_trainer(self, path)
+        step, history and early-stopping state (see :mod:`seqlab.training.checkpoint`).
+        Data-parallel: every process calls it, rank 0 writes (with every rank's RNG state)."""
+        if self.dist is None:
+            save_trainer(self, path)
+        else:
+            self.dist.save(lambda rng, info: save_trainer(self, path, rng, info))
 
     def load(self, path: str) -> None:
         """Restore a :meth:`save` checkpoint so that :meth:`fit` continues where it stopped.
