@@ -1,6 +1,7 @@
 """sktime forecasters for seqlab's state-space ARIMA family: ``ARIMA`` and ``AutoARIMA``.
 
-Both wrap a fitted :class:`seqlab.classical.SARIMAX` (AutoARIMA: the one its search chose)
+Both wrap a fitted state-space model (:class:`seqlab.classical.ARIMA`; AutoARIMA: the
+:class:`seqlab.classical.SARIMAX` its search chose)
 and read sktime's horizon as steps after the cutoff: ``k >= 1`` are the model's
 ``get_forecast`` means and standard errors, ``k <= 0`` its in-sample one-step predictions
 (statsmodels' ``fittedvalues``, what sktime's statsmodels adapters return in-sample).
@@ -23,32 +24,8 @@ from seqlab.interop._sktime_base import SeqlabForecaster
 __all__ = ["ARIMA", "AutoARIMA"]
 
 
-class _Appended:
-    """A fitted SARIMAX's parameters run over a longer series (``get_forecast``, ``predict``),
-    for a SARIMAX without statsmodels' ``append`` (which the unified ARIMA API adds)."""
-
-    def __init__(self, model: Any, y: np.ndarray, X: np.ndarray | None) -> None:
-        self._m = model
-        self._spec = model._spec(model.k_exog_)
-        self._y = y
-        self._X = np.zeros((y.shape[0], 0)) if X is None else X
-        self._ss, self._res = model._llf(self._spec, model.params_, self._y, self._X)
-
-    def get_forecast(self, steps: int, exog: np.ndarray | None = None) -> Any:
-        from seqlab.classical import SARIMAXForecast
-
-        Xf = np.zeros((steps, 0)) if exog is None else exog
-        d, c = self._spec.intercepts(self._m.params_, Xf, self._y.shape[0])
-        mean, var = self._ss.forecast(self._res, steps, d, c)
-        return SARIMAXForecast(np.asarray(mean), np.asarray(var), None, False)
-
-    def predict(self) -> np.ndarray:
-        d, _ = self._spec.intercepts(self._m.params_, self._X, 0)
-        return np.asarray(self._res.predictions(self._ss.Z, d))
-
-
 class _StateSpaceForecaster(SeqlabForecaster):
-    """Horizon handling for adapters whose fitted model is a seqlab SARIMAX (``_sarimax``)."""
+    """Horizon handling for adapters whose fitted model is a seqlab ARIMA/SARIMAX (``_sarimax``)."""
 
     _tags: ClassVar[dict[str, Any]] = {
         "capability:exogenous": True,
@@ -73,14 +50,10 @@ class _StateSpaceForecaster(SeqlabForecaster):
 
     def _extend(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         """Filter the observations after the fitted ones at the fitted parameters."""
-        m = self._sarimax()
-        if hasattr(m, "append"):  # statsmodels' results.append(y, exog, refit=False)
-            new_X = None if X is None else X.iloc[self._n_fit:].to_numpy(dtype=np.float64)
-            self._appended = m.append(y.iloc[self._n_fit:].to_numpy(dtype=np.float64),
-                                      exog=new_X)
-        else:
-            self._appended = _Appended(m, y.to_numpy(dtype=np.float64),
-                                       None if X is None else X.to_numpy(dtype=np.float64))
+        new_X = None if X is None else X.iloc[self._n_fit:].to_numpy(dtype=np.float64)
+        # statsmodels' results.append(y, exog, refit=False): the same params, filter on
+        self._appended = self._sarimax().append(
+            y.iloc[self._n_fit:].to_numpy(dtype=np.float64), exog=new_X)
 
     def _current(self) -> Any:
         """The model that forecasts from the cutoff: the fitted one, or after
@@ -144,15 +117,14 @@ class _StateSpaceForecaster(SeqlabForecaster):
 
 
 class ARIMA(_StateSpaceForecaster):
-    """sktime forecaster of :class:`seqlab.classical.SARIMAX`: SARIMA(p,d,q)(P,D,Q)s + trend + X.
+    """sktime forecaster of :class:`seqlab.classical.ARIMA`: SARIMA(p,d,q)(P,D,Q)s + trend + X.
 
-    ``order``, ``seasonal_order``, ``trend`` (``"n"``, ``"c"``, ``"t"``, ``"ct"``) and
-    ``maxiter`` are the seqlab model's, ``method`` its fit's (``"mle"`` exact maximum
-    likelihood as statsmodels, ``"css"``, ``"css-mle"`` as R/statsforecast); ``X`` in
+    The parameters are the seqlab model's (statsmodels' ``tsa.arima.model.ARIMA``):
+    ``order``, ``seasonal_order``, ``trend`` (``"n"``, ``"c"``, ``"t"``, ``"ct"``; None:
+    ``"c"`` when ``d + D = 0``), ``method``, ``maxiter``, ``tol``, ``cov_type``. ``X`` in
     ``fit`` are its ``exog`` (regression with SARIMA errors) and ``predict`` needs ``X``
-    for every period up to the horizon's last.
-    Fitted: ``model_`` (the seqlab SARIMAX), and its ``params_``/``llf_``/``aic_`` through
-    ``get_fitted_params()``.
+    for every period up to the horizon's last. Fitted: ``model_`` (the seqlab ARIMA), and
+    its ``params_``/``llf_``/``aic_`` through ``get_fitted_params()``.
 
     >>> import numpy as np
     >>> from sktime.datasets import load_airline
@@ -167,20 +139,21 @@ class ARIMA(_StateSpaceForecaster):
 
     def __init__(self, order: tuple[int, int, int] = (1, 0, 0),
                  seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
-                 trend: str = "n", maxiter: int = 500, method: str = "mle") -> None:
+                 trend: str | None = None, method: str = "mle", maxiter: int = 200,
+                 tol: float = 1e-7, cov_type: str = "opg") -> None:
         self.order = order
         self.seasonal_order = seasonal_order
         self.trend = trend
-        self.maxiter = maxiter
         self.method = method
+        self.maxiter = maxiter
+        self.tol = tol
+        self.cov_type = cov_type
         super().__init__()
 
     def _fit_seqlab(self, y: np.ndarray, X: np.ndarray | None) -> None:
-        from seqlab.classical import SARIMAX
+        from seqlab.classical import ARIMA as _ARIMA
 
-        self.model_ = SARIMAX(order=self.order, seasonal_order=self.seasonal_order,
-                              trend=self.trend, maxiter=self.maxiter).fit(
-                                  y, exog=X, method=self.method)
+        self.model_ = _ARIMA(**self.get_params(deep=False)).fit(y, exog=X)
 
     def _sarimax(self) -> Any:
         return self.model_

@@ -7,7 +7,7 @@ Each class implements sktime's ``BaseForecaster`` (``fit(y, X, fh)``, ``predict`
 ================== ============================================ ========= ==== =========
 class               seqlab model                                 intervals NaN  X
 ================== ============================================ ========= ==== =========
-``ARIMA``           :class:`seqlab.classical.SARIMAX`            Gaussian  yes  exog
+``ARIMA``           :class:`seqlab.classical.ARIMA`              Gaussian  yes  exog
 ``AutoARIMA``       :class:`seqlab.classical.AutoARIMA`          Gaussian  yes  exog
 ``ESNForecaster``   :class:`seqlab.reservoir.EchoStateNetwork`   no        no   no
 ``RNNForecaster``   :class:`seqlab.pipelines.RNNForecaster`      no        no   no
