@@ -1,10 +1,10 @@
 """sktime forecasters for seqlab's state-space ARIMA family: ``ARIMA`` and ``AutoARIMA``.
 
 Both wrap a fitted state-space model (:class:`seqlab.classical.ARIMA`; AutoARIMA: the
-:class:`seqlab.classical.SARIMAX` its search chose)
-and read sktime's horizon as steps after the cutoff: ``k >= 1`` are the model's
-``get_forecast`` means and standard errors, ``k <= 0`` its in-sample one-step predictions
-(statsmodels' ``fittedvalues``, what sktime's statsmodels adapters return in-sample).
+:class:`seqlab.classical.SARIMAX` its search chose) and read sktime's horizon as steps
+after the cutoff: ``k >= 1`` are the model's ``get_forecast`` means and standard errors,
+``k <= 0`` its in-sample one-step predictions (statsmodels' ``fittedvalues``, what
+sktime's statsmodels adapters return in-sample).
 Intervals are the Gaussian ``mean +- z se`` of ``get_forecast`` (``summary_frame``), for
 out-of-sample periods only. NaN in ``y`` is a missing observation the Kalman filter skips.
 ``update(y, update_params=False)`` runs the filter over the longer series at the fitted
