@@ -68,3 +68,10 @@ def test_forecasting_airline_example_and_cli_run(tmp_path, monkeypatch, capsys):
     assert len(frame) == 24 and frame.index[0] == "1961-01"
     assert Path("airline.png").stat().st_size > 1000
     assert np.all(frame["lower_95"] < frame["lower_80"])
+
+
+def test_sktime_example_runs(capsys):
+    exec(compile(_blocks("Using seqlab from sktime", "python")[0], str(README), "exec"), {})
+    out = capsys.readouterr().out
+    assert "1961-01" in out and "1961-03" in out  # sktime's index conventions
+    assert "lower" in out and "upper" in out
