@@ -3,6 +3,7 @@
     python benchmarks/reproduce.py                    # every reproduction, full budget
     python benchmarks/reproduce.py --quick            # every reproduction, quick budget
     python benchmarks/reproduce.py --only adding      # one reproduction
+    python benchmarks/reproduce.py --only chung2014   # JSB Chorales; needs seqlab[music]
     python benchmarks/reproduce.py --only adding --cell gru --length 500   # one run
     python benchmarks/reproduce.py --only adding --cell lstm --length 500 --gate-init constant
     python benchmarks/reproduce.py --overhead         # cost of the GradientMonitor callback

@@ -12,6 +12,7 @@ working software checked against the reference libraries, on real data:
 - ``seqlab.training``: one training loop with clipping and regularizers.
 - ``seqlab.io``: one model file format for every family: ``seqlab.save(model, path)``,
   ``seqlab.load(path)``, ``seqlab.read_header(path)``.
+- ``seqlab.interop``: seqlab's forecasters as sktime forecasters (sktime is optional).
 
 Sub-packages are imported on use, so ``import seqlab`` stays cheap.
 """

@@ -85,7 +85,7 @@ def test_elnino_flattened_in_time_order():
 
 
 @pytest.mark.parametrize("loader", [classic.load_sunspots, classic.load_nile, classic.load_co2,
-                                    classic.load_elnino])
+                                    classic.load_elnino, classic.load_airline])
 def test_loaders_return_copies(loader):
     first = loader().iloc[0]
     s = loader()
@@ -101,3 +101,20 @@ def test_missing_statsmodels_names_install_command(monkeypatch, loader):
                         lambda name, *a: None if name == "statsmodels" else real(name, *a))
     with pytest.raises(MissingDependencyError, match="pip install statsmodels"):
         loader()
+
+
+def test_airline_is_box_jenkins_series_g():
+    """Box, Jenkins & Reinsel, series G: 112 (thousand) passengers in Jan 1949, 432 in Dec
+    1960, 40,363 over the 12 years."""
+    s = classic.load_airline()
+    assert len(s) == 144 and s.index.freqstr == "MS"
+    assert s.iloc[0] == 112.0 and s.iloc[-1] == 432.0 and s.sum() == 40363.0
+    assert str(s.index[-1].date()) == "1960-12-01"
+
+
+def test_missing_sktime_names_install_command(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sktime" else real(name, *a))
+    with pytest.raises(MissingDependencyError, match="pip install sktime"):
+        classic.load_airline()

@@ -16,7 +16,7 @@ from seqlab.data import DATASETS, SequenceSet, get_dataset
 from seqlab.data._registry import Domain
 
 _HAVE_TOOLS = shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
-_MODULES = ["classic", "weather", "stocks", "text", "dna", "speech", "images", "synthetic"]
+_MODULES = ["classic", "weather", "stocks", "text", "dna", "speech", "images", "music", "synthetic"]
 
 
 def _declared(size: str) -> list[int]:

@@ -99,3 +99,17 @@ def test_month_columns_named_explicitly_are_separate_series(tmp_path):
                                    "1951,1,2,3,4,5,6\n")
     cols = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN"]
     assert read_series_csv(p, value_columns=cols).columns == cols
+
+
+def test_missing_keep_keeps_empty_cells_as_nan(tmp_path):
+    p = tmp_path / "gaps.csv"
+    p.write_text("date,y\n2020-01-01,1\n2020-02-01,\n2020-03-01,3\n2020-04-01,inf\n")
+    with pytest.raises(SeqlabValueError, match="infinite value"):
+        read_series_csv(p, missing="keep")
+    p.write_text("date,y\n2020-01-01,1\n2020-02-01,\n2020-03-01,3\n")
+    with pytest.raises(SeqlabValueError, match="missing or non-finite"):
+        read_series_csv(p)
+    t = read_series_csv(p, missing="keep")
+    assert np.isnan(t.values[1, 0]) and t.values[2, 0] == 3.0 and t.freq == "MS"
+    with pytest.raises(SeqlabValueError, match="'refuse' or 'keep'"):
+        read_series_csv(p, missing="fill")

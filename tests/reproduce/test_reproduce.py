@@ -36,7 +36,7 @@ def test_list_names_every_reproduction(capsys) -> None:
     args = _parser().parse_args(["reproduce", "--list"])
     assert args.func(args) == 0
     out = capsys.readouterr().out
-    for name in ("adding", "temporal-order", "pascanu", "esn-adding"):
+    for name in ("adding", "temporal-order", "pascanu", "esn-adding", "chung2014"):
         assert name in out
     assert [r.name for r in list_reproductions()] == list(REPRODUCTIONS)
 

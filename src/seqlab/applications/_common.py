@@ -30,6 +30,8 @@ __all__ = [
     "arima_pi_weights",
     "balanced_accuracy",
     "get_budget",
+    "interval_coverage",
+    "power_series_ratio",
 ]
 
 
@@ -167,6 +169,57 @@ def forecast_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         "mae": float(np.mean(np.abs(err))),
         "rmse_h1": float(np.sqrt(np.mean(err[:, 0] ** 2))),
     }
+
+
+#: the prediction-interval levels (percent) whose coverage the forecasting tasks report
+COVERAGE_LEVELS: tuple[int, ...] = (80, 95)
+
+
+def interval_coverage(pred: np.ndarray, truth: np.ndarray, se: np.ndarray | None
+                      ) -> dict[str, float]:
+    """Share of test targets inside the Gaussian ``pred +- z se`` band, per level of
+    :data:`COVERAGE_LEVELS` (``cover80``, ``cover95``); NaN ("n/a") without ``se``.
+
+    ``pred``, ``truth`` (n, h) and ``se`` (h,) or (n, h), the forecast standard errors. A
+    calibrated model covers about 0.80 and 0.95 of the targets.
+
+    >>> interval_coverage(np.zeros((2, 1)), np.array([[0.5], [3.0]]), np.ones(1))
+    {'cover80': 0.5, 'cover95': 0.5}
+    """
+    from scipy.stats import norm
+
+    out = {}
+    for lev in COVERAGE_LEVELS:
+        if se is None:
+            out[f"cover{lev}"] = float("nan")
+            continue
+        z = float(norm.ppf(0.5 + lev / 200.0))
+        inside = np.abs(truth - pred) <= z * np.broadcast_to(se, truth.shape)
+        ok = np.isfinite(pred) & np.isfinite(truth)
+        out[f"cover{lev}"] = float(inside[ok].mean()) if ok.any() else float("nan")
+    return out
+
+
+def power_series_ratio(num: Any, den: Any, n: int) -> np.ndarray:
+    """The first ``n + 1`` coefficients of ``num(B) / den(B)`` (``den[0] = 1``).
+
+    With ``num`` the MA polynomial and ``den`` the AR polynomial times the differencing,
+    these are the psi weights of an ARIMA, and the ``h``-step forecast variance is
+    ``sigma2 * sum_{j<h} psi_j^2`` (Brockwell & Davis §9.5); the other way round they are
+    the pi weights of :func:`ar_inf_forecast`.
+
+    >>> power_series_ratio([1.0], [1.0, -1.0], 3).tolist()      # random walk: psi_j = 1
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    a = np.zeros(n + 1)
+    num = np.asarray(num, dtype=np.float64)[: n + 1]
+    a[: num.size] = num
+    den = np.asarray(den, dtype=np.float64)
+    out = np.zeros(n + 1)
+    for j in range(n + 1):
+        k = min(j, den.size - 1)
+        out[j] = a[j] - float(den[1:k + 1] @ out[j - 1::-1][:k]) if k else a[j]
+    return out
 
 
 # --------------------------------------------------------------------------- AR(inf) glue

@@ -11,17 +11,27 @@ origin ``t`` whose targets ``y[t+1..t+h]`` all lie in the test part, with the hi
 ``drift``    the training mean of ``y`` (for returns: random walk with drift)
 ``ar``       :class:`seqlab.classical.AR` of order ``ar_order``, run as AR(inf)
 ``arima``    :class:`seqlab.classical.ARIMA` ``arima_order``, run as AR(inf)
+``snaive``   seasonal naive: the value one season (``season``) earlier
+``sarima``   :class:`seqlab.classical.SARIMAX` ``arima_order`` x ``seasonal_order``, run
+             as AR(inf) (:mod:`seqlab.applications._seasonal`)
+``autoarima`` the SARIMA that :class:`seqlab.classical.AutoARIMA` chooses, run the same way
 ``esn``      :class:`seqlab.reservoir.EchoStateNetwork`, inputs = the features at t,
              readout -> the next ``horizon`` targets (direct multi-step)
 ``elman``,   pattern-3 :class:`seqlab.recurrent.SequenceClassifier` reading the last
 ``gru``,     ``lags`` feature vectors, output = the next ``horizon`` targets
 ``lstm``
 ============ ===================================================================
+
+Besides the errors, every model with prediction intervals (``ar``, ``arima``, ``sarima``,
+``autoarima``: Gaussian intervals from the psi weights and the fitted innovation variance)
+reports their coverage on the test targets (``cover80``, ``cover95``: the share inside the
+80 % and 95 % bands); the point forecasters report NaN there (shown as "n/a").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -31,12 +41,14 @@ from seqlab.applications._common import (
     ar_inf_forecast,
     arima_pi_weights,
     forecast_metrics,
+    interval_coverage,
+    power_series_ratio,
 )
 from seqlab.applications._neural import RNN_CELLS, RNN_IMPL, fit_network, predict_network
 from seqlab.exceptions import SeqlabValueError
 
-FORECAST_MODELS: tuple[str, ...] = ("naive", "drift", "ar", "arima", "esn", "elman", "gru",
-                                    "lstm")
+FORECAST_MODELS: tuple[str, ...] = ("naive", "snaive", "drift", "ar", "arima", "sarima",
+                                    "autoarima", "esn", "elman", "gru", "lstm")
 
 
 @dataclass
@@ -55,33 +67,68 @@ class ForecastOutput:
 def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
                  horizon: int, lags: int, ar_order: int, arima_order: tuple[int, int, int],
                  models: tuple[str, ...], train: float = 0.7, validation: float = 0.15,
-                 naive: str = "last", extra_metrics=None) -> ForecastOutput:
+                 naive: str = "last", extra_metrics=None, season: int = 0,
+                 seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
+                 learn_differences: int = 0) -> ForecastOutput:
     """Run the protocol of the module docstring on ``y`` (T,) with features ``X`` (T, F)
     (default: ``y`` alone); ``extra_metrics(pred, truth, origins) -> dict`` adds metrics.
     ``naive="zero"`` makes the naive forecast 0 (a random walk's return) instead of the
-    last value."""
+    last value. ``season`` is the period of ``snaive`` and ``autoarima``; ``sarima`` fits
+    ``arima_order`` x ``seasonal_order`` (no constant). ``learn_differences=s`` (> 0, at
+    least ``horizon``) has the ESN and the networks learn and forecast ``y_t - y_{t-s}``
+    (a trending seasonal series leaves the training range; its seasonal differences do
+    not) and adds back ``y_{t-s}``, which is observed at every origin."""
     from seqlab.classical import AR, ARIMA
     from seqlab.reservoir import EchoStateNetwork
 
     y = np.asarray(y, dtype=np.float64)
     T = y.size
-    X = y[:, None] if X is None else np.asarray(X, dtype=np.float64)
+    s_lag = int(learn_differences)
+    if s_lag:
+        if X is not None or s_lag < horizon:
+            raise SeqlabValueError("learn_differences needs X=None and a lag >= horizon")
+        # z_t = y_t - y_{t-s}; the first s values have no lag and stay out of the fits
+        z = np.r_[np.zeros(s_lag), y[s_lag:] - y[:-s_lag]]
+    else:
+        z = y
+    X = z[:, None] if X is None else np.asarray(X, dtype=np.float64)
     n_train = int(train * T)
     n_val = int(validation * T)
     n_fit = n_train + n_val
     origins = np.arange(n_fit - 1, T - horizon)
     truth = y[origins[:, None] + np.arange(1, horizon + 1)]
     out = ForecastOutput(origins, truth, n_train=n_train, n_val=n_val)
-    mu, sd = y[:n_train].mean(), y[:n_train].std() or 1.0
-    xm, xs = X[:n_train].mean(0), X[:n_train].std(0)
+    mu, sd = z[s_lag:n_train].mean(), z[s_lag:n_train].std() or 1.0
+    xm, xs = X[s_lag:n_train].mean(0), X[s_lag:n_train].std(0)
     xs[xs == 0] = 1.0
     Xn = (X - xm) / xs
-    yn = (y - mu) / sd
+    yn = (z - mu) / sd
+    # what the learned models add back to their forecasts of z: y_{t+j-s}, (n, h)
+    back = y[origins[:, None] + np.arange(1, horizon + 1) - s_lag] if s_lag else 0.0
     b = ctx.budget
     for name in models:
         ctx.tick(name)
         seconds = 0.0
-        if name == "naive":
+        note = ""
+        se = None  # (h,) forecast standard errors of the models that have intervals
+        if name == "snaive":
+            from seqlab.applications._seasonal import seasonal_naive
+
+            if season < 2:
+                raise SeqlabValueError("the seasonal naive model needs season >= 2")
+            pred = seasonal_naive(y, origins, horizon, season)
+        elif name in ("sarima", "autoarima"):
+            import time
+
+            from seqlab.applications._seasonal import frozen_sarima_forecasts
+
+            start = time.perf_counter()
+            model = _fit_sarima(name, y[:n_fit], arima_order, seasonal_order, season)
+            seconds = time.perf_counter() - start
+            (p, d, q), (P, D, Q, s) = model.order, model.seasonal_order
+            note = f"SARIMA({p},{d},{q})({P},{D},{Q}){s} trend {model.trend!r}"
+            pred, se = frozen_sarima_forecasts(model, y, origins, horizon)
+        elif name == "naive":
             last = np.zeros(origins.size) if naive == "zero" else y[origins]
             pred = np.repeat(last[:, None], horizon, axis=1)
         elif name == "drift":
@@ -93,12 +140,19 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             if name == "ar":
                 ar = AR(ar_order).fit(y[:n_fit])
                 pi, level = arima_pi_weights(ar.params_, [], 0, ar_order), ar.mean_
+                ma, sigma2 = np.zeros(0), float(ar.sigma2_)
             else:
                 am = ARIMA(order=arima_order).fit(y[:n_fit])
                 pi = arima_pi_weights(am.arparams_, am.maparams_, arima_order[1], 200)
                 level = float(am.params_[0]) if am.param_names_[0] == "const" else 0.0
+                ma, sigma2 = np.asarray(am.maparams_), float(am.sigma2_)
             seconds = time.perf_counter() - start
             pred = ar_inf_forecast(y - level, origins, pi, horizon) + level
+            # psi = theta(B) / (phi(B) (1 - B)^d) = theta(B) / (pi(B) theta(B))
+            pi_full = arima_pi_weights(ar.params_ if name == "ar" else am.arparams_, [],
+                                       0 if name == "ar" else arima_order[1], 200)
+            psi = power_series_ratio(np.r_[1.0, ma], pi_full, horizon - 1)
+            se = np.sqrt(sigma2 * np.cumsum(psi**2))
         elif name == "esn":
             import time
 
@@ -109,12 +163,12 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             esn = EchoStateNetwork(min(b.esn_units, max(20, n_fit // 2)),
                                    spectral_radius=0.9, leak_rate=0.5, input_scaling=0.5,
                                    bias_scaling=0.2, ridge=1e-2,
-                                   washout=min(50, n_fit // 4), input_to_readout=True,
-                                   seed=ctx.seed)
+                                   washout=max(min(50, n_fit // 4), s_lag),
+                                   input_to_readout=True, seed=ctx.seed)
             esn.fit(Xn[: n_fit - horizon], Y[: n_fit - horizon])
             seconds = time.perf_counter() - start
             P = np.asarray(esn.predict(Xn[: T - horizon])).reshape(T - horizon, horizon)
-            pred = P[origins] * sd + mu
+            pred = P[origins] * sd + mu + back
         elif name in RNN_CELLS:
             from seqlab.recurrent import SequenceClassifier
 
@@ -123,7 +177,7 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             ends = np.arange(lags - 1, T - horizon)
             tgt = yn[ends[:, None] + np.arange(1, horizon + 1)]
             inp = win[ends - lags + 1]
-            tr = ends + horizon < n_train
+            tr = (ends + horizon < n_train) & (ends - lags + 1 >= s_lag)
             va = (ends + horizon >= n_train) & (ends + horizon < n_fit)
             tr_idx = np.flatnonzero(tr)[-b.max_windows:]
             net = SequenceClassifier(X.shape[1], b.hidden, horizon, cell=RNN_CELLS[name],
@@ -141,12 +195,31 @@ def run_forecast(ctx: RunContext, y: np.ndarray, X: np.ndarray | None = None, *,
             ok = sel >= 0
             P = np.full_like(truth, np.nan)
             P[ok] = predict_network(net, inp[sel[ok]].astype(f32)) * sd + mu
-            pred = P
+            pred = P + back
         else:  # pragma: no cover - the caller filters names
             raise SeqlabValueError(f"unknown forecasting model {name!r}")
         out.preds[name] = pred
         metrics = forecast_metrics(pred, truth)
+        metrics.update(interval_coverage(pred, truth, se))
         if extra_metrics is not None:
             metrics.update(extra_metrics(pred, truth, origins))
-        out.rows.append(ModelResult(name, metrics, seconds))
+        out.rows.append(ModelResult(name, metrics, seconds, note))
     return out
+
+
+def _fit_sarima(name: str, y: np.ndarray, order: tuple[int, int, int],
+                seasonal_order: tuple[int, int, int, int], season: int) -> Any:
+    """The fitted SARIMAX of ``sarima`` (no constant) or the model AutoARIMA chose."""
+    import warnings
+
+    if name == "sarima":
+        from seqlab.classical import SARIMAX
+
+        with warnings.catch_warnings():  # a non-converged fit still forecasts; scored as is
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return SARIMAX(order=order, seasonal_order=seasonal_order, trend="n").fit(y)
+    from seqlab.classical import AutoARIMA
+
+    with warnings.catch_warnings():  # as for sarima: candidates that stop early are scored
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return AutoARIMA(season_length=max(season, 1)).fit(y).model_

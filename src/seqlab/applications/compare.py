@@ -10,6 +10,7 @@ metrics, training seconds) and writes ``report.md``, ``results.json`` and the PN
 task           module       what
 ============== ============ ====================================================
 sunspots       classic      yearly sunspots: AR(2), ARIMA, ESN, RNNs
+airline        classic      monthly airline passengers: SARIMA, AutoARIMA, ESN, RNNs
 sp500          stocks       daily S&P 500 log returns, 5-day forecasts
 stocks-monthly stocks       monthly log returns of 5 tickers, pooled
 weather        weather      next-day Seattle maximum temperature
@@ -41,6 +42,7 @@ __all__ = ["ALL_MODELS", "TASKS", "run_compare", "task_models"]
 #: task name -> module of :mod:`seqlab.applications` with ``MODELS`` and ``run(ctx)``
 TASKS: dict[str, str] = {
     "sunspots": "classic",
+    "airline": "classic",
     "sp500": "stocks",
     "stocks-monthly": "stocks",
     "weather": "weather",
@@ -53,8 +55,9 @@ TASKS: dict[str, str] = {
 }
 
 #: every model name any task knows, for validating ``--models``
-ALL_MODELS: tuple[str, ...] = ("naive", "drift", "ar", "arima", "hmm", "mixture", "markov",
-                               "kmer", "centroid", "esn", "elman", "gru", "lstm")
+ALL_MODELS: tuple[str, ...] = ("naive", "snaive", "drift", "ar", "arima", "sarima",
+                               "autoarima", "hmm", "mixture", "markov", "kmer", "centroid",
+                               "esn", "elman", "gru", "lstm")
 
 
 def _entry(task: str) -> tuple[tuple[str, ...], Callable[[RunContext], TaskResult]]:

@@ -124,10 +124,11 @@ def plot_bars(path: Path, result: TaskResult) -> str:
 
 
 # --------------------------------------------------------------------------- text output
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, key: str = "") -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
-            return "-"
+            # interval coverage of a model without intervals: not applicable, not missing
+            return "n/a" if key.startswith("cover") else "-"
         return f"{v:.4g}"
     return str(v)
 
@@ -140,7 +141,7 @@ def format_leaderboard(result: TaskResult, markdown: bool = False) -> str:
         keys += [k for k in r.metrics if k not in keys]
     header = ["rank", "model", *[(k + "*" if k == result.metric else k) for k in keys],
               "train_s"]
-    body = [[str(i + 1), r.model, *[_fmt(r.metrics.get(k, float("nan"))) for k in keys],
+    body = [[str(i + 1), r.model, *[_fmt(r.metrics.get(k, float("nan")), k) for k in keys],
              f"{r.train_seconds:.2f}"] for i, r in enumerate(result.ranked())]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -160,7 +161,9 @@ def write_report(out_dir: Path, results: Sequence[TaskResult], meta: dict[str, A
              f"total wall time {meta.get('seconds', 0.0):.1f} s. Every metric is computed "
              "on a held-out part of the data that training never saw (described per task). "
              "`*` marks the metric the table is sorted by; `train_s` is the fitting time in "
-             "seconds.", "", "| task | best model | metric | value | runner-up |",
+             "seconds; `cover80`/`cover95` are the shares of the test targets inside a "
+             "forecaster's 80 %/95 % prediction intervals (n/a: the model gives point "
+             "forecasts only).", "", "| task | best model | metric | value | runner-up |",
              "|---|---|---|---|---|"]
     for r in results:
         ranked = r.ranked()

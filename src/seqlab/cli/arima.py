@@ -1,58 +1,96 @@
-"""``seqlab arima``: fit an ARIMA(p, d, q) to a bundled or CSV series and forecast it.
+"""``seqlab arima``: fit a seasonal ARIMA with regressors to a dated series and forecast it.
 
-Prints the fitted table (coefficients, standard errors, loglik, AIC, BIC) and the forecast
-with prediction intervals; ``--auto`` picks (p, q) by AIC/BIC over a grid; ``--plot FILE``
-saves the series, the forecast and its interval band. Flags come from :class:`ArimaConfig`.
+Reads a CSV (a date column and a value column, found by name or given with ``--date-col``
+and ``--value-col``; regressors with ``--exog``) or a bundled series, fits
+SARIMA(p,d,q)(P,D,Q)s by exact maximum likelihood with the Kalman filter of
+:class:`seqlab.classical.SARIMAX` (empty cells are missing values, fitted through), prints
+the parameters and the forecast table (dates, mean, standard error, one interval per
+``--level``), and optionally writes it (``--out``), saves the model (``--save``) and plots
+history, forecast and bands (``--plot``). ``--auto`` chooses the orders with
+:class:`seqlab.classical.AutoARIMA`. Flags come from :class:`ArimaConfig`::
 
-    seqlab arima --data sunspots --order 2 0 0 --steps 10 --plot sunspots.png
-    seqlab arima --data nile --order 0 1 1 --auto --max-p 2 --max-q 2 --criterion bic
-    seqlab arima --data my.csv --column sales --order 1 1 1
+    seqlab arima --file airline.csv --order 0 1 1 --seasonal 0 1 1 12 --horizon 24
+    seqlab arima --file sales.csv --value-col sales --exog price promo --future-exog next.csv
+    seqlab arima --data airline --auto --season 12 --level 80 95 --plot airline.png
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import sys
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.cli._dataclass_args import add_dataclass_arguments, dataclass_from_args
-from seqlab.cli._paths import check_input_file, check_plot_file
-from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.exceptions import SeqlabValueError
 
-__all__ = ["ArimaConfig", "add_parser", "run"]
+__all__ = ["ArimaConfig", "add_parser", "forecast_table", "run"]
 
 
 @dataclass
 class ArimaConfig:
     """Options of ``seqlab arima`` (each field is a ``--flag``)."""
 
-    data: str = field(default="sunspots", metadata={
-        "help": "bundled series (sunspots, nile, co2, elnino) or a CSV file path"})
-    column: str | None = field(default=None, metadata={
-        "help": "CSV column to model (default: the last numeric column)"})
-    order: tuple[int, ...] = field(default=(2, 0, 0), metadata={"help": "p d q"})
-    trend: Literal["n", "c", "t"] | None = field(default=None, metadata={
-        "help": "n none, c mean (d=0), t drift (d=1); default c if d=0 else n"})
-    method: Literal["mle", "css"] = field(default="mle", metadata={
-        "help": "exact maximum likelihood or conditional sum of squares"})
-    steps: int = field(default=10, metadata={"help": "forecast horizon"})
-    alpha: float = field(default=0.05, metadata={"help": "1 - coverage of the intervals"})
+    file: str | None = field(default=None, metadata={
+        "help": "CSV/TSV with a date column and a value column (empty cells = missing)"})
+    data: str | None = field(default=None, metadata={
+        "help": "a bundled series (sunspots, nile, co2, elnino, airline; default sunspots) "
+        "or, like --file, a CSV path"})
+    date_col: str | None = field(default=None, metadata={
+        "aliases": ("--date-column",), "help": "the date column (default: found by name or "
+        "by parsing)"})
+    value_col: str | None = field(default=None, metadata={
+        "aliases": ("--column",), "help": "the series' column (default: the one numeric "
+        "column not named by --exog)"})
+    exog: tuple[str, ...] | None = field(default=None, metadata={
+        "help": "regressor columns of the same file (regression with SARIMA errors)"})
+    future_exog: str | None = field(default=None, metadata={
+        "help": "CSV with the regressors' values for the forecast steps (or put them in rows "
+        "at the end of --file with the value empty)"})
+    freq: str | None = field(default=None, metadata={
+        "help": "the dates' pandas frequency (MS, D, W-SUN, ...) when it cannot be inferred; "
+        "dates absent from its grid become missing values"})
+    order: tuple[int, ...] | None = field(default=None, metadata={
+        "help": "p d q (default: 2 0 0)"})
+    seasonal: tuple[int, ...] | None = field(default=None, metadata={
+        "help": "P D Q s, e.g. 0 1 1 12 (default: no seasonal part)"})
+    trend: Literal["n", "c", "t", "ct"] | None = field(default=None, metadata={
+        "help": "n none, c constant, t linear, ct both (default: c if d + D = 0, else n)"})
     auto: bool = field(default=False, metadata={
-        "help": "choose p and q by --criterion over 0..--max-p x 0..--max-q (d from --order)"})
-    max_p: int = field(default=3, metadata={"help": "largest p tried by --auto"})
-    max_q: int = field(default=3, metadata={"help": "largest q tried by --auto"})
-    criterion: Literal["aic", "bic"] = field(default="aic", metadata={"help": "for --auto"})
+        "help": "choose the orders with AutoARIMA (stepwise search; the season length "
+        "from the dates or --season)"})
+    season: int | None = field(default=None, metadata={
+        "help": "season length for --auto (1: none; default: from the dates, 12 monthly, 4 "
+        "quarterly, 7 daily, 52 weekly, 24 hourly, else 1)"})
+    max_p: int | None = field(default=None, metadata={"help": "largest p tried by --auto"})
+    max_q: int | None = field(default=None, metadata={"help": "largest q tried by --auto"})
+    criterion: Literal["aic", "aicc", "bic"] | None = field(default=None, metadata={
+        "help": "information criterion of --auto (default: AutoARIMA's)"})
+    horizon: int | None = field(default=None, metadata={
+        "aliases": ("--steps",), "help": "steps to forecast (default: 12, or the number of "
+        "future regressor rows)"})
+    level: tuple[float, ...] | None = field(default=None, metadata={
+        "help": "prediction-interval levels in percent, any number (default: 95)"})
+    alpha: float | None = field(default=None, metadata={
+        "help": "one interval of level 100 (1 - alpha) percent (older spelling of --level)"})
+    out: str | None = field(default=None, metadata={"help": "also write the forecast table "
+                                                    "to this CSV file"})
+    save: str | None = field(default=None, metadata={
+        "help": "save the fitted SARIMAX here (with --auto: the chosen one; seqlab.load "
+        "reads it)"})
     plot: str | None = field(default=None, metadata={
-        "help": "save a forecast plot to this file (.png, .pdf, ...)"})
+        "help": "save a plot of history, forecast and bands (.png, .pdf, ...)"})
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``seqlab arima``."""
     parser = subparsers.add_parser(
-        "arima", help="fit an ARIMA(p,d,q) to a series and forecast it",
-        description="Fit ARIMA(p, d, q) by exact maximum likelihood (or CSS) to a bundled or "
-        "CSV series; print the fitted table and the forecast with prediction intervals.",
+        "arima", help="fit a seasonal ARIMA (with regressors) to a dated series; forecast it",
+        description="Fit SARIMA(p,d,q)(P,D,Q)s with optional regressors by exact maximum "
+        "likelihood (Kalman filter; missing values are fitted through) to a CSV or bundled "
+        "series; print the parameters and the dated forecast with prediction intervals.",
     )
     add_dataclass_arguments(parser, ArimaConfig)
     parser.set_defaults(func=_handler)
@@ -62,135 +100,189 @@ def _handler(args: argparse.Namespace) -> int:
     return run(dataclass_from_args(ArimaConfig, args))
 
 
-def _load_series(data: str, column: str | None) -> Any:
-    import numpy as np
+def _levels(cfg: ArimaConfig) -> list[float]:
+    if cfg.alpha is not None and cfg.level is not None:
+        raise SeqlabValueError("give the interval once: --level (percent) or --alpha, not both.")
+    if cfg.alpha is not None:
+        if not 0.0 < cfg.alpha < 1.0:
+            raise SeqlabValueError(f"--alpha must lie in (0, 1), e.g. 0.05; got {cfg.alpha:g}.")
+        return [100.0 * (1.0 - cfg.alpha)]
+    levels = list(cfg.level) if cfg.level is not None else [95.0]
+    bad = [v for v in levels if not (math.isfinite(v) and 0.0 < v < 100.0)]
+    if bad:
+        raise SeqlabValueError(f"--level takes percentages strictly between 0 and 100, e.g. "
+                               f"--level 80 95; got {' '.join(f'{v:g}' for v in bad)}.")
+    if len(set(levels)) != len(levels):
+        raise SeqlabValueError("--level: each level once, please.")
+    return sorted(levels)
+
+
+def _check_orders(cfg: ArimaConfig) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
+    order = cfg.order if cfg.order is not None else (2, 0, 0)
+    if len(order) != 3 or min(order) < 0:
+        raise SeqlabValueError(f"--order takes three integers p d q >= 0; got "
+                               f"{' '.join(map(str, order))}.")
+    seasonal = (0, 0, 0, 0)
+    if cfg.seasonal is not None:
+        if len(cfg.seasonal) != 4 or min(cfg.seasonal) < 0:
+            raise SeqlabValueError(f"--seasonal takes four integers P D Q s (e.g. 0 1 1 12); "
+                                   f"got {' '.join(map(str, cfg.seasonal))}.")
+        seasonal = tuple(int(v) for v in cfg.seasonal)  # type: ignore[assignment]
+        if seasonal[3] < 2:
+            raise SeqlabValueError(f"--seasonal: the period s must be at least 2 (12 for "
+                                   f"monthly data); got {seasonal[3]}.")
+    p, d, q = (int(v) for v in order)
+    return (p, d, q), seasonal
+
+
+def label_dates(index: Any) -> list[str]:
+    """Dates as a person reads them at the index's frequency (1961, 1961-01, 1961-01-07)."""
+    freq = (index.freqstr or "") if hasattr(index, "freqstr") else ""
+    base = freq.split("-")[0].lstrip("0123456789").upper()
+    if base in ("Y", "YS", "A", "AS", "BY", "BYS", "BA", "BAS"):
+        fmt = "%Y"
+    elif base in ("M", "MS", "ME", "BM", "BMS", "BME", "SM", "SMS"):
+        fmt = "%Y-%m"
+    elif base.startswith("Q") or base.startswith("BQ"):
+        return [str(t.to_period("Q")) for t in index]
+    elif base in ("D", "B", "C", "W"):
+        fmt = "%Y-%m-%d"
+    else:
+        return [t.isoformat(sep=" ") for t in index]
+    return [t.strftime(fmt) for t in index]
+
+
+def season_of(index: Any) -> int:
+    """The usual season length of a date index's frequency (1 when it has none).
+
+    >>> import pandas as pd
+    >>> season_of(pd.date_range("2000-01", periods=3, freq="MS"))
+    12
+    """
+    freq = (index.freqstr or "") if hasattr(index, "freqstr") else ""
+    base = freq.split("-")[0].lstrip("0123456789").upper()
+    if freq[:1].isdigit():  # "2MS", "15min": multiples have no usual season
+        return 1
+    for prefixes, s in ((("MS", "ME", "M", "BMS", "BME", "BM"), 12), (("QS", "QE", "Q", "BQ"), 4),
+                        (("D",), 7), (("W",), 52), (("H",), 24)):
+        if base in prefixes or (s == 4 and base.startswith(("Q", "BQ"))):
+            return s
+    return 1
+
+
+def forecast_table(model: Any, steps: int, levels: list[float], exog: Any = None) -> Any:
+    """The forecast as a DataFrame: mean, mean_se and lower_L/upper_L per level L (percent),
+    indexed by the forecast dates. Shapes: (steps, 2 + 2 * len(levels))."""
     import pandas as pd
 
-    path = Path(data)
-    if data.lower().endswith(".csv") or path.exists():
-        check_input_file(path, "--data")
-        try:
-            frame = pd.read_csv(path)
-        except ValueError as err:  # pandas parser errors, UnicodeDecodeError, an empty file
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise SeqlabValueError(
-                f"--data {data}: not a readable CSV table ({first}); give a CSV file with a "
-                "header row and one value per row, or a bundled series name."
-            ) from None
-    else:
-        from seqlab.data import get_dataset
-
-        obj = get_dataset(data).loader()
-        if isinstance(obj, pd.Series):
-            if column is not None:
-                raise SeqlabValueError(
-                    f"--column is only for CSV files or tables; {data!r} is one series."
-                )
-            return obj.astype(float)
-        if not isinstance(obj, pd.DataFrame):
-            raise SeqlabValueError(f"data set {data!r} is not a numeric time series; pick another.")
-        frame = obj
-    if column is not None:
-        if column not in frame.columns:
-            raise SeqlabValueError(
-                f"--column {column!r} not found; columns are: {', '.join(map(str, frame.columns))}."
-            )
-        series = frame[column]
-    else:
-        numeric = [c for c in frame.columns if np.issubdtype(frame[c].dtype, np.number)]
-        if not numeric:
-            raise SeqlabValueError(f"{data!r} has no numeric column; name one with --column.")
-        series = frame[numeric[-1]]
-    try:
-        return pd.to_numeric(series, errors="raise").astype(float)
-    except (TypeError, ValueError):
-        raise SeqlabTypeError(
-            f"column {series.name!r} of {data!r} is not numeric; choose another with --column."
-        ) from None
+    fc = model.get_forecast(steps, exog=exog)
+    cols: dict[str, Any] = {}
+    for lev in levels:
+        frame = fc.summary_frame(alpha=1.0 - lev / 100.0)
+        if not cols:
+            cols = {"mean": frame["mean"], "mean_se": frame["mean_se"]}
+        cols[f"lower_{lev:g}"] = frame["mean_ci_lower"]
+        cols[f"upper_{lev:g}"] = frame["mean_ci_upper"]
+    return pd.DataFrame(cols)
 
 
-def _future_index(index: Any, steps: int) -> list[Any]:
-    import pandas as pd
+def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, str]:
+    if cfg.auto:
+        given = [flag for flag, v in (("--order", cfg.order is not None),
+                                      ("--seasonal", cfg.seasonal is not None),
+                                      ("--trend", cfg.trend is not None)) if v]
+        if given:
+            raise SeqlabValueError(f"--auto chooses the model itself; drop {', '.join(given)} "
+                                   "(give the season length with --season).")
+        from seqlab.classical import AutoARIMA
 
-    if isinstance(index, pd.DatetimeIndex) and len(index) > 2:
-        freq = index.freq or pd.infer_freq(index)
-        if freq is not None:
-            return list(pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:].date)
-    if pd.api.types.is_integer_dtype(index) and len(index) > 0:
-        return list(range(int(index[-1]) + 1, int(index[-1]) + steps + 1))
-    return [f"+{h}" for h in range(1, steps + 1)]
+        season = cfg.season if cfg.season is not None else season_of(data.y.index)
+        if season < 1:
+            raise SeqlabValueError(f"--season must be at least 1 (1: no season); got {season}.")
+        kwargs: dict[str, Any] = {"season_length": season}
+        for name, value in (("max_p", cfg.max_p), ("max_q", cfg.max_q),
+                            ("ic", cfg.criterion)):
+            if value is not None:
+                kwargs[name] = value
+        auto = AutoARIMA(**kwargs).fit(data.y, data.exog)
+        model = auto.model_
+        title = f"AutoARIMA (season {season}) chose " + _model_name(
+            auto.order_, auto.seasonal_order_, auto.trend_)
+        return model, title
+    for flag, value in (("--season", cfg.season), ("--max-p", cfg.max_p),
+                        ("--max-q", cfg.max_q), ("--criterion", cfg.criterion)):
+        if value is not None:
+            raise SeqlabValueError(f"{flag} is an option of --auto; add --auto or drop it.")
+    from seqlab.classical import SARIMAX
+
+    trend = cfg.trend or ("c" if order[1] + seasonal[1] == 0 else "n")
+    model = SARIMAX(order=order, seasonal_order=seasonal, trend=trend).fit(data.y, data.exog)
+    return model, _model_name(order, seasonal, trend)
+
+
+def _model_name(order: Any, seasonal: Any, trend: str) -> str:
+    p, d, q = order
+    name = f"SARIMA({p},{d},{q})"
+    if seasonal[3]:
+        name += f"({seasonal[0]},{seasonal[1]},{seasonal[2]}){seasonal[3]}"
+    return name + f", trend {trend!r}"
 
 
 def run(cfg: ArimaConfig) -> int:
-    """Fit, print the table and the forecast, optionally plot; returns the exit code."""
-    import numpy as np
+    """Read, fit, print the parameters and the forecast; write, save, plot; exit code."""
+    from seqlab.cli._arima_data import load_arima_data
+    from seqlab.cli._paths import check_output_file, check_plot_file
 
-    from seqlab.classical import ARIMA, select_order
-    from seqlab.classical.ar import Forecast
-
-    if len(cfg.order) != 3:
-        raise SeqlabValueError(f"--order takes three integers p d q; got {list(cfg.order)}.")
-    p, d, q = (int(v) for v in cfg.order)
+    order, seasonal = _check_orders(cfg)
+    levels = _levels(cfg)
+    if cfg.horizon is not None and cfg.horizon < 1:
+        raise SeqlabValueError(f"--horizon must be at least 1; got {cfg.horizon}.")
+    for option, path in (("--out", cfg.out), ("--save", cfg.save)):
+        if path:
+            check_output_file(path, option)
     if cfg.plot:
         check_plot_file(cfg.plot)
-    series = _load_series(cfg.data, cfg.column)
-    if series.isna().any():
-        raise SeqlabValueError(
-            f"{cfg.data!r} has {int(series.isna().sum())} missing value(s); fill or drop them."
-        )
-    y = series.to_numpy(dtype=np.float64)
-    if cfg.auto:
-        model, table = select_order(
-            y, d=d, max_p=cfg.max_p, max_q=cfg.max_q, criterion=cfg.criterion,
-            trend=cfg.trend, method=cfg.method,
-        )
-        print(f"order selection by {cfg.criterion.upper()} (d = {d}):")
-        for (pp, qq), value in sorted(table.items(), key=lambda kv: kv[1]):
-            print(f"  ARIMA({pp},{d},{qq})  {value:12.4f}")
-        print()
-    else:
-        model = ARIMA((p, d, q), trend=cfg.trend, method=cfg.method).fit(y)
-    print(f"series: {cfg.data}{f' [{cfg.column}]' if cfg.column else ''}, n = {len(y)}")
-    print(model.summary())
-    pred = model.get_forecast(cfg.steps)
-    ci = pred.conf_int(cfg.alpha)
-    fc = Forecast(pred.predicted_mean, ci[:, 0], ci[:, 1], pred.se_mean, cfg.alpha)
-    labels = _future_index(series.index, cfg.steps)
-    pct = f"{100 * (1 - cfg.alpha):g}%"
-    print(f"\nforecast ({pct} prediction intervals):")
-    print(f"{'time':>12} {'mean':>12} {'lower':>12} {'upper':>12}")
-    for lab, m, lo, hi in zip(labels, fc.mean, fc.lower, fc.upper):
-        print(f"{lab!s:>12} {m:12.4f} {lo:12.4f} {hi:12.4f}")
+    data, steps = load_arima_data(cfg.file, cfg.data, cfg.date_col, cfg.value_col, cfg.exog,
+                                  cfg.future_exog, cfg.freq, cfg.horizon)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, title = _fit(cfg, data, order, seasonal)
+        table = forecast_table(model, steps, levels, data.future_exog)
+    for w in caught:  # one line each on stderr, like the errors
+        text = " ".join(str(w.message).split())
+        print(f"seqlab: warning: {text}", file=sys.stderr)
+    y = data.y
+    print(f"{title} fitted to {data.label}: n = {len(y)}, {label_dates(y.index[:1])[0]} to "
+          f"{label_dates(y.index[-1:])[0]} ({y.index.freqstr})")
+    for note in data.notes:
+        print(f"  note: {note}")
+    # standard errors where the model computes them (bse_, statsmodels' cov_type "opg")
+    bse = getattr(model, "bse_", None)
+    print(f"\n{'parameter':>16} {'value':>14}" + (f" {'std err':>12}" if bse is not None else ""))
+    for i, (name, value) in enumerate(zip(model.param_names_, model.params_, strict=True)):
+        err = f" {float(bse[i]):12.4g}" if bse is not None else ""
+        print(f"{name:>16} {value:14.6g}{err}")
+    print(f"{'loglik':>16} {model.llf:14.6f}\n{'aic':>16} {model.aic:14.6f}\n"
+          f"{'bic':>16} {model.bic:14.6f}")
+    shown = table.copy()
+    shown.index = label_dates(table.index)
+    shown.index.name = str(y.index.name or "date")
+    pct = ", ".join(f"{lev:g}%" for lev in levels)
+    print(f"\nforecast, {steps} step(s) ({pct} prediction intervals):")
+    print(shown.to_string(float_format=lambda v: f"{v:.6g}"))
+    if cfg.out:
+        from seqlab.io.atomic import atomic_write_text
+
+        atomic_write_text(cfg.out, shown.to_csv(float_format="%.10g"))
+        print(f"\nforecast written to {cfg.out}")
+    if cfg.save:
+        import seqlab
+
+        seqlab.save(model, cfg.save)
+        print(f"model saved to {cfg.save}")
     if cfg.plot:
-        _plot(series, labels, fc, model, cfg, pct)
-        print(f"\nplot saved to {cfg.plot}")
+        from seqlab.cli._arima_plot import plot_forecast
+
+        plot_forecast(cfg.plot, y, table, levels, f"{title}: {data.label}")
+        print(f"plot saved to {cfg.plot}")
     return 0
-
-
-def _plot(
-    series: Any, labels: list[Any], fc: Any, model: Any, cfg: ArimaConfig, pct: str
-) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    n = len(series)
-    keep = min(n, 300)
-    x_hist = np.arange(n - keep, n)
-    x_fc = np.arange(n, n + len(fc.mean))
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(x_hist, series.to_numpy()[-keep:], color="k", lw=1, label=str(cfg.data))
-    ax.plot(x_fc, fc.mean, color="C0", lw=1.5, label="forecast")
-    ax.fill_between(x_fc, fc.lower, fc.upper, color="C0", alpha=0.25, label=pct + " interval")
-    p, d, q = model.order
-    ax.set_title(f"ARIMA({p},{d},{q}) forecast of {cfg.data}")
-    ticks = ax.get_xticks()
-    index = list(series.index) + labels
-    ax.set_xticks([t for t in ticks if 0 <= t < len(index)])
-    ax.set_xticklabels([str(index[int(t)]) for t in ax.get_xticks()], rotation=30)
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(str(cfg.plot))
-    plt.close(fig)

@@ -17,10 +17,10 @@ import argparse
 from typing import Any
 
 # kept in sync with seqlab.applications.compare (imported lazily to keep --help fast)
-_TASKS = ("sunspots", "sp500", "stocks-monthly", "weather", "weather-hmm", "text",
+_TASKS = ("sunspots", "airline", "sp500", "stocks-monthly", "weather", "weather-hmm", "text",
           "dna-islands", "dna-genes", "vowels", "digits")
-_MODELS = ("naive", "drift", "ar", "arima", "hmm", "mixture", "markov", "kmer", "centroid",
-           "esn", "elman", "gru", "lstm")
+_MODELS = ("naive", "snaive", "drift", "ar", "arima", "sarima", "autoarima", "hmm", "mixture",
+           "markov", "kmer", "centroid", "esn", "elman", "gru", "lstm")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -29,8 +29,9 @@ def add_parser(subparsers: Any) -> None:
         "compare",
         help="run traditional and recurrent models on real data; leaderboards and a report",
         description="Run the application benchmarks (stocks, weather, text, DNA, speech, "
-        "sunspots) on built-in data, print a leaderboard per task (held-out metrics, "
-        "training time) and write a report folder (report.md, PNG plots, results.json).",
+        "sunspots, airline passengers) on built-in data, print a leaderboard per task "
+        "(held-out metrics, interval coverage, training time) and write a report folder "
+        "(report.md, PNG plots, results.json).",
     )
     p.add_argument("--task", nargs="+", choices=_TASKS, default=None, metavar="TASK",
                    help=f"tasks to run (default: all): {', '.join(_TASKS)}")

@@ -6,7 +6,8 @@ packages (no downloads at run time); a missing package raises
 registered in :data:`DATASETS`, which ``seqlab data list`` prints.
 
 Modules: ``classic`` (sunspots, Nile, CO2, El Niño), ``weather``, ``stocks``, ``text``,
-``dna``, ``speech``, ``images``, ``synthetic`` (adding, temporal order, copy, Mackey–Glass),
+``dna``, ``speech``, ``images``, ``music`` (Bach chorales), ``synthetic`` (adding, temporal
+order, copy, Mackey–Glass),
 ``simulate`` (AR/ARMA/ARIMA/HMM simulators), ``windows`` (sliding windows, chronological
 splits, padding).
 """
@@ -16,6 +17,7 @@ from seqlab.data._types import *  # noqa: F403
 from seqlab.data.classic import *  # noqa: F403
 from seqlab.data.dna import *  # noqa: F403
 from seqlab.data.images import *  # noqa: F403
+from seqlab.data.music import *  # noqa: F403
 from seqlab.data.scaling import *  # noqa: F403
 from seqlab.data.simulate import *  # noqa: F403
 from seqlab.data.speech import *  # noqa: F403

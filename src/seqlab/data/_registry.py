@@ -14,7 +14,7 @@ from typing import Any, Literal
 from seqlab.exceptions import SeqlabValueError
 
 Domain = Literal[
-    "classic", "weather", "stocks", "text", "dna", "speech", "images", "synthetic"
+    "classic", "weather", "stocks", "text", "dna", "speech", "images", "music", "synthetic"
 ]
 
 

@@ -7,7 +7,9 @@ The files are read directly (``statsmodels.api`` is never imported, so loading s
 - annual flow of the Nile at Aswan 1871–1970 (Cobb 1978; Durbin & Koopman's local level
   example);
 - weekly atmospheric CO2 at Mauna Loa 1958–2001 (Keeling & Whorf 2004);
-- monthly sea-surface temperature of the El Niño region 1950–2010.
+- monthly sea-surface temperature of the El Niño region 1950–2010;
+- monthly international airline passengers 1949–1960 (Box & Jenkins' series G, the
+  "airline model" SARIMA(0,1,1)(0,1,1)12 of log passengers), from sktime's data folder.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from seqlab.data._registry import DatasetInfo, register
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load_co2", "load_elnino", "load_nile", "load_sunspots"]
+__all__ = ["load_airline", "load_co2", "load_elnino", "load_nile", "load_sunspots"]
 
 _INSTALL = "pip install statsmodels"
 
@@ -131,6 +133,29 @@ def load_elnino() -> pd.Series:
     return pd.Series(values, index=index, name="elnino")
 
 
+def load_airline() -> pd.Series:
+    """Monthly totals of international airline passengers in thousands, 1949-01 to 1960-12.
+
+    144 values, a month-start ``DatetimeIndex`` (``freq="MS"``, named ``"date"``), float64,
+    name ``"passengers"``. Box, Jenkins & Reinsel, *Time Series Analysis*, series G: the
+    seasonal ARIMA(0,1,1)(0,1,1)12 of the log series is the textbook "airline model".
+    Source: ``sktime/datasets/data/Airline/Airline.csv`` (the file is read; sktime is not
+    imported).
+
+    >>> s = load_airline()
+    >>> len(s), str(s.index[0].date()), float(s.iloc[0]), float(s.iloc[-1]), s.index.freqstr
+    (144, '1949-01-01', 112.0, 432.0, 'MS')
+    """
+    import pandas as pd
+
+    path = package_file("sktime", "datasets/data/Airline/Airline.csv", "pip install sktime",
+                        "load_airline()")
+    df = _read_csv(path)
+    index = pd.DatetimeIndex(pd.to_datetime(df["Date"], format="%Y-%m"), freq="MS", name="date")
+    values = df["Passengers"].to_numpy(dtype="float64", copy=True)
+    return pd.Series(values, index=index, name="passengers")
+
+
 _SRC = "statsmodels: statsmodels/datasets/{}/{}.csv"
 register(DatasetInfo("sunspots", "classic", load_sunspots,
                      "yearly mean sunspot number, 1700-2008", "309 years",
@@ -144,3 +169,6 @@ register(DatasetInfo("co2", "classic", load_co2,
 register(DatasetInfo("elnino", "classic", load_elnino,
                      "monthly El Nino sea-surface temperature in deg C, 1950-2010", "732 months",
                      _SRC.format("elnino", "elnino")))
+register(DatasetInfo("airline", "classic", load_airline,
+                     "monthly international airline passengers in thousands, 1949-1960",
+                     "144 months", "sktime: sktime/datasets/data/Airline/Airline.csv"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -106,6 +106,7 @@ def read_series_csv(
     value_columns: list[str] | tuple[str, ...] | None = None,
     *,
     min_rows: int = 2,
+    missing: Literal["refuse", "keep"] = "refuse",
 ) -> SeriesTable:
     """Read a time series from a CSV (``.tsv``: tab-separated) file.
 
@@ -113,7 +114,9 @@ def read_series_csv(
     (``date``, ``time``, ``timestamp``, ...) or else the first text column that parses as
     dates; integer years (``1959``) are read as years. The values are ``value_columns`` or
     else every numeric column other than the date column. ``min_rows`` (e.g. window +
-    horizon + the test tail) is the fewest rows accepted.
+    horizon + the test tail) is the fewest rows accepted. ``missing="keep"`` keeps empty
+    cells as NaN (for models that fit through gaps, such as the state-space ARIMA);
+    ``"refuse"`` (the default) names the rows that have them.
 
     >>> import os, tempfile
     >>> p = os.path.join(tempfile.mkdtemp(), "s.csv")
@@ -124,6 +127,8 @@ def read_series_csv(
     """
     import pandas as pd
 
+    if missing not in ("refuse", "keep"):
+        raise SeqlabValueError(f"missing must be 'refuse' or 'keep'; got {missing!r}.")
     p = Path(path)
     where = str(p)
     if not p.is_file():
@@ -132,7 +137,8 @@ def read_series_csv(
     try:
         frame = pd.read_csv(p, sep=sep, encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise SeqlabValueError(f"{where} is not UTF-8 text.") from None
+        raise SeqlabValueError(f"{where} is not UTF-8 text, so not a readable CSV table; "
+                               "save it as a UTF-8 CSV/TSV with a header row.") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SeqlabValueError(f"{where} is not a readable {'TSV' if sep == chr(9) else 'CSV'} "
@@ -146,9 +152,9 @@ def read_series_csv(
         raise SeqlabValueError(f"{where}: {int(bad.sum())} date(s) in column {dcol!r} do not "
                                f"parse ({_rows(bad)}; e.g. {first!r}). Fix or remove them.")
     if value_columns:
-        missing = [c for c in value_columns if c not in frame.columns]
-        if missing:
-            raise SeqlabValueError(f"{where}: no column {', '.join(map(repr, missing))}; the "
+        absent = [c for c in value_columns if c not in frame.columns]
+        if absent:
+            raise SeqlabValueError(f"{where}: no column {', '.join(map(repr, absent))}; the "
                                    f"columns are {', '.join(map(repr, frame.columns))}.")
         cols = list(value_columns)
         repeated = sorted({c for c in cols if cols.count(c) > 1})
@@ -173,8 +179,12 @@ def read_series_csv(
                 "column and a value column (e.g. pandas melt), or name the value columns "
                 "with --columns if they really are separate series.")
     values = frame[cols].to_numpy(dtype=np.float64)
-    nan = ~np.isfinite(values)
-    if nan.any():
+    if np.isinf(values).any():
+        inf = np.isinf(values)
+        raise SeqlabValueError(f"{where}: infinite value(s) ({_rows(inf.any(1))}); replace "
+                               "them by a number or leave the cell empty.")
+    nan = np.isnan(values)
+    if nan.any() and missing == "refuse":
         per_col = {c: int(n) for c, n in zip(cols, nan.sum(0), strict=True) if n}
         raise SeqlabValueError(
             f"{where}: {int(nan.sum())} missing or non-finite value(s) "

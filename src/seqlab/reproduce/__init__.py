@@ -11,6 +11,8 @@ name                      experiment
 ``pascanu``               Pascanu et al. 2013: Elman (50 tanh, rho = 0.95) with/without
                           clipping and the regularizer, success rate over seeds
 ``esn-adding``            an echo state network (fixed reservoir) on the adding problem
+``chung2014``             Chung et al. 2014: tanh-RNN, GRU and LSTM (~22k parameters) on
+                          Bach chorales (music21), NLL per frame, learning curves
 ========================= ==============================================================
 
 Budgets: ``"quick"`` (a few minutes on 2 cores; the adding problem at T = 20, where gated
@@ -20,7 +22,7 @@ sequence counts, run from ``benchmarks/reproduce.py``; each module's docstring g
 measured times -- the adding problem at T = 100 and 500 took 24 minutes on one core).
 
 >>> [r.name for r in list_reproductions()]
-['adding', 'temporal-order', 'pascanu', 'esn-adding']
+['adding', 'temporal-order', 'pascanu', 'esn-adding', 'chung2014']
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ REPRODUCTIONS: dict[str, ReproductionInfo] = {
             "esn-adding", "echo state network (fixed reservoir) on the adding problem",
             "Jaeger 2001 (GMD 148) as a baseline for HS97 Exp. 4",
             "seqlab.reproduce.esn_adding"),
+        ReproductionInfo(
+            "chung2014", "JSB Chorales: GRU ~ LSTM < tanh-RNN in NLL per frame",
+            "Chung, Gulcehre, Cho & Bengio 2014, arXiv:1412.3555, Table 2 (Figs. 2-3)",
+            "seqlab.reproduce.chung2014"),
     )
 }
 

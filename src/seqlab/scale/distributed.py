@@ -158,11 +158,15 @@ def _worker(local_rank: int, fn: Callable[..., Any], nproc: int, port: int,
     })
     import torch.distributed as dist
 
+    ok = False
     try:
         # plain pickle: tensors by value (torch's queue would share memory with a dead process)
         queue.put((local_rank, pickle.dumps(fn(*args))))
+        ok = True
     finally:
         if dist.is_initialized():
+            if ok:  # tear down together: a rank that closes its gloo pairs while another is
+                dist.barrier()  # still using them can abort that one ("terminate called ...")
             dist.destroy_process_group()
 
 
