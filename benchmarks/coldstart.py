@@ -31,6 +31,22 @@ the family's import + set-up ("setup"), before (main 7e99638) and after this bra
     bptt_jordan/leaky/skip  2.5-3.1  0.56  1.7          2.3-2.9  0.54  1.7
     bptt_lstm/gru           2.6   0.54   1.7            2.4-2.5  0.54  1.7
 
+The state-space families (branch coldstart2, over main 378950d, same shared machine, load
+2.5-7 on 2 cores; two runs each): the state-space filter and SARIMAX likelihood kernels lost
+their slice assignments and array expressions (``a[:] = b``, ``x * scale``: numba compiles
+each through its broadcasting machinery, ~0.4 s apiece) for element loops, and the small
+helpers (``_ta``, ``_tpt``, ``_monahan``, ``_reduced``, ``_solve``) are inlined into their
+callers; every fit is bit-identical to main's:
+
+    family            before cold  warm  kernels    after cold  warm  kernels
+    arima                5.6-5.8   0.37   6          2.4-2.6   0.36   3
+    sarimax              7.9-8.5   0.40  11          3.9-4.1   0.36   6
+    sarimax_gappy           5.6    0.44   5          1.8-2.0   0.35   2
+    auto_arima             10.2    0.46  19          5.3-6.1   0.40  14
+
+``sarimax`` (the airline fit: profile likelihood + the full filter after it) and
+``auto_arima`` (STL, KPSS, CSS candidates, then the SARIMAX fit) are still over 3 s cold.
+
 ``numba_floor`` is the first call of a trivial kernel: numba's own initialisation (its
 target context, and the scipy.linalg import its BLAS check does), ~0.55 s CPU here. Every
 family that runs a numba kernel pays it in its first call, warm or cold, so the 0.3 s warm
