@@ -6,12 +6,15 @@ Rows (issue 3):
                                                              statsforecast ``ARIMA``)
   3. ARIMA(2,1,2) on 1000 series of n = 200                (a statsmodels loop,
                                                              statsforecast batch)
+  4. ARIMA(1,1,1) on 10,000 series of n = 200              (statsforecast batch; issue 13's
+                                                             goal: <= 0.5x)
 Prints each time (median of repeats, warm: numba compiled first), the ratio
 seqlab_time / peer_time, and the log-likelihood agreement with statsmodels. Threads: 1 for
 everything (threadpoolctl + numba), and seqlab's many-series row again at 2 threads.
 
     python benchmarks/arima.py            # full sizes (the statsmodels loop takes ~30 s)
     python benchmarks/arima.py --quick    # tiny sizes, a smoke test
+    python benchmarks/arima.py --peer-series 500 --json benchmarks/results/arima.json
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def main() -> None:
     parser.add_argument("--peer-series", type=int, default=None,
                         help="fit only this many series with the peers on row 3 and scale "
                         "their time up (default: all)")
+    parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = parser.parse_args()
 
     from statsmodels.regression.linear_model import yule_walker as sm_yw
@@ -63,6 +67,7 @@ def main() -> None:
 
     n_yw, n_one, n_many, len_many = (10_000, 200, 20, 100) if args.quick else (
         1_000_000, 1000, 1000, 200)
+    n_111 = 50 if args.quick else 10_000
     reps = 2 if args.quick else args.repeats
     rows: list[tuple[str, str, float, float]] = []
     notes: list[str] = []
@@ -101,7 +106,7 @@ def main() -> None:
 
         # ---- row 3: many series
         Y = _simulate(len_many, n_many, seed=2)
-        ARIMA((2, 1, 2)).fit_many(Y[:, :4])
+        ARIMA((2, 1, 2)).fit_many(Y)  # compile (a batch of a few series runs interpreted)
         t_sl = _timeit(lambda: ARIMA((2, 1, 2)).fit_many(Y), max(1, reps // 2))
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
         t_sl2 = _timeit(lambda: ARIMA((2, 1, 2)).fit_many(Y), max(1, reps // 2))
@@ -137,12 +142,42 @@ def main() -> None:
             t_sf = (time.perf_counter() - t0) * n_many / k_peer
             rows.append((name, "statsforecast batch", t_sl, t_sf))
 
+            # ---- row 4: ARIMA(1,1,1), many series (the peer on a subset, scaled up)
+            Y4 = _simulate(len_many, n_111, seed=3)
+            ARIMA((1, 1, 1)).fit_many(Y4[:, :100])  # compile
+            t_sl = _timeit(lambda: ARIMA((1, 1, 1)).fit_many(Y4), max(1, reps // 2))
+            k4 = min(args.peer_series or n_111, n_111)
+            frame = pd.DataFrame({
+                "unique_id": np.repeat(np.arange(k4), len_many),
+                "ds": np.tile(np.arange(len_many), k4),
+                "y": Y4[:, :k4].T.ravel(),
+            })
+            sf = StatsForecast(models=[SFARIMA(order=(1, 1, 1), include_mean=False)], freq=1,
+                               n_jobs=1)
+            t0 = time.perf_counter()
+            sf.fit(frame)
+            t_sf = (time.perf_counter() - t0) * n_111 / k4
+            name = f"ARIMA(1,1,1) {n_111} series n={len_many}"
+            rows.append((name, "statsforecast batch", t_sl, t_sf))
+            if k4 < n_111:
+                notes.append(f"row 4: statsforecast timed on {k4} series, scaled up")
+
     print(f"\n{'row':<44} {'peer':<20} {'seqlab s':>10} {'peer s':>10} {'ratio':>8}")
     for row, peer, ts, tp in rows:
         print(f"{row:<44} {peer:<20} {ts:>10.4f} {tp:>10.4f} {ts / tp:>8.3f}")
     print("\n(ratio = seqlab_time / peer_time; 1 thread unless marked)")
     for note in notes:
         print(note)
+    if args.json:
+        import json
+        import platform
+
+        out = {"benchmark": "arima", "threads": 1, "python": platform.python_version(),
+               "peer_series": args.peer_series, "notes": notes,
+               "rows": [{"row": r, "peer": p, "seqlab_s": ts, "peer_s": tp, "ratio": ts / tp}
+                        for r, p, ts, tp in rows]}
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=1)
 
 
 if __name__ == "__main__":
