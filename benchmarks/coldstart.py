@@ -36,13 +36,14 @@ The state-space families (branch coldstart2, over main 378950d, same shared mach
 their slice assignments and array expressions (``a[:] = b``, ``x * scale``: numba compiles
 each through its broadcasting machinery, ~0.4 s apiece) for element loops, and the small
 helpers (``_ta``, ``_tpt``, ``_monahan``, ``_reduced``, ``_solve``) are inlined into their
-callers; every fit is bit-identical to main's:
+callers; STL passes np.int64 constants (no literal re-specialisation of _est, _ma);
+every fit is bit-identical to main's:
 
     family            before cold  warm  kernels    after cold  warm  kernels
     arima                5.6-5.8   0.37   6          2.4-2.6   0.36   3
     sarimax              7.9-8.5   0.40  11          3.9-4.1   0.36   6
     sarimax_gappy           5.6    0.44   5          1.8-2.0   0.35   2
-    auto_arima             10.2    0.46  19          5.3-6.1   0.40  14
+    auto_arima             10.2    0.46  19          5.0-5.2   0.42  12
 
 ``sarimax`` (the airline fit: profile likelihood + the full filter after it) and
 ``auto_arima`` (STL, KPSS, CSS candidates, then the SARIMAX fit) are still over 3 s cold.
