@@ -29,13 +29,15 @@ Cost ``O(p^3 + m^2)`` time and ``O(m^2)`` memory.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 __all__ = ["ar_exact_terms", "harvey_stationary_cov"]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _solve(A, b):  # pragma: no cover - compiled
     """Gaussian elimination with partial pivoting in place; ``b`` becomes the solution."""
     n = b.shape[0]
@@ -46,7 +48,7 @@ def _solve(A, b):  # pragma: no cover - compiled
             if abs(A[r, c]) > big:
                 big = abs(A[r, c])
                 piv = r
-        if not big > 0.0 or not np.isfinite(big):
+        if not big > 0.0 or not math.isfinite(big):
             return False
         if piv != c:
             for k in range(n):
@@ -104,7 +106,7 @@ def harvey_stationary_cov(tphi, rvec, p, out):  # pragma: no cover - compiled
         for i in range(1, p + 1):
             s += tphi[i - 1] * gamma[k - i]
         gamma[k] = s
-    if not gamma[0] > 0.0 or not np.isfinite(gamma[0]):
+    if not gamma[0] > 0.0 or not math.isfinite(gamma[0]):
         return False
     for l in range(m):
         s = 0.0

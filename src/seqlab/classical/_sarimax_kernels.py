@@ -35,7 +35,7 @@ __all__ = ["constrain_params", "sarimax_nll"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _monahan(u, out, start):  # pragma: no cover - compiled
     """statsmodels' ``constrain_stationary_univariate`` of ``u`` into ``out[start:]``."""
     n = u.shape[0]
@@ -56,7 +56,9 @@ def _monahan(u, out, start):  # pragma: no cover - compiled
 def constrain_params(x, scale, dims):  # pragma: no cover - compiled
     """Unconstrained ``x * scale`` -> parameters (trend, exog, ar, ma, sar, sma, sigma2)."""
     kt, ke, p, q, P, Q = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
-    u = x * scale
+    u = np.empty(x.shape[0])
+    for i in range(x.shape[0]):  # a loop, not ``x * scale``: array expressions compile slowly
+        u[i] = x[i] * scale[i]
     out = np.empty(u.shape[0])
     for i in range(kt + ke):
         out[i] = u[i]
@@ -70,7 +72,7 @@ def constrain_params(x, scale, dims):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _reduced(params, dims):  # pragma: no cover - compiled
     """Reduced-form AR ``phi*`` (p + sP) and MA ``theta*`` (q + sQ) coefficients."""
     kt, ke, p, q, P, Q, s = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6]
@@ -157,14 +159,20 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
     pure AR) runs on ``w - X beta - mean``, ``mean = c / (1 - sum phi*)``."""
     y, X, dims = data
     kt, ke, k = dims[0], dims[1], dims[7]
-    xf = np.ones(x.shape[0] + 1)
-    sf = np.ones(x.shape[0] + 1)
-    xf[:-1] = x
-    sf[:-1] = scale
+    xf = np.empty(x.shape[0] + 1)  # np.empty + loops only: each other allocator (np.ones,
+    sf = np.empty(x.shape[0] + 1)  # np.zeros, .copy()) compiles one more helper on first use
+    xf[-1] = 1.0
+    sf[-1] = 1.0
+    for i in range(x.shape[0]):
+        xf[i] = x[i]
+        sf[i] = scale[i]
     params = constrain_params(xf, sf, dims)
     phi, theta = _reduced(params, dims)
-    tphi = np.zeros(k)
-    rvec = np.zeros(k)
+    tphi = np.empty(k)
+    rvec = np.empty(k)
+    for i in range(k):
+        tphi[i] = 0.0
+        rvec[i] = 0.0
     rvec[0] = 1.0
     tot = 0.0
     for i in range(phi.shape[0]):
@@ -173,13 +181,13 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
     for i in range(theta.shape[0]):
         rvec[i + 1] = theta[i]
     n = y.shape[0]
-    w = y.copy()
+    w = np.empty(n)
     mean = params[0] / (1.0 - tot) if kt > 0 else 0.0
     for t in range(n):
         acc = mean
         for j in range(ke):
             acc += X[t, j] * params[kt + j]
-        w[t] -= acc
+        w[t] = y[t] - acc
     ok = True
     if theta.shape[0] == 0 and dims[9] == 0:  # pure AR, complete: no filter needed
         sumlog, ssq, ok = ar_exact_terms(w, phi)
@@ -192,6 +200,6 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
     nn = n - dims[9]
     if dims[10] == 1:
         return ssq / nn
-    if not ok or not ssq > 0.0 or not np.isfinite(ssq) or not np.isfinite(sumlog):
+    if not ok or not ssq > 0.0 or not math.isfinite(ssq) or not math.isfinite(sumlog):
         return np.inf
     return 0.5 * (_LOG_2PI + 1.0 + math.log(ssq / nn) + sumlog / nn)

@@ -27,25 +27,28 @@ __all__ = ["kalman_filter", "predict_ahead"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _tpt(Tr, Tc, Tv, P, RQR, work, out):  # pragma: no cover - compiled
     """``out = T P T' + RQR`` with ``T`` given as triplets; ``work`` is m x m scratch."""
     m = P.shape[0]
-    work[:, :] = 0.0
+    for i in range(m):  # element loops, not slice assignments: those compile ~10x slower
+        for j in range(m):
+            work[i, j] = 0.0
+            out[i, j] = RQR[i, j]
     for k in range(Tr.shape[0]):  # work = T P
         i, j, v = Tr[k], Tc[k], Tv[k]
         for col in range(m):
             work[i, col] += v * P[j, col]
-    out[:, :] = RQR
     for k in range(Tr.shape[0]):  # out += (T P) T'
         i, j, v = Tr[k], Tc[k], Tv[k]
         for row in range(m):
             out[row, i] += v * work[row, j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
 def _ta(Tr, Tc, Tv, a, c, out):  # pragma: no cover - compiled
-    out[:] = c
+    for i in range(out.shape[0]):
+        out[i] = c[i]
     for k in range(Tr.shape[0]):
         out[Tr[k]] += Tv[k] * a[Tc[k]]
 
@@ -74,7 +77,8 @@ def kalman_filter(
     work = np.empty((m, m))
     llf = 0.0
     for t in range(n):
-        a_pred[t, :] = a
+        for i in range(m):
+            a_pred[t, i] = a[i]
         F = H
         for i in range(m):
             s = 0.0
@@ -84,15 +88,14 @@ def kalman_filter(
             F += Z[i] * s
         F_out[t] = F
         yt = y[t]
-        if math.isnan(yt):
+        if math.isnan(yt) or not F > 0.0:  # missing, or singular (a degenerate model)
+            if not math.isnan(yt):  # singular prediction: no density
+                llf = math.nan
             v_out[t] = math.nan
-            af[:] = a
-            Pf[:, :] = P
-        elif not F > 0.0:  # singular prediction: no density (a degenerate model)
-            llf = math.nan
-            v_out[t] = math.nan
-            af[:] = a
-            Pf[:, :] = P
+            for i in range(m):
+                af[i] = a[i]
+                for j in range(m):
+                    Pf[i, j] = P[i, j]
         else:
             v = yt - d[t]
             for i in range(m):
@@ -104,11 +107,14 @@ def kalman_filter(
                     Pf[i, j] = P[i, j] - M[i] * M[j] / F
             if t >= burn:
                 llf -= 0.5 * (_LOG_2PI + math.log(F) + v * v / F)
-        a_filt[t, :] = af
+        for i in range(m):
+            a_filt[t, i] = af[i]
         _ta(Tr, Tc, Tv, af, c[t], a)
         _tpt(Tr, Tc, Tv, Pf, RQR, work, P)
-    a_pred[n, :] = a
-    P_last[:, :] = P
+    for i in range(m):
+        a_pred[n, i] = a[i]
+        for j in range(m):
+            P_last[i, j] = P[i, j]
     return llf
 
 
@@ -139,8 +145,10 @@ def predict_ahead(a, P, Z, H, Tr, Tc, Tv, c, RQR, d, mean_out, var_out):  # prag
         var_out[h] = var
         _ta(Tr, Tc, Tv, a, c[h], a2)
         _tpt(Tr, Tc, Tv, P, RQR, work, P2)
-        a[:] = a2
-        P[:, :] = P2
+        for i in range(m):
+            a[i] = a2[i]
+            for j in range(m):
+                P[i, j] = P2[i, j]
 
 
 @njit(cache=True)
@@ -176,7 +184,9 @@ def lyapunov_doubling(T, RQR, out):  # pragma: no cover - compiled
                 inc = max(inc, abs(A2[i, j]))
                 big = max(big, abs(P[i, j]))
         if inc <= 1e-18 * big:
-            out[:, :] = 0.5 * (P + P.T)
+            for i in range(m):
+                for j in range(m):
+                    out[i, j] = 0.5 * (P[i, j] + P[j, i])
             return True
         for i in range(m):  # A = A A
             for j in range(m):
@@ -184,5 +194,7 @@ def lyapunov_doubling(T, RQR, out):  # pragma: no cover - compiled
                 for k in range(m):
                     s += A[i, k] * A[k, j]
                 A2[i, j] = s
-        A[:, :] = A2
+        for i in range(m):
+            for j in range(m):
+                A[i, j] = A2[i, j]
     return False

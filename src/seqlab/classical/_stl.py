@@ -24,6 +24,8 @@ from numba import njit
 __all__ = ["stl"]
 
 
+# callers pass np.int64(...) for constant ints: a literal argument would compile one more
+# specialisation of _est/_ma (one per literal value)
 @njit(cache=True)
 def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int, nright: int,
          w: np.ndarray) -> float:
@@ -74,7 +76,7 @@ def _ess(y: np.ndarray, n: int, len_: int, ideg: int, ys: np.ndarray, off: int,
         return
     if len_ >= n:
         for i in range(n):
-            v = _est(y, n, len_, ideg, i + 1.0, 1, n, res)
+            v = _est(y, n, len_, ideg, i + 1.0, np.int64(1), n, res)
             ys[off + i] = y[i] if math.isnan(v) else v
         return
     nsh = (len_ + 2) // 2
@@ -123,7 +125,7 @@ def _stl(y: np.ndarray, period: int, ns: int, nt: int, nl: int, isdeg: int, itde
                 work[2, i] = work[0, i * npd + j]
             _ess(work[2], k, ns, isdeg, work[3], 1, scratch)
             nright = min(ns, k)
-            v = _est(work[2], k, ns, isdeg, 0.0, 1, nright, scratch)
+            v = _est(work[2], k, ns, isdeg, 0.0, np.int64(1), nright, scratch)
             work[3, 0] = work[3, 1] if math.isnan(v) else v
             nleft = max(1, k - ns + 1)
             v = _est(work[2], k, ns, isdeg, k + 1.0, nleft, k, scratch)
@@ -134,7 +136,7 @@ def _stl(y: np.ndarray, period: int, ns: int, nt: int, nl: int, isdeg: int, itde
         nn = n + 2 * npd
         _ma(work[1], nn, npd, work[2])
         _ma(work[2], nn - npd + 1, npd, work[0])
-        _ma(work[0], nn - 2 * npd + 2, 3, work[2])
+        _ma(work[0], nn - 2 * npd + 2, np.int64(3), work[2])
         _ess(work[2], n, nl, ildeg, work[0], 0, work[4])
         for i in range(n):
             season[i] = work[1, npd + i] - work[0, i]
