@@ -38,7 +38,6 @@ seqlab ARIMA reported and what ``fit_many`` computes in the compiled kernel; ``"
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import numpy as np
@@ -52,10 +51,11 @@ from seqlab._validation import (
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical._arima_batch import BatchARIMA
+from seqlab.classical._arima_extras import ARIMAExtras
 from seqlab.classical._arima_predict import PredictionResults
 from seqlab.classical._arima_trend import trend_cols, trend_label, trend_names, trend_powers
 from seqlab.classical._sarimax_cov import COV_TYPES, cov_params
-from seqlab.classical._sarimax_data import check_endog, check_exog, index_info, past_index
+from seqlab.classical._sarimax_data import check_endog, check_exog, index_info
 from seqlab.classical._sarimax_results import StateSpaceResults
 from seqlab.classical._sarimax_system import Spec, make_spec
 from seqlab.classical.arima_estimation import _check_order, arima_loglike
@@ -72,7 +72,7 @@ def _one_series_2d_error(shape: tuple[int, ...]) -> SeqlabValueError:
         "fit_many(Y), Y of shape (n, n_series)")
 
 
-class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
+class ARIMA(ARIMAExtras, StateSpaceResults, BatchARIMA, BaseEstimator):
     """SARIMA(p, d, q)(P, D, Q)s with trend and regressors: statsmodels' ``ARIMA``.
 
     Parameters
@@ -337,35 +337,6 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         mean, se = self._batch_forecast(steps)
         return PredictionResults(mean, se, None, False)
 
-    # statsmodels' results give resid and fittedvalues as Series on y's index: so do these
-    # for pandas input (stored as arrays, so that seqlab.save keeps them)
-    def _on_index(self, values: np.ndarray) -> Any:
-        if values.ndim != 1 or not self._pandas:
-            return values
-        import pandas as pd
-
-        return pd.Series(values, index=past_index(self._index, values.shape[0]))
-
-    @property
-    def resid_(self) -> Any:
-        """One-step prediction errors (n,) ((n, S) after ``fit_many``), NaN for the first
-        ``d + sD``; a Series on y's index (dates/periods with a frequency, a RangeIndex,
-        else positions) when y was pandas."""
-        return self._on_index(self._resid)
-
-    @resid_.setter
-    def resid_(self, values: np.ndarray) -> None:
-        self._resid = np.asarray(values)
-
-    @property
-    def fittedvalues_(self) -> Any:
-        """``y - resid_``, the one-step predictions (a Series for pandas input)."""
-        return self._on_index(self._fitted)
-
-    @fittedvalues_.setter
-    def fittedvalues_(self, values: np.ndarray) -> None:
-        self._fitted = np.asarray(values)
-
     def simulate(self, steps: int, n_paths: int = 1, seed: Any = None,
                  anchor: Literal["end", "start"] = "end", exog: Any = None) -> np.ndarray:
         """Sample paths (steps, n_paths), seeded, on the state space whichever engine fitted
@@ -373,36 +344,3 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         variances are :meth:`get_forecast`'s), ``"start"`` a fresh series with the levels
         integrated from 0; ``exog`` (steps, k) the simulated periods' regressors."""
         return StateSpaceResults.simulate(self, steps, n_paths, seed, anchor, exog)
-
-    @property
-    def arroots_(self) -> Any:
-        """Roots of ``1 - phi_1 z - ... - phi_p z^p`` (a list of arrays after fit_many)."""
-        check_is_fitted(self, "params_")
-        roots = [np.roots(np.r_[-row[::-1], 1.0]) for row in np.atleast_2d(self.arparams_)]
-        return roots if self._many else roots[0]
-
-    @property
-    def maroots_(self) -> Any:
-        """Roots of ``1 + theta_1 z + ... + theta_q z^q`` (a list of arrays after fit_many)."""
-        check_is_fitted(self, "params_")
-        roots = [np.roots(np.r_[row[::-1], 1.0]) for row in np.atleast_2d(self.maparams_)]
-        return roots if self._many else roots[0]
-
-    def summary(self) -> str:
-        """A plain-text table: coefficients, standard errors, loglik, AIC, BIC (the first
-        series after ``fit_many``)."""
-        check_is_fitted(self, "params_")
-        params = np.atleast_2d(self.params_)[0]
-        bse = np.atleast_2d(self.bse_)[0]
-        p, d, q = _check_order(self.order)
-        P, D, Q, s = self.seasonal_order
-        seas = f"x({P},{D},{Q},{s})" if (P or D or Q) else ""
-        lines = [f"ARIMA({p},{d},{q}){seas} by {self.method} ({self._path}), "
-                 f"n = {self.nobs_}, cov_type {self.cov_type}"]
-        lines.append(f"{'':>10} {'coef':>12} {'std err':>12} {'z':>8}")
-        for name, c, se in zip(self.param_names_, params, bse, strict=True):
-            z = c / se if se > 0 else math.nan
-            lines.append(f"{name:>10} {c:>12.6g} {se:>12.4g} {z:>8.2f}")
-        llf, aic, bic = (float(np.atleast_1d(v)[0]) for v in (self.llf_, self.aic_, self.bic_))
-        lines.append(f"loglik {llf:.4f}  aic {aic:.4f}  bic {bic:.4f}")
-        return "\n".join(lines)
