@@ -142,6 +142,8 @@ class ARIMA(ARIMAExtras, StateSpaceResults, BatchARIMA, BaseEstimator):
         self.tol = tol
         self.cov_type = cov_type
 
+    _trend: tuple[int, ...]  # the powers of t in the mean (._arima_trend)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.one_d_array = True  # fit takes one series (n,); (n, 1) is one too
@@ -149,8 +151,8 @@ class ARIMA(ARIMAExtras, StateSpaceResults, BatchARIMA, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ checks
-    def _checked(self) -> tuple[tuple[int, int, int], Spec, str, int, float]:
-        """Validated (order, seasonal spec without trend/exog, trend, maxiter, tol)."""
+    def _checked(self) -> tuple[tuple[int, int, int], Spec, tuple[int, ...], int, float]:
+        """Validated (order, seasonal spec without trend/exog, trend powers, maxiter, tol)."""
         p, d, q = _check_order(self.order)
         spec = make_spec((p, d, q), self.seasonal_order, "n", 0)
         check_choice(self.method, "method", ("mle", "statespace", "css", "css-mle"))
@@ -338,7 +340,7 @@ class ARIMA(ARIMAExtras, StateSpaceResults, BatchARIMA, BaseEstimator):
         return PredictionResults(mean, se, None, False)
 
     def simulate(self, steps: int, n_paths: int = 1, seed: Any = None,
-                 anchor: Literal["end", "start"] = "end", exog: Any = None) -> np.ndarray:
+                 anchor: str = "end", exog: Any = None) -> np.ndarray:
         """Sample paths (steps, n_paths), seeded, on the state space whichever engine fitted
         (:mod:`._sarimax_simulate`): ``anchor="end"`` continues the data (path means and
         variances are :meth:`get_forecast`'s), ``"start"`` a fresh series with the levels

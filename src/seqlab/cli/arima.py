@@ -223,8 +223,8 @@ def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, s
     # statsmodels' tsa.arima ARIMA (the class the README's Python example uses): the trend is
     # a regression term of the mean, so the CLI and the library give the same numbers
     trend = cfg.trend or ("c" if order[1] + seasonal[1] == 0 else "n")
-    model = ARIMA(order=order, seasonal_order=seasonal, trend=trend).fit(data.y, data.exog)
-    return model, _model_name(order, seasonal, trend)
+    fitted = ARIMA(order=order, seasonal_order=seasonal, trend=trend).fit(data.y, data.exog)
+    return fitted, _model_name(order, seasonal, trend)
 
 
 def _model_name(order: Any, seasonal: Any, trend: str) -> str:
