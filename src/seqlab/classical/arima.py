@@ -20,15 +20,20 @@ Two engines, one model:
 
 - the **fast kernel** (:mod:`seqlab.classical._arima_batch`, a compiled BFGS on the exact
   likelihood of the differenced series) for nonseasonal models without ``exog`` on complete
-  series with trend ``"n"``, ``"c"`` (d = 0) or ``"t"`` (d = 1), and for ``method="css"``;
+  series with trend ``"n"``, ``"c"`` (d = 0) or ``"t"`` (d = 1), by ``method="mle"`` or
+  ``"css"``;
 - the **state space** (:class:`~seqlab.classical.SARIMAX`, exact Kalman-filter MLE with
   statsmodels' initialisation: diffuse-prior differencing states, 1e6, burnt from the
-  likelihood) for everything else, or always with ``method="statespace"``.
+  likelihood) for everything else, always with ``method="statespace"``, and for
+  ``"css"`` (R's / statsforecast's conditional sum of squares, :mod:`._sarimax_css`; the
+  trend and regressors enter as regression columns, so a time trend is refused there) and
+  ``"css-mle"`` (exact MLE from the CSS estimates) on seasonal, regression or gappy models.
 
 Both maximise the same likelihood (they agree to ~1e-9 relative in loglik and 1e-6 in
 params, tested), and every result is computed on the state space from ``params_``
 (:class:`~seqlab.classical._sarimax_results.StateSpaceResults`): ``predict``,
-``get_prediction``, ``get_forecast``, ``append``, ``apply``, ``bse_`` by ``cov_type``.
+``get_prediction``, ``get_forecast``, ``append``, ``apply``, ``bse_`` by ``cov_type``,
+``simulate`` (:mod:`._sarimax_simulate`).
 
 Standard errors, side by side (``cov_type``; statsmodels' default is ``"opg"``, as here):
 ``"opg"`` outer product of the per-observation scores; ``"oim"`` Harvey's information

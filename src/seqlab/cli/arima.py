@@ -213,6 +213,8 @@ def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, s
         model = auto.model_
         title = f"AutoARIMA (season {season}) chose " + _model_name(
             auto.order_, auto.seasonal_order_, auto.trend_)
+        if auto.trend_ == "c" and auto.order_[1] + auto.seasonal_order_[1] == 1:
+            title += " (a drift: SARIMAX's intercept of the differenced equation)"
         return model, title
     for flag, value in (("--season", cfg.season), ("--max-p", cfg.max_p),
                         ("--max-q", cfg.max_q), ("--criterion", cfg.criterion)):
