@@ -296,7 +296,7 @@ def test_bad_input_errors(sunspots):
         ARIMA((1, 1, 0), trend="c").fit(sunspots)
     with pytest.raises(ValueError, match="not identified"):
         ARIMA((1, 1, 0), seasonal_order=(0, 1, 0, 4), trend="t").fit(sunspots)
-    with pytest.raises(ValueError, match="method='css' fits nonseasonal"):
+    with pytest.raises(ValueError, match="method='css' needs a complete series"):
         ARIMA((1, 0, 0), method="css").fit(np.r_[sunspots, np.nan])
     with pytest.raises(ValueError, match="not stationary"):
         ARIMA((2, 0, 0)).fit(sunspots, start_params=[50.0, 1.5, 0.2])

@@ -244,3 +244,28 @@ def test_future_rows_and_future_file_together_or_misdated(tmp_path, capsys):
     wrong.to_csv(fut, index=False)
     assert main([*base, "--future-exog", str(fut)]) == 2
     assert "not the forecast dates" in capsys.readouterr().err
+
+
+def test_trend_is_statsmodels_arimas_and_the_libraries(tmp_path, capsys):
+    """--trend follows statsmodels' tsa.arima ARIMA (a term of the mean), as ARIMA does: with
+    d = 1, 't' is the drift (SARIMAX's 't' would be a quadratic) and 'c' is refused."""
+    from seqlab.classical import ARIMA
+
+    path, y = _airline_csv(tmp_path)
+    out = tmp_path / "fc.csv"
+    assert main(["arima", "--file", str(path), "--order", "1", "1", "0", "--trend", "t",
+                 "--horizon", "4", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    lib = ARIMA((1, 1, 0), trend="t").fit(y)
+    assert "x1" in printed and "intercept" not in printed
+    got = pd.read_csv(out, index_col=0)
+    np.testing.assert_allclose(got["mean"], lib.forecast(4), rtol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sm.tsa.arima.ARIMA(y, order=(1, 1, 0), trend="t").fit()
+    ref = res.get_forecast(4).summary_frame(alpha=0.05)
+    np.testing.assert_allclose(got["mean"], ref["mean"], rtol=1e-5)
+    np.testing.assert_allclose(got["upper_95"], ref["mean_ci_upper"], rtol=1e-5)
+    assert main(["arima", "--file", str(path), "--order", "1", "1", "0", "--trend", "c"]) == 2
+    err = capsys.readouterr().err
+    assert "trend terms of lower order than `d + D`" in err and len(err.splitlines()) == 1

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from seqlab._validation import SeedLike, check_choice, check_int, check_random_state
 from seqlab.classical import _ar_numpy as _ARN
 from seqlab.classical import _arima_fit as _F
 from seqlab.classical import _arima_kernels as _K
@@ -47,7 +46,6 @@ from seqlab.classical.arima_estimation import (
     _standardise,
     _start_to_x,
 )
-from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BatchARIMA"]
 
@@ -113,7 +111,7 @@ class BatchARIMA:
                 resid[d:, s] = v
             params[s] = np.concatenate([[mu] if kt else [], phi, theta, [sigma2]])
         names = (
-            (["drift" if tr == "t" else "const"] if kt else [])
+            (["x1" if tr == "t" else "const"] if kt else [])
             + [f"ar.L{i}" for i in range(1, p + 1)]
             + [f"ma.L{j}" for j in range(1, q + 1)]
             + ["sigma2"]
@@ -216,51 +214,3 @@ class BatchARIMA:
             mean[:, s] = mw
             se[:, s] = np.sqrt(np.maximum(np.diag(cw), 0.0)) * self._unit[s]
         return mean, se
-
-    def simulate(
-        self,
-        steps: int,
-        n_paths: int = 1,
-        seed: SeedLike = None,
-        anchor: Literal["end", "start"] = "end",
-    ) -> np.ndarray:
-        """Sample paths (steps, n_paths) of the fitted model (one fitted series only).
-
-        ``anchor="end"``: future paths continuing the data (the state at ``n + 1`` is drawn
-        from its filtered distribution, so path means and variances match
-        :meth:`forecast`). ``anchor="start"``: a fresh series from the stationary
-        distribution of ``w``, integrated ``d`` times from 0.
-        """
-        if getattr(self, "_fast_spec", None) is None:
-            raise SeqlabValueError(
-                "simulate is implemented for nonseasonal ARIMA without exog fitted on a "
-                "complete series (the fast kernel); this model was fitted on the state space")
-        if not self._single:
-            raise SeqlabValueError("simulate needs a model fitted to one series (fit(y)).")
-        steps = check_int(steps, "steps", minimum=1)
-        n_paths = check_int(n_paths, "n_paths", minimum=1)
-        check_choice(anchor, "anchor", ("end", "start"))
-        rng = check_random_state(seed)
-        p, d, q, kt, _ = self._fast_spec or ()
-        mu, phi, theta = _split(self._params2[0], p, q, kt)
-        sigma2 = float(self._params2[0, -1])
-        tphi, rvec, m = _N.system(phi, theta)
-        if anchor == "end":
-            a, P = self._a_end[0], self._P_end[0]
-            last = self._last_levels[:, 0]
-        else:
-            a, P = np.zeros(m), _F.INTERPRETED.stationary_cov(tphi, rvec)[0]
-            last = np.zeros(d)
-        vals, vecs = np.linalg.eigh(sigma2 * P)
-        root = vecs * np.sqrt(np.maximum(vals, 0.0))
-        alpha_t = a[:, None] + root @ rng.standard_normal((m, n_paths))  # (m, n_paths)
-        eps = rng.normal(0.0, math.sqrt(sigma2), size=(steps, n_paths))
-        out = np.empty((steps, n_paths))
-        for h in range(steps):
-            out[h] = mu + alpha_t[0]
-            shifted = np.vstack([alpha_t[1:], np.zeros((1, n_paths))])
-            alpha_t = tphi[:, None] * alpha_t[0] + shifted + rvec[:, None] * eps[h]
-        out *= self._unit[0]
-        for j in range(d - 1, -1, -1):
-            out = last[j] + np.cumsum(out, axis=0)
-        return out

@@ -239,6 +239,18 @@ class StateSpaceResults:
         """Forecast means (steps,): a Series indexed by the future periods for pandas input."""
         return self.get_forecast(steps, exog).predicted_mean
 
+    def simulate(self, steps: int, n_paths: int = 1, seed: Any = None,
+                 anchor: str = "end", exog: Any = None) -> np.ndarray:
+        """Sample paths (steps, n_paths), seeded: ``anchor="end"`` continues the data (path
+        moments = :meth:`get_forecast`'s), ``"start"`` a fresh series; ``exog`` (steps, k)
+        the regressors of the simulated periods (:mod:`._sarimax_simulate`; statsmodels'
+        ``simulate(nsimulations, anchor, repetitions)``)."""
+        from seqlab.classical._sarimax_simulate import simulate_paths
+
+        check_is_fitted(self, "params_")
+        self._one_series("simulate")
+        return simulate_paths(self, steps, n_paths, seed, anchor, exog)
+
     # ------------------------------------------------------------------ new data
     def _with_data(self, y: np.ndarray, X: np.ndarray, info: tuple[str, str, str],
                    pandas: bool) -> Any:

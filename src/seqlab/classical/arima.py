@@ -7,25 +7,33 @@ The model (regression with SARIMA errors, statsmodels' ARIMA convention)::
     phi(B) Phi(B^s) (1 - B)^d (1 - B^s)^D u_t = theta(B) Theta(B^s) e_t,  e_t ~ N(0, sigma2)
 
 ``trend_t`` is ``"c"`` a constant, ``"t"`` ``beta_1 t`` (t = 1, 2, ...: with d = 1 the drift of
-the differenced series), ``"ct"`` both, ``"n"`` none; the default is ``"c"`` when
-``d + D = 0`` and ``"n"`` otherwise, and, as in statsmodels, a trend term of lower order than
-``d + D`` is refused (differencing would remove it). ``params_`` are ordered ``[const, drift,
-exog..., ar.L1.., ma.L1.., ar.S.L.., ma.S.L.., sigma2]`` (statsmodels names the drift
-``x1``).
+the differenced series), ``"ct"`` both, ``"ctt"`` with ``t^2``, ``"n"`` none, or as in
+statsmodels a list of polynomial flags (``[1, 0, 1]``: const + ``t^2``,
+:mod:`seqlab.classical._arima_trend`); the default is ``"c"`` when ``d + D = 0`` and ``"n"``
+otherwise, and, as in statsmodels, a trend term of lower order than ``d + D`` is refused
+(differencing would remove it). ``params_`` are ordered ``[trend..., exog..., ar.L1..,
+ma.L1.., ar.S.L.., ma.S.L.., sigma2]`` and named as statsmodels' ARIMA names them: ``const``,
+then ``x1, x2, ...`` for the time terms and array regressors (``drift``, ``trend.k`` and the
+column names with pandas regressors).
 
 Two engines, one model:
 
 - the **fast kernel** (:mod:`seqlab.classical._arima_batch`, a compiled BFGS on the exact
   likelihood of the differenced series) for nonseasonal models without ``exog`` on complete
-  series with trend ``"n"``, ``"c"`` (d = 0) or ``"t"`` (d = 1), and for ``method="css"``;
+  series with trend ``"n"``, ``"c"`` (d = 0) or ``"t"`` (d = 1), by ``method="mle"`` or
+  ``"css"``;
 - the **state space** (:class:`~seqlab.classical.SARIMAX`, exact Kalman-filter MLE with
   statsmodels' initialisation: diffuse-prior differencing states, 1e6, burnt from the
-  likelihood) for everything else, or always with ``method="statespace"``.
+  likelihood) for everything else, always with ``method="statespace"``, and for
+  ``"css"`` (R's / statsforecast's conditional sum of squares, :mod:`._sarimax_css`; the
+  trend and regressors enter as regression columns, so a time trend is refused there) and
+  ``"css-mle"`` (exact MLE from the CSS estimates) on seasonal, regression or gappy models.
 
 Both maximise the same likelihood (they agree to ~1e-9 relative in loglik and 1e-6 in
 params, tested), and every result is computed on the state space from ``params_``
 (:class:`~seqlab.classical._sarimax_results.StateSpaceResults`): ``predict``,
-``get_prediction``, ``get_forecast``, ``append``, ``apply``, ``bse_`` by ``cov_type``.
+``get_prediction``, ``get_forecast``, ``append``, ``apply``, ``bse_`` by ``cov_type``,
+``simulate`` (:mod:`._sarimax_simulate`).
 
 Standard errors, side by side (``cov_type``; statsmodels' default is ``"opg"``, as here):
 ``"opg"`` outer product of the per-observation scores; ``"oim"`` Harvey's information
@@ -35,7 +43,6 @@ seqlab ARIMA reported and what ``fit_many`` computes in the compiled kernel; ``"
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import numpy as np
@@ -49,9 +56,11 @@ from seqlab._validation import (
 )
 from seqlab.base import BaseEstimator
 from seqlab.classical._arima_batch import BatchARIMA
+from seqlab.classical._arima_extras import ARIMAExtras
 from seqlab.classical._arima_predict import PredictionResults
+from seqlab.classical._arima_trend import trend_cols, trend_label, trend_names, trend_powers
 from seqlab.classical._sarimax_cov import COV_TYPES, cov_params
-from seqlab.classical._sarimax_data import check_endog, check_exog, exog_names, index_info
+from seqlab.classical._sarimax_data import check_endog, check_exog, index_info
 from seqlab.classical._sarimax_results import StateSpaceResults
 from seqlab.classical._sarimax_system import Spec, make_spec
 from seqlab.classical.arima_estimation import _check_order, arima_loglike
@@ -59,8 +68,6 @@ from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = ["ARIMA", "arima_loglike"]
 
-_TREND_POWERS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
-_TREND_NAMES = {0: "const", 1: "drift"}
 
 
 def _one_series_2d_error(shape: tuple[int, ...]) -> SeqlabValueError:
@@ -70,7 +77,7 @@ def _one_series_2d_error(shape: tuple[int, ...]) -> SeqlabValueError:
         "fit_many(Y), Y of shape (n, n_series)")
 
 
-class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
+class ARIMA(ARIMAExtras, StateSpaceResults, BatchARIMA, BaseEstimator):
     """SARIMA(p, d, q)(P, D, Q)s with trend and regressors: statsmodels' ``ARIMA``.
 
     Parameters
@@ -79,12 +86,15 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         AR order, differencing (``d <= 2``), MA order.
     seasonal_order : (P, D, Q, s)
         Seasonal AR, differencing and MA orders and the period ``s`` (``(0, 0, 0, 0)``: none).
-    trend : {"n", "c", "t", "ct"} or None
+    trend : {"n", "c", "t", "ct", "ctt"}, list of 0/1 flags, or None
         Deterministic trend in the mean (module docstring); None: ``"c"`` if ``d + D = 0``.
-    method : {"mle", "statespace", "css"}
+    method : {"mle", "statespace", "css", "css-mle"}
         ``"mle"`` exact maximum likelihood by the fastest engine that fits the model,
         ``"statespace"`` always the state space (statsmodels' ``method``), ``"css"``
-        conditional sum of squares (nonseasonal, no exog, complete series).
+        conditional sum of squares (R's / statsforecast's; complete series; on the state
+        space, i.e. seasonal or with exog, trend ``"n"``/``"c"`` only; ``llf_`` is then the
+        conditional log-likelihood), ``"css-mle"`` exact MLE started from the CSS estimates
+        (statsforecast's default; on the state space).
     maxiter, tol : int, float
         Optimiser iterations; ``tol`` the gradient tolerance of the fast kernel on
         ``-loglik / n`` (the state-space optimiser has its own rule, see SARIMAX).
@@ -100,7 +110,8 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
     ``sigma2_, llf_``      () / (S,)         also ``loglik_``, ``aic_``, ``bic_``,
                                              ``converged_``, ``n_iter_``
     ``resid_``             (n,) / (n, S)     one-step errors, NaN for the first d + Ds
-    ``fittedvalues_``      (n,) / (n, S)     ``y - resid``
+    ``fittedvalues_``      (n,) / (n, S)     ``y - resid``; both pandas Series on y's
+                                             index when y is pandas (as statsmodels)
     ====================== ================= ===========================================
 
     >>> import numpy as np
@@ -122,8 +133,8 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         self,
         order: tuple[int, int, int] = (1, 0, 0),
         seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
-        trend: str | None = None,
-        method: Literal["mle", "statespace", "css"] = "mle",
+        trend: str | list[int] | tuple[int, ...] | None = None,
+        method: Literal["mle", "statespace", "css", "css-mle"] = "mle",
         maxiter: int = 200,
         tol: float = 1e-7,
         cov_type: str = "opg",
@@ -136,6 +147,8 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         self.tol = tol
         self.cov_type = cov_type
 
+    _trend: tuple[int, ...]  # the powers of t in the mean (._arima_trend)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.one_d_array = True  # fit takes one series (n,); (n, 1) is one too
@@ -143,34 +156,23 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ checks
-    def _checked(self) -> tuple[tuple[int, int, int], Spec, str, int, float]:
-        """Validated (order, seasonal spec without trend/exog, trend, maxiter, tol)."""
+    def _checked(self) -> tuple[tuple[int, int, int], Spec, tuple[int, ...], int, float]:
+        """Validated (order, seasonal spec without trend/exog, trend powers, maxiter, tol)."""
         p, d, q = _check_order(self.order)
         spec = make_spec((p, d, q), self.seasonal_order, "n", 0)
-        check_choice(self.method, "method", ("mle", "statespace", "css"))
+        check_choice(self.method, "method", ("mle", "statespace", "css", "css-mle"))
         check_choice(self.cov_type, "cov_type", COV_TYPES)
         maxiter = check_int(self.maxiter, "maxiter", minimum=1, maximum=2**31 - 1)
         tol = check_positive(self.tol, "tol", strict=False)
         dd = d + spec.D
         trend = self.trend if self.trend is not None else ("c" if dd == 0 else "n")
-        if not isinstance(trend, str):
-            raise SeqlabTypeError(f"trend must be one of 'n', 'c', 't', 'ct'; got {trend!r}")
-        check_choice(trend, "trend", tuple(_TREND_POWERS))
-        low = min(_TREND_POWERS[trend], default=dd)
-        if low < dd:
-            raise SeqlabValueError(
-                f"trend={trend!r} has a term of order {low}, which differencing of order "
-                f"d + D = {dd} removes (it is not identified); use trend='t' for a drift with "
-                "d + D = 1, or trend='n'")
-        return (p, d, q), spec, trend, maxiter, tol
+        return (p, d, q), spec, trend_powers(trend, dd), maxiter, tol
 
     def _k_trend(self) -> int:
-        return len(_TREND_POWERS[self._trend])
+        return len(self._trend)
 
     def _trend_cols(self, start: int, n: int) -> np.ndarray:
-        t = np.arange(start + 1, start + n + 1, dtype=np.float64)
-        powers = _TREND_POWERS[self._trend]
-        return np.column_stack([t**k for k in powers]) if powers else np.zeros((n, 0))
+        return trend_cols(self._trend, start, n)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, y: Any, exog: Any = None, *, start_params: Any = None) -> ARIMA:
@@ -200,19 +202,20 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         self._reset_features(y, 1)
         self._trend = trend
         seasonal = bool(sspec.P or sspec.D or sspec.Q)
-        fast_trend = trend == "n" or (trend == "c" and d == 0) or (trend == "t" and d == 1)
+        fast_trend = trend in ((), (0,) if d == 0 else (), (1,) if d == 1 else ())
         fast = (not seasonal and X.shape[1] == 0 and not np.isnan(yv).any() and fast_trend
-                and self.method != "statespace")
-        if self.method == "css" and not fast:
+                and self.method in ("mle", "css"))
+        if self.method == "css" and not fast and any(k > 0 for k in trend):
             raise SeqlabValueError(
-                "method='css' fits nonseasonal ARIMA without exog on complete series with "
-                "trend 'n', 'c' (d = 0) or 't' (d = 1); use method='mle' for this model")
+                f"method='css' on a seasonal model, with exog or with missing values supports "
+                f"trend 'n' or 'c' only; got trend={self.trend!r}: use method='mle' or "
+                "'css-mle' for a time trend")
         if not fast and start_params is not None:
             raise SeqlabValueError("start_params is supported by the fast path only "
                                    "(nonseasonal, no exog, no NaN); leave it out")
         design = np.column_stack([self._trend_cols(0, n), X])
         if fast:
-            self._fit_fast(yv[:, None], True, start_params, p, d, q, trend,
+            self._fit_fast(yv[:, None], True, start_params, p, d, q, trend_label(trend),
                            self.method == "css", maxiter, tol)
             self.llf_ = self.loglik_
             self._path = "fast"
@@ -230,10 +233,10 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
 
         eng = SARIMAX(order=self.order, seasonal_order=self.seasonal_order, trend="n",
                       maxiter=maxiter, cov_type=self.cov_type)
-        eng.fit(y, exog=design if design.shape[1] else None)
+        method = "mle" if self.method == "statespace" else self.method
+        eng.fit(yv, exog=design if design.shape[1] else None, method=method)
         spec = self._ss_spec(design.shape[1])
-        names = [_TREND_NAMES[k] for k in _TREND_POWERS[self._trend]]
-        self.param_names_ = spec.names(names + exog_names(exog, X.shape[1]))
+        self.param_names_ = spec.names(trend_names(self._trend, exog, X.shape[1]))
         for attr in ("params_", "llf_", "aic_", "bic_", "sigma2_", "nobs_", "converged_",
                      "n_iter_"):
             setattr(self, attr, getattr(eng, attr))
@@ -251,20 +254,21 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         (nonseasonal, no exog, complete series); learned attributes get a leading ``S``
         axis. Returns ``self``. ``forecast``/``get_forecast`` then give (steps, S)."""
         (p, d, q), sspec, trend, maxiter, tol = self._checked()
-        if sspec.P or sspec.D or sspec.Q or self.method == "statespace":
+        if sspec.P or sspec.D or sspec.Q or self.method in ("statespace", "css-mle"):
             raise SeqlabValueError(
                 "fit_many runs the fast kernel: nonseasonal models with method 'mle' or 'css'; "
                 "fit seasonal or state-space models one series at a time with fit(y)")
-        if trend not in ("n",) and not ((trend == "c" and d == 0) or (trend == "t" and d == 1)):
+        if trend not in ((), (0,) if d == 0 else (), (1,) if d == 1 else ()):
             raise SeqlabValueError(
-                f"fit_many supports trend 'n', 'c' (d = 0) or 't' (d = 1); got trend={trend!r} "
-                f"with d = {d}; fit such models one series at a time with fit(y)")
+                f"fit_many supports trend 'n', 'c' (d = 0) or 't' (d = 1); got "
+                f"trend={self.trend!r} with d = {d}; fit such models one series at a time with "
+                "fit(y)")
         from seqlab._validation import check_min_features
 
         Y2 = check_min_features(as_float_array(Y, "Y", ndim=2), "Y")
         self._reset_features(Y, Y2.shape[1])
         self._trend = trend
-        self._fit_fast(Y2, False, start_params, p, d, q, trend, self.method == "css",
+        self._fit_fast(Y2, False, start_params, p, d, q, trend_label(trend), self.method == "css",
                        maxiter, tol)
         self.llf_ = self.loglik_
         self.k_exog_ = 0
@@ -340,35 +344,10 @@ class ARIMA(StateSpaceResults, BatchARIMA, BaseEstimator):
         mean, se = self._batch_forecast(steps)
         return PredictionResults(mean, se, None, False)
 
-    @property
-    def arroots_(self) -> Any:
-        """Roots of ``1 - phi_1 z - ... - phi_p z^p`` (a list of arrays after fit_many)."""
-        check_is_fitted(self, "params_")
-        roots = [np.roots(np.r_[-row[::-1], 1.0]) for row in np.atleast_2d(self.arparams_)]
-        return roots if self._many else roots[0]
-
-    @property
-    def maroots_(self) -> Any:
-        """Roots of ``1 + theta_1 z + ... + theta_q z^q`` (a list of arrays after fit_many)."""
-        check_is_fitted(self, "params_")
-        roots = [np.roots(np.r_[row[::-1], 1.0]) for row in np.atleast_2d(self.maparams_)]
-        return roots if self._many else roots[0]
-
-    def summary(self) -> str:
-        """A plain-text table: coefficients, standard errors, loglik, AIC, BIC (the first
-        series after ``fit_many``)."""
-        check_is_fitted(self, "params_")
-        params = np.atleast_2d(self.params_)[0]
-        bse = np.atleast_2d(self.bse_)[0]
-        p, d, q = _check_order(self.order)
-        P, D, Q, s = self.seasonal_order
-        seas = f"x({P},{D},{Q},{s})" if (P or D or Q) else ""
-        lines = [f"ARIMA({p},{d},{q}){seas} by {self.method} ({self._path}), "
-                 f"n = {self.nobs_}, cov_type {self.cov_type}"]
-        lines.append(f"{'':>10} {'coef':>12} {'std err':>12} {'z':>8}")
-        for name, c, se in zip(self.param_names_, params, bse, strict=True):
-            z = c / se if se > 0 else math.nan
-            lines.append(f"{name:>10} {c:>12.6g} {se:>12.4g} {z:>8.2f}")
-        llf, aic, bic = (float(np.atleast_1d(v)[0]) for v in (self.llf_, self.aic_, self.bic_))
-        lines.append(f"loglik {llf:.4f}  aic {aic:.4f}  bic {bic:.4f}")
-        return "\n".join(lines)
+    def simulate(self, steps: int, n_paths: int = 1, seed: Any = None,
+                 anchor: str = "end", exog: Any = None) -> np.ndarray:
+        """Sample paths (steps, n_paths), seeded, on the state space whichever engine fitted
+        (:mod:`._sarimax_simulate`): ``anchor="end"`` continues the data (path means and
+        variances are :meth:`get_forecast`'s), ``"start"`` a fresh series with the levels
+        integrated from 0; ``exog`` (steps, k) the simulated periods' regressors."""
+        return StateSpaceResults.simulate(self, steps, n_paths, seed, anchor, exog)

@@ -2,8 +2,10 @@
 
 Reads a CSV (a date column and a value column, found by name or given with ``--date-col``
 and ``--value-col``; regressors with ``--exog``) or a bundled series, fits
-SARIMA(p,d,q)(P,D,Q)s by exact maximum likelihood with the Kalman filter of
-:class:`seqlab.classical.SARIMAX` (empty cells are missing values, fitted through), prints
+SARIMA(p,d,q)(P,D,Q)s by exact maximum likelihood with :class:`seqlab.classical.ARIMA`
+(statsmodels' ``tsa.arima.model.ARIMA``: ``--trend`` is a regression term of the mean, as in
+the README's Python example, so both give the same numbers; empty cells are missing values,
+fitted through by the Kalman filter), prints
 the parameters and the forecast table (dates, mean, standard error, one interval per
 ``--level``), and optionally writes it (``--out``), saves the model (``--save``) and plots
 history, forecast and bands (``--plot``). ``--auto`` chooses the orders with
@@ -56,8 +58,11 @@ class ArimaConfig:
         "help": "p d q (default: 2 0 0)"})
     seasonal: tuple[int, ...] | None = field(default=None, metadata={
         "help": "P D Q s, e.g. 0 1 1 12 (default: no seasonal part)"})
-    trend: Literal["n", "c", "t", "ct"] | None = field(default=None, metadata={
-        "help": "n none, c constant, t linear, ct both (default: c if d + D = 0, else n)"})
+    trend: Literal["n", "c", "t", "ct", "ctt"] | None = field(default=None, metadata={
+        "help": "deterministic trend of the MEAN, statsmodels' ARIMA convention (regression "
+        "with SARIMA errors, seqlab.classical.ARIMA): n none, c constant (the mean), t linear "
+        "in time (with d = 1: the drift), ct both, ctt with t^2; terms of order < d + D are "
+        "refused (differencing removes them). Default: c if d + D = 0, else n"})
     auto: bool = field(default=False, metadata={
         "help": "choose the orders with AutoARIMA (stepwise search; the season length "
         "from the dates or --season)"})
@@ -78,8 +83,8 @@ class ArimaConfig:
     out: str | None = field(default=None, metadata={"help": "also write the forecast table "
                                                     "to this CSV file"})
     save: str | None = field(default=None, metadata={
-        "help": "save the fitted SARIMAX here (with --auto: the chosen one; seqlab.load "
-        "reads it)"})
+        "help": "save the fitted ARIMA here (with --auto: AutoARIMA's chosen SARIMAX; "
+        "seqlab.load reads it)"})
     plot: str | None = field(default=None, metadata={
         "help": "save a plot of history, forecast and bands (.png, .pdf, ...)"})
 
@@ -208,16 +213,20 @@ def _fit(cfg: ArimaConfig, data: Any, order: Any, seasonal: Any) -> tuple[Any, s
         model = auto.model_
         title = f"AutoARIMA (season {season}) chose " + _model_name(
             auto.order_, auto.seasonal_order_, auto.trend_)
+        if auto.trend_ == "c" and auto.order_[1] + auto.seasonal_order_[1] == 1:
+            title += " (a drift: SARIMAX's intercept of the differenced equation)"
         return model, title
     for flag, value in (("--season", cfg.season), ("--max-p", cfg.max_p),
                         ("--max-q", cfg.max_q), ("--criterion", cfg.criterion)):
         if value is not None:
             raise SeqlabValueError(f"{flag} is an option of --auto; add --auto or drop it.")
-    from seqlab.classical import SARIMAX
+    from seqlab.classical import ARIMA
 
+    # statsmodels' tsa.arima ARIMA (the class the README's Python example uses): the trend is
+    # a regression term of the mean, so the CLI and the library give the same numbers
     trend = cfg.trend or ("c" if order[1] + seasonal[1] == 0 else "n")
-    model = SARIMAX(order=order, seasonal_order=seasonal, trend=trend).fit(data.y, data.exog)
-    return model, _model_name(order, seasonal, trend)
+    fitted = ARIMA(order=order, seasonal_order=seasonal, trend=trend).fit(data.y, data.exog)
+    return fitted, _model_name(order, seasonal, trend)
 
 
 def _model_name(order: Any, seasonal: Any, trend: str) -> str:
@@ -262,8 +271,8 @@ def run(cfg: ArimaConfig) -> int:
     for i, (name, value) in enumerate(zip(model.param_names_, model.params_, strict=True)):
         err = f" {float(bse[i]):12.4g}" if bse is not None else ""
         print(f"{name:>16} {value:14.6g}{err}")
-    print(f"{'loglik':>16} {model.llf:14.6f}\n{'aic':>16} {model.aic:14.6f}\n"
-          f"{'bic':>16} {model.bic:14.6f}")
+    print(f"{'loglik':>16} {float(model.llf_):14.6f}\n{'aic':>16} {float(model.aic_):14.6f}\n"
+          f"{'bic':>16} {float(model.bic_):14.6f}")
     shown = table.copy()
     shown.index = label_dates(table.index)
     shown.index.name = str(y.index.name or "date")
