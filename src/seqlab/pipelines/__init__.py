@@ -18,5 +18,5 @@ from seqlab.pipelines.esn_forecast import ESNForecaster
 from seqlab.pipelines.forecast import RNNForecaster
 from seqlab.pipelines.text import TextLanguageModel, read_text
 
-__all__: list[str] = ["ESNForecaster", "RNNForecaster", "SequenceClassifierPipeline", "TextLanguageModel",
-                      "backtest", "read_text"]
+__all__: list[str] = ["ESNForecaster", "RNNForecaster", "SequenceClassifierPipeline",
+                      "TextLanguageModel", "backtest", "read_text"]

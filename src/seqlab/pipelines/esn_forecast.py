@@ -204,7 +204,7 @@ class ESNForecaster(BaseEstimator):
         """Held-out RMSE of each step ahead (units of y), NaN without enough windows."""
         h = targets.shape[1]
         k = targets.shape[0] - washout  # usable training windows
-        n_hold = int(round(holdout * k))
+        n_hold = round(holdout * k)
         train = targets.shape[0] - n_hold - (h - 1)  # windows whose targets precede the held-out
         if n_hold < MIN_HOLDOUT or train - washout < 1:
             return np.full(h, np.nan)
