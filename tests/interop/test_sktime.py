@@ -345,12 +345,12 @@ def test_esn_equals_direct(log_air):
 
 def test_esn_update_moves_origin_without_refit(log_air):
     f = ESNForecaster(n_units=40).fit(log_air.iloc[:120], fh=[1, 2])
-    w = f.model_.W_out_.copy()
+    w = f.model_.esn_.W_out_.copy()
     f.update(log_air.iloc[120:], update_params=False)
-    np.testing.assert_array_equal(f.model_.W_out_, w)
+    np.testing.assert_array_equal(f.model_.esn_.W_out_, w)
     # the same readout, run over the whole series: the forecast after its last value
     u = (log_air.to_numpy() - f.mean_) / f.scale_
-    want = np.asarray(f.model_.predict(u[:, None]))[-1] * f.scale_ + f.mean_
+    want = np.asarray(f.model_.esn_.predict(u[:, None]))[-1] * f.scale_ + f.mean_
     np.testing.assert_array_equal(f.predict().to_numpy(), want)
     assert str(f.predict().index[0]) == "1961-01"
 

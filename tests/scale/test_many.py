@@ -213,10 +213,18 @@ def test_mixture_quantiles_against_scipy():
 
 def test_esn_equals_alone(df):
     good = df[df.unique_id.isin(["s000", "s005"])]
-    got = ManySeries([ESNForecaster(n_units=30)], freq="MS").forecast(good, h=3, level=[80])
+    # n_units is used as given (the old class capped it silently): one warning per chunk
+    with pytest.warns(UserWarning, match=r"n_units=30 exceeds the training windows of 1 of "):
+        got = ManySeries([ESNForecaster(n_units=30)], freq="MS").forecast(good, h=3, level=[80])
     for u in ("s000", "s005"):
-        f = ESNForecaster(n_units=30).fit(_series(df, u).y.to_numpy(), horizon=3)
-        np.testing.assert_array_equal(got[got.unique_id == u].ESN, f.mean_)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            f = ESNForecaster(n_units=30).fit(_series(df, u).y.to_numpy(), horizon=3)
+        rows = got[got.unique_id == u]
+        np.testing.assert_array_equal(rows.ESN, f.mean_)
+        np.testing.assert_array_equal(rows["ESN-hi-80"], f.interval(0.2)[1])
+    # s000 has 27 windows, 5 held out (< MIN_HOLDOUT): no honest interval, NaN columns
+    assert got[got.unique_id == "s000"]["ESN-hi-80"].isna().all()
 
 
 def test_bad_input_messages(df):

@@ -34,7 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--season", type=int, default=None,
                    help="season length (autoarima's season_length; arima with --seasonal-order)")
     p.add_argument("--states", type=int, default=3, help="HMM states (default 3)")
-    p.add_argument("--units", type=int, default=100, help="ESN reservoir units (default 100)")
+    p.add_argument("--units", type=int, default=100,
+                   help="ESN reservoir units (default 100; used as given, a warning counts the "
+                   "series with fewer training windows than units)")
     p.add_argument("--seed", type=int, default=0, help="seed of HMM and ESN (default 0)")
     p.add_argument("--horizon", type=int, required=True, help="steps to forecast")
     p.add_argument("--level", type=float, nargs="*", default=[80.0, 95.0],

@@ -52,13 +52,16 @@ class _DirectForecaster(SeqlabForecaster):
 class ESNForecaster(_DirectForecaster):
     """Echo state network forecaster, the ``esn`` model of ``seqlab compare``.
 
-    The series is standardised with the mean and standard deviation of the fitting data,
-    ``u_t = (y_t - mu) / sd``; a :class:`seqlab.reservoir.EchoStateNetwork` reads ``u_t``
-    and its ridge readout of ``[x_t; u_t]`` is trained to give ``u_{t+1..t+h}``; the
-    forecast is the readout after the last observation, back in the units of ``y``. The
-    parameters are the network's (``compare`` uses these defaults, with ``n_units`` =
-    its budget's reservoir size capped at half the series). ``washout=None`` drops
-    ``min(50, n // 4)`` initial states.
+    An sktime face of :class:`seqlab.pipelines.ESNForecaster` (same parameters, less
+    ``horizon``: the longest step of the ``fh`` given to ``fit``; and ``holdout``: off,
+    the adapter gives point forecasts only). The series is standardised with the mean and
+    standard deviation of the fitting data, ``u_t = (y_t - mu) / sd`` (``mean_``,
+    ``scale_``); the reservoir reads ``u_t`` and its ridge readout of ``[x_t; u_t]`` is
+    trained to give ``u_{t+1..t+h}``; the forecast is the readout after the last
+    observation, back in the units of ``y``. ``learn_differences=s`` (at least the
+    horizon) learns ``y_t - y_{t-s}`` instead. ``washout=None`` drops
+    ``max(min(50, n // 4), learn_differences)`` initial states. ``update(y,
+    update_params=False)`` runs the same reservoir and readout over the longer history.
 
     >>> import numpy as np
     >>> import pandas as pd
@@ -73,7 +76,7 @@ class ESNForecaster(_DirectForecaster):
                  connectivity: float = 0.1, input_scaling: float = 0.5,
                  bias_scaling: float = 0.2, leak_rate: float = 0.5, ridge: float = 1e-2,
                  washout: int | None = None, input_to_readout: bool = True,
-                 seed: int | None = 0) -> None:
+                 learn_differences: int = 0, seed: int | None = 0) -> None:
         self.n_units = n_units
         self.spectral_radius = spectral_radius
         self.connectivity = connectivity
@@ -83,11 +86,12 @@ class ESNForecaster(_DirectForecaster):
         self.ridge = ridge
         self.washout = washout
         self.input_to_readout = input_to_readout
+        self.learn_differences = learn_differences
         self.seed = seed
         super().__init__()
 
     def _fit_model(self, y: pd.Series, X: pd.DataFrame | None, fh: Any) -> None:
-        from seqlab.reservoir import EchoStateNetwork
+        from seqlab.pipelines import ESNForecaster as _ESNForecaster
 
         h = self._horizon(fh)
         v = y.to_numpy(dtype=np.float64)
@@ -95,27 +99,20 @@ class ESNForecaster(_DirectForecaster):
         if n <= h + 1:
             raise SeqlabValueError(f"y has {n} observations; a horizon of {h} steps needs "
                                    f"at least {h + 2} (training pairs need h later values)")
-        self.mean_ = float(v.mean())
-        self.scale_ = float(v.std()) or 1.0
-        u = (v - self.mean_) / self.scale_
-        targets = u[np.arange(n - h)[:, None] + np.arange(1, h + 1)]  # (n - h, h)
-        washout = min(50, n // 4) if self.washout is None else self.washout
-        self.model_ = EchoStateNetwork(
-            self.n_units, spectral_radius=self.spectral_radius,
-            connectivity=self.connectivity, input_scaling=self.input_scaling,
-            bias_scaling=self.bias_scaling, leak_rate=self.leak_rate, ridge=self.ridge,
-            washout=washout, input_to_readout=self.input_to_readout, seed=self.seed,
-        ).fit(u[: n - h, None], targets)
+        self.model_ = _ESNForecaster(horizon=h, holdout=0.0,
+                                     **self.get_params(deep=False)).fit(v)
+        self.mean_ = self.model_.center_
+        self.scale_ = self.model_.scale_
         self.horizon_ = h
 
     def _forecast_path(self) -> np.ndarray:
-        u = (self._y_all.to_numpy(dtype=np.float64) - self.mean_) / self.scale_
-        out = np.asarray(self.model_.predict(u[:, None]))  # (n, h): row t -> u_{t+1..t+h}
-        return out[-1].reshape(self.horizon_) * self.scale_ + self.mean_
+        history = self._y_all.to_numpy(dtype=np.float64)
+        return np.asarray(self.model_.predict_path(history)[-1])
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
-        """Small reservoirs for sktime's estimator checks."""
+        """Small reservoirs for sktime's estimator checks (they warn: more units than
+        windows on sktime's short series)."""
         return [{"n_units": 20, "washout": 2},
                 {"n_units": 10, "leak_rate": 1.0, "input_to_readout": False, "washout": 0,
                  "seed": 3}]

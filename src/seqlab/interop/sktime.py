@@ -9,7 +9,7 @@ class               seqlab model                                 intervals NaN  
 ================== ============================================ ========= ==== =========
 ``ARIMA``           :class:`seqlab.classical.ARIMA`              Gaussian  yes  exog
 ``AutoARIMA``       :class:`seqlab.classical.AutoARIMA`          Gaussian  yes  exog
-``ESNForecaster``   :class:`seqlab.reservoir.EchoStateNetwork`   no        no   no
+``ESNForecaster``   :class:`seqlab.pipelines.ESNForecaster`      no        no   no
 ``RNNForecaster``   :class:`seqlab.pipelines.RNNForecaster`      no        no   no
 ================== ============================================ ========= ==== =========
 

@@ -77,7 +77,11 @@ def _entries() -> list[Entry]:
          est),
         ("seqlab.data.StandardScaler", "seqlab.data.scaling", "StandardScaler", est),
         ("seqlab.pipelines.RNNForecaster", "seqlab.pipelines.forecast", "RNNForecaster", est),
-        ("seqlab.scale.ESNForecaster", "seqlab.scale._esn", "ESNForecaster", est),
+        # files of the old seqlab.scale.ESNForecaster (params and mean_/rmse_/horizon_)
+        # load into the unified class; listed first so new files are saved under the new name
+        ("seqlab.scale.ESNForecaster", "seqlab.pipelines.esn_forecast", "ESNForecaster", est),
+        ("seqlab.pipelines.ESNForecaster", "seqlab.pipelines.esn_forecast", "ESNForecaster",
+         est),
         ("seqlab.applications.text.MarkovChain", "seqlab.applications.text", "MarkovChain",
          obj),
         ("seqlab.pipelines.SequenceClassifierPipeline", "seqlab.pipelines.classify",

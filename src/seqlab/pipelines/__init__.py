@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from seqlab.pipelines.backtest import backtest
 from seqlab.pipelines.classify import SequenceClassifierPipeline
+from seqlab.pipelines.esn_forecast import ESNForecaster
 from seqlab.pipelines.forecast import RNNForecaster
 from seqlab.pipelines.text import TextLanguageModel, read_text
 
-__all__: list[str] = ["RNNForecaster", "SequenceClassifierPipeline", "TextLanguageModel",
-                      "backtest", "read_text"]
+__all__: list[str] = ["ESNForecaster", "RNNForecaster", "SequenceClassifierPipeline",
+                      "TextLanguageModel", "backtest", "read_text"]
