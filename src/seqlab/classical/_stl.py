@@ -27,8 +27,8 @@ __all__ = ["stl"]
 # callers pass np.int64(...) for constant ints: a literal argument would compile one more
 # specialisation of _est/_ma (one per literal value)
 @njit(cache=True)
-def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int, nright: int,
-         w: np.ndarray) -> float:
+def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int | np.int64,
+         nright: int, w: np.ndarray) -> float:
     rng = n - 1.0
     h = float(max(xs - nleft, nright - xs))
     if len_ > n:
@@ -91,7 +91,7 @@ def _ess(y: np.ndarray, n: int, len_: int, ideg: int, ys: np.ndarray, off: int,
 
 
 @njit(cache=True)
-def _ma(x: np.ndarray, n: int, len_: int, ave: np.ndarray) -> None:
+def _ma(x: np.ndarray, n: int, len_: int | np.int64, ave: np.ndarray) -> None:
     newn = n - len_ + 1
     v = 0.0
     for i in range(len_):
