@@ -44,7 +44,9 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             if f.default is not dataclasses.MISSING
             else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         )
-        help_text = f.metadata.get("help", "") + f" (default: {default!r})"
+        help_text = f.metadata.get("help", "")
+        if "default" not in help_text.lower():  # a help that explains its default keeps it
+            help_text += f" (default: {default!r})"
         kwargs: dict[str, Any] = {"dest": f.name, "default": default, "help": help_text}
         origin = get_origin(tp)
         if origin in (typing.Union, types.UnionType):  # Optional[X]: take X
