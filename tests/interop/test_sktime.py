@@ -152,6 +152,26 @@ def test_arima_in_sample_matches_statsmodels(airline_pair, log_air):
         ours.predict(fh=[-len(log_air)])
 
 
+def test_arima_in_sample_intervals_equal_statsmodels_at_the_same_params(airline_pair, log_air):
+    """In-sample intervals are the one-step prediction errors (get_prediction), and one
+    frame may mix in-sample and out-of-sample periods."""
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    ours, _ = airline_pair
+    n = len(log_air)
+    sm = SMARIMA(log_air, **AIRLINE).smooth(ours.model_.params_)
+    frame = sm.get_prediction(start=n - 25, end=n + 2).summary_frame(alpha=0.2)
+    fh = [-24, -5, -1, 0, 1, 3]
+    rows = [n - 1 + k - (n - 25) for k in fh]  # positions of fh in frame
+    pi = ours.predict_interval(fh=fh, coverage=[0.8])
+    name = log_air.name
+    np.testing.assert_allclose(pi[(name, 0.8, "lower")], frame["mean_ci_lower"].iloc[rows],
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(pi[(name, 0.8, "upper")], frame["mean_ci_upper"].iloc[rows],
+                               rtol=0, atol=1e-9)
+    assert ours.get_tag("capability:pred_int:insample")
+
+
 @pytest.mark.parametrize("kind", ["period", "datetime", "range"])
 def test_arima_index_conventions(log_air, kind):
     y = log_air.copy()

@@ -5,8 +5,9 @@ Both wrap a fitted state-space model (:class:`seqlab.classical.ARIMA`; AutoARIMA
 after the cutoff: ``k >= 1`` are the model's ``get_forecast`` means and standard errors,
 ``k <= 0`` its in-sample one-step predictions (statsmodels' ``fittedvalues``, what
 sktime's statsmodels adapters return in-sample).
-Intervals are the Gaussian ``mean +- z se`` of ``get_forecast`` (``summary_frame``), for
-out-of-sample periods only. NaN in ``y`` is a missing observation the Kalman filter skips.
+Intervals are the Gaussian ``mean +- z se`` of ``get_prediction`` (``summary_frame``):
+forecast standard errors after the cutoff, one-step prediction errors in-sample (statsmodels'
+``get_prediction(start, end)``). NaN in ``y`` is a missing observation the Kalman filter skips.
 ``update(y, update_params=False)`` runs the filter over the longer series at the fitted
 parameters (statsmodels' ``append``); ``update_params=True`` refits on everything seen.
 """
@@ -32,7 +33,7 @@ class _StateSpaceForecaster(SeqlabForecaster):
         "capability:missing_values": True,
         "capability:insample": True,
         "capability:pred_int": True,
-        "capability:pred_int:insample": False,
+        "capability:pred_int:insample": True,
         "capability:non_contiguous_X": False,
         "requires-fh-in-fit": False,
     }
@@ -68,9 +69,10 @@ class _StateSpaceForecaster(SeqlabForecaster):
             f = self._current().get_forecast(steps, exog=X)
         return np.asarray(f.predicted_mean), np.asarray(f.se_mean)
 
-    def _in_sample(self) -> np.ndarray:
-        """One-step-ahead predictions of every observed period (n,)."""
-        return np.asarray(self._current().predict())
+    def _in_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """One-step-ahead predictions of every observed period and their standard errors."""
+        p = self._current().get_prediction()
+        return np.asarray(p.predicted_mean), np.asarray(p.se_mean)
 
     def _mean_se(self, fh: Any, X: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
         k = self._steps(fh)
@@ -89,7 +91,8 @@ class _StateSpaceForecaster(SeqlabForecaster):
                 raise SeqlabValueError(
                     f"fh reaches {-int(pos.min())} period(s) before the first observation; "
                     "in-sample predictions exist only for the observed periods")
-            mean[~out] = self._in_sample()[pos]
+            m_in, s_in = self._in_sample()
+            mean[~out], se[~out] = m_in[pos], s_in[pos]
         return mean, se
 
     # ------------------------------------------------------------------ sktime API
