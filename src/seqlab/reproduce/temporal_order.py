@@ -34,11 +34,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seqlab._validation import check_choice
 from seqlab.data.synthetic import temporal_order
+from seqlab.diagnostics import state_gradients
+from seqlab.exceptions import SeqlabValueError
+from seqlab.recurrent.init import init_cell_
 from seqlab.reproduce._report import Report, Row
-from seqlab.reproduce._train import RunResult, StreamConfig, build_model, train_stream
+from seqlab.reproduce._train import (
+    GATE_BIAS,
+    RunResult,
+    StreamConfig,
+    build_model,
+    train_stream,
+)
 
-__all__ = ["BUDGETS", "PAPER", "run", "run_cell"]
+__all__ = ["BUDGETS", "PAPER", "T_MAX", "gradient_reach", "run", "run_cell"]
+
+#: the longest sequence of task 6a (lengths 100-110): chrono's t_max
+T_MAX = 110
 
 #: HS97 Table 9, task 6a (LSTM): wrong of 2560 test sequences, training sequences needed
 PAPER = (1, 31_390)
@@ -46,7 +59,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
     "quick": {"max_sequences": 1_600, "hidden": 16, "n_test": 500, "batch_size": 16,
               "lr": 1e-2, "eval_every": 800, "cells": ("lstm", "gru", "elman")},
     "full": {"max_sequences": 100_000, "hidden": 32, "n_test": 2560, "batch_size": 16,
-             "lr": 3e-3, "eval_every": 1_600, "cells": ("lstm", "gru", "leaky", "skip", "elman")},
+             "lr": 3e-3, "eval_every": 1_600, "cells": ("lstm", "gru", "leaky", "skip", "elman"),
+             "ablations": (("gru", 0.0), ("lstm", 0.0))},
 }
 
 
@@ -66,34 +80,96 @@ def errors(pred: torch.Tensor, y: np.ndarray) -> int:
     return int((pred.argmax(1).numpy() != y).sum())
 
 
+def _model(cell: str, hidden: int, seed: int, gate_bias: float | None, chrono: bool,
+           recurrent_init: str) -> torch.nn.Module:
+    model = build_model(cell, 8, hidden, 4, seed=seed, gate_bias=gate_bias,
+                        chrono=T_MAX if chrono and cell in ("lstm", "gru") else None)
+    if recurrent_init != "uniform":
+        if chrono:
+            raise SeqlabValueError("recurrent_init='orthogonal' is combined with gate_bias "
+                                   "here, not with chrono; pass chrono=False.")
+        c: Any = model.rnn.cells[0]  # type: ignore[index, union-attr]
+        init_cell_(c, recurrent_init, generator=torch.Generator().manual_seed(seed))  # type: ignore[arg-type]
+        bias = GATE_BIAS.get(cell, 0.0) if gate_bias is None else gate_bias
+        if cell in ("lstm", "gru") and bias:  # build_model's keeping-gate start, again
+            with torch.no_grad():
+                c.bias_ih[hidden:2 * hidden] += bias
+    return model
+
+
+def gradient_reach(model: torch.nn.Module, test: tuple[np.ndarray, ...]) -> float:
+    """Mean ``||dL/dh_1|| / ||dL/dh_T||`` on 32 test sequences of the shortest length (100).
+
+    The two relevant symbols sit at t1 in [10, 20] and t2 in [50, 60]: the error at the end
+    must cross 80-90 steps to reach t1. Below ~1e-10 it has vanished.
+    """
+    X, lengths, y = test
+    idx = np.flatnonzero(lengths == lengths.min())[:32]
+    x = torch.from_numpy(X[idx, : int(lengths.min())])
+    target = torch.from_numpy(y[idx])
+    g = state_gradients(model, x, lambda p: loss(p, target))
+    m = g.mean_norms("h")[0]
+    return float(m[0] / m[-1]) if m[-1] > 0 else float("nan")
+
+
 def run_cell(cell: str, *, max_sequences: int, hidden: int = 32, n_test: int = 2560,
              batch_size: int = 16, lr: float = 3e-3, eval_every: int = 1_600, seed: int = 0,
-             callback: Any = None, on_eval: Any = None) -> RunResult:
-    """Train one ``cell`` on task 6a until <= 1 test sequence is wrong or the budget is spent."""
+             gate_bias: float | None = None, chrono: bool = False,
+             recurrent_init: str = "uniform", callback: Any = None,
+             on_eval: Any = None) -> RunResult:
+    """Train one ``cell`` on task 6a until <= 1 test sequence is wrong or the budget is spent.
+
+    ``gate_bias`` (LSTM, GRU): added to the keeping gate's bias (default
+    :data:`~seqlab.reproduce._train.GATE_BIAS`: +3 forget gate, +1 update gate; ``0.0`` is
+    PyTorch's initialisation); ``chrono=True``: the chrono initialisation for ``T_MAX`` =
+    110 steps instead; ``recurrent_init="orthogonal"``: orthogonal recurrent blocks (the
+    keeping-gate bias kept). The result's ``extra`` holds :func:`gradient_reach` at
+    initialisation (``reach_init``) and after training (``gradient_reach``).
+    """
+    check_choice(recurrent_init, "recurrent_init", ("uniform", "orthogonal"))
     test = generate(n_test, 20_000 + seed)
-    model = build_model(cell, 8, hidden, 4, seed=seed)
+    model = _model(cell, hidden, seed, gate_bias, chrono, recurrent_init)
+    reach_init = gradient_reach(model, test)
     cfg = StreamConfig(max_sequences=max_sequences, batch_size=batch_size, lr=lr,
                        eval_every=eval_every, clip_norm=1.0, target_errors=1, seed=seed)
-    return train_stream(model, generate, loss, errors, test, cfg, label=cell, callback=callback,
-                        on_eval=on_eval)
+    r = train_stream(model, generate, loss, errors, test, cfg, label=cell, callback=callback,
+                     on_eval=on_eval)
+    r.extra.update(reach_init=reach_init, gradient_reach=gradient_reach(model, test))
+    return r
+
+
+def _setting(cell: str, gate_bias: float | None) -> str:
+    if cell not in ("lstm", "gru"):
+        return cell
+    gate = "forget" if cell == "lstm" else "update"
+    bias = GATE_BIAS[cell] if gate_bias is None else gate_bias
+    return f"{cell} {gate} bias {bias:+g}" if bias else f"{cell} default init"
 
 
 def run(budget: str = "quick", *, seed: int = 0) -> Report:
-    """Every cell of ``budget`` on task 6a; the comparison with HS97."""
+    """Every cell of ``budget`` on task 6a; the comparison with HS97.
+
+    ``budget["ablations"]`` adds (cell, keeping-gate bias) runs, e.g. the gated cells without
+    the bias (PyTorch's initialisation), which fail: the row that explains the others.
+    """
     b = BUDGETS[budget]
     t0 = time.perf_counter()
     rows, wrong = [], {}
-    for cell in b["cells"]:
+    runs = [(c, None) for c in b["cells"]] + list(b.get("ablations", ()))
+    for cell, gate_bias in runs:
         r = run_cell(cell, max_sequences=b["max_sequences"], hidden=b["hidden"],
                      n_test=b["n_test"], batch_size=b["batch_size"], lr=b["lr"],
-                     eval_every=b["eval_every"], seed=seed)
-        wrong[cell] = r.test_errors
-        paper = (f"LSTM {PAPER[0]}/2560 wrong after {PAPER[1]:,} seqs" if cell == "lstm"
+                     eval_every=b["eval_every"], seed=seed, gate_bias=gate_bias)
+        setting = _setting(cell, gate_bias)
+        wrong[setting] = r.test_errors
+        paper = (f"LSTM {PAPER[0]}/2560 wrong after {PAPER[1]:,} seqs"
+                 if setting == _setting("lstm", None)
                  else "RNN/BPTT etc.: not reported (fail on Exp. 4-6)" if cell == "elman" else "-")
-        state = "solved" if r.solved else "not solved"
-        ours = (f"{state}: {r.test_errors}/{r.n_test} wrong after {r.sequences:,} seqs "
-                f"({r.wall_time_s:.0f} s)")
-        rows.append(Row(cell, paper, ours, r.as_dict()))
+        state = "" if r.solved else "not solved: "
+        ours = (f"{state}{r.test_errors}/{r.n_test} wrong after {r.sequences:,} seqs "
+                f"({r.wall_time_s:.0f} s; |dL/dh_1|/|dL/dh_T| {r.extra['reach_init']:.1e} at "
+                f"init, {r.extra['gradient_reach']:.1e} trained)")
+        rows.append(Row(setting, paper, ours, r.as_dict()))
     order = sorted(wrong, key=lambda c: wrong[c])
     conclusion = f"wrong of {b['n_test']}: " + ", ".join(f"{c} {wrong[c]}" for c in order)
     return Report("temporal-order", "Temporal order 6a (HS97 Exp. 6a)",
