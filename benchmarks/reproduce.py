@@ -228,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     names = [args.only] if args.only else list(REPRODUCTIONS)
     for name in names:
         t = time.perf_counter()
-        report = run_reproduction(name, budget, seed=args.seed, out_dir=args.out)
+        report = run_reproduction(name, budget, seed=args.seed)
+        report.settings["load_avg_at_end"] = os.getloadavg()  # 2 shared cores: how loaded
+        report.save(args.out)
         print(report.table())
         print(f"({name}: {time.perf_counter() - t:.0f} s wall; results in {args.out})\n",
               flush=True)
