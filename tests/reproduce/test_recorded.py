@@ -34,8 +34,13 @@ def test_list_prints_paper_beside_ours(capsys):
     out = capsys.readouterr().out
     for name in REPRODUCTIONS:
         assert name in out
-    for rec in RECORDED.values():
+    # each reproduction's block: from its name at the line start to the next one's
+    starts = sorted((out.index(f"\n{n} ") if not out.startswith(f"{n} ") else 0, n)
+                    for n in REPRODUCTIONS)
+    blocks = {n: out[a:b] for (a, n), (b, _) in zip(starts, [*starts[1:], (len(out), "")])}
+    for name, rec in RECORDED.items():
         for setting, paper, ours in rec["rows"]:
-            line = next(ln for ln in out.splitlines() if ln.strip().startswith(setting + " "))
+            line = next(ln for ln in blocks[name].splitlines()
+                        if ln.strip().startswith(setting + " "))
             assert paper in line and line.rstrip().endswith(ours)
-    assert "not run at the full budget yet" in out  # temporal-order, esn-adding
+    assert "not run at the full budget yet" in out  # esn-adding, chung2014

@@ -98,5 +98,46 @@ RECORDED: dict[str, dict[str, Any]] = {
             ]
         ],
         "wall_time_s": 1473
+    },
+    "temporal-order": {
+        "file": "benchmarks/results/temporal-order-full.json",
+        "rows": [
+            [
+                "lstm forget bias +3",
+                "LSTM 1/2560 wrong after 31,390 seqs",
+                "0/2560 wrong after 35,200 seqs"
+            ],
+            [
+                "gru update bias +1",
+                "-",
+                "0/2560 wrong after 16,000 seqs"
+            ],
+            [
+                "leaky",
+                "-",
+                "0/2560 wrong after 12,800 seqs"
+            ],
+            [
+                "skip",
+                "-",
+                "not solved: 1904/2560 wrong after 100,000 seqs"
+            ],
+            [
+                "elman",
+                "RNN/BPTT etc.: not reported (fail on Exp. 4-6)",
+                "not solved: 1937/2560 wrong after 100,000 seqs"
+            ],
+            [
+                "gru default init",
+                "-",
+                "not solved: 1921/2560 wrong after 100,000 seqs"
+            ],
+            [
+                "lstm default init",
+                "-",
+                "not solved: 1934/2560 wrong after 100,000 seqs"
+            ]
+        ],
+        "wall_time_s": 311
     }
 }

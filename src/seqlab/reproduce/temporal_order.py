@@ -15,14 +15,55 @@ Here LSTM, GRU and Elman (tanh) get the same hidden size, optimiser (Adam, clipp
 1), mini-batches of 16 fresh sequences and the same budget; a run stops when at most 1 test
 sequence is wrong. Cross-entropy on a 4-way softmax output (HS97: sigmoid outputs, MSE).
 
-Measured here (full budget, seed 0, H = 32, gated cells with the constant +3 / +1 keeping-gate
-bias of :func:`~seqlab.reproduce._train.build_model`): LSTM 1/2560 wrong after 30,400
-sequences (HS97: 31,390); GRU 0/2560 after 16,000; leaky units (learnable leak from 0.95)
-1/2560 after 6,400; skip connections (h_{t-10}) 1932/2560 and Elman 1910/2560 wrong
-(chance: 1920) after the whole budget of 100,000. Re-run 2026-11-27 (one process per cell,
-1 thread, load ~1): the same counts as the first run, 9 s per gated run, 3 s leaky,
-31-44 s for the 100,000 sequences of Elman and skip (the first run took 221-634 s on a
-loaded machine with older code).
+Measured here (full budget, ``seqlab reproduce temporal-order --full``, seed 0, H = 32, one
+torch thread, 2 cores shared, load ~10; gated cells with the constant +3 / +1 keeping-gate
+bias of :func:`~seqlab.reproduce._train.build_model`; 314 s in all): LSTM 0/2560 wrong after
+35,200 sequences (HS97: 1 wrong after 31,390; 17 s); GRU 0/2560 after 16,000 (13 s); leaky
+units (learnable leak from 0.95) 0/2560 after 12,800 (6,400 in the 2026-11-27 run); skip
+connections (h_{t-10}) 1904/2560 and Elman 1937/2560 wrong (chance: 1920) after the whole
+budget of 100,000; and without the keeping-gate bias (PyTorch's initialisation) GRU 1921
+and LSTM 1934 wrong after 100,000 -- the rows that explain the others.
+
+Why the GRU "stays at 0/2560" (issue 18): it does not. The figure is 0 *wrong*: the run
+stops at <= 1 wrong test sequence, and the GRU got there after 16,000 sequences, before the
+LSTM (35,200 now; 30,400 in the 2026-11-27 run -- the recurrent layer's code (impl=auto,
+init options) changed since; the cause of that shift was not traced). Its learning curve
+sits at chance (1891-1966 wrong of 2560, loss ~1.386 = ln 4) up to 14,400 sequences and
+drops to 0 wrong by 16,000.
+No defect: the GRU cell and layer equal ``torch.nn.GRU`` / ``nn.GRUCell`` with copied weights
+(outputs and gradients, tests/recurrent/test_cells.py, test_layers.py); both cells see the
+same training stream, test set, loss, Adam lr 3e-3, clipping, batch and budget; the GRU has
+4,032 recurrent weights against the LSTM's 5,376 (same H = 32). The sweep
+``benchmarks/reproduce.py --sweep-gru-temporal-order`` (64,000 sequences per run, 4x the
+GRU's 16,000; benchmarks/results/temporal-order-gru-sweep.json, load 7-12 on 2 cores) says
+what matters -- the keeping-gate start, not the budget, learning rate or size:
+
+=============================== ======= ==================== ==========================
+variant                          solved  sequences (median,   |dL/dh_1|/|dL/dh_T| at init
+                                         range)               (median)
+=============================== ======= ==================== ==========================
+GRU, update bias +1 (the table)  5/5     16,000 (14k-22k)     2e-10
+LSTM, forget bias +3 (the table) 5/5     27,200 (18k-35k)     1e-01
+GRU, PyTorch default init        0/3     1917-1930 wrong      2e-19
+  ... with 160,000 sequences     0/1     1902 wrong           2e-19
+LSTM, PyTorch default init       0/3     1902-1920 wrong      3e-20
+GRU, update bias +3              3/3     6,400                3e-02
+GRU, chrono (t_max 110)          3/3     4,800 (4.8k-6.4k)    3e-01
+GRU, orthogonal W_hh, bias +1    3/3     9,600 (8k-11k)       2e-07
+GRU +1, lr 1e-3 / 1e-2           3/3 ea. 28,800 / 12,800      9e-10
+GRU +1, H = 16 / 64              3/3 ea. 19,200 / 19,200      7e-11 / 5e-10
+=============================== ======= ==================== ==========================
+
+At PyTorch's initialisation (z ~ sigm(0) = 0.5) the error shrinks by ~0.65 per step back
+(``seqlab diagnose --task temporal-order``: GRU 0.652, LSTM 0.670, Elman 0.652) and
+reaches the first relevant symbol, 80-90 steps back, as ~1e-19 of its size at the end:
+both gated cells then stay at chance like Elman, even after 10x the budget. A keeping-gate
+bias raises the per-step factor (GRU +1: ~0.80, LSTM +3: ~0.98, GRU chrono: 0.987) and the
+run succeeds, faster the larger the start; the GRU with +1 starts with a reach of only
+~1e-10 but still learns (at ~0.8 per step the second symbol, 40-60 steps back, gets
+~0.8^50 ~ 1e-5, and training opens the gates: reach 0.08-1.9 in the five trained GRUs).
+Budget, learning rate (3x lower: 1.8x slower) and hidden size change the speed, not the
+outcome.
 """
 
 from __future__ import annotations
@@ -34,11 +75,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seqlab._validation import check_choice
 from seqlab.data.synthetic import temporal_order
+from seqlab.diagnostics import state_gradients
+from seqlab.exceptions import SeqlabValueError
+from seqlab.recurrent.init import init_cell_
 from seqlab.reproduce._report import Report, Row
-from seqlab.reproduce._train import RunResult, StreamConfig, build_model, train_stream
+from seqlab.reproduce._train import (
+    GATE_BIAS,
+    RunResult,
+    StreamConfig,
+    build_model,
+    train_stream,
+)
 
-__all__ = ["BUDGETS", "PAPER", "run", "run_cell"]
+__all__ = ["BUDGETS", "PAPER", "T_MAX", "gradient_reach", "run", "run_cell"]
+
+#: the longest sequence of task 6a (lengths 100-110): chrono's t_max
+T_MAX = 110
 
 #: HS97 Table 9, task 6a (LSTM): wrong of 2560 test sequences, training sequences needed
 PAPER = (1, 31_390)
@@ -46,7 +100,8 @@ BUDGETS: dict[str, dict[str, Any]] = {
     "quick": {"max_sequences": 1_600, "hidden": 16, "n_test": 500, "batch_size": 16,
               "lr": 1e-2, "eval_every": 800, "cells": ("lstm", "gru", "elman")},
     "full": {"max_sequences": 100_000, "hidden": 32, "n_test": 2560, "batch_size": 16,
-             "lr": 3e-3, "eval_every": 1_600, "cells": ("lstm", "gru", "leaky", "skip", "elman")},
+             "lr": 3e-3, "eval_every": 1_600, "cells": ("lstm", "gru", "leaky", "skip", "elman"),
+             "ablations": (("gru", 0.0), ("lstm", 0.0))},
 }
 
 
@@ -66,34 +121,96 @@ def errors(pred: torch.Tensor, y: np.ndarray) -> int:
     return int((pred.argmax(1).numpy() != y).sum())
 
 
+def _model(cell: str, hidden: int, seed: int, gate_bias: float | None, chrono: bool,
+           recurrent_init: str) -> torch.nn.Module:
+    model = build_model(cell, 8, hidden, 4, seed=seed, gate_bias=gate_bias,
+                        chrono=T_MAX if chrono and cell in ("lstm", "gru") else None)
+    if recurrent_init != "uniform":
+        if chrono:
+            raise SeqlabValueError("recurrent_init='orthogonal' is combined with gate_bias "
+                                   "here, not with chrono; pass chrono=False.")
+        c: Any = model.rnn.cells[0]  # type: ignore[index, union-attr]
+        init_cell_(c, recurrent_init, generator=torch.Generator().manual_seed(seed))  # type: ignore[arg-type]
+        bias = GATE_BIAS.get(cell, 0.0) if gate_bias is None else gate_bias
+        if cell in ("lstm", "gru") and bias:  # build_model's keeping-gate start, again
+            with torch.no_grad():
+                c.bias_ih[hidden:2 * hidden] += bias
+    return model
+
+
+def gradient_reach(model: torch.nn.Module, test: tuple[np.ndarray, ...]) -> float:
+    """Mean ``||dL/dh_1|| / ||dL/dh_T||`` on 32 test sequences of the shortest length (100).
+
+    The two relevant symbols sit at t1 in [10, 20] and t2 in [50, 60]: the error at the end
+    must cross 80-90 steps to reach t1. Below ~1e-10 it has vanished.
+    """
+    X, lengths, y = test
+    idx = np.flatnonzero(lengths == lengths.min())[:32]
+    x = torch.from_numpy(X[idx, : int(lengths.min())])
+    target = torch.from_numpy(y[idx])
+    g = state_gradients(model, x, lambda p: loss(p, target))
+    m = g.mean_norms("h")[0]
+    return float(m[0] / m[-1]) if m[-1] > 0 else float("nan")
+
+
 def run_cell(cell: str, *, max_sequences: int, hidden: int = 32, n_test: int = 2560,
              batch_size: int = 16, lr: float = 3e-3, eval_every: int = 1_600, seed: int = 0,
-             callback: Any = None, on_eval: Any = None) -> RunResult:
-    """Train one ``cell`` on task 6a until <= 1 test sequence is wrong or the budget is spent."""
+             gate_bias: float | None = None, chrono: bool = False,
+             recurrent_init: str = "uniform", callback: Any = None,
+             on_eval: Any = None) -> RunResult:
+    """Train one ``cell`` on task 6a until <= 1 test sequence is wrong or the budget is spent.
+
+    ``gate_bias`` (LSTM, GRU): added to the keeping gate's bias (default
+    :data:`~seqlab.reproduce._train.GATE_BIAS`: +3 forget gate, +1 update gate; ``0.0`` is
+    PyTorch's initialisation); ``chrono=True``: the chrono initialisation for ``T_MAX`` =
+    110 steps instead; ``recurrent_init="orthogonal"``: orthogonal recurrent blocks (the
+    keeping-gate bias kept). The result's ``extra`` holds :func:`gradient_reach` at
+    initialisation (``reach_init``) and after training (``gradient_reach``).
+    """
+    check_choice(recurrent_init, "recurrent_init", ("uniform", "orthogonal"))
     test = generate(n_test, 20_000 + seed)
-    model = build_model(cell, 8, hidden, 4, seed=seed)
+    model = _model(cell, hidden, seed, gate_bias, chrono, recurrent_init)
+    reach_init = gradient_reach(model, test)
     cfg = StreamConfig(max_sequences=max_sequences, batch_size=batch_size, lr=lr,
                        eval_every=eval_every, clip_norm=1.0, target_errors=1, seed=seed)
-    return train_stream(model, generate, loss, errors, test, cfg, label=cell, callback=callback,
-                        on_eval=on_eval)
+    r = train_stream(model, generate, loss, errors, test, cfg, label=cell, callback=callback,
+                     on_eval=on_eval)
+    r.extra.update(reach_init=reach_init, gradient_reach=gradient_reach(model, test))
+    return r
+
+
+def _setting(cell: str, gate_bias: float | None) -> str:
+    if cell not in ("lstm", "gru"):
+        return cell
+    gate = "forget" if cell == "lstm" else "update"
+    bias = GATE_BIAS[cell] if gate_bias is None else gate_bias
+    return f"{cell} {gate} bias {bias:+g}" if bias else f"{cell} default init"
 
 
 def run(budget: str = "quick", *, seed: int = 0) -> Report:
-    """Every cell of ``budget`` on task 6a; the comparison with HS97."""
+    """Every cell of ``budget`` on task 6a; the comparison with HS97.
+
+    ``budget["ablations"]`` adds (cell, keeping-gate bias) runs, e.g. the gated cells without
+    the bias (PyTorch's initialisation), which fail: the row that explains the others.
+    """
     b = BUDGETS[budget]
     t0 = time.perf_counter()
     rows, wrong = [], {}
-    for cell in b["cells"]:
+    runs = [(c, None) for c in b["cells"]] + list(b.get("ablations", ()))
+    for cell, gate_bias in runs:
         r = run_cell(cell, max_sequences=b["max_sequences"], hidden=b["hidden"],
                      n_test=b["n_test"], batch_size=b["batch_size"], lr=b["lr"],
-                     eval_every=b["eval_every"], seed=seed)
-        wrong[cell] = r.test_errors
-        paper = (f"LSTM {PAPER[0]}/2560 wrong after {PAPER[1]:,} seqs" if cell == "lstm"
+                     eval_every=b["eval_every"], seed=seed, gate_bias=gate_bias)
+        setting = _setting(cell, gate_bias)
+        wrong[setting] = r.test_errors
+        paper = (f"LSTM {PAPER[0]}/2560 wrong after {PAPER[1]:,} seqs"
+                 if setting == _setting("lstm", None)
                  else "RNN/BPTT etc.: not reported (fail on Exp. 4-6)" if cell == "elman" else "-")
-        state = "solved" if r.solved else "not solved"
-        ours = (f"{state}: {r.test_errors}/{r.n_test} wrong after {r.sequences:,} seqs "
-                f"({r.wall_time_s:.0f} s)")
-        rows.append(Row(cell, paper, ours, r.as_dict()))
+        state = "" if r.solved else "not solved: "
+        ours = (f"{state}{r.test_errors}/{r.n_test} wrong after {r.sequences:,} seqs "
+                f"({r.wall_time_s:.0f} s; |dL/dh_1|/|dL/dh_T| {r.extra['reach_init']:.1e} at "
+                f"init, {r.extra['gradient_reach']:.1e} trained)")
+        rows.append(Row(setting, paper, ours, r.as_dict()))
     order = sorted(wrong, key=lambda c: wrong[c])
     conclusion = f"wrong of {b['n_test']}: " + ", ".join(f"{c} {wrong[c]}" for c in order)
     return Report("temporal-order", "Temporal order 6a (HS97 Exp. 6a)",
