@@ -19,6 +19,9 @@ Speed notes (measured on one core; see benchmarks/hmm.py):
   loops over 1-2 states cost more than the arithmetic. Its two back-pointer bits of a
   frame share one byte (half the memory of a (T, 2) table). It computes the same sums in
   the same order as the generic kernel, so the results are identical.
+- Frame indices are cast to ``np.uint64`` where they index the back-pointers and the path
+  (they are never negative): numba then skips its negative-index wraparound arithmetic,
+  which was most of the traceback's work.
 """
 
 from __future__ import annotations
@@ -69,9 +72,10 @@ def _viterbi_seq(log_startprob, log_transmat_t, log_frames, rows, lo, hi, path, 
             best = delta[cur, j]
             arg = j
     path[hi - 1] = arg
-    for t in range(hi - 1, lo, -1):
+    for u in range(hi - 1 - lo):  # unsigned indices (module docstring)
+        t = np.uint64(hi - 1 - u)
         arg = back[t, arg]
-        path[t - 1] = arg
+        path[t - np.uint64(1)] = arg
     return best
 
 
@@ -85,14 +89,14 @@ def _viterbi_seq2(log_startprob, log_transmat_t, log_frames, rows, lo, hi, path,
     d0 = log_startprob[0] + log_frames[first, 0]
     d1 = log_startprob[1] + log_frames[first, 1]
     for t in range(lo + 1, hi):
-        r = t if rows is None else rows[t]
+        r = t if rows is None else rows[np.uint64(t)]
         l0 = log_frames[r, 0]
         l1 = log_frames[r, 1]
         v00 = d0 + (a00 + l0)  # the generic kernel's sums, in the same order
         v01 = d1 + (a01 + l0)
         v10 = d0 + (a10 + l1)
         v11 = d1 + (a11 + l1)
-        back[t, 0] = np.uint8(v01 >= v00) | (np.uint8(v11 >= v10) << np.uint8(1))
+        back[np.uint64(t), 0] = np.uint8(v01 >= v00) | (np.uint8(v11 >= v10) << np.uint8(1))
         d0 = max(v00, v01)
         d1 = max(v10, v11)
     best = -np.inf
@@ -103,9 +107,10 @@ def _viterbi_seq2(log_startprob, log_transmat_t, log_frames, rows, lo, hi, path,
         best = d1
         arg = 1
     path[hi - 1] = arg
-    for t in range(hi - 1, lo, -1):
+    for u in range(hi - 1 - lo):
+        t = np.uint64(hi - 1 - u)
         arg = (back[t, 0] >> arg) & 1
-        path[t - 1] = arg
+        path[t - np.uint64(1)] = arg
     return best
 
 
