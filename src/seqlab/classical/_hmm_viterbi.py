@@ -73,9 +73,9 @@ def _viterbi_seq(log_startprob, log_transmat_t, log_frames, rows, lo, hi, path, 
             arg = j
     path[hi - 1] = arg
     for u in range(hi - 1 - lo):  # unsigned indices (module docstring)
-        t = np.uint64(hi - 1 - u)
-        arg = back[t, arg]
-        path[t - np.uint64(1)] = arg
+        ut = np.uint64(hi - 1 - u)
+        arg = back[ut, arg]
+        path[ut - np.uint64(1)] = arg
     return best
 
 
@@ -108,9 +108,9 @@ def _viterbi_seq2(log_startprob, log_transmat_t, log_frames, rows, lo, hi, path,
         arg = 1
     path[hi - 1] = arg
     for u in range(hi - 1 - lo):
-        t = np.uint64(hi - 1 - u)
-        arg = (back[t, 0] >> arg) & 1
-        path[t - np.uint64(1)] = arg
+        ut = np.uint64(hi - 1 - u)
+        arg = (back[ut, 0] >> arg) & 1
+        path[ut - np.uint64(1)] = arg
     return best
 
 
