@@ -12,9 +12,9 @@ kernel went from 5.6 to 2.2 ms CPU, ``decode`` from 0.40 to 0.18 of hmmlearn's C
 - The running maximum is ``max(best, v)`` (numba's ``select(v > best, v, best)``, one
   ``maxsd``) and the back-pointer a separate compare; written as ``v if v >= best else
   best``, LLVM emitted a conditional branch, often mispredicted on real data (the K=2
-  loop ran ~10x slower that way). The value is the same (for equal candidates both are that value; a NaN
-  candidate is skipped by both); only a tie between ``+0.0`` and ``-0.0`` could keep the
-  other zero, and ``np.log`` of probabilities never gives ``-0.0``.
+  loop ran ~10x slower that way). The value is the same (for equal candidates both are
+  that value; a NaN candidate is skipped by both); only a tie between ``+0.0`` and
+  ``-0.0`` could keep the other zero, and ``np.log`` of probabilities never gives ``-0.0``.
 - Two states (the commonest HMM) get their own kernel with ``delta`` in two scalars:
   the generic loop keeps ``delta`` in an array, and its store-to-load round trip and the
   loops over 1-2 states cost more than the arithmetic. Its two back-pointer bits of a
