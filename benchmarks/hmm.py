@@ -20,13 +20,15 @@ the time is scaled up linearly (marked ``*``); its EM also learns end probabilit
 EM log-likelihood differs (only its ``score`` is comparable; it gets ``ends`` = 1).
 
 Usage: ``python benchmarks/hmm.py [--quick] [--repeats 3] [--threads 1 2] [--out PATH]``
-(``--out``: the rows as JSON, e.g. ``benchmarks/results/hmm.json``).
+(``--out``: the rows as JSON, each with the load average when it ended, e.g.
+``benchmarks/results/hmm.json``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 import warnings
@@ -170,6 +172,7 @@ def run_row(name: str, kind: str, start: dict, extra: dict, X: np.ndarray, lengt
     peers += [row["pomegranate"]] if row["pomegranate"] else []
     row["ratio"] = row["seqlab"] / min(peers)
     row["cpu_ratio"] = cpu["seqlab"] / min(cpu["hmmlearn-log"], cpu["hmmlearn-scaling"])
+    row["loadavg"] = list(os.getloadavg())  # 1, 5, 15 min: how busy the machine was
     return row
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqlab.classical import CategoricalHMM, GaussianHMM
+from seqlab.classical import CategoricalHMM, GaussianHMM, _hmm_viterbi
 from seqlab.classical import _hmm_kernels as kernels
 
 SETTINGS = settings(max_examples=15, deadline=None)
@@ -150,16 +150,17 @@ def test_several_sequences_equal_the_sum_of_separate_ones():
     np.testing.assert_array_equal(h.predict(X, lengths), path)
 
 
-def test_parallel_kernels_equal_serial():
+@pytest.mark.parametrize("k", [2, 3])  # 2: the two-state Viterbi kernel
+def test_parallel_kernels_equal_serial(k):
     rng = np.random.default_rng(6)
-    k, n_seq, t = 3, 120, 2000  # enough work to take the parallel path
+    n_seq, t = 120, 2000  # enough work to take the parallel path
     start, trans = _stochastic(rng, k), _stochastic(rng, k, k)
     frameprob = rng.uniform(0.01, 1.0, (n_seq * t, k))
     bounds = np.arange(0, n_seq * t + 1, t)
     assert kernels._parallel(bounds, k * k) == (numba.get_num_threads() > 1)
     llf, post, xi = kernels.forward_backward(start, trans, frameprob, bounds)
     score = kernels.forward_score(start, trans, frameprob, bounds)
-    vit, path = kernels.viterbi(np.log(start), np.log(trans), np.log(frameprob), bounds)
+    vit, path = _hmm_viterbi.viterbi(np.log(start), np.log(trans), np.log(frameprob), bounds)
     for s in (0, 57, n_seq - 1):
         one = np.array([0, t])
         sl = slice(bounds[s], bounds[s + 1])
@@ -168,7 +169,7 @@ def test_parallel_kernels_equal_serial():
         assert score[s] == pytest.approx(l1[0], rel=1e-13)
         np.testing.assert_allclose(post[sl], p1, atol=1e-13)
         np.testing.assert_allclose(xi[s], x1[0], rtol=1e-12)
-        v1, q1 = kernels.viterbi(np.log(start), np.log(trans), np.log(frameprob[sl]), one)
+        v1, q1 = _hmm_viterbi.viterbi(np.log(start), np.log(trans), np.log(frameprob[sl]), one)
         assert vit[s] == pytest.approx(v1[0], rel=1e-13)
         np.testing.assert_array_equal(path[sl], q1)
 

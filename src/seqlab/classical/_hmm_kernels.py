@@ -1,4 +1,4 @@
-"""Numba kernels for hidden Markov models: scaled forward–backward, Viterbi, sampling.
+"""Numba kernels for hidden Markov models: scaled forward–backward, sampling, emissions.
 
 Pure functions on arrays (no classes, no I/O, no global random state). Every kernel takes the
 concatenated frames of several sequences plus ``bounds`` (``bounds[s]:bounds[s+1]`` are the
@@ -23,7 +23,7 @@ of 10 million frames needs only a handful of ``log`` calls. The backward pass ke
 ``beta_hat`` vector and overwrites ``alpha_hat_t`` with ``gamma_t`` in place (normalised per
 row), so the whole E-step needs one (T, K) buffer besides the emission probabilities.
 
-Viterbi works in log space (max-plus; additions only in the inner loop).
+Viterbi (max-plus in log space) is in :mod:`seqlab.classical._hmm_viterbi`.
 
 =================  ================  =========================================
 argument           shape             meaning
@@ -48,7 +48,6 @@ __all__ = [
     "gaussian_logpdf_diag",
     "sample_states",
     "shift_rows",
-    "viterbi",
     "weighted_scatter",
 ]
 
@@ -211,102 +210,6 @@ def forward_score(
     run = _score_parallel if _parallel(bounds, n_states * n_states) else _score_serial
     run(startprob, transmat, frameprob, bounds, log_prob)
     return log_prob
-
-
-@njit(cache=True)
-def _viterbi_seq(log_startprob, log_transmat_t, log_frames, rows, lo, hi, path, back):
-    """Frames ``lo:hi`` (one sequence); ``log_transmat_t[j, i] = log A_ij`` (transposed for
-    contiguous reads). The log emission of frame t is ``log_frames[t]``, or, when ``rows``
-    is given (a categorical HMM), ``log_frames[rows[t]]``: the (T, K) table is never built.
-    ``back`` (T, K) receives the back-pointers (uint8 when K <= 256: less memory traffic).
-    ``rows is None`` is resolved when numba compiles: each variant has no test in its loop."""
-    n_states = log_transmat_t.shape[0]
-    # delta_{t-1} and delta_t in the rows of one buffer, swapped by index: swapping two
-    # array variables would cost numba reference counting on every step
-    delta = np.empty((2, n_states))
-    first = lo if rows is None else rows[lo]
-    for j in range(n_states):
-        delta[0, j] = log_startprob[j] + log_frames[first, j]
-    cur = 0
-    for t in range(lo + 1, hi):
-        r = t if rows is None else rows[t]
-        prev, cur = cur, 1 - cur
-        for j in range(n_states):
-            # log b_t(j) is added to each candidate before the max: max(d_i + (a_ij + l_j))
-            # equals max(d_i + a_ij) + l_j but the chain from delta_{t-1} to delta_t is one
-            # addition shorter (the sums a_ij + l_j do not wait for delta)
-            l_j = log_frames[r, j]
-            best = delta[prev, 0] + (log_transmat_t[j, 0] + l_j)
-            arg = 0
-            for i in range(1, n_states):
-                v = delta[prev, i] + (log_transmat_t[j, i] + l_j)
-                take = v >= best  # ties: the highest predecessor (hmmlearn's traceback)
-                best = v if take else best  # selects, not branches: no mispredictions
-                arg = i if take else arg
-            delta[cur, j] = best
-            back[t, j] = arg
-    best = -np.inf
-    arg = 0
-    for j in range(n_states):
-        if delta[cur, j] > best:
-            best = delta[cur, j]
-            arg = j
-    path[hi - 1] = arg
-    for t in range(hi - 1, lo, -1):
-        arg = back[t, arg]
-        path[t - 1] = arg
-    return best
-
-
-@njit(cache=True)
-def _viterbi_serial(log_startprob, log_transmat_t, log_frames, rows, bounds, log_prob, path,
-                    back):  # pragma: no cover
-    for s in range(bounds.shape[0] - 1):
-        log_prob[s] = _viterbi_seq(log_startprob, log_transmat_t, log_frames, rows, bounds[s],
-                                   bounds[s + 1], path, back)
-
-
-@njit(cache=True, parallel=True)
-def _viterbi_parallel(log_startprob, log_transmat_t, log_frames, rows, bounds, log_prob, path,
-                      back):  # pragma: no cover
-    for s in prange(bounds.shape[0] - 1):
-        log_prob[s] = _viterbi_seq(log_startprob, log_transmat_t, log_frames, rows, bounds[s],
-                                   bounds[s + 1], path, back)
-
-
-def viterbi(
-    log_startprob: np.ndarray,
-    log_transmat: np.ndarray,
-    log_frameprob: np.ndarray,
-    bounds: np.ndarray,
-    rows: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Most likely state path of every sequence: ``(log_prob (S,), path (T,) int64)``.
-
-    delta_t(j) = max_i [delta_{t-1}(i) + log A_ij] + log b_t(j). Ties are broken as in
-    hmmlearn: the last state by the lowest index, each predecessor by the highest.
-    ``log_frameprob`` is (T, K), or with ``rows`` (T,) a table whose row ``rows[t]`` holds
-    frame t's log emissions (a categorical HMM's (M, K) ``log(emissionprob_).T``).
-
-    >>> pi, A = np.array([0.6, 0.4]), np.array([[0.7, 0.3], [0.4, 0.6]])
-    >>> b = np.array([[0.1, 0.6], [0.4, 0.3], [0.5, 0.1]])
-    >>> log_prob, path = viterbi(np.log(pi), np.log(A), np.log(b), np.array([0, 3]))
-    >>> path.tolist(), round(float(np.exp(log_prob[0])), 5)
-    ([1, 0, 0], 0.01344)
-    >>> log_prob2, path2 = viterbi(np.log(pi), np.log(A), np.log(b[[0, 1, 2]]),
-    ...                            np.array([0, 3]), rows=np.array([0, 1, 2]))
-    >>> path2.tolist() == path.tolist() and bool(log_prob2[0] == log_prob[0])
-    True
-    """
-    n_frames = bounds[-1]
-    n_states = log_transmat.shape[0]
-    path = np.empty(n_frames, dtype=np.int64)
-    log_prob = np.empty(bounds.shape[0] - 1)
-    back = np.empty((n_frames, n_states), dtype=np.uint8 if n_states <= 256 else np.int32)
-    log_transmat_t = np.ascontiguousarray(log_transmat.T)
-    run = _viterbi_parallel if _parallel(bounds, n_states * n_states) else _viterbi_serial
-    run(log_startprob, log_transmat_t, log_frameprob, rows, bounds, log_prob, path, back)
-    return log_prob, path
 
 
 @njit(cache=True)

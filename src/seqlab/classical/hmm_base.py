@@ -10,10 +10,10 @@ To predict the next output one needs the distribution over hidden states,
 ``p(z_t | x_{0:t})`` (forward pass) or ``p(z_t | x_{0:T})`` (forward–backward).
 
 :class:`BaseHMM` implements, once for every emission family: the scaled forward–backward E-step
-(numba kernels in ``_hmm_kernels``), Baum–Welch M-steps for ``startprob_`` and ``transmat_``
-with Dirichlet priors and structural zeros kept at zero, the EM loop with a
-:class:`ConvergenceMonitor`, Viterbi and posterior (MAP) decoding, sampling and AIC/BIC;
-filtering, fixed-lag smoothing and prediction come from ``_hmm_online.OnlineMixin``.
+(numba kernels in ``_hmm_kernels``; Viterbi's in ``_hmm_viterbi``), Baum–Welch M-steps for
+``startprob_`` and ``transmat_`` with Dirichlet priors and structural zeros kept at zero, the
+EM loop with a :class:`ConvergenceMonitor`, Viterbi and posterior (MAP) decoding, sampling and
+AIC/BIC; filtering, fixed-lag smoothing and prediction come from ``_hmm_online.OnlineMixin``.
 An emission family (``hmm_emissions``) supplies a few hooks:
 
 ==========================  ============================================================
@@ -61,6 +61,7 @@ from seqlab.classical._hmm_monitor import ConvergenceMonitor
 from seqlab.classical._hmm_online import OnlineMixin
 from seqlab.classical._hmm_options import check_implementation, parameter_names, resolve_rng
 from seqlab.classical._hmm_restarts import fit_restarts
+from seqlab.classical._hmm_viterbi import viterbi
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["BaseHMM", "ConvergenceMonitor", "check_stochastic"]
@@ -287,7 +288,7 @@ class BaseHMM(OnlineMixin, BaseEstimator):
         with np.errstate(divide="ignore"):
             log_start, log_trans = np.log(self.startprob_), np.log(self.transmat_)
         table, rows = self._log_frame_table(X)
-        log_prob, path = kernels.viterbi(log_start, log_trans, table, bounds, rows)
+        log_prob, path = viterbi(log_start, log_trans, table, bounds, rows)
         return float(log_prob.sum()), path
 
     def predict(self, X: Any, lengths: Any = None) -> np.ndarray:

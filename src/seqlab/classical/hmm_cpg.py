@@ -6,7 +6,7 @@ emits letter X with probability one, so the hidden path is the letter sequence p
 island/background bit. Within a region the letters follow the book's published first-order
 Markov chains (Table 3.1, from 48 human CpG islands, 60,000 nt); ``p_exit_island`` and
 ``p_exit_background`` switch regions (defaults: islands ~500 bp, background ~50 kb).
-Decoding uses seqlab's Viterbi kernel (:func:`seqlab.classical._hmm_kernels.viterbi`).
+Decoding uses seqlab's Viterbi kernel (:func:`seqlab.classical._hmm_viterbi.viterbi`).
 
 >>> seq = "AT" * 300 + "CG" * 200 + "AT" * 300
 >>> cpg_islands(seq)[["start", "end"]].values.tolist()
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from seqlab.classical._hmm_kernels import viterbi
+from seqlab.classical._hmm_viterbi import viterbi
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
 __all__ = [

@@ -138,14 +138,16 @@ class CategoricalHMM(BaseHMM):
         self.fixed = fixed
         self.n_init = n_init
 
-    def _alphabet_size(self, symbols: np.ndarray, fitting: bool) -> int:
+    def _alphabet_size(self, highest: int, fitting: bool) -> int:
+        """``n_features`` if given, else the fitted/given table's width, else the largest
+        symbol (``highest``) + 1."""
         if self.n_features is not None:
             return check_int(self.n_features, "n_features", minimum=1)
         given = getattr(self, "emissionprob_", None)
         keep = "emissionprob" not in self._names(self.init_params, "init_params", ("emissionprob",))
         if given is not None and (keep or not fitting):
             return int(np.shape(given)[-1])
-        return int(symbols.max()) + 1 if symbols.max() >= 0 else 1
+        return highest + 1 if highest >= 0 else 1
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -215,13 +217,18 @@ class CategoricalHMM(BaseHMM):
             raise _too_large(float(arr.max()))
         symbols = arr.astype(np.int64, copy=False)
         lowest = -1 if marginalize else 0  # -1: a missing symbol
-        if symbols.min() < lowest:
+        if marginalize:
+            low, highest = int(symbols.min()), int(symbols.max())
+        else:  # both bounds in one pass: read as uint64, a negative symbol is >= 2**63
+            highest = int(symbols.view(np.uint64).max())
+            low = -1 if highest >= 2**63 else 0  # -1: some symbol is negative (refused below)
+        if low < lowest:
             raise SeqlabValueError(
                 "Negative values in data: X contains negative symbols (first at index "
                 f"{int(np.argmax(symbols < lowest))}); symbols must be 0..n_features-1"
                 + (" (-1: missing)." if marginalize else ".")
             )
-        n_symbols = self._alphabet_size(symbols, fitting)
+        n_symbols = self._alphabet_size(highest, fitting)
         if self.n_components * n_symbols > _MAX_TABLE:
             if self.n_features is not None:
                 raise SeqlabValueError(
@@ -231,9 +238,9 @@ class CategoricalHMM(BaseHMM):
                     "codes = np.unique(X, return_inverse=True)[1]."
                 )
             raise _too_large(n_symbols - 1, self.n_components)
-        if symbols.max() >= n_symbols:
+        if highest >= n_symbols:
             raise SeqlabValueError(
-                f"X contains symbol {int(symbols.max())}, outside the model's alphabet "
+                f"X contains symbol {highest}, outside the model's alphabet "
                 f"0..{n_symbols - 1} (n_features={n_symbols}); re-encode X or raise n_features."
             )
         if fitting:
