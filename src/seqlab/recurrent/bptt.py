@@ -66,6 +66,8 @@ import torch
 from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent._bptt_elman import JordanSequenceFn, SimpleSequenceFn
+from seqlab.recurrent._bptt_elman_fast import SimpleFastFn, use_fast
+from seqlab.recurrent._bptt_jordan_fast import JordanFastFn
 from seqlab.recurrent._bptt_gated import GRUSequenceFn, LSTMSequenceFn
 from seqlab.recurrent._bptt_kernels import ACT_CODES
 from seqlab.recurrent.tbptt import TBPTTChunk, truncated_bptt
@@ -178,9 +180,8 @@ def _simple(
 ) -> tuple[Tensor, Tensor]:  # fmt: skip
     """Validate ``mask``, then run :class:`SimpleSequenceFn` (Elman, leaky and skip units)."""
     m = _check_mask(mask, x)
-    out = SimpleSequenceFn.apply(
-        x, h0, weight_ih, weight_hh, bias_ih, bias_hh, alpha, weight_skip, skip, act, m
-    )
+    fn = SimpleFastFn if use_fast("simple", x.shape[0], weight_hh.shape[0]) else SimpleSequenceFn
+    out = fn.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, alpha, weight_skip, skip, act, m)
     return out[0], out[1]
 
 
@@ -315,9 +316,8 @@ def jordan_sequence(
     _check(bias_hy, "bias_hy", (O,), x, True)
     m = _check_mask(mask, x)
     out_act = ACT_CODES[output_activation]
-    out = JordanSequenceFn.apply(
-        x, y0, weight_ih, weight_yh, bias_ih, bias_hh, weight_hy, bias_hy, act, out_act, m
-    )
+    fn = JordanFastFn if use_fast("jordan", x.shape[0], H) else JordanSequenceFn
+    out = fn.apply(x, y0, weight_ih, weight_yh, bias_ih, bias_hh, weight_hy, bias_hy, act, out_act, m)
     return out[0], out[1], out[2]
 
 

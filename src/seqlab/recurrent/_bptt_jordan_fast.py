@@ -1,0 +1,146 @@
+"""Explicit BPTT for the Jordan network on large steps: two GEMMs per step, no copies.
+
+Same contract as :class:`seqlab.recurrent._bptt_elman.JordanSequenceFn` (same arguments,
+outputs and gradients), built like :mod:`seqlab.recurrent._bptt_elman_fast`:
+
+- forward: ``X W_ih^T + b_ih + b_hh`` of all steps is one GEMM into the time-major buffer of
+  the hidden states; step ``t`` adds ``y_{t-1} W_yh^T`` to its block in place and applies
+  ``f`` in place (``h_t``), then writes ``y_t = g(h_t W_hy^T + b_hy)`` straight into the
+  output buffer (``addmm`` with ``out=``);
+- backward, with ``GY_t = dE/dy_t`` and ``GH_t = dE/dh_t`` accumulated in time-major copies of
+  the incoming gradients: ``dv_t = GY_t g'(v_t)``, ``GH_t += dv_t W_hy``,
+  ``dz_t = GH_t f'(z_t)`` (in place into the derivative buffer), ``GY_{t-1} += dz_t W_yh``;
+  the weight gradients are one GEMM each over all steps after the recursion.
+
+The output-to-hidden feedback is kept as two products (``W_yh`` (H, O) and ``W_hy`` (O, H))
+rather than folded into one ``W_yh W_hy``: folding holds only for an identity output
+activation without padding, and it needs as many FLOPs once the extra gradient GEMMs are
+counted (measured: no faster at B=32, H=128).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent._bptt_elman_fast import (
+    _ACT_INPLACE,
+    act_derivative,
+    batch_first,
+    input_projection,
+    prev_product,
+    time_major_copy,
+)
+
+Tensor = torch.Tensor
+
+
+def _activate(v: Tensor, code: int, minus_one: Tensor) -> Tensor:
+    """``f`` in place on ``v``; for tanh ``v`` holds 2z and 2 sigmoid(2z) - 1 is written."""
+    if code == 0:
+        return torch.add(minus_one, v.sigmoid_(), alpha=2, out=v)
+    f_ = _ACT_INPLACE.get(code)
+    return v if f_ is None else f_(v)
+
+
+class JordanFastFn(torch.autograd.Function):
+    """Jordan network: h_t = f(W_ih x_t + b_ih + W_yh y_{t-1} + b_hh), y_t = g(W_hy h_t + b_hy).
+
+    Arguments and outputs of ``JordanSequenceFn``: returns ``(h_all, y_all, y_last)``.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: Tensor, y0: Tensor | None, w_ih: Tensor, w_yh: Tensor,
+        b_ih: Tensor | None, b_hh: Tensor | None, w_hy: Tensor, b_hy: Tensor | None,
+        act: int, out_act: int, mask_tm: Tensor | None,
+    ) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+        B, T, _ = x.shape
+        H, O = w_yh.shape
+        two_h, two_y = 2.0 if act == 0 else 1.0, 2.0 if out_act == 0 else 1.0  # tanh: 2z, 2v
+        xt, z = input_projection(x, w_ih, b_ih, b_hh, two_h)
+        hs = z.view(T, B, H)  # becomes h_t in place
+        ys = x.new_empty(T, B, O)
+        mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
+        keep = None if mask is None else mask != 0
+        w_yh_t = w_yh.detach().t() * two_h  # doubling is exact
+        w_hy_t = w_hy.detach().t()
+        bias = x.new_zeros(O) if b_hy is None else b_hy.detach()
+        minus_one = x.new_full((), -1.0)
+        y = x.new_zeros(B, O) if y0 is None else y0.detach()
+        hsl, ysl = hs.unbind(0), ys.unbind(0)
+        for t in range(T):
+            h = _activate(hsl[t].addmm_(y, w_yh_t), act, minus_one)
+            yt = _activate(torch.addmm(bias, h, w_hy_t, beta=two_y, alpha=two_y, out=ysl[t]),
+                           out_act, minus_one)
+            if keep is not None:
+                torch.where(keep[t], yt, y, out=yt)
+            y = yt
+        h_out, y_out = batch_first(hs, mask), batch_first(ys, mask)
+        plain = mask is None  # the outputs are views of the buffers: saved through them
+        ctx.save_for_backward(x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, mask_tm,
+                              h_out if plain else None, y_out if plain else None)
+        ctx.bufs = (xt, None, None) if plain else (xt, hs, ys)
+        ctx.act, ctx.out_act = act, out_act
+        return h_out, y_out, y.clone()
+
+    @staticmethod
+    def backward(ctx: Any, g_h: Tensor, g_y: Tensor, g_ylast: Tensor) -> tuple[Tensor | None, ...]:
+        x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, mask_tm, h_out, y_out = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            inputs = (x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, ctx.act, ctx.out_act, mask_tm)
+            return R.differentiable_backward(
+                R.jordan_forward, inputs, ctx.needs_input_grad, (g_h, g_y, g_ylast)
+            )
+        xt, hs, ys = ctx.bufs
+        del ctx.bufs
+        if hs is None:
+            hs, ys = h_out.detach().transpose(0, 1), y_out.detach().transpose(0, 1)
+        T, B, H = hs.shape
+        O = ys.shape[2]
+        mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
+        gh = time_major_copy(g_h, mask)  # GH_t = dE/dh_t
+        gy = time_major_copy(g_y, mask)  # GY_t = dE/dy_t
+        gy[T - 1].add_(g_ylast)
+        dh = act_derivative(hs, ctx.act)  # becomes dz_t
+        dy = None if ctx.out_act == 2 and mask is None else act_derivative(ys, ctx.out_act)
+        carry = None
+        if mask is not None:
+            dh.mul_(mask)
+            assert dy is not None
+            dy.mul_(mask)
+            carry = (1.0 - mask).unbind(0)
+        dv = gy if dy is None else dy  # dv_t = GY_t g'(v_t) (GY itself for identity g)
+        w_yh_d, w_hy_d = w_yh.detach(), w_hy.detach()
+        ghl, gyl, dhl, dvl = gh.unbind(0), gy.unbind(0), dh.unbind(0), dv.unbind(0)
+        for t in range(T - 1, -1, -1):
+            dv_t = dvl[t] if dy is None else dvl[t].mul_(gyl[t])
+            dz_t = dhl[t].mul_(ghl[t].addmm_(dv_t, w_hy_d))
+            if t > 0:
+                gp = gyl[t - 1].addmm_(dz_t, w_yh_d)
+                if carry is not None:
+                    gp.addcmul_(gyl[t], carry[t])
+        nig = ctx.needs_input_grad
+        dy0 = None
+        if nig[1]:
+            dy0 = torch.mm(dhl[0], w_yh_d)
+            if carry is not None:
+                dy0.addcmul_(gyl[0], carry[0])
+        df, dvf = dh.view(T * B, H), dv.view(T * B, O)
+        dx = dw_ih = dw_yh = dw_hy = db_hy = None
+        if nig[0]:
+            dx = torch.mm(df, w_ih.detach()).view(T, B, -1).transpose(0, 1)
+        if nig[2]:
+            dw_ih = df.t() @ xt
+        if nig[3]:  # dW_yh = sum_t dz_t^T y_{t-1}
+            first = x.new_zeros(B, O) if y0 is None else y0.detach()
+            dw_yh = prev_product(df, ys.reshape(T * B, O), first)
+        if nig[6]:  # dW_hy = sum_t dv_t^T h_t
+            dw_hy = dvf.t() @ hs.reshape(T * B, H)
+        if nig[7]:
+            db_hy = dvf.sum(0)
+        db = df.sum(0) if (nig[4] or nig[5]) else None
+        return (dx, dy0, dw_ih, dw_yh, db if nig[4] else None, db if nig[5] else None,
+                dw_hy, db_hy, None, None, None)  # fmt: skip
