@@ -40,7 +40,7 @@ Tensor = torch.Tensor
 
 # B*H from which these Functions replace the numba kernels / older torch loop of
 # _bptt_elman (forward + backward, 1 thread; see bptt.py's "Speed" section for the figures).
-FAST_MIN_BH = {"simple": 512, "jordan": 512}
+FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
 
@@ -172,7 +172,6 @@ class SimpleFastFn(torch.autograd.Function):
                 R.simple_forward, inputs, ctx.needs_input_grad, (g_all, g_last)
             )
         xt, u, s = ctx.bufs
-        del ctx.bufs
         if s is None:
             s = out.detach().transpose(0, 1)
         T, B, H = s.shape

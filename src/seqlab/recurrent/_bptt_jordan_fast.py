@@ -95,7 +95,6 @@ class JordanFastFn(torch.autograd.Function):
                 R.jordan_forward, inputs, ctx.needs_input_grad, (g_h, g_y, g_ylast)
             )
         xt, hs, ys = ctx.bufs
-        del ctx.bufs
         if hs is None:
             hs, ys = h_out.detach().transpose(0, 1), y_out.detach().transpose(0, 1)
         T, B, H = hs.shape
