@@ -30,6 +30,7 @@ recurrence is re-run in plain torch ops and differentiated by autograd
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import torch
@@ -50,20 +51,43 @@ def use_fast(kind: str, batch: int, hidden: int) -> bool:
     return batch * hidden >= FAST_MIN_BH[kind]
 
 
-def act_derivative(y: Tensor, code: int) -> Tensor:
-    """``f'(z)`` written with the activation's output ``y = f(z)`` (a new tensor)."""
+# Scratch buffers of the backward pass, reused from one call to the next (per thread, one per
+# name, up to WORKSPACE_MAX_BYTES each): a fresh multi-megabyte buffer per call is fresh pages
+# from the OS, whose page faults cost ~0.4 ms of 6.5 at B=32 T=100 H=128 (measured). Nothing
+# a backward pass returns is a view of them.
+WORKSPACE_MAX_BYTES = 8 << 20
+_workspace = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
+    """An uninitialised (shape, dtype) buffer, reused across calls when small enough."""
+    n = 1
+    for s in shape:
+        n *= s
+    if n * torch.empty((), dtype=dtype).element_size() > WORKSPACE_MAX_BYTES:
+        return torch.empty(shape, dtype=dtype)
+    pool = _workspace.__dict__.setdefault("pool", {})
+    buf = pool.get(name)
+    if buf is None or buf.dtype != dtype or buf.numel() < n:
+        buf = pool[name] = torch.empty(n, dtype=dtype)
+    return buf[:n].view(shape)
+
+
+def act_derivative(y: Tensor, code: int, name: str) -> Tensor:
+    """``f'(z)`` written with the activation's output ``y = f(z)``, in scratch ``name``."""
+    out = scratch(name, tuple(y.shape), y.dtype)
     if code == 0:
-        return torch.addcmul(y.new_ones(()), y, y, value=-1.0)  # 1 - y^2, one pass
+        return torch.addcmul(y.new_ones(()), y, y, value=-1.0, out=out)  # 1 - y^2, one pass
     if code == 1:
-        return (y > 0).to(y.dtype)
+        return torch.gt(y, 0, out=out)  # 1 where y > 0 (bool written as 0/1 of y's dtype)
     if code == 3:
-        return torch.addcmul(y, y, y, value=-1.0)  # y (1 - y)
-    return torch.ones_like(y)
+        return torch.addcmul(y, y, y, value=-1.0, out=out)  # y (1 - y)
+    return out.fill_(1.0)
 
 
-def time_major_copy(g: Tensor, mask: Tensor | None) -> Tensor:
-    """A (B, T, F) incoming gradient as a fresh time-major (T, B, F) tensor (times the mask)."""
-    out = torch.empty((g.shape[1], g.shape[0], g.shape[2]), dtype=g.dtype)
+def time_major_copy(g: Tensor, mask: Tensor | None, name: str) -> Tensor:
+    """A (B, T, F) incoming gradient as a time-major (T, B, F) scratch copy (times the mask)."""
+    out = scratch(name, (g.shape[1], g.shape[0], g.shape[2]), g.dtype)
     out.copy_(g.detach().transpose(0, 1))
     if mask is not None:
         out.mul_(mask)
@@ -176,9 +200,9 @@ class SimpleFastFn(torch.autograd.Function):
             s = out.detach().transpose(0, 1)
         T, B, H = s.shape
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
-        g = time_major_copy(g_all, mask)  # G_t: dE/dh_t, completed step by step
+        g = time_major_copy(g_all, mask, "g")  # G_t: dE/dh_t, completed step by step
         g[T - 1].add_(g_last)
-        d = act_derivative(u, ctx.act)  # becomes dz_t = G_t * d_t in place
+        d = act_derivative(u, ctx.act, "d")  # becomes dz_t = G_t * d_t in place
         a = None if alpha is None else alpha.detach()
         carry = None  # the factor with which G_t passes to G_{t-1} directly
         if a is not None:

@@ -100,11 +100,13 @@ class JordanFastFn(torch.autograd.Function):
         T, B, H = hs.shape
         O = ys.shape[2]
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
-        gh = time_major_copy(g_h, mask)  # GH_t = dE/dh_t
-        gy = time_major_copy(g_y, mask)  # GY_t = dE/dy_t
+        gh = time_major_copy(g_h, mask, "gh")  # GH_t = dE/dh_t
+        gy = time_major_copy(g_y, mask, "gy")  # GY_t = dE/dy_t
         gy[T - 1].add_(g_ylast)
-        dh = act_derivative(hs, ctx.act)  # becomes dz_t
-        dy = None if ctx.out_act == 2 and mask is None else act_derivative(ys, ctx.out_act)
+        dh = act_derivative(hs, ctx.act, "dh")  # becomes dz_t
+        dy = None
+        if ctx.out_act != 2 or mask is not None:
+            dy = act_derivative(ys, ctx.out_act, "dy")
         carry = None
         if mask is not None:
             dh.mul_(mask)
