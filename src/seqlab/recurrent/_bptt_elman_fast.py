@@ -165,6 +165,7 @@ class SimpleFastFn(torch.autograd.Function):
         us, ss = u.unbind(0), s.unbind(0)
         for t in range(T):
             if k and t >= k and t % k == 0:  # skip terms of steps t..t+k-1: h_{t-k..t-1}
+                assert ws is not None
                 n = min(k, T - t) * B
                 z[t * B : t * B + n].addmm_(sf[(t - k) * B : (t - k) * B + n], ws)
             ut = us[t].addmm_(h, w)
@@ -221,7 +222,7 @@ class SimpleFastFn(torch.autograd.Function):
         for t in range(T - 1, -1, -1):
             if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
                 lo, hi = max(0, t - k + 1), min(t, T - 1 - k)
-                if hi >= lo:
+                if hi >= lo and ws is not None:
                     gf[lo * B : (hi + 1) * B].addmm_(df[(lo + k) * B : (hi + k + 1) * B], ws)
             dz = ds[t].mul_(gs[t])
             if t > 0:
