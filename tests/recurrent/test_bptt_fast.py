@@ -48,7 +48,9 @@ LAYER_CASES = [
     ("skip", {"skip": 2}),
     ("skip", {"skip": 3, "nonlinearity": "identity"}),
     ("skip", {"skip": 12}),  # longer than the sequence: no skip term at all
-    ("jordan", {}),
+    ("jordan", {}),  # identity output, O = H: folded into one GEMM per step when unpadded
+    ("jordan", {"output_size": 2}),  # 2 * O < H: two GEMMs per step
+    ("jordan", {"output_size": 4, "nonlinearity": "relu"}),
     ("jordan", {"output_size": 3, "output_activation": "tanh"}),
     ("jordan", {"output_size": 7, "output_activation": "sigmoid", "nonlinearity": "relu"}),
 ]
@@ -207,3 +209,26 @@ def test_dispatch_by_size(monkeypatch, batch, hidden, kind):
     x = torch.randn(batch, 3, 2)
     bptt.elman_sequence(x, None, torch.randn(hidden, 2), torch.randn(hidden, hidden))
     assert used == [kind]
+
+
+def test_each_output_alone(fast):
+    """Unused outputs get no materialised gradient (None reaches the backward): still exact."""
+    gen = torch.Generator().manual_seed(8)
+    B, T, I, H, O = 3, 5, 2, 4, 4
+    jargs = (_p(B, T, I, gen=gen), _p(B, O, gen=gen), _p(H, I, gen=gen), _p(H, O, gen=gen),
+             _p(H, gen=gen), _p(H, gen=gen), _p(O, H, gen=gen), _p(O, gen=gen))  # fmt: skip
+    cases = [(f, args, 2) for _, f, args in _simple_cases(gen)]
+    cases.append((lambda *a: bptt.jordan_sequence(*a), jargs, 3))
+    for f, args, n_out in cases:
+        for k in range(n_out):
+            for create_graph in (False, True):
+                got = torch.autograd.grad(f(*args)[k].pow(2).sum(), args,
+                                          create_graph=create_graph)
+                monkey = _bptt_elman_fast.FAST_MIN_BH
+                _bptt_elman_fast.FAST_MIN_BH = {"simple": 10**9, "jordan": 10**9}
+                try:
+                    want = torch.autograd.grad(f(*args)[k].pow(2).sum(), args)
+                finally:
+                    _bptt_elman_fast.FAST_MIN_BH = monkey
+                for a, b in zip(got, want, strict=True):
+                    torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

@@ -85,13 +85,23 @@ def act_derivative(y: Tensor, code: int, name: str) -> Tensor:
     return out.fill_(1.0)
 
 
-def time_major_copy(g: Tensor, mask: Tensor | None, name: str) -> Tensor:
-    """A (B, T, F) incoming gradient as a time-major (T, B, F) scratch copy (times the mask)."""
-    out = scratch(name, (g.shape[1], g.shape[0], g.shape[2]), g.dtype)
+def time_major_copy(g: Tensor | None, mask: Tensor | None, name: str,
+                    shape: tuple[int, int, int], dtype: torch.dtype) -> Tensor:
+    """A (B, T, F) incoming gradient as a time-major (T, B, F) = ``shape`` scratch copy (times
+    the mask); zeros for None (the Functions do not materialise gradients of unused outputs)."""
+    out = scratch(name, shape, dtype)
+    if g is None:
+        return out.zero_()
     out.copy_(g.detach().transpose(0, 1))
     if mask is not None:
         out.mul_(mask)
     return out
+
+
+def zeros_for_none(grads: tuple[Tensor | None, ...], outputs: tuple[Tensor, ...]
+                   ) -> tuple[Tensor, ...]:
+    """Incoming gradients with None (an unused output) replaced by zeros like the output."""
+    return tuple(torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs))
 
 
 def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
@@ -182,6 +192,7 @@ class SimpleFastFn(torch.autograd.Function):
             h = ht
         out = batch_first(s, mask)
         # the states are saved through ``out`` when it is a view of them (no mask)
+        ctx.set_materialize_grads(False)  # an unused output's gradient stays None
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm,
                               out if mask is None else None)
         ctx.bufs = (xt, u, None if mask is None else s)
@@ -193,16 +204,18 @@ class SimpleFastFn(torch.autograd.Function):
         x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm, out = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
             inputs = (x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, ctx.skip, ctx.act, mask_tm)
-            return R.differentiable_backward(
-                R.simple_forward, inputs, ctx.needs_input_grad, (g_all, g_last)
-            )
+            B, T, H = x.shape[0], x.shape[1], w_hh.shape[0]
+            like = (x.new_empty(B, T, H), x.new_empty(B, H))
+            return R.differentiable_backward(R.simple_forward, inputs, ctx.needs_input_grad,
+                                             zeros_for_none((g_all, g_last), like))
         xt, u, s = ctx.bufs
         if s is None:
             s = out.detach().transpose(0, 1)
         T, B, H = s.shape
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
-        g = time_major_copy(g_all, mask, "g")  # G_t: dE/dh_t, completed step by step
-        g[T - 1].add_(g_last)
+        g = time_major_copy(g_all, mask, "g", (T, B, H), s.dtype)  # G_t: dE/dh_t, completed
+        if g_last is not None:
+            g[T - 1].add_(g_last)
         d = act_derivative(u, ctx.act, "d")  # becomes dz_t = G_t * d_t in place
         a = None if alpha is None else alpha.detach()
         carry = None  # the factor with which G_t passes to G_{t-1} directly
