@@ -71,6 +71,13 @@ IMPLS = ("auto", "loop", "torch", "bptt")
 # 1 thread, B 1-64, H 32-512, T 50/200): bptt now matches or beats torch for GRU at every size
 # (1.0-1.3x unpadded, up to 2.7x with lengths), and with ``lengths`` (packed sequences)
 # torch's LSTM kernel is 1.4-3.5x slower than bptt, so padded LSTM batches go to bptt.
+# Elman, leaky, skip, Jordan (re-measured 2026-12-04 by benchmarks/rnn_elman_family.py,
+# forward+backward, 1 thread, float32, process CPU time on a shared machine, load 11-13): bptt
+# runs the numba kernels below B*H = 512 (Elman family) / 1024 (Jordan) -- crossover measured
+# at B*H 256-1024 -- and the one-GEMM-per-step Functions (_bptt_elman_fast, _bptt_jordan_fast)
+# from there. B=32 T=100 I=32 H=128: Elman 0.73x nn.RNN (torch), Jordan 0.90x nn.LSTM;
+# B=64 T=256 I=64 H=512: Elman 0.85x nn.RNN, Jordan 0.80x the loop (0.47x at B=8 H=1024,
+# 0.85x at B=64 H=128). So bptt comes first for every size of these four cells.
 _PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 
@@ -114,7 +121,7 @@ _AUTO_ORDER: dict[tuple[str, bool], tuple[str, ...]] = {
     ("skip", True): ("bptt", "loop"),
     ("skip", False): ("bptt", "loop"),
     ("jordan", True): ("bptt", "loop"),
-    ("jordan", False): ("loop", "bptt"),
+    ("jordan", False): ("bptt", "loop"),
 }
 _BPTT_NAMES = {"elman": "elman_sequence", "leaky": "leaky_sequence", "skip": "skip_sequence",
                "jordan": "jordan_sequence", "lstm": "lstm_sequence", "gru": "gru_sequence"}

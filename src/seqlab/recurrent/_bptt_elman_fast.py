@@ -1,0 +1,272 @@
+"""Explicit BPTT for Elman / leaky / skip units on large steps: one GEMM per step, no copies.
+
+Same contract as :class:`seqlab.recurrent._bptt_elman.SimpleSequenceFn` (same arguments, same
+outputs, same gradients); used instead of it when ``B*H`` is large (:func:`use_fast`), where the
+time goes to per-step overhead around the step's matrix product rather than to arithmetic.
+What it does differently:
+
+- forward: the input projection ``X W_ih^T + b_ih + b_hh`` of all steps is ONE GEMM into a
+  time-major ``(T, B, H)`` buffer; step ``t`` then adds ``h_{t-1} W_hh^T`` to its block of that
+  buffer in place (``addmm_``) and applies the activation in place, so an Elman step is two
+  torch calls and the buffer ends up holding every ``h_t`` (stored once, nothing recomputed);
+- backward: ``f'(z_t)`` of all steps is one vectorised op on the stored activations (times
+  ``1 - a`` for leaky units and the mask); the incoming gradient is copied once to a
+  time-major buffer ``G`` that accumulates ``dE/dh_t``; step ``t`` is then
+  ``dz_t = G_t * f'(z_t)`` (in place, into the derivative buffer) and
+  ``G_{t-1} += dz_t W_hh`` (``addmm_``): two calls (three for leaky units: ``+ a G_t``);
+- every weight gradient is ONE GEMM over all steps after the recursion
+  (``dW_hh = sum_t dz_t^T h_{t-1}`` is ``dZ^T S_prev``), the biases are column sums;
+- skip connections: the ``W_skip h_{t-k}`` terms of ``k`` consecutive steps only read states
+  computed before them, so they are added as one GEMM per ``k`` steps (and their gradient
+  ``G_{t-k} += dz_t W_skip`` likewise in the backward pass).
+
+Padding (``mask_tm`` (T, B), 0 = padded): the state is carried (``torch.where`` per step), the
+derivative buffer is zero there and the carried gradient passes through (``+ (1-m) G_t``).
+
+Higher-order gradients: with grad mode on in the backward pass (``create_graph=True``) the
+recurrence is re-run in plain torch ops and differentiated by autograd
+(:mod:`seqlab.recurrent._bptt_reference`), as for the other BPTT Functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import torch
+
+from seqlab.recurrent import _bptt_reference as R
+
+Tensor = torch.Tensor
+
+# B*H from which these Functions replace the numba kernels / older torch loop of
+# _bptt_elman (forward + backward, 1 thread; see bptt.py's "Speed" section for the figures).
+FAST_MIN_BH = {"simple": 512, "jordan": 1024}
+
+_ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
+
+
+def use_fast(kind: str, batch: int, hidden: int) -> bool:
+    """True when the one-GEMM-per-step Functions of this module are the faster path."""
+    return batch * hidden >= FAST_MIN_BH[kind]
+
+
+# Scratch buffers of the backward pass, reused from one call to the next (per thread, one per
+# name, up to WORKSPACE_MAX_BYTES each): a fresh multi-megabyte buffer per call is fresh pages
+# from the OS, whose page faults cost ~0.4 ms of 6.5 at B=32 T=100 H=128 (measured). Nothing
+# a backward pass returns is a view of them.
+WORKSPACE_MAX_BYTES = 8 << 20
+_workspace = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
+    """An uninitialised (shape, dtype) buffer, reused across calls when small enough."""
+    n = 1
+    for s in shape:
+        n *= s
+    if n * torch.empty((), dtype=dtype).element_size() > WORKSPACE_MAX_BYTES:
+        return torch.empty(shape, dtype=dtype)
+    pool = _workspace.__dict__.setdefault("pool", {})
+    buf = pool.get(name)
+    if buf is None or buf.dtype != dtype or buf.numel() < n:
+        buf = pool[name] = torch.empty(n, dtype=dtype)
+    return buf[:n].view(shape)
+
+
+def act_derivative(y: Tensor, code: int, name: str) -> Tensor:
+    """``f'(z)`` written with the activation's output ``y = f(z)``, in scratch ``name``."""
+    out = scratch(name, tuple(y.shape), y.dtype)
+    if code == 0:
+        return torch.addcmul(y.new_ones(()), y, y, value=-1.0, out=out)  # 1 - y^2, one pass
+    if code == 1:
+        return torch.gt(y, 0, out=out)  # 1 where y > 0 (bool written as 0/1 of y's dtype)
+    if code == 3:
+        return torch.addcmul(y, y, y, value=-1.0, out=out)  # y (1 - y)
+    return out.fill_(1.0)
+
+
+def time_major_copy(g: Tensor | None, mask: Tensor | None, name: str,
+                    shape: tuple[int, int, int], dtype: torch.dtype) -> Tensor:
+    """A (B, T, F) incoming gradient as a time-major (T, B, F) = ``shape`` scratch copy (times
+    the mask); zeros for None (the Functions do not materialise gradients of unused outputs)."""
+    out = scratch(name, shape, dtype)
+    if g is None:
+        return out.zero_()
+    out.copy_(g.detach().transpose(0, 1))
+    if mask is not None:
+        out.mul_(mask)
+    return out
+
+
+def zeros_for_none(grads: tuple[Tensor | None, ...], outputs: tuple[Tensor, ...]
+                   ) -> tuple[Tensor, ...]:
+    """Incoming gradients with None (an unused output) replaced by zeros like the output."""
+    return tuple(torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs))
+
+
+def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
+                     scale: float = 1.0) -> tuple[Tensor, Tensor]:
+    """(xt (T*B, I) time-major x, ``scale`` (X W_ih^T + b_ih + b_hh) as (T*B, H)): one GEMM.
+
+    ``scale`` 2 doubles the result exactly (BLAS's alpha and beta; a power of two).
+    """
+    B, T, I = x.shape
+    xt = x.detach().transpose(0, 1).reshape(T * B, I)
+    w = w_ih.detach().t()
+    biases = [b.detach() for b in (b_ih, b_hh) if b is not None]
+    if not biases:
+        return xt, torch.mm(xt, w) if scale == 1.0 else torch.mm(xt, w).mul_(scale)
+    bias = biases[0] if len(biases) == 1 else biases[0] + biases[1]
+    return xt, torch.addmm(bias, xt, w, beta=scale, alpha=scale)
+
+
+def prev_product(d: Tensor, states: Tensor, first: Tensor) -> Tensor:
+    """sum_t d_t^T s_{t-1} with s_{-1} = ``first``: d (T*B, G), states (T*B, F) -> (G, F)."""
+    B = first.shape[0]
+    out = torch.mm(d[:B].t(), first)
+    if d.shape[0] > B:
+        out.addmm_(d[B:].t(), states[:-B])
+    return out
+
+
+def batch_first(states: Tensor, mask: Tensor | None) -> Tensor:
+    """Time-major (T, B, F) -> batch-first (B, T, F), 0 at padding.
+
+    Without a mask this is a transposed *view* of ``states`` (no copy): the Function then
+    saves it as an output with ``save_for_backward``, so an in-place change of it before the
+    backward pass raises instead of corrupting the stored states.
+    """
+    out = states.transpose(0, 1)
+    return out if mask is None else out * mask.transpose(0, 1)
+
+
+class SimpleFastFn(torch.autograd.Function):
+    """Elman / leaky / skip recurrence (arguments and outputs of ``SimpleSequenceFn``).
+
+    z_t = W_ih x_t + b_ih + b_hh + W_hh h_{t-1} (+ W_skip h_{t-k}), u_t = f(z_t);
+    h_t = u_t, or h_t = a h_{t-1} + (1 - a) u_t for leaky units (``alpha`` = a given).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: Tensor, h0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+        b_ih: Tensor | None, b_hh: Tensor | None, alpha: Tensor | None, w_skip: Tensor | None,
+        skip: int, act: int, mask_tm: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:  # fmt: skip
+        B, T, _ = x.shape
+        H = w_hh.shape[0]
+        tanh = act == 0  # tanh(z) = 2 sigmoid(2z) - 1: torch's sigmoid is 5x faster
+        xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0)  # 2z: exact
+        u = z.view(T, B, H)  # becomes u_t = f(z_t) in place
+        mask = None if mask_tm is None else mask_tm.unsqueeze(-1)  # (T, B, 1) 0/1 floats
+        keep = None if mask is None else mask != 0
+        leaky = alpha is not None
+        s = torch.empty_like(u) if leaky else u  # the states h_t (u itself for Elman / skip)
+        a = None if alpha is None else alpha.detach()
+        w = w_hh.detach().t()
+        ws = None if w_skip is None else w_skip.detach().t()
+        k = skip if ws is not None else 0
+        sf = s.view(T * B, H)
+        h = x.new_zeros(B, H) if h0 is None else h0.detach()
+        minus_one = z.new_full((), -1.0)
+        if tanh:  # doubled weights: exact (a power of two)
+            w, ws = w * 2.0, None if ws is None else ws * 2.0
+        f_ = None if tanh else _ACT_INPLACE.get(act)
+        us, ss = u.unbind(0), s.unbind(0)
+        for t in range(T):
+            if k and t >= k and t % k == 0:  # skip terms of steps t..t+k-1: h_{t-k..t-1}
+                assert ws is not None
+                n = min(k, T - t) * B
+                z[t * B : t * B + n].addmm_(sf[(t - k) * B : (t - k) * B + n], ws)
+            ut = us[t].addmm_(h, w)
+            if tanh:
+                torch.add(minus_one, ut.sigmoid_(), alpha=2, out=ut)
+            elif f_ is not None:
+                f_(ut)
+            if a is not None:
+                ht = torch.lerp(ut, h, a, out=ss[t])  # a h + (1 - a) u
+            else:
+                ht = ut
+            if keep is not None:
+                torch.where(keep[t], ht, h, out=ht)
+            h = ht
+        out = batch_first(s, mask)
+        # the states are saved through ``out`` when it is a view of them (no mask)
+        ctx.set_materialize_grads(False)  # an unused output's gradient stays None
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm,
+                              out if mask is None else None)
+        ctx.bufs = (xt, u, None if mask is None else s)
+        ctx.skip, ctx.act = skip, act
+        return out, h.clone()
+
+    @staticmethod
+    def backward(ctx: Any, g_all: Tensor, g_last: Tensor) -> tuple[Tensor | None, ...]:
+        x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm, out = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            inputs = (x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, ctx.skip, ctx.act, mask_tm)
+            B, T, H = x.shape[0], x.shape[1], w_hh.shape[0]
+            like = (x.new_empty(B, T, H), x.new_empty(B, H))
+            return R.differentiable_backward(R.simple_forward, inputs, ctx.needs_input_grad,
+                                             zeros_for_none((g_all, g_last), like))
+        xt, u, s = ctx.bufs
+        if s is None:
+            s = out.detach().transpose(0, 1)
+        T, B, H = s.shape
+        mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
+        g = time_major_copy(g_all, mask, "g", (T, B, H), s.dtype)  # G_t: dE/dh_t, completed
+        if g_last is not None:
+            g[T - 1].add_(g_last)
+        d = act_derivative(u, ctx.act, "d")  # becomes dz_t = G_t * d_t in place
+        a = None if alpha is None else alpha.detach()
+        carry = None  # the factor with which G_t passes to G_{t-1} directly
+        if a is not None:
+            d.mul_(1.0 - a)
+            carry = a if mask is None else torch.where(mask != 0, a, 1.0)
+        if mask is not None:
+            d.mul_(mask)
+            if carry is None:
+                carry = 1.0 - mask
+        w = w_hh.detach()
+        ws = None if w_skip is None else w_skip.detach()
+        k = ctx.skip if ws is not None else 0
+        gf, df = g.view(T * B, H), d.view(T * B, H)
+        gs, ds = g.unbind(0), d.unbind(0)
+        cs = None if carry is None or carry.dim() < 3 else carry.unbind(0)
+        for t in range(T - 1, -1, -1):
+            if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
+                lo, hi = max(0, t - k + 1), min(t, T - 1 - k)
+                if hi >= lo and ws is not None:
+                    gf[lo * B : (hi + 1) * B].addmm_(df[(lo + k) * B : (hi + k + 1) * B], ws)
+            dz = ds[t].mul_(gs[t])
+            if t > 0:
+                gp = gs[t - 1].addmm_(dz, w)
+                if carry is not None:
+                    gp.addcmul_(gs[t], carry if cs is None else cs[t])
+        nig = ctx.needs_input_grad
+        dh0 = None
+        if nig[1]:
+            dh0 = torch.mm(ds[0], w)
+            if carry is not None:
+                dh0.addcmul_(gs[0], carry if cs is None else cs[0])
+        dx = dw_ih = dw_hh = dw_skip = dalpha = None
+        if nig[0]:
+            dx = torch.mm(df, w_ih.detach()).view(T, B, -1).transpose(0, 1)
+        if nig[2]:
+            dw_ih = df.t() @ xt
+        sf = s.view(T * B, H)
+        first = x.new_zeros(B, H) if h0 is None else h0.detach()
+        if nig[3]:
+            dw_hh = prev_product(df, sf, first)
+        if nig[7]:
+            dw_skip = (df[k * B :].t() @ sf[: (T - k) * B] if T > k
+                       else torch.zeros_like(w_skip))
+        if nig[6]:  # dE/da = sum_t G_t (h_{t-1} - u_t) at real steps
+            diff = torch.empty_like(u)
+            torch.sub(first, u[0], out=diff[0])
+            torch.sub(s[:-1], u[1:], out=diff[1:])
+            if mask is not None:
+                diff.mul_(mask)
+            dalpha = (diff.mul_(g)).sum((0, 1))
+        db = df.sum(0) if (nig[4] or nig[5]) else None
+        return (dx, dh0, dw_ih, dw_hh, db if nig[4] else None, db if nig[5] else None,
+                dalpha, dw_skip, None, None, None)  # fmt: skip
