@@ -29,12 +29,20 @@ Cost ``O(p^3 + m^2)`` time and ``O(m^2)`` memory.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
+from typing import Any
 
 import numpy as np
-from numba import njit
 
-__all__ = ["ar_exact_terms", "harvey_stationary_cov"]
+from seqlab._jit import interpreted, njit
+
+__all__ = ["ar_exact_terms", "harvey_stationary_cov", "stationary_cov_from_python"]
+
+# below this many operations an interpreted solve (~0.1 us an operation, so <= 0.5 ms)
+# costs less than compiling the kernel (~1 s CPU) on a process's first call
+INTERPRETED_MAX_OPS = 5000
 
 
 @njit(cache=True, inline="always")  # typed inside its callers: no own compile
@@ -169,3 +177,20 @@ def ar_exact_terms(w, phi):  # pragma: no cover - compiled
         if k < p:
             sumlog += np.log(F[k])
     return sumlog, ssq, True
+
+
+@functools.cache
+def interpreted_cov() -> Any:
+    """``_solve`` and :func:`harvey_stationary_cov` run by the interpreter (same numbers)."""
+    return interpreted(sys.modules[__name__], ("_solve", "harvey_stationary_cov"))
+
+
+def stationary_cov_from_python(tphi: np.ndarray, rvec: np.ndarray, p: int, out: np.ndarray
+                               ) -> bool:
+    """:func:`harvey_stationary_cov` for a caller in Python: interpreted for small systems
+    (the same code, hence the same numbers, and nothing to compile), compiled for large
+    ones (``(p + 1)^3 / 3 + 4 m^2 > INTERPRETED_MAX_OPS``)."""
+    m = tphi.shape[0]
+    if (p + 1) ** 3 // 3 + 4 * m * m <= INTERPRETED_MAX_OPS:
+        return bool(interpreted_cov().harvey_stationary_cov(tphi, rvec, p, out))
+    return bool(harvey_stationary_cov(tphi, rvec, p, out))
