@@ -15,6 +15,7 @@ differ from the version this was written for (0.60-0.68): then numba probes as u
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from types import SimpleNamespace
@@ -22,7 +23,7 @@ from typing import Any
 
 from numba import njit
 
-__all__ = ["interpreted", "njit"]
+__all__ = ["compiled_or_cached", "interpreted", "njit"]
 
 
 def _defer_blas_probe() -> None:
@@ -58,3 +59,17 @@ def interpreted(module: Any, names: tuple[str, ...], extra: dict[str, Any] | Non
         fn = getattr(module, name).py_func
         env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
     return SimpleNamespace(**{name: env[name] for name in names})
+
+
+def compiled_or_cached(dispatcher: Any) -> bool:
+    """Whether ``dispatcher`` is compiled in this process or its compiled code is in numba's
+    on-disk cache (so that using it costs no compilation; the cache is looked at once)."""
+    return bool(dispatcher.signatures) or _in_cache(dispatcher)
+
+
+@functools.cache
+def _in_cache(dispatcher: Any) -> bool:
+    try:  # a private numba API: if it changes (or fails), "not known"
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:
+        return False

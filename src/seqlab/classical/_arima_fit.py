@@ -13,7 +13,6 @@ sustained use compiles it once, for every later process).
 
 from __future__ import annotations
 
-import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -23,7 +22,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from seqlab._jit import interpreted
+from seqlab._jit import compiled_or_cached, interpreted
 from seqlab.classical import _arima_kernels as _K
 from seqlab.classical import _arma_cov as _C
 from seqlab.classical import _arma_numpy as _N
@@ -60,22 +59,11 @@ INTERPRETED = _interpreted(
 )
 
 
-@functools.cache
-def _optimiser_in_cache() -> bool:
-    """Whether numba's on-disk cache holds a compiled ``fit_rows`` for this source."""
-    dispatcher: Any = _K.fit_rows
-    try:
-        return bool(dispatcher._cache._cache_file._load_index())
-    except Exception:  # a private numba API: if it changes (or fails), "not known"
-        return False
-
-
 def use_compiled(S: int) -> bool:
     """Compiled or interpreted optimiser for ``S`` more series (module docstring)."""
     return (
         S + _interpreted_series >= COMPILED_MIN_SERIES
-        or bool(_K.fit_rows.signatures)
-        or _optimiser_in_cache()
+        or compiled_or_cached(_K.fit_rows)
     )
 
 
