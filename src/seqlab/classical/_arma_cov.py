@@ -36,13 +36,18 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._jit import interpreted, njit
+from seqlab._jit import compiled_or_cached, interpreted, njit
 
 __all__ = ["ar_exact_terms", "harvey_stationary_cov", "stationary_cov_from_python"]
 
-# below this many operations an interpreted solve (~0.1 us an operation, so <= 0.5 ms)
-# costs less than compiling the kernel (~1 s CPU) on a process's first call
+# Python callers (a model's state-space form) get the covariance of a small system from
+# the kernel's code run by the interpreter (the same numbers): up to INTERPRETED_MAX_OPS
+# operations (~0.1 us each, so <= 0.5 ms) and for the first INTERPRETED_MAX_CALLS calls of a
+# process (a fit of a model with gaps calls it once per likelihood evaluation, ~200 times);
+# compiled (~1 s CPU once) after that, for larger systems, or once it is compiled or cached.
 INTERPRETED_MAX_OPS = 5000
+INTERPRETED_MAX_CALLS = 500
+_interpreted_calls = 0
 
 
 @njit(cache=True, inline="always")  # typed inside its callers: no own compile
@@ -187,10 +192,13 @@ def interpreted_cov() -> Any:
 
 def stationary_cov_from_python(tphi: np.ndarray, rvec: np.ndarray, p: int, out: np.ndarray
                                ) -> bool:
-    """:func:`harvey_stationary_cov` for a caller in Python: interpreted for small systems
-    (the same code, hence the same numbers, and nothing to compile), compiled for large
-    ones (``(p + 1)^3 / 3 + 4 m^2 > INTERPRETED_MAX_OPS``)."""
+    """:func:`harvey_stationary_cov` for a caller in Python: interpreted or compiled (the
+    same numbers either way; comment above ``INTERPRETED_MAX_OPS``)."""
+    global _interpreted_calls
     m = tphi.shape[0]
-    if (p + 1) ** 3 // 3 + 4 * m * m <= INTERPRETED_MAX_OPS:
-        return bool(interpreted_cov().harvey_stationary_cov(tphi, rvec, p, out))
-    return bool(harvey_stationary_cov(tphi, rvec, p, out))
+    if ((p + 1) ** 3 // 3 + 4 * m * m > INTERPRETED_MAX_OPS
+            or _interpreted_calls >= INTERPRETED_MAX_CALLS
+            or compiled_or_cached(harvey_stationary_cov)):
+        return bool(harvey_stationary_cov(tphi, rvec, p, out))
+    _interpreted_calls += 1
+    return bool(interpreted_cov().harvey_stationary_cov(tphi, rvec, p, out))
