@@ -84,7 +84,7 @@ def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int | np
 
 
 @njit(cache=True)
-def _ess(y: np.ndarray, n: int, len_: int, ideg: int, ys: np.ndarray, off: int,
+def _ess(y: np.ndarray, n: int, len_: int, ideg: int, ys: np.ndarray, off: int | np.int64,
          res: np.ndarray) -> None:
     """LOESS smooth of ``y[:n]`` into ``ys[off:off + n]`` (jump 1)."""
     if n < 2:
