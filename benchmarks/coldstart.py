@@ -48,12 +48,45 @@ every fit is bit-identical to main's:
 ``sarimax`` (the airline fit: profile likelihood + the full filter after it) and
 ``auto_arima`` (STL, KPSS, CSS candidates, then the SARIMAX fit) are still over 3 s cold.
 
-``numba_floor`` is the first call of a trivial kernel: numba's own initialisation (its
-target context, and the scipy.linalg import its BLAS check does), ~0.55 s CPU here. Every
-family that runs a numba kernel pays it in its first call, warm or cold, so the 0.3 s warm
-bound is out of reach for them unless scipy.linalg was already imported by the family's
-imports (the HMMs import it; ARIMA no longer imports it, which moved ~0.2 s from "setup"
-into "warm call": the warm totals are 0.87 s after vs 1.54 s before).
+Branch coldstart3 (over main cf6d031), main and branch interleaved family by family in one
+driver, 3 rounds, medians (range) of the call's CPU seconds, load average 9.7-13 on the 2
+cores (roughly 1.3-1.5x the figures of a quiet machine):
+
+    family          before cold         warm     after cold          warm    call imports
+    arima           3.42 (3.19-3.80)    0.504    1.82 (1.78-2.14)    0.139   -
+    sarimax         5.18 (4.99-5.64)    0.519    5.00 (4.60-5.18)    0.459   pandas
+    sarimax_gappy   2.80 (2.46-3.11)    0.534    1.47 (1.36-1.63)    0.492   pandas
+    auto_arima      7.19 (7.13-9.31)    0.622    5.06 (4.58-5.34)    0.325   -
+    numba_floor     0.41                0.387    0.41                0.417   (numba only)
+
+- numba's first compilation or cache load imports ``numba.np.arraymath``, whose BLAS probe
+  imports all of scipy.linalg (~0.2 s) to set one flag: ``seqlab._jit`` (where every kernel
+  module gets ``njit``) answers the probe; np.dot & co. still check for real when typed.
+- no scipy.stats at import (the interval quantile is the standard library's, as AR's; it
+  differs from scipy's by at most an ulp), scipy.optimize only inside CSS fits, and no
+  pandas for numpy results (the forecast index is made only when asked for).
+- one BFGS (``classical/_bfgs.py``) for ARIMA and SARIMAX: compiled for ARIMA batches,
+  interpreted (same code objects, same numbers) around SARIMAX's compiled likelihood, always:
+  SARIMAX never compiles an optimiser and no longer switches after 16 fits.
+- SARIMAX compiles only the likelihood its model uses (``nll_kernel``: the Durbin–Levinson
+  kernel for a complete pure AR, the filter kernel otherwise).
+- small kernels called from Python run their own code interpreted (``seqlab._jit.interpreted``,
+  bit-identical, tested) for small sizes and a process's first calls: the stationary
+  covariance of a model's state-space form (ARIMA and SARIMAX results, the gappy
+  likelihood), and STL for short series (``x ** 3`` written as products so that interpreter
+  and compiled code round alike; the compiled output is unchanged).
+
+Not met: ``sarimax`` and ``auto_arima`` cold. Their floor is the compilation of the profile
+likelihood itself (``sarimax_nll`` with ``constrain_params``, the O(m^2) stationary
+covariance and the unit-variance ARMA filter: ~2.5-3 s CPU on a quiet machine, numba
+lowering and LLVM on ~250 lines of loops; inlining them into one kernel, another error
+model or no C wrapper changed nothing measurable) plus the state-space filter every result
+runs on (~0.7 s), numba's initialisation (~0.15 s) and, for ``summary_frame``, importing
+pandas (~0.3 s). The warm bound is missed by the families whose call builds a pandas
+DataFrame (``summary_frame``): importing pandas alone is ~0.3 s CPU.
+
+``numba_floor`` is the first call of a trivial kernel defined without seqlab (numba's own
+initialisation, including the scipy.linalg import seqlab's kernels avoid).
 """
 
 from __future__ import annotations

@@ -33,7 +33,6 @@ from seqlab.exceptions import SeqlabValueError
 __all__ = ["estimate", "fit_mle", "optimiser_data"]
 
 
-
 def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
     for _ in range(d):
         x = x[1:] - x[:-1]
