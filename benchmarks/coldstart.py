@@ -76,14 +76,15 @@ cores (roughly 1.3-1.5x the figures of a quiet machine):
   likelihood), and STL for short series (``x ** 3`` written as products so that interpreter
   and compiled code round alike; the compiled output is unchanged).
 
-Not met: ``sarimax`` and ``auto_arima`` cold. Their floor is the compilation of the profile
-likelihood itself (``sarimax_nll`` with ``constrain_params``, the O(m^2) stationary
-covariance and the unit-variance ARMA filter: ~2.5-3 s CPU on a quiet machine, numba
-lowering and LLVM on ~250 lines of loops; inlining them into one kernel, another error
-model or no C wrapper changed nothing measurable) plus the state-space filter every result
-runs on (~0.7 s), numba's initialisation (~0.15 s) and, for ``summary_frame``, importing
-pandas (~0.3 s). The warm bound is missed by the families whose call builds a pandas
-DataFrame (``summary_frame``): importing pandas alone is ~0.3 s CPU.
+Not met: ``sarimax`` and ``auto_arima`` cold (4.5 and 4.3 s in the all-family run at load
+~10). Their floor is compilation (numba's compile events, load 5-9): the profile
+likelihood 3.0 s (``sarimax_nll`` 1.2 s of its own, the O(m^2) stationary covariance
+0.8-0.9, the unit-variance ARMA filter 0.4-0.5, ``constrain_params`` 0.3-0.4: numba lowering
+and LLVM on ~250 lines of loops; inlining them into one kernel, error_model="numpy" or no
+C wrapper changed nothing measurable) and the state-space filter every result runs on
+(0.8 s), of a call of 4.2 s; the rest is numba's initialisation and importing pandas.
+``auto_arima`` adds its CSS kernel (0.3 s). The warm bound is missed only where the call
+builds a pandas DataFrame (``summary_frame``): importing pandas alone costs ~0.3 s CPU.
 
 ``numba_floor`` is the first call of a trivial kernel defined without seqlab (numba's own
 initialisation, including the scipy.linalg import seqlab's kernels avoid).
