@@ -48,12 +48,46 @@ every fit is bit-identical to main's:
 ``sarimax`` (the airline fit: profile likelihood + the full filter after it) and
 ``auto_arima`` (STL, KPSS, CSS candidates, then the SARIMAX fit) are still over 3 s cold.
 
-``numba_floor`` is the first call of a trivial kernel: numba's own initialisation (its
-target context, and the scipy.linalg import its BLAS check does), ~0.55 s CPU here. Every
-family that runs a numba kernel pays it in its first call, warm or cold, so the 0.3 s warm
-bound is out of reach for them unless scipy.linalg was already imported by the family's
-imports (the HMMs import it; ARIMA no longer imports it, which moved ~0.2 s from "setup"
-into "warm call": the warm totals are 0.87 s after vs 1.54 s before).
+Branch coldstart3 (over main cf6d031), main and branch interleaved family by family in one
+driver, 3 rounds, medians (range) of the call's CPU seconds, load average 9.7-13 on the 2
+cores (roughly 1.3-1.5x the figures of a quiet machine):
+
+    family          before cold         warm     after cold          warm    call imports
+    arima           3.42 (3.19-3.80)    0.504    1.82 (1.78-2.14)    0.139   -
+    sarimax         5.18 (4.99-5.64)    0.519    5.00 (4.60-5.18)    0.459   pandas
+    sarimax_gappy   2.80 (2.46-3.11)    0.534    1.47 (1.36-1.63)    0.492   pandas
+    auto_arima      7.19 (7.13-9.31)    0.622    5.06 (4.58-5.34)    0.325   -
+    numba_floor     0.41                0.387    0.41                0.417   (numba only)
+
+- numba's first compilation or cache load imports ``numba.np.arraymath``, whose BLAS probe
+  imports all of scipy.linalg (~0.2 s) to set one flag: ``seqlab._jit`` (where every kernel
+  module gets ``njit``) answers the probe; np.dot & co. still check for real when typed.
+- no scipy.stats at import (the interval quantile is the standard library's, as AR's; it
+  differs from scipy's by at most an ulp), scipy.optimize only inside CSS fits, and no
+  pandas for numpy results (the forecast index is made only when asked for).
+- one BFGS (``classical/_bfgs.py``) for ARIMA and SARIMAX: compiled for ARIMA batches,
+  interpreted (same code objects, same numbers) around SARIMAX's compiled likelihood, always:
+  SARIMAX never compiles an optimiser and no longer switches after 16 fits.
+- SARIMAX compiles only the likelihood its model uses (``nll_kernel``: the Durbin–Levinson
+  kernel for a complete pure AR, the filter kernel otherwise).
+- small kernels called from Python run their own code interpreted (``seqlab._jit.interpreted``,
+  bit-identical, tested) for small sizes and a process's first calls: the stationary
+  covariance of a model's state-space form (ARIMA and SARIMAX results, the gappy
+  likelihood), and STL for short series (``x ** 3`` written as products so that interpreter
+  and compiled code round alike; the compiled output is unchanged).
+
+Not met: ``sarimax`` and ``auto_arima`` cold (4.5 and 4.3 s in the all-family run at load
+~10). Their floor is compilation (numba's compile events, load 5-9): the profile
+likelihood 3.0 s (``sarimax_nll`` 1.2 s of its own, the O(m^2) stationary covariance
+0.8-0.9, the unit-variance ARMA filter 0.4-0.5, ``constrain_params`` 0.3-0.4: numba lowering
+and LLVM on ~250 lines of loops; inlining them into one kernel, error_model="numpy" or no
+C wrapper changed nothing measurable) and the state-space filter every result runs on
+(0.8 s), of a call of 4.2 s; the rest is numba's initialisation and importing pandas.
+``auto_arima`` adds its CSS kernel (0.3 s). The warm bound is missed only where the call
+builds a pandas DataFrame (``summary_frame``): importing pandas alone costs ~0.3 s CPU.
+
+``numba_floor`` is the first call of a trivial kernel defined without seqlab (numba's own
+initialisation, including the scipy.linalg import seqlab's kernels avoid).
 """
 
 from __future__ import annotations
@@ -61,15 +95,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "coldstart.json"
-HEAVY = ("numba", "scipy.linalg", "scipy.stats", "scipy.sparse", "scipy.optimize",
-         "sklearn", "torch", "matplotlib", "statsmodels")
+HEAVY = ("numba", "scipy.linalg", "scipy.special", "scipy.stats", "scipy.sparse",
+         "scipy.optimize", "pandas", "sklearn", "torch", "matplotlib", "statsmodels")
 COLD_BOUND_S = 3.0
 WARM_BOUND_S = 0.3
 
@@ -223,9 +259,10 @@ import seqlab
 c1 = time.process_time(); w1 = time.perf_counter()
 {setup}
 c2 = time.process_time(); w2 = time.perf_counter()
+before_call = set(sys.modules)
 {call}
 c3 = time.process_time(); w3 = time.perf_counter()
-import numba.core.registry as _reg
+heavy_now = [m for m in {heavy!r} if m in sys.modules]
 n_compiled = 0
 for mod in list(sys.modules.values()):
     if mod is None or not getattr(mod, "__name__", "").startswith("seqlab"):
@@ -236,7 +273,8 @@ for mod in list(sys.modules.values()):
 print("RESULT" + json.dumps({{"import_cpu": c1 - c0, "setup_cpu": c2 - c1,
     "call_cpu": c3 - c2, "call_wall": w3 - w2, "total_cpu": c3 - c0,
     "n_specialisations": n_compiled,
-    "heavy_modules": [m for m in {heavy!r} if m in sys.modules]}}))
+    "heavy_modules": heavy_now,
+    "imported_by_call": [m for m in heavy_now if m not in before_call]}}))
 """
 
 
@@ -261,16 +299,31 @@ def run_child(family: str, cache_dir: str, threads: int | None) -> dict[str, obj
 
 
 def measure(family: str, threads: int | None) -> dict[str, object]:
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix=f"coldstart-{family}-") as cache:
         cold = run_child(family, cache, threads)
         warm = run_child(family, cache, threads)
-    return {"cold": cold, "warm": warm}
+    return {"cold": cold, "warm": warm, "load1_before": load, "load1_after": os.getloadavg()[0]}
+
+
+def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians (and ranges) over the rounds of one family: CPU seconds of the call."""
+    out: dict[str, Any] = {}
+    for kind in ("cold", "warm"):
+        vals = [r[kind]["call_cpu"] for r in rounds]
+        out[f"{kind}_call_cpu_median"] = statistics.median(vals)
+        out[f"{kind}_call_cpu_range"] = [min(vals), max(vals)]
+    loads = [x for r in rounds for x in (r["load1_before"], r["load1_after"])]
+    out["load1_range"] = [min(loads), max(loads)]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("families", nargs="*", help=f"subset of {', '.join(FAMILIES)}")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every family this many times, round-robin (medians)")
     parser.add_argument("--no-json", action="store_true", help="do not write the JSON file")
     args = parser.parse_args()
     names = args.families or list(FAMILIES)
@@ -278,28 +331,40 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown families {unknown}; choose from {list(FAMILIES)}")
     print(f"CPU seconds (time.process_time in a fresh process); bound: call <= {COLD_BOUND_S} s "
-          f"cold, <= {WARM_BOUND_S} s warm")
+          f"cold, <= {WARM_BOUND_S} s warm; medians of {args.rounds} round(s); 'call imports': "
+          "heavy modules the warm call itself imported")
     head = (f"{'family':<17}{'cold call':>10}{'warm call':>10}{'import':>8}{'setup':>7}"
-            f"{'cold total':>11}{'warm total':>11}{'kernels':>8}  ok")
+            f"{'cold total':>11}{'warm total':>11}{'kernels':>8}{'load':>6}  ok  call imports")
     print(head)
     print("-" * len(head))
-    results: dict[str, dict[str, object]] = {}
-    for name in names:
-        res = measure(name, args.threads)
-        results[name] = res
-        cold, warm = res["cold"], res["warm"]
-        assert isinstance(cold, dict) and isinstance(warm, dict)
-        ok = cold["call_cpu"] <= COLD_BOUND_S and warm["call_cpu"] <= WARM_BOUND_S
-        print(f"{name:<17}{cold['call_cpu']:>10.2f}{warm['call_cpu']:>10.3f}"
-              f"{warm['import_cpu']:>8.2f}{warm['setup_cpu']:>7.2f}{cold['total_cpu']:>11.2f}"
-              f"{warm['total_cpu']:>11.2f}"
-              f"{cold['n_specialisations']:>8}  {'yes' if ok else 'NO'}", flush=True)
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for r in range(args.rounds):
+        for name in names:
+            res = measure(name, args.threads)
+            rounds[name].append(res)
+            if r < args.rounds - 1:
+                continue
+            summ = _summary(rounds[name])
+            cold, warm = res["cold"], res["warm"]
+            assert isinstance(cold, dict) and isinstance(warm, dict)
+            c_med, w_med = summ["cold_call_cpu_median"], summ["warm_call_cpu_median"]
+            ok = c_med <= COLD_BOUND_S and w_med <= WARM_BOUND_S
+            print(f"{name:<17}{c_med:>10.2f}{w_med:>10.3f}"
+                  f"{warm['import_cpu']:>8.2f}{warm['setup_cpu']:>7.2f}{cold['total_cpu']:>11.2f}"
+                  f"{warm['total_cpu']:>11.2f}{cold['n_specialisations']:>8}"
+                  f"{statistics.mean(summ['load1_range']):>6.1f}  {'yes' if ok else 'NO '}"
+                  f" {','.join(warm['imported_by_call'])}", flush=True)
+    results = {name: {**_summary(rs), "rounds": rs} for name, rs in rounds.items()}
     if not args.no_json:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         if args.families and RESULTS.exists():  # a subset updates its rows, keeps the rest
-            results = {**json.loads(RESULTS.read_text())["results"], **results}
+            old = json.loads(RESULTS.read_text())["results"]
+            results = {**{k: v for k, v in old.items() if "rounds" in v}, **results}
         payload = {"bound_cold_s": COLD_BOUND_S, "bound_warm_s": WARM_BOUND_S,
                    "threads": args.threads, "python": sys.version.split()[0],
+                   "cpu_count": os.cpu_count(), "rounds": args.rounds,
+                   "note": "CPU seconds of the call (process_time); the machine is shared, "
+                           "load1 = os.getloadavg()[0] before and after each measurement",
                    "results": results}
         RESULTS.write_text(json.dumps(payload, indent=1) + "\n")
         print(f"wrote {RESULTS.relative_to(ROOT)}")

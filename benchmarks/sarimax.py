@@ -53,7 +53,7 @@ def _airline() -> np.ndarray:
     return np.log(np.loadtxt(path, delimiter=",", skiprows=1, usecols=1))
 
 
-COMPILED_WARMUP = 17  # > _sarimax_fit.COMPILED_MIN_FITS: the compiled optimiser is in use
+COMPILED_WARMUP = 17  # warm-up fits: the kernels compiled (or loaded) before timing
 
 
 def main() -> None:

@@ -112,13 +112,51 @@ def test_ar_compiles_nothing():
 def test_arima_few_series_compile_only_the_recursions(tmp_path):
     """With an empty cache and fewer than COMPILED_MIN_SERIES series the optimiser runs
     interpreted: only the O(n) recursions are compiled, and the state-space filter that every
-    ARIMA result (forecast, predict, bse) runs on."""
+    ARIMA result (forecast, predict, bse) runs on; the results' stationary covariance of a
+    small ARMA block runs interpreted (``stationary_cov_from_python``)."""
     assert set(_compiled("arima", str(tmp_path))) == {
         "seqlab.classical._arima_kernels.kalman_arma",
         "seqlab.classical._arima_kernels.css_arma",
         "seqlab.classical._statespace_kernels.kalman_filter",  # _ta, _tpt inlined into it
-        "seqlab.classical._arma_cov.harvey_stationary_cov",  # _solve inlined into it
     }
+
+
+def test_sarimax_compiles_only_the_likelihood_its_model_uses(tmp_path):
+    """An ARMA model compiles the filter likelihood, not the pure-AR one, and the BFGS runs
+    interpreted (no compiled optimiser)."""
+    compiled = set(_compiled("sarimax", str(tmp_path)))
+    assert "seqlab.classical._sarimax_kernels.sarimax_nll" not in compiled  # gaps: full path
+    code = "import json, sys\nimport numpy as np\nrng = np.random.default_rng(0)\n"
+    code += _CALLS["sarimax"].replace("y[7] = np.nan", "pass") + _REPORT
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               NUMBA_CACHE_DIR=str(tmp_path / "complete"))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("OVERLOADS"))
+    found = {k for k, v in json.loads(line[len("OVERLOADS"):]).items() if v}
+    assert "seqlab.classical._sarimax_kernels.sarimax_nll" in found
+    assert "seqlab.classical._sarimax_kernels.sarimax_nll_ar" not in found
+    assert not any("bfgs" in k for k in found), found
+
+
+@pytest.mark.parametrize(("p", "q"), [(0, 1), (1, 0), (2, 3), (3, 13), (14, 13)])
+def test_stationary_cov_interpreted_and_compiled_agree_exactly(p, q):
+    """Python callers get the covariance interpreted for small systems: the kernel's code run
+    by the interpreter, hence the compiled kernel's numbers to the last bit."""
+    from seqlab.classical import _arma_cov
+    from seqlab.classical._sarimax_system import constrain_stationary
+
+    rng = np.random.default_rng(p * 31 + q)
+    m = max(p, q + 1)
+    tphi, rvec = np.zeros(m), np.zeros(m)
+    tphi[:p] = constrain_stationary(rng.normal(size=p) * 0.7) if p else 0.0
+    rvec[0] = 1.0
+    rvec[1:q + 1] = rng.normal(size=q) * 0.5
+    fast, slow = np.empty((m, m)), np.empty((m, m))
+    assert _arma_cov.harvey_stationary_cov(tphi, rvec, p, fast)
+    assert _arma_cov.interpreted_cov().harvey_stationary_cov(tphi, rvec, p, slow)
+    np.testing.assert_array_equal(fast, slow)
 
 
 @pytest.mark.parametrize(("order", "method"), [((2, 1, 2), "mle"), ((1, 0, 1), "css")])

@@ -1,4 +1,5 @@
-"""SARIMAX's compiled likelihood and optimiser, CSS, and high AR orders.
+"""SARIMAX's compiled likelihood, its optimiser (the BFGS shared with ARIMA), CSS, and
+high AR orders.
 
 References: statsmodels' SARIMAX (exact likelihood), statsforecast's ARIMA (CSS, as R's
 ``arima``), scipy's discrete Lyapunov solver (stationary covariance).
@@ -15,13 +16,19 @@ import numpy as np
 import pytest
 import scipy.linalg
 import statsmodels.api as sm
+from numba import njit
 from statsforecast.models import ARIMA as SFARIMA
 
 from seqlab.classical import ARIMA, SARIMAX
 from seqlab.classical import _sarimax_fit as F
 from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
-from seqlab.classical._sarimax_kernels import _arma_filter
-from seqlab.classical._sarimax_system import constrain_stationary
+from seqlab.classical._sarimax_kernels import (
+    _arma_filter,
+    nll_kernel,
+    sarimax_nll,
+    sarimax_nll_ar,
+)
+from seqlab.classical._sarimax_system import constrain_stationary, make_spec
 from seqlab.exceptions import SeqlabValueError
 
 
@@ -104,16 +111,70 @@ def test_every_likelihood_path_matches_statsmodels(order, seasonal, trend, gaps)
         np.testing.assert_allclose(ours.params_, res.params, atol=2e-3)
 
 
-def test_interpreted_and_compiled_optimiser_give_the_same_numbers(monkeypatch) -> None:
-    y = _airline()
-    from seqlab.classical import _sarimax_opt
+@njit(cache=False)
+def _objective(x, data):  # the SARIMAX likelihood in the (x, data) form of _bfgs
+    return sarimax_nll(x, data[0], data[1])
 
-    monkeypatch.setattr(F, "_bfgs", F._interpreted_bfgs)
-    slow = SARIMAX((0, 1, 1), (0, 1, 1, 12)).fit(y)
-    monkeypatch.setattr(F, "_bfgs", lambda: _sarimax_opt.bfgs)
-    fast = SARIMAX((0, 1, 1), (0, 1, 1, 12)).fit(y)
-    np.testing.assert_array_equal(slow.params_, fast.params_)
-    assert slow.n_iter_ == fast.n_iter_
+
+def test_the_shared_bfgs_compiled_and_interpreted_give_the_same_numbers(monkeypatch) -> None:
+    """SARIMAX runs the BFGS that ARIMA compiles, interpreted: the same code objects, so the
+    compiled optimiser over the same likelihood finds the same numbers, to the last bit."""
+    runs = []
+    real_bind = F.bind
+
+    def spy(fn, tag, compiled):
+        bfgs = real_bind(fn, tag, compiled)
+
+        def run(x0, args, maxiter, gtol):
+            out = bfgs(x0.copy(), args, maxiter, gtol)
+            runs.append((x0.copy(), args, maxiter, gtol, out))
+            return out
+
+        return run
+
+    monkeypatch.setattr(F, "bind", spy)
+    SARIMAX((1, 1, 1), (0, 1, 1, 12)).fit(_airline())
+    (x0, (kernel, scale, data), maxiter, gtol, interpreted), = runs
+    assert kernel is sarimax_nll
+    compiled = real_bind(_objective, "sarimax_test", compiled=True)(
+        x0, (scale, data), maxiter, gtol)
+    np.testing.assert_array_equal(compiled[0], interpreted[0])
+    assert compiled[1:] == interpreted[1:]
+
+
+def test_a_fit_does_not_depend_on_what_ran_before_it() -> None:
+    """The optimiser's path no longer switches after some number of fits in the process."""
+    y = _airline()
+    first = SARIMAX((1, 1, 1), (0, 1, 1, 12)).fit(y)
+    for _ in range(20):
+        SARIMAX((0, 1, 1), (0, 1, 1, 12)).fit(y[:100])
+    again = SARIMAX((1, 1, 1), (0, 1, 1, 12)).fit(y)
+    np.testing.assert_array_equal(first.params_, again.params_)
+    assert first.n_iter_ == again.n_iter_
+
+
+@pytest.mark.parametrize(("order", "seasonal", "gaps"), [
+    ((2, 0, 0), (1, 0, 0, 4), False),   # complete pure AR: the Durbin–Levinson kernel
+    ((2, 0, 0), (1, 0, 0, 4), True),    # with gaps: the filter
+    ((1, 0, 1), (0, 0, 0, 0), False),   # ARMA: the filter
+])
+def test_nll_kernel_picks_the_kernel_and_both_agree(order, seasonal, gaps) -> None:
+    rng = np.random.default_rng(5)
+    y = np.zeros(200)
+    e = rng.normal(size=200)
+    for t in range(5, 200):
+        y[t] = 0.5 * y[t - 1] - 0.2 * y[t - 2] + 0.3 * y[t - 4] + e[t]
+    if gaps:
+        y[[30, 31, 90]] = np.nan
+    spec = make_spec(order, seasonal, "n", 0)
+    data = F.optimiser_data(spec, y, np.zeros((200, 0)))
+    assert data is not None
+    kernel = nll_kernel(data[2])
+    pure_ar = order[2] == 0 and seasonal[2] == 0 and not gaps
+    assert kernel is (sarimax_nll_ar if pure_ar else sarimax_nll)
+    x = rng.normal(size=spec.k_params - 1) * 0.3
+    ones = np.ones_like(x)
+    assert sarimax_nll(x, ones, data) == pytest.approx(kernel(x, ones, data), rel=1e-10)
 
 
 def _sf(y, order, seasonal, method):

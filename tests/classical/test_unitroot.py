@@ -79,6 +79,24 @@ def test_stl_equals_statsmodels(n: int, period: int) -> None:
     np.testing.assert_allclose(trend, ref.trend, atol=1e-10)
 
 
+@pytest.mark.parametrize(("n", "period", "seasonal_deg"), [(144, 12, 1), (60, 4, 0), (37, 12, 1)])
+def test_stl_interpreted_equals_compiled(n: int, period: int, seasonal_deg: int) -> None:
+    """Short series run the kernels' code interpreted: the compiled kernels' numbers."""
+    from seqlab.classical import _stl
+
+    rng = np.random.default_rng(n)
+    t = np.arange(n)
+    y = np.sin(2 * np.pi * t / period) + 0.02 * t + rng.normal(0, 0.3, n)
+    trend_len = int(np.ceil(1.5 * period / (1 - 1.5 / 7)))
+    trend_len += trend_len % 2 == 0
+    low_pass = period + 1 + (period % 2 == 0)
+    args = (y, period, 7, trend_len, low_pass, seasonal_deg, 1, 1, 5)
+    slow = _stl._interpreted()(*args)
+    fast = _stl._stl(*args)
+    np.testing.assert_array_equal(slow[0], fast[0])
+    np.testing.assert_array_equal(slow[1], fast[1])
+
+
 def test_bad_input() -> None:
     y = np.random.default_rng(0).normal(size=50)
     with pytest.raises(SeqlabValueError, match=r"alpha must lie in \[0.01, 0.1\]"):

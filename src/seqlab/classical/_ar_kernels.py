@@ -16,7 +16,8 @@ step by step so that the two agree to rounding.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from seqlab._jit import njit
 
 __all__: list[str] = []
 

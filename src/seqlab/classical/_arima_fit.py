@@ -13,9 +13,7 @@ sustained use compiles it once, for every later process).
 
 from __future__ import annotations
 
-import functools
 import os
-import types
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from types import SimpleNamespace
@@ -24,9 +22,11 @@ from typing import Any
 import numba
 import numpy as np
 
+from seqlab._jit import compiled_or_cached, interpreted
 from seqlab.classical import _arima_kernels as _K
 from seqlab.classical import _arma_cov as _C
 from seqlab.classical import _arma_numpy as _N
+from seqlab.classical._bfgs import bind
 
 __all__: list[str] = []
 
@@ -39,46 +39,31 @@ _interpreted_series = 0  # series fitted by the interpreted optimiser in this pr
 
 def _interpreted(names: tuple[str, ...]) -> SimpleNamespace:
     """The functions ``names`` of ``_arima_kernels`` as plain Python functions (the same code
-    objects, run by the interpreter) that call each other, while the O(n) recursions
-    ``kalman_arma`` and ``css_arma`` stay compiled (module docstring).
+    objects, run by the interpreter) that call each other and the interpreted BFGS of
+    :mod:`._bfgs`, while the O(n) recursions ``kalman_arma`` and ``css_arma`` stay compiled
+    (module docstring). The O(p^3 + m^2) stationary covariance runs interpreted too (tiny
+    for the small orders that run interpreted); the exact AR likelihood, O(n p), compiled.
     """
-    env = dict(vars(_K))
-    env["pacf_to_ar"] = _K.pacf_to_ar.py_func
-    # the O(p^3 + m^2) stationary covariance interpreted too (tiny for the small orders
-    # that run interpreted); the exact AR likelihood, O(n p), stays compiled
-    cov_env = dict(vars(_C))
-    for name in ("_solve", "harvey_stationary_cov"):
-        fn = getattr(_C, name).py_func
-        cov_env[name] = types.FunctionType(fn.__code__, cov_env, name, fn.__defaults__)
-    env["harvey_stationary_cov"] = cov_env["harvey_stationary_cov"]
-    for name in names:
-        fn = getattr(_K, name).py_func
-        env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
-    return SimpleNamespace(**{name: env[name] for name in names})
+    ns = interpreted(_K, names, {
+        "pacf_to_ar": _K.pacf_to_ar.py_func,
+        "harvey_stationary_cov": _C.interpreted_cov().harvey_stationary_cov,
+    })
+    ns.bfgs = bind(ns.arima_objective, "arima", compiled=False)
+    ns.fit_rows.__globals__["bfgs"] = ns.bfgs
+    return ns
 
 
 INTERPRETED = _interpreted(
-    ("constrain", "unpack", "_solve_inplace", "_system", "stationary_cov", "kalman_loglik",
-     "concentrated_nll", "_grad", "_set_identity", "_max_abs", "bfgs", "fit_rows")
+    ("constrain", "unpack", "_system", "stationary_cov", "kalman_loglik",
+     "concentrated_nll", "arima_objective", "fit_rows")
 )
-
-
-@functools.cache
-def _optimiser_in_cache() -> bool:
-    """Whether numba's on-disk cache holds a compiled ``fit_rows`` for this source."""
-    dispatcher: Any = _K.fit_rows
-    try:
-        return bool(dispatcher._cache._cache_file._load_index())
-    except Exception:  # a private numba API: if it changes (or fails), "not known"
-        return False
 
 
 def use_compiled(S: int) -> bool:
     """Compiled or interpreted optimiser for ``S`` more series (module docstring)."""
     return (
         S + _interpreted_series >= COMPILED_MIN_SERIES
-        or bool(_K.fit_rows.signatures)
-        or _optimiser_in_cache()
+        or compiled_or_cached(_K.fit_rows)
     )
 
 

@@ -1,6 +1,6 @@
 """Numba kernels for ARMA/ARIMA: exact likelihood, conditional sum of squares, the
-stationarity transform and a compiled BFGS optimiser run over many series (starting values
-and forecasts are numpy, in :mod:`seqlab.classical._arma_numpy`).
+stationarity transform and the loop that runs the shared BFGS (:mod:`._bfgs`) over many
+series (starting values and forecasts are numpy, in :mod:`seqlab.classical._arma_numpy`).
 
 Pure functions of arrays (no classes, no I/O, no random state). The model
 ``w_t - mu = sum_i phi_i (w_{t-i} - mu) + e_t + sum_j theta_j e_{t-j}``, ``e_t ~ N(0, s2)``,
@@ -23,10 +23,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from seqlab._jit import njit
 from seqlab.classical._ar_kernels import pacf_to_ar
 from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
+from seqlab.classical._bfgs import bind
 
 __all__: list[str] = []
 
@@ -64,42 +65,7 @@ def unpack(x: np.ndarray, p: int, q: int, k_trend: int):
     return phi, theta, mu
 
 
-# ------------------------------------------------------------------- small linear algebra
-@njit(cache=True)
-def _solve_inplace(A: np.ndarray, b: np.ndarray) -> bool:
-    """Gaussian elimination with partial pivoting; ``b`` becomes the solution."""
-    n = b.shape[0]
-    for c in range(n):
-        piv = c
-        big = abs(A[c, c])
-        for r in range(c + 1, n):
-            if abs(A[r, c]) > big:
-                big = abs(A[r, c])
-                piv = r
-        if big == 0.0 or not np.isfinite(big):
-            return False
-        if piv != c:
-            for k in range(n):
-                tmp = A[c, k]
-                A[c, k] = A[piv, k]
-                A[piv, k] = tmp
-            tmp = b[c]
-            b[c] = b[piv]
-            b[piv] = tmp
-        for r in range(c + 1, n):
-            f = A[r, c] / A[c, c]
-            if f != 0.0:
-                for k in range(c, n):
-                    A[r, k] -= f * A[c, k]
-                b[r] -= f * b[c]
-    for c in range(n - 1, -1, -1):
-        s = b[c]
-        for k in range(c + 1, n):
-            s -= A[c, k] * b[k]
-        b[c] = s / A[c, c]
-    return True
-
-
+# ------------------------------------------------------------------- system matrices
 @njit(cache=True)
 def _system(phi: np.ndarray, theta: np.ndarray):
     """Padded ``T`` first column (length m) and ``R`` (length m) of Harvey's form."""
@@ -284,168 +250,14 @@ def concentrated_nll(x, w, p, q, k_trend, css):
 
 # ---------------------------------------------------------------------------- optimiser
 @njit(cache=True)
-def _grad(x, f0, w, p, q, k_trend, css, g, central):
-    """Finite-difference gradient: forward (k evaluations) far from the optimum, central
-    (2k evaluations, error O(h^2)) once ``central`` is set near it.
-
-    Callers pass ``bool(central)``: a flag last assigned a constant is typed as a literal,
-    and each literal would compile one more copy of this function."""
-    k = x.shape[0]
-    xx = x.copy()
-    for i in range(k):
-        if central:
-            h = 1e-5 * (1.0 + abs(x[i]))
-            xx[i] = x[i] + h
-            fp = concentrated_nll(xx, w, p, q, k_trend, css)
-            xx[i] = x[i] - h
-            fm = concentrated_nll(xx, w, p, q, k_trend, css)
-        else:
-            h = 1e-6 * (1.0 + abs(x[i]))
-            xx[i] = x[i] + h
-            fp = concentrated_nll(xx, w, p, q, k_trend, css)
-            fm = np.inf
-        xx[i] = x[i]
-        if np.isfinite(fp) and np.isfinite(fm):
-            g[i] = (fp - fm) / (2.0 * h)
-        elif np.isfinite(fp):
-            g[i] = (fp - f0) / h
-        elif central and np.isfinite(fm):
-            g[i] = (f0 - fm) / h
-        else:
-            xx[i] = x[i] - h
-            fm = concentrated_nll(xx, w, p, q, k_trend, css)
-            xx[i] = x[i]
-            g[i] = (f0 - fm) / h if np.isfinite(fm) else 0.0
+def arima_objective(x, data):
+    """:func:`concentrated_nll` as :mod:`._bfgs` calls it: ``data = (w, p, q, k_trend,
+    css)``."""
+    w, p, q, k_trend, css = data
+    return concentrated_nll(x, w, p, q, k_trend, css)
 
 
-@njit(cache=True)
-def _set_identity(H, scale):
-    k = H.shape[0]
-    for i in range(k):
-        for j in range(k):
-            H[i, j] = scale if i == j else 0.0
-
-
-@njit(cache=True)
-def _max_abs(g):
-    out = 0.0
-    for i in range(g.shape[0]):
-        out = max(out, abs(g[i]))
-    return out
-
-
-@njit(cache=True)
-def bfgs(x0, w, p, q, k_trend, css, maxiter, gtol):
-    """Minimise :func:`concentrated_nll` by BFGS with central-difference gradients and an
-    Armijo backtracking line search (Nocedal & Wright §3.1, §6.1).
-
-    Returns ``(x, f, n_iter, converged)``; converged means ``max |grad| < gtol`` (or no
-    further decrease possible with ``max |grad| < 100 gtol``).
-    """
-    k = x0.shape[0]
-    x = x0.copy()
-    f = concentrated_nll(x, w, p, q, k_trend, css)
-    if not np.isfinite(f):  # e.g. a start on the boundary: restart from white noise
-        for i in range(p + q):
-            x[i] = 0.0
-        f = concentrated_nll(x, w, p, q, k_trend, css)
-    if k == 0 or not np.isfinite(f):
-        return x, f, 0, np.isfinite(f)
-    g = np.empty(k)
-    g_new = np.empty(k)
-    x_new = np.empty(k)
-    s_vec = np.empty(k)
-    y_vec = np.empty(k)
-    Hy = np.empty(k)
-    d = np.empty(k)
-    H = np.empty((k, k))
-    _set_identity(H, 1.0)
-    central = False
-    _grad(x, f, w, p, q, k_trend, css, g, bool(central))
-    converged = False
-    it = 0
-    for it in range(1, maxiter + 1):
-        gmax = _max_abs(g)
-        if not central and gmax < 1e-3:
-            central = True  # near the optimum: switch to the accurate gradient
-            _grad(x, f, w, p, q, k_trend, css, g, bool(central))
-            gmax = _max_abs(g)
-        if gmax < gtol and central:
-            converged = True
-            break
-        slope = 0.0
-        dn = 0.0
-        for i in range(k):
-            acc = 0.0
-            for j in range(k):
-                acc -= H[i, j] * g[j]
-            d[i] = acc
-            slope += acc * g[i]
-            dn += acc * acc
-        if not slope < 0.0:  # lost positive definiteness: restart on steepest descent
-            _set_identity(H, 1.0)
-            slope = 0.0
-            dn = 0.0
-            for i in range(k):
-                d[i] = -g[i]
-                slope -= g[i] * g[i]
-                dn += g[i] * g[i]
-        dn = math.sqrt(dn)
-        if dn > 3.0:  # keep steps in the transformed space moderate
-            for i in range(k):
-                d[i] *= 3.0 / dn
-            slope *= 3.0 / dn
-        step = 1.0
-        while True:
-            for i in range(k):
-                x_new[i] = x[i] + step * d[i]
-            f_new = concentrated_nll(x_new, w, p, q, k_trend, css)
-            if f_new <= f + 1e-4 * step * slope or step <= 1e-12:
-                break
-            step *= 0.5
-        if not (f_new <= f):
-            if not central:  # the forward gradient is too crude here: refine and retry
-                central = True
-                _grad(x, f, w, p, q, k_trend, css, g, bool(central))
-                _set_identity(H, 1.0)
-                continue
-            # no descent possible at this gradient accuracy: we are at the optimum
-            converged = gmax < 100.0 * gtol
-            break
-        _grad(x_new, f_new, w, p, q, k_trend, css, g_new, bool(central))
-        sy = 0.0
-        yy = 0.0
-        for i in range(k):
-            s_vec[i] = x_new[i] - x[i]
-            y_vec[i] = g_new[i] - g[i]
-            sy += s_vec[i] * y_vec[i]
-            yy += y_vec[i] * y_vec[i]
-        if sy > 1e-14:
-            if it == 1:
-                _set_identity(H, sy / yy)
-            yHy = 0.0
-            for i in range(k):
-                acc = 0.0
-                for j in range(k):
-                    acc += H[i, j] * y_vec[j]
-                Hy[i] = acc
-                yHy += y_vec[i] * acc
-            rho = 1.0 / sy
-            for i in range(k):
-                for j in range(k):
-                    H[i, j] += (
-                        (1.0 + yHy * rho) * rho * s_vec[i] * s_vec[j]
-                        - rho * (Hy[i] * s_vec[j] + s_vec[i] * Hy[j])
-                    )
-        df = f - f_new
-        for i in range(k):
-            x[i] = x_new[i]
-            g[i] = g_new[i]
-        f = f_new
-        if df < 1e-15 * (1.0 + abs(f)) and central:
-            converged = _max_abs(g) < 100.0 * gtol
-            break
-    return x, f, it, converged
+bfgs = bind(arima_objective, "arima", compiled=True)
 
 
 @njit(cache=True, nogil=True)
@@ -456,7 +268,12 @@ def fit_rows(W, X0, p, q, k_trend, css, maxiter, gtol, start, stop, X, fval, n_i
     threads (see ``seqlab.classical.arima``).
     """
     for s in range(start, stop):
-        x, f, it, c = bfgs(X0[s], W[s], p, q, k_trend, css, maxiter, gtol)
+        data = (W[s], p, q, k_trend, css)
+        x0 = X0[s].copy()
+        if not np.isfinite(arima_objective(x0, data)):
+            for i in range(p + q):  # e.g. a start on the boundary: restart from white noise
+                x0[i] = 0.0
+        x, f, it, c = bfgs(x0, data, maxiter, gtol)
         for i in range(x.shape[0]):
             X[s, i] = x[i]
         fval[s] = f

@@ -19,10 +19,10 @@ at level ``L`` is ``mean -/+ z_{(1 + L/100) / 2} se``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-import scipy.stats
 
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
@@ -74,9 +74,23 @@ class PredictionResults:
     def __init__(self, mean: np.ndarray, se: np.ndarray, index: Any, pandas: bool) -> None:
         self._mean = np.asarray(mean, dtype=np.float64)
         self._se = np.asarray(se, dtype=np.float64)
-        self._index = index
+        # ``index`` may be a function that makes it: a pandas index costs importing pandas
+        # (~0.3 s on a first call), which numpy results never need
+        self._make_index = index if callable(index) else None
+        self._index_value = None if callable(index) else index
         self._pandas = bool(pandas) and self._mean.ndim == 1
-        self.row_labels = index
+
+    @property
+    def _index(self) -> Any:
+        if self._make_index is not None:
+            self._index_value = self._make_index()
+            self._make_index = None
+        return self._index_value
+
+    @property
+    def row_labels(self) -> Any:
+        """The pandas index of the predicted periods (None where there is none)."""
+        return self._index
 
     def _wrap(self, x: np.ndarray, name: str) -> Any:
         if not self._pandas:
@@ -102,7 +116,9 @@ class PredictionResults:
         return self._wrap(self._se.copy(), "se_mean")
 
     def _bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
-        z = float(scipy.stats.norm.ppf(0.5 + level / 200.0))
+        # the standard library's quantile (as AR's): importing scipy.stats for it costs
+        # ~0.4 s on a first call; it differs from scipy's ndtri by at most an ulp
+        z = NormalDist().inv_cdf(0.5 + level / 200.0)
         return self._mean - z * self._se, self._mean + z * self._se
 
     def conf_int(self, alpha: float = 0.05) -> Any:

@@ -29,12 +29,25 @@ Cost ``O(p^3 + m^2)`` time and ``O(m^2)`` memory.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
+from typing import Any
 
 import numpy as np
-from numba import njit
 
-__all__ = ["ar_exact_terms", "harvey_stationary_cov"]
+from seqlab._jit import compiled_or_cached, interpreted, njit
+
+__all__ = ["ar_exact_terms", "harvey_stationary_cov", "stationary_cov_from_python"]
+
+# Python callers (a model's state-space form) get the covariance of a small system from
+# the kernel's code run by the interpreter (the same numbers): up to INTERPRETED_MAX_OPS
+# operations (~0.1 us each, so <= 0.5 ms) and for the first INTERPRETED_MAX_CALLS calls of a
+# process (a fit of a model with gaps calls it once per likelihood evaluation, ~200 times);
+# compiled (~1 s CPU once) after that, for larger systems, or once it is compiled or cached.
+INTERPRETED_MAX_OPS = 5000
+INTERPRETED_MAX_CALLS = 500
+_interpreted_calls = 0
 
 
 @njit(cache=True, inline="always")  # typed inside its callers: no own compile
@@ -169,3 +182,23 @@ def ar_exact_terms(w, phi):  # pragma: no cover - compiled
         if k < p:
             sumlog += np.log(F[k])
     return sumlog, ssq, True
+
+
+@functools.cache
+def interpreted_cov() -> Any:
+    """``_solve`` and :func:`harvey_stationary_cov` run by the interpreter (same numbers)."""
+    return interpreted(sys.modules[__name__], ("_solve", "harvey_stationary_cov"))
+
+
+def stationary_cov_from_python(tphi: np.ndarray, rvec: np.ndarray, p: int, out: np.ndarray
+                               ) -> bool:
+    """:func:`harvey_stationary_cov` for a caller in Python: interpreted or compiled (the
+    same numbers either way; comment above ``INTERPRETED_MAX_OPS``)."""
+    global _interpreted_calls
+    m = tphi.shape[0]
+    if ((p + 1) ** 3 // 3 + 4 * m * m > INTERPRETED_MAX_OPS
+            or _interpreted_calls >= INTERPRETED_MAX_CALLS
+            or compiled_or_cached(harvey_stationary_cov)):
+        return bool(harvey_stationary_cov(tphi, rvec, p, out))
+    _interpreted_calls += 1
+    return bool(interpreted_cov().harvey_stationary_cov(tphi, rvec, p, out))

@@ -28,7 +28,8 @@ import math
 
 import numpy as np
 import scipy.optimize
-from numba import njit
+
+from seqlab._jit import njit
 
 __all__ = ["css_start", "invertible", "profile_llf"]
 

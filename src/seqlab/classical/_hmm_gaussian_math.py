@@ -8,8 +8,8 @@ Used by ``hmm_gaussian`` and ``hmm_gmm``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from seqlab._jit import njit
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["SINGULAR_FLOOR", "gaussian_logpdf_full", "robust_cholesky"]

@@ -38,7 +38,9 @@ argument           shape             meaning
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, prange
+
+from seqlab._jit import njit
 
 __all__ = [
     "categorical_counts",

@@ -27,9 +27,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.optimize
-from numba import njit
 
+from seqlab._jit import njit
 from seqlab.classical._sarimax_kernels import _reduced
 from seqlab.classical._sarimax_system import Spec
 from seqlab.exceptions import SeqlabValueError
@@ -122,6 +121,8 @@ def css_fit(
 
     x0 = full[:-1].copy()
     if x0.size:
+        import scipy.optimize  # here, not at import: ~0.4 s that only CSS fits need
+
         opt = scipy.optimize.minimize(f, x0, jac=grad, method="BFGS",
                                       options={"gtol": 1e-9, "maxiter": maxiter})
         x, n_iter = opt.x, int(opt.nit)

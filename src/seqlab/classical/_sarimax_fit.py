@@ -2,15 +2,14 @@
 
 :func:`optimiser_data` lays the data out as :func:`._sarimax_kernels.sarimax_nll` reads it
 (differenced where that is exact up to the approximate diffuse prior, module docstring
-there); :func:`fit_mle` runs BFGS (:mod:`._sarimax_opt`) on it from a start. Models the
-profile kernel does not cover (differencing together with missing values, or a time trend
-with differencing) run the same BFGS, interpreted, on the full state-space likelihood of
+there); :func:`fit_mle` runs the shared BFGS (:mod:`._bfgs`) on it from a start. Models
+the profile kernel does not cover (differencing together with missing values, or a time
+trend with differencing) run the same BFGS on the full state-space likelihood of
 :meth:`Spec.system` (statsmodels' approximate diffuse initialisation).
 
-The BFGS is compiled once it is in numba's cache or compiled in this process, or after
-``COMPILED_MIN_FITS`` fits in this process; before that it runs interpreted around the
-compiled likelihood (same code, same numbers): compiling it costs seconds once, which a
-single fit does not repay (as for ARIMA, :mod:`._arima_fit`).
+The BFGS always runs interpreted around the compiled likelihood: a fit spends its time in
+the likelihood (the compiled optimiser saved ~15% of a fit, and cost ~1 s to compile), and
+the path a fit takes does not depend on what ran before it in the process.
 
 >>> import numpy as np
 >>> from seqlab.classical._sarimax_system import make_spec
@@ -22,21 +21,16 @@ single fit does not repay (as for ARIMA, :mod:`._arima_fit`).
 
 from __future__ import annotations
 
-import functools
 import math
-import types
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
+from seqlab.classical._bfgs import bind
 from seqlab.classical._sarimax_system import Spec
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["estimate", "fit_mle", "optimiser_data"]
-
-COMPILED_MIN_FITS = 16
-_interpreted_fits = 0
 
 
 def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
@@ -74,53 +68,16 @@ def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...] 
             np.ascontiguousarray(X, dtype=np.float64).reshape(n, spec.k_exog), dims)
 
 
-def _interpreted(module: Any, names: tuple[str, ...], extra: dict[str, Any]) -> SimpleNamespace:
-    """``names`` of ``module`` as plain Python functions calling each other (and ``extra``
-    in place of the module's globals of those names); everything else stays compiled."""
-    env = dict(vars(module)) | extra
-    for name in names:
-        fn = getattr(module, name).py_func
-        env[name] = types.FunctionType(fn.__code__, env, name, fn.__defaults__)
-    return SimpleNamespace(**{name: env[name] for name in names})
-
-
-_OPT_NAMES = ("_grad", "_set_identity", "_max_abs", "bfgs")
-
-
-@functools.cache
-def _interpreted_bfgs() -> Any:
-    from seqlab.classical import _sarimax_opt
-
-    return _interpreted(_sarimax_opt, _OPT_NAMES, {}).bfgs
-
-
-@functools.cache
-def _in_cache() -> bool:
-    """Whether numba's on-disk cache holds a compiled ``bfgs`` for this source."""
-    from seqlab.classical import _sarimax_opt
-
-    dispatcher: Any = _sarimax_opt.bfgs
-    try:
-        return bool(dispatcher._cache._cache_file._load_index())
-    except Exception:  # a private numba API: if it changes (or fails), "not known"
-        return False
-
-
-def _bfgs() -> Any:
-    global _interpreted_fits
-    from seqlab.classical import _sarimax_opt
-
-    if (_sarimax_opt.bfgs.signatures or _interpreted_fits >= COMPILED_MIN_FITS
-            or _in_cache()):
-        return _sarimax_opt.bfgs
-    _interpreted_fits += 1
-    return _interpreted_bfgs()
+def _profile(x: np.ndarray, args: tuple[Any, np.ndarray, Any]) -> float:
+    """The BFGS objective: ``args = (kernel, scale, data)`` (:func:`nll_kernel`)."""
+    kernel, scale, data = args
+    return float(kernel(x, scale, data))
 
 
 def _full_nll(spec: Spec, y: np.ndarray, X: np.ndarray, n_eff: int) -> Any:
     """The state-space negative log-likelihood per observation (Python + compiled filter)."""
 
-    def nll(x: np.ndarray, scale: np.ndarray, data: Any) -> float:
+    def nll(x: np.ndarray, scale: np.ndarray) -> float:
         params = spec.constrain(x * scale)
         try:
             ss = spec.system(params)
@@ -138,26 +95,26 @@ def fit_mle(
 ) -> tuple[np.ndarray, int, bool]:
     """Minimise the negative log-likelihood from ``x0`` (unconstrained, divided by
     ``scale``); returns ``(params, n_iter, converged)`` (params in statsmodels' order)."""
-    from seqlab.classical._sarimax_kernels import constrain_params, sarimax_nll
+    from seqlab.classical._sarimax_kernels import constrain_params, nll_kernel
 
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
     data = optimiser_data(spec, y, X)
     if data is None:
         n_eff = int(np.sum(~np.isnan(y[spec.k_diff_states:])))
-        from seqlab.classical import _sarimax_opt
-
-        bfgs = _interpreted(_sarimax_opt, _OPT_NAMES,
-                            {"sarimax_nll": _full_nll(spec, y, X, n_eff)}).bfgs
+        full_nll = _full_nll(spec, y, X, n_eff)
+        bfgs = bind(lambda x, _: full_nll(x, scale), "sarimax_full", compiled=False)
         # the 1e6 diffuse variances leave ~1e-4 noise on finite-difference gradients: a stall
-        # with max |gradient| < 1e-3 is convergence (the gtol of the compiled path is 1e-7)
-        x, _, it, conv = bfgs(x0, scale, None, maxiter, 1e-5)
+        # with max |gradient| < 1e-3 is convergence (the gtol of the profile path is 1e-7)
+        x, _, it, conv = bfgs(x0, None, maxiter, 1e-5)
         return spec.constrain(x * scale), int(it), bool(conv)
     xs, ss = x0[:-1].copy(), scale[:-1].copy()
-    x, _, it, conv = _bfgs()(xs, ss, data, maxiter, 1e-7)
+    nll = nll_kernel(data[2])
+    x, _, it, conv = bind(_profile, "sarimax", compiled=False)(xs, (nll, ss, data), maxiter,
+                                                                1e-7)
     params = constrain_params(np.r_[x, 1.0], np.r_[ss, 1.0], data[2])
     dims = data[2].copy()
     dims[10] = 1
-    params[-1] = sarimax_nll(x, ss, (data[0], data[1], dims))  # profiled sigma2: exact MLE
+    params[-1] = nll(x, ss, (data[0], data[1], dims))  # profiled sigma2: exact MLE
     return params, int(it), bool(conv)
 
 

@@ -4,8 +4,9 @@
 parameters (Monahan's transform: :mod:`._sarimax_system`), forms the reduced-form lag
 polynomials ``phi*(L) = phi(L) Phi(L^s)``, ``theta*(L) = theta(L) Theta(L^s)``, the
 stationary covariance of the ARMA block (:func:`._arma_cov.harvey_stationary_cov`, O(m^2))
-and runs a unit-variance Kalman filter on Harvey's form (or, for a complete pure AR, the
-exact Durbin–Levinson likelihood :func:`._arma_cov.ar_exact_terms`), all without returning
+and runs a unit-variance Kalman filter on Harvey's form (or, for a complete pure AR,
+``sarimax_nll_ar``: the exact Durbin–Levinson likelihood :func:`._arma_cov.ar_exact_terms`;
+:func:`nll_kernel` picks the kernel a model needs, the only one it compiles), all without returning
 to Python; sigma2 is profiled out (``sigma2_hat = sum v_t^2 / F_t / n_obs``), which is exact
 for a model without differencing states: the caller passes the differenced series
 (:func:`seqlab.classical._sarimax_fit.optimiser_data`).
@@ -24,13 +25,14 @@ last_nan, n_missing, want_sigma2)`` with ``k`` the ARMA block's size and ``k_tre
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit
 
+from seqlab._jit import njit
 from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
 
-__all__ = ["constrain_params", "sarimax_nll"]
+__all__ = ["constrain_params", "nll_kernel", "sarimax_nll", "sarimax_nll_ar"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -149,16 +151,11 @@ def _arma_filter(w, tphi, rvec, P1, last_nan):  # pragma: no cover - compiled
     return sumlog, ssq, nobs
 
 
-@njit(cache=True)
-def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
-    """``-loglik / n_obs`` at the unconstrained ``x`` (every parameter but sigma2), sigma2
-    profiled out; ``+inf`` where it is undefined. With ``dims[10] == 1`` it returns the
-    profiled ``sigma2_hat`` instead.
-
-    The unit-variance filter :func:`_arma_filter` (or :func:`ar_exact_terms` for a complete
-    pure AR) runs on ``w - X beta - mean``, ``mean = c / (1 - sum phi*)``."""
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
+def _demeaned(x, scale, data):  # pragma: no cover - compiled
+    """``(phi*, theta*, w - X beta - mean)`` at the unconstrained ``x``."""
     y, X, dims = data
-    kt, ke, k = dims[0], dims[1], dims[7]
+    kt, ke = dims[0], dims[1]
     xf = np.empty(x.shape[0] + 1)  # np.empty + loops only: each other allocator (np.ones,
     sf = np.empty(x.shape[0] + 1)  # np.zeros, .copy()) compiles one more helper on first use
     xf[-1] = 1.0
@@ -168,18 +165,9 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
         sf[i] = scale[i]
     params = constrain_params(xf, sf, dims)
     phi, theta = _reduced(params, dims)
-    tphi = np.empty(k)
-    rvec = np.empty(k)
-    for i in range(k):
-        tphi[i] = 0.0
-        rvec[i] = 0.0
-    rvec[0] = 1.0
     tot = 0.0
     for i in range(phi.shape[0]):
-        tphi[i] = phi[i]
         tot += phi[i]
-    for i in range(theta.shape[0]):
-        rvec[i + 1] = theta[i]
     n = y.shape[0]
     w = np.empty(n)
     mean = params[0] / (1.0 - tot) if kt > 0 else 0.0
@@ -188,18 +176,61 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
         for j in range(ke):
             acc += X[t, j] * params[kt + j]
         w[t] = y[t] - acc
-    ok = True
-    if theta.shape[0] == 0 and dims[9] == 0:  # pure AR, complete: no filter needed
-        sumlog, ssq, ok = ar_exact_terms(w, phi)
-    else:
-        Pk = np.empty((k, k))
-        ok = harvey_stationary_cov(tphi, rvec, phi.shape[0], Pk)
-        sumlog, ssq, nobs = (_arma_filter(w, tphi, rvec, Pk, dims[8]) if ok
-                             else (np.nan, np.nan, -1))
-        ok = ok and nobs > 0
+    return phi, theta, w
+
+
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
+def _value(sumlog, ssq, ok, n, dims):  # pragma: no cover - compiled
     nn = n - dims[9]
     if dims[10] == 1:
         return ssq / nn
     if not ok or not ssq > 0.0 or not math.isfinite(ssq) or not math.isfinite(sumlog):
         return np.inf
     return 0.5 * (_LOG_2PI + 1.0 + math.log(ssq / nn) + sumlog / nn)
+
+
+@njit(cache=True)
+def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
+    """``-loglik / n_obs`` at the unconstrained ``x`` (every parameter but sigma2), sigma2
+    profiled out; ``+inf`` where it is undefined. With ``dims[10] == 1`` it returns the
+    profiled ``sigma2_hat`` instead.
+
+    The unit-variance filter :func:`_arma_filter` runs on ``w - X beta - mean``,
+    ``mean = c / (1 - sum phi*)`` (:func:`nll_kernel` picks :func:`sarimax_nll_ar` for a
+    complete pure AR instead)."""
+    dims = data[2]
+    k = dims[7]
+    phi, theta, w = _demeaned(x, scale, data)
+    tphi = np.empty(k)
+    rvec = np.empty(k)
+    for i in range(k):
+        tphi[i] = 0.0
+        rvec[i] = 0.0
+    rvec[0] = 1.0
+    for i in range(phi.shape[0]):
+        tphi[i] = phi[i]
+    for i in range(theta.shape[0]):
+        rvec[i + 1] = theta[i]
+    Pk = np.empty((k, k))
+    ok = harvey_stationary_cov(tphi, rvec, phi.shape[0], Pk)
+    sumlog, ssq, nobs = (_arma_filter(w, tphi, rvec, Pk, dims[8]) if ok
+                         else (np.nan, np.nan, -1))
+    return _value(sumlog, ssq, ok and nobs > 0, w.shape[0], dims)
+
+
+@njit(cache=True)
+def sarimax_nll_ar(x, scale, data):  # pragma: no cover - compiled
+    """:func:`sarimax_nll` of a pure AR without missing values: no filter needed, the exact
+    likelihood is :func:`ar_exact_terms` (a kernel of its own, so that a model compiles
+    only the likelihood it uses)."""
+    phi, _, w = _demeaned(x, scale, data)
+    sumlog, ssq, ok = ar_exact_terms(w, phi)
+    return _value(sumlog, ssq, ok, w.shape[0], data[2])
+
+
+def nll_kernel(dims: np.ndarray) -> Any:
+    """:func:`sarimax_nll_ar` for a complete pure AR (no MA lags: ``q = 0`` and ``s Q =
+    0``; no missing value), :func:`sarimax_nll` otherwise."""
+    if dims[3] == 0 and dims[5] * dims[6] == 0 and dims[9] == 0:
+        return sarimax_nll_ar
+    return sarimax_nll

@@ -17,6 +17,7 @@ observations after the end (statsmodels' ``get_prediction`` does the same).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import Any
 
@@ -219,7 +220,8 @@ class StateSpaceResults:
         d, _ = spec.intercepts(p, X, 0)
         mean = res.predictions(spec.system(p).Z, d)[s:] * c
         se = np.sqrt(np.maximum(res.F[s:], 0.0)) * c
-        return PredictionResults(mean, se, self._labels(s, e + 1), self._pandas)
+        return PredictionResults(mean, se, functools.partial(self._labels, s, e + 1),
+                                 self._pandas)
 
     def predict(self, start: Any = None, end: Any = None, dynamic: Any = False,
                 exog: Any = None) -> Any:

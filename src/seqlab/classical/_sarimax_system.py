@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqlab._validation import check_choice, check_int
-from seqlab.classical._arma_cov import harvey_stationary_cov
+from seqlab.classical._arma_cov import stationary_cov_from_python
 from seqlab.classical.statespace import StateSpace
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
@@ -195,7 +195,8 @@ class Spec:
         Pk = np.empty((k, k))
         tphi = np.zeros(k)
         tphi[: phi.shape[0]] = phi
-        if not harvey_stationary_cov(tphi, np.ascontiguousarray(R[kd:, 0]), phi.shape[0], Pk):
+        if not stationary_cov_from_python(tphi, np.ascontiguousarray(R[kd:, 0]), phi.shape[0],
+                                          Pk):
             raise SeqlabValueError(
                 "the AR polynomial is not stationary, so the ARMA state has no stationary "
                 "distribution; give stationary AR coefficients")

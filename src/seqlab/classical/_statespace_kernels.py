@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from seqlab._jit import njit
 
 __all__ = ["kalman_filter", "predict_ahead"]
 

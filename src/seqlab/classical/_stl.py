@@ -16,12 +16,25 @@ follows the original step by step.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
+from typing import Any
 
 import numpy as np
-from numba import njit
+
+from seqlab._jit import compiled_or_cached, interpreted, njit
 
 __all__ = ["stl"]
+
+# A short series is decomposed by the kernels' code run by the interpreter (the same IEEE
+# operations, hence the same numbers; ~1 us per unit of ``inner * n * (windows)``, 0.03 s
+# for a monthly series of 12 years) instead of compiling them (~2 s CPU once): up to
+# INTERPRETED_MAX_WORK units and for the first INTERPRETED_MAX_CALLS calls of a process;
+# compiled once they are compiled or in numba's cache.
+INTERPRETED_MAX_WORK = 100_000
+INTERPRETED_MAX_CALLS = 8
+_interpreted_calls = 0
 
 
 # callers pass np.int64(...) for constant ints: a literal argument would compile one more
@@ -42,8 +55,11 @@ def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int | np
         if r <= h9:
             if r <= h1:
                 w[j] = 1.0
-            else:
-                w[j] = (1.0 - (r / h) ** 3) ** 3
+            else:  # (1 - (r / h)^3)^3 by products, as numba computes ``x ** 3`` (the
+                # interpreter's ``**`` calls pow(), which may round differently)
+                u = r / h
+                u = 1.0 - u * u * u
+                w[j] = u * u * u
             a += w[j]
     if a <= 0:
         return math.nan
@@ -56,7 +72,7 @@ def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int | np
         b = xs - a
         c = 0.0
         for j in range(nleft - 1, nright):
-            c += w[j] * (j + 1 - a) ** 2
+            c += w[j] * ((j + 1 - a) * (j + 1 - a))
         if math.sqrt(c) > 0.001 * rng:
             b = b / c
             for j in range(nleft - 1, nright):
@@ -68,7 +84,7 @@ def _est(y: np.ndarray, n: int, len_: int, ideg: int, xs: float, nleft: int | np
 
 
 @njit(cache=True)
-def _ess(y: np.ndarray, n: int, len_: int, ideg: int, ys: np.ndarray, off: int,
+def _ess(y: np.ndarray, n: int, len_: int, ideg: int, ys: np.ndarray, off: int | np.int64,
          res: np.ndarray) -> None:
     """LOESS smooth of ``y[:n]`` into ``ys[off:off + n]`` (jump 1)."""
     if n < 2:
@@ -123,7 +139,7 @@ def _stl(y: np.ndarray, period: int, ns: int, nt: int, nl: int, isdeg: int, itde
             k = (n - (j + 1)) // npd + 1
             for i in range(k):
                 work[2, i] = work[0, i * npd + j]
-            _ess(work[2], k, ns, isdeg, work[3], 1, scratch)
+            _ess(work[2], k, ns, isdeg, work[3], np.int64(1), scratch)
             nright = min(ns, k)
             v = _est(work[2], k, ns, isdeg, 0.0, np.int64(1), nright, scratch)
             work[3, 0] = work[3, 1] if math.isnan(v) else v
@@ -137,11 +153,11 @@ def _stl(y: np.ndarray, period: int, ns: int, nt: int, nl: int, isdeg: int, itde
         _ma(work[1], nn, npd, work[2])
         _ma(work[2], nn - npd + 1, npd, work[0])
         _ma(work[0], nn - 2 * npd + 2, np.int64(3), work[2])
-        _ess(work[2], n, nl, ildeg, work[0], 0, work[4])
+        _ess(work[2], n, nl, ildeg, work[0], np.int64(0), work[4])
         for i in range(n):
             season[i] = work[1, npd + i] - work[0, i]
             work[0, i] = y[i] - season[i]
-        _ess(work[0], n, nt, itdeg, trend, 0, work[2])
+        _ess(work[0], n, nt, itdeg, trend, np.int64(0), work[2])
     return season, trend
 
 
@@ -165,5 +181,22 @@ def stl(
     low_pass = period + 1
     low_pass += (low_pass % 2) == 0
     arr = np.ascontiguousarray(y, dtype=np.float64)
-    return _stl(arr, int(period), int(seasonal), trend_len, low_pass, int(seasonal_deg),
-                int(trend_deg), int(low_pass_deg), int(inner_iter))
+    work = inner_iter * arr.shape[0] * (seasonal + trend_len + low_pass)
+    return _kernel(work)(arr, int(period), int(seasonal), trend_len, low_pass,
+                         int(seasonal_deg), int(trend_deg), int(low_pass_deg),
+                         int(inner_iter))
+
+
+@functools.cache
+def _interpreted() -> Any:
+    return interpreted(sys.modules[__name__], ("_est", "_ess", "_ma", "_stl"))._stl
+
+
+def _kernel(work: int) -> Any:
+    """The compiled ``_stl`` or its interpreted twin (module comment above)."""
+    global _interpreted_calls
+    if (work > INTERPRETED_MAX_WORK or _interpreted_calls >= INTERPRETED_MAX_CALLS
+            or compiled_or_cached(_stl)):
+        return _stl
+    _interpreted_calls += 1
+    return _interpreted()

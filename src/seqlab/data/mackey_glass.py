@@ -12,21 +12,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numba
 import numpy as np
 
+from seqlab._jit import njit
 from seqlab._validation import check_int, check_positive, check_real
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["mackey_glass"]
 
 
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _mg_rhs(x: float, x_tau: float, beta: float, gamma: float, exponent: float) -> float:
     return beta * x_tau / (1.0 + x_tau**exponent) - gamma * x
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _mg_delayed(  # pragma: no cover - compiled
     xs: np.ndarray, ds: np.ndarray, p: float, origin: int, d0_left: float, dt: float
 ) -> float:
@@ -47,7 +47,7 @@ def _mg_delayed(  # pragma: no cover - compiled
     )
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _mg_rk4(  # pragma: no cover - compiled
     xs: np.ndarray,
     ds: np.ndarray,

@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numba
 import numpy as np
 
+from seqlab._jit import njit
 from seqlab._validation import (
     SeedLike,
     as_float_array,
@@ -171,7 +171,7 @@ def _cumulative(p: np.ndarray) -> np.ndarray:
     return c
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _sample_chain(cum_start: np.ndarray, cum_trans: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Markov chain by inverse CDF: state_t = #{k : cum[state_{t-1}, k] <= u_t}."""
     n = u.shape[0]

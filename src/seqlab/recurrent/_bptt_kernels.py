@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from seqlab._jit import njit
 
 ACT_CODES = {"tanh": 0, "relu": 1, "identity": 2, "sigmoid": 3}
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import llvmlite.ir as llvm_ir
 import numpy as np
-from numba import njit, prange, types
+from numba import prange, types
 from numba.extending import intrinsic
 
+from seqlab._jit import njit
 from seqlab.reservoir._simd import gather_fma4x4
 
 ACTIVATIONS: dict[str, int] = {"tanh": 0, "identity": 1, "sigmoid": 2, "relu": 3}

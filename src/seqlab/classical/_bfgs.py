@@ -1,25 +1,42 @@
-"""Numba kernels: BFGS over SARIMAX's compiled likelihood, gradient included.
+"""One BFGS for ARIMA and SARIMAX, run compiled or by the interpreter, over any objective.
 
-The same BFGS as the ARIMA kernels (:func:`seqlab.classical._arima_kernels.bfgs`: Armijo
-backtracking, forward differences far from the optimum and central ones near it), run on
-:func:`seqlab.classical._sarimax_kernels.sarimax_nll`, so a whole fit is one compiled
-call: no Python between likelihood evaluations.
+Armijo backtracking (Nocedal & Wright 2006 §3.1) with the BFGS inverse-Hessian update
+(§6.1), forward-difference gradients far from the optimum and central ones near it. The
+functions below are plain Python that call a global ``objective(x, data)``;
+:func:`bind` makes a copy of them whose ``objective`` is a given function:
+
+- ``bind(f, "name", compiled=True)``: numba-compiled (``f`` a compiled kernel), cached on
+  disk like every kernel (under the qualified names ``bfgs_name``, ``_grad_name``, ...).
+  ARIMA's batch fits (:mod:`._arima_kernels`) run it.
+- ``bind(f, "name", compiled=False)``: the same code objects run by the interpreter around
+  ``f`` (any Python callable, e.g. a compiled likelihood): the same IEEE operations in the
+  same order, hence the same numbers, and nothing to compile. SARIMAX fits and ARIMA's
+  first few series run it: a fit spends its time in the likelihood, not here.
+
+A compiled copy embeds ``objective``'s compiled code: after editing the objective's module
+delete the numba cache of this one too (the cache is keyed on this file only).
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from numba import njit
 
-from seqlab.classical._sarimax_kernels import sarimax_nll
+from seqlab._jit import njit
 
-__all__ = ["bfgs"]
+__all__ = ["bind"]
 
 
-@njit(cache=True)
-def _grad(x, f0, scale, data, g, central):
+def objective(x: np.ndarray, data: Any) -> float:  # pragma: no cover - replaced by bind
+    raise NotImplementedError("use bind(objective, ...) to get a BFGS over an objective")
+
+
+def _grad(x, f0, data, g, central):
     """Finite-difference gradient: forward (k evaluations) far from the optimum, central
     (2k evaluations, error O(h^2)) once ``central`` is set near it.
 
@@ -31,13 +48,13 @@ def _grad(x, f0, scale, data, g, central):
         if central:
             h = 1e-5 * (1.0 + abs(x[i]))
             xx[i] = x[i] + h
-            fp = sarimax_nll(xx, scale, data)
+            fp = objective(xx, data)
             xx[i] = x[i] - h
-            fm = sarimax_nll(xx, scale, data)
+            fm = objective(xx, data)
         else:
             h = 1e-6 * (1.0 + abs(x[i]))
             xx[i] = x[i] + h
-            fp = sarimax_nll(xx, scale, data)
+            fp = objective(xx, data)
             fm = np.inf
         xx[i] = x[i]
         if np.isfinite(fp) and np.isfinite(fm):
@@ -48,30 +65,27 @@ def _grad(x, f0, scale, data, g, central):
             g[i] = (f0 - fm) / h
         else:
             xx[i] = x[i] - h
-            fm = sarimax_nll(xx, scale, data)
+            fm = objective(xx, data)
             xx[i] = x[i]
             g[i] = (f0 - fm) / h if np.isfinite(fm) else 0.0
 
 
-@njit(cache=True)
-def _set_identity(H, scale):
+def _set_identity(H, scale):  # pragma: no cover - compiled
     k = H.shape[0]
     for i in range(k):
         for j in range(k):
             H[i, j] = scale if i == j else 0.0
 
 
-@njit(cache=True)
-def _max_abs(g):
+def _max_abs(g):  # pragma: no cover - compiled
     out = 0.0
     for i in range(g.shape[0]):
         out = max(out, abs(g[i]))
     return out
 
 
-@njit(cache=True)
-def bfgs(x0, scale, data, maxiter, gtol):
-    """Minimise :func:`sarimax_nll` by BFGS with central-difference gradients and an
+def bfgs(x0, data, maxiter, gtol):  # pragma: no cover - compiled
+    """Minimise ``objective(x, data)`` by BFGS with central-difference gradients and an
     Armijo backtracking line search (Nocedal & Wright §3.1, §6.1).
 
     Returns ``(x, f, n_iter, converged)``; converged means ``max |grad| < gtol`` (or no
@@ -79,7 +93,7 @@ def bfgs(x0, scale, data, maxiter, gtol):
     """
     k = x0.shape[0]
     x = x0.copy()
-    f = sarimax_nll(x, scale, data)
+    f = objective(x, data)
     if k == 0 or not np.isfinite(f):
         return x, f, 0, np.isfinite(f)
     g = np.empty(k)
@@ -92,14 +106,14 @@ def bfgs(x0, scale, data, maxiter, gtol):
     H = np.empty((k, k))
     _set_identity(H, 1.0)
     central = False
-    _grad(x, f, scale, data, g, bool(central))
+    _grad(x, f, data, g, bool(central))
     converged = False
     it = 0
     for it in range(1, maxiter + 1):
         gmax = _max_abs(g)
         if not central and gmax < 1e-3:
             central = True  # near the optimum: switch to the accurate gradient
-            _grad(x, f, scale, data, g, bool(central))
+            _grad(x, f, data, g, bool(central))
             gmax = _max_abs(g)
         if gmax < gtol and central:
             converged = True
@@ -130,20 +144,20 @@ def bfgs(x0, scale, data, maxiter, gtol):
         while True:
             for i in range(k):
                 x_new[i] = x[i] + step * d[i]
-            f_new = sarimax_nll(x_new, scale, data)
+            f_new = objective(x_new, data)
             if f_new <= f + 1e-4 * step * slope or step <= 1e-12:
                 break
             step *= 0.5
         if not (f_new <= f):
             if not central:  # the forward gradient is too crude here: refine and retry
                 central = True
-                _grad(x, f, scale, data, g, bool(central))
+                _grad(x, f, data, g, bool(central))
                 _set_identity(H, 1.0)
                 continue
             # no descent possible at this gradient accuracy: we are at the optimum
             converged = gmax < 100.0 * gtol
             break
-        _grad(x_new, f_new, scale, data, g_new, bool(central))
+        _grad(x_new, f_new, data, g_new, bool(central))
         sy = 0.0
         yy = 0.0
         for i in range(k):
@@ -177,3 +191,20 @@ def bfgs(x0, scale, data, maxiter, gtol):
             converged = _max_abs(g) < 100.0 * gtol
             break
     return x, f, it, converged
+
+
+_NAMES = ("_set_identity", "_max_abs", "_grad", "bfgs")  # callees before callers
+
+
+def bind(fn: Callable[..., float], tag: str, compiled: bool) -> Any:
+    """:func:`bfgs` minimising ``fn(x, data)``: ``bfgs(x0, data, maxiter, gtol) -> (x, f,
+    n_iter, converged)``, compiled (``fn`` must then be a compiled kernel) or interpreted."""
+    module = sys.modules[__name__]
+    env = dict(vars(module))
+    env["objective"] = fn
+    for name in _NAMES:
+        code = getattr(module, name).__code__
+        copy = types.FunctionType(code, env, name, None)
+        copy.__qualname__ = f"{name}_{tag}"  # its own numba cache file
+        env[name] = njit(cache=True)(copy) if compiled else copy
+    return env["bfgs"]
