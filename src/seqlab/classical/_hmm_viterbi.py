@@ -28,8 +28,9 @@ kernel went from 5.6 to 2.2 ms CPU, ``decode`` from 0.40 to 0.18 of hmmlearn's C
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from seqlab._jit import njit
 from seqlab.classical._hmm_kernels import _parallel
 
 __all__ = ["viterbi"]
