@@ -1,30 +1,32 @@
 """GRU with hand-written BPTT for steps where the matrix products dominate (large ``B*H``).
 
 Same function as :class:`seqlab.recurrent._bptt_gated.GRUSequenceFn` (torch.nn.GRU's gates
-r, z, n; padded steps carry the state), organised so that each time step costs one matrix
-product and a handful of vectorised torch ops, and everything that does not depend on the
-recursion is done once for all steps:
+r, z, n; padded steps carry the state), organised so that each time step costs ONE matrix
+product and a handful of vectorised ops, and all that does not depend on the recursion is
+done once for all steps:
 
 forward
-    ``P = X W_ih^T + b`` for all T steps in one product; per step ONE product
-    ``a = h_{t-1} W_hh^T + [P_r + b_hr, P_z + b_hz, b_hn]`` (the addition fused into the
-    product), then ``r, z = sigmoid(a_rz)`` in place, ``n = tanh(P_n + r * a_n)``
-    (``a_n = W_hn h_{t-1} + b_hn``) and ``h_t = lerp(n, h_{t-1}, z) = (1-z) n + z h_{t-1}``.
-    Saved for backward: the (B, 3H) blocks ``[r, z, a_n]``, ``n`` and ``h``.
+    ``X W_ih^T + b`` for all T steps up front; per step one product
+    ``a = h_{t-1} W_hh^T + [W_ir x + b_ir + b_hr, W_iz x + b_iz + b_hz, b_hn]`` (the
+    addition fused into the product), ``r, z = sigmoid(a_rz)`` in place,
+    ``n = tanh(W_in x + b_in + r a_n) = 2 sigmoid(2 (...)) - 1`` (``a_n = W_hn h + b_hn``;
+    torch's sigmoid is 3-4x faster than its tanh here) and
+    ``h_t = lerp(n, h_{t-1}, z) = (1-z) n + z h_{t-1}``. Saved: ``[r, z, a_n]``, n, h.
 backward
-    The per-unit factors of the gate gradients are computed for all steps at once,
-    ``dE/da_t = F_t * g_t`` with ``g_t = dE/dh_t`` and
-    ``F = [(1-z)(1-n^2) a_n r(1-r), (h_{t-1}-n) z(1-z), (1-z)(1-n^2) r]``, so the delta
-    recursion is per step one multiplication, one ``addcmul`` and ONE product,
-    ``g_{t-1} = g_t z + (F_t * g_t) W_hh + dE/dh_{t-1}|_out``. The weight gradients are then
-    one product each over all steps (``dW_hh = sum_t dG_t^T h_{t-1}`` as (3H, T*B) @ (T*B, H)).
+    Per step one numba call (:func:`_step_backward`: the gate gradients from
+    ``g = dE/dh_t``, written both row-major for the product below and feature-major into
+    a (4H, T*B) block for the weight gradients) and one product,
+    ``dE/dh_{t-1} = g z + dG_t W_hh + dE/dh_{t-1}|_outputs``. After the recursion
+    ``dW_hh = sum_t dG_t^T h_{t-1}`` is ONE (3H, T*B) @ (T*B, H) product, ``dW_ih`` and
+    ``dX`` likewise, the biases row sums.
 
-The products of float32 tensors go through oneDNN (``torch.ops.mkldnn._linear_pointwise``)
-with W_hh packed once per call: on the AMD EPYC this was measured on, PyTorch's ``torch.mm``
-(MKL) reached ~40 GFLOP/s at the per-step shapes (32x128 @ 128x384, 64x512 @ 512x1536) and
-oneDNN ~110-130, the speed nn.LSTM (also oneDNN) gets. Float64 (and builds without oneDNN)
-use ``torch.mm``/``addmm``. Higher-order gradients re-run the recurrence in plain torch ops
-(:mod:`seqlab.recurrent._bptt_reference`), as every BPTT Function does.
+Float32 products go through oneDNN (``torch.ops.mkldnn._linear_pointwise``, W_hh packed once
+per call). Measured on this project's AMD EPYC (1 thread): ``torch.mm`` (MKL) ran at ~100
+GFLOP/s on large products and 40-60 on the per-step shapes (32x128 @ 128x384, 64x512 @
+512x1536); oneDNN at ~110-130 on the per-step shapes and ~210 on the weight-gradient
+products, the speed nn.LSTM (also oneDNN) gets. Float64, and builds without oneDNN, use
+torch's ``addmm``. Higher-order gradients (``create_graph=True``) re-run the recurrence in
+plain torch ops (:mod:`seqlab.recurrent._bptt_reference`), as every BPTT Function does.
 """
 
 from __future__ import annotations
@@ -45,41 +47,37 @@ def _probe_onednn() -> bool:
         ops = torch.ops.mkldnn
         if not torch.backends.mkldnn.is_available():
             return False
-        x, w, o = torch.randn(3, 5), torch.randn(4, 5), torch.randn(3, 4)
+        x = torch.arange(15.0).reshape(3, 5).sin()  # fixed values: no use of the global RNG
+        w, o = torch.arange(20.0).reshape(4, 5).cos(), torch.arange(12.0).reshape(3, 4)
         packed = ops._reorder_linear_weight(w, 3)
         y = ops._linear_pointwise.binary(x, o, packed, None, "add")
-        y2 = ops._linear_pointwise(x, w, None, "none", [None], "")
+        y2 = ops._linear_pointwise(x, w.t().contiguous().t(), None, "none", [None], "")
         return bool(torch.allclose(y, x @ w.t() + o, atol=1e-5)
                     and torch.allclose(y2, x @ w.t(), atol=1e-5))
-    except Exception:  # any missing op or changed signature: use torch.mm
+    except Exception:  # a missing op or a changed signature: torch's products instead
         return False
 
 
 ONEDNN = _probe_onednn()
 
 
-class _Linear:
-    """``a -> a @ W^T + other`` for a fixed W (out, in), oneDNN-packed for float32."""
-
-    def __init__(self, w: Tensor, batch: int) -> None:
-        w = w.detach()
-        self.dnn = ONEDNN and w.dtype == torch.float32
-        if self.dnn:
-            self.w = torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), batch)
-        else:
-            self.w = w.t()
-
-    def __call__(self, a: Tensor, other: Tensor) -> Tensor:
-        if self.dnn:
-            return torch.ops.mkldnn._linear_pointwise.binary(a, other, self.w, None, "add")
-        return torch.addmm(other, a, self.w)
+def _step_product(w: Tensor, batch: int) -> Any:
+    """``(a, other) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step product,
+    oneDNN with ``w`` packed once for float32, ``torch.addmm`` otherwise."""
+    if ONEDNN and w.dtype == torch.float32:
+        packed = torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), batch)
+        binary = torch.ops.mkldnn._linear_pointwise.binary
+        return lambda a, other: binary(a, other, packed, None, "add")
+    wt = w.t()
+    return lambda a, other: torch.addmm(other, a, wt)
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """``a @ b`` through oneDNN for float32 (``b`` given as any strided view), else torch."""
-    if ONEDNN and a.dtype == torch.float32:
-        return torch.ops.mkldnn._linear_pointwise(a, b.t(), None, "none", [None], "")
-    return a @ b
+def linear(a: Tensor, w: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``a @ w^T (+ bias)``: oneDNN for a row-major float32 ``a`` (it reads ``a`` in place
+    and repacks ``w``, whatever its strides), else torch."""
+    if ONEDNN and a.dtype == torch.float32 and a.is_contiguous():
+        return torch.ops.mkldnn._linear_pointwise(a, w, bias, "none", [None], "")
+    return torch.nn.functional.linear(a, w, bias)
 
 
 class GRUFastFn(torch.autograd.Function):
@@ -98,36 +96,44 @@ class GRUFastFn(torch.autograd.Function):
         B, T, I = x.shape
         H = w_hh.shape[1]
         x_tm = x.detach().transpose(0, 1).reshape(T * B, I)
-        proj = matmul(x_tm, w_ih.detach().t())  # (T*B, 3H)
-        if b_ih is not None:
-            proj += b_ih.detach()
-        p_n = proj[:, 2 * H :].clone().reshape(T, B, H)  # W_in x + b_in
-        other = proj  # becomes [P_r + b_hr, P_z + b_hz, b_hn]: added to h W_hh^T
-        if b_hh is not None:
-            other[:, : 2 * H] += b_hh.detach()[: 2 * H]
-            other[:, 2 * H :] = b_hh.detach()[2 * H :]
+        w = w_ih.detach()
+        b_i = x.new_zeros(3 * H) if b_ih is None else b_ih.detach()
+        b_h = x.new_zeros(3 * H) if b_hh is None else b_hh.detach()
+        # added to h W_hh^T at each step: [W_ir x + b_ir + b_hr, W_iz x + b_iz + b_hz, b_hn]
+        w_o = torch.cat([w[: 2 * H], w.new_zeros(H, I)])
+        b_o = torch.cat([b_i[: 2 * H] + b_h[: 2 * H], b_h[2 * H :]])
+        others = linear(x_tm, w_o, b_o).reshape(T, B, 3 * H).unbind(0)
+        # 2 (W_in x + b_in): the argument of n = 2 sigmoid(2 v) - 1 (x2 is exact)
+        pn2s = linear(x_tm, 2.0 * w[2 * H :], 2.0 * b_i[2 * H :]).reshape(T, B, H).unbind(0)
+        step = _step_product(w_hh.detach(), B)
+        hs_ext = x.new_empty(T + 1, B, H)  # h_{-1} = h0, h_0, ..., h_{T-1}
+        if h0 is None:
+            hs_ext[0] = 0.0
         else:
-            other[:, 2 * H :] = 0.0
-        other = other.reshape(T, B, 3 * H)
-        lin = _Linear(w_hh, B)
-        h = x.new_zeros(B, H) if h0 is None else h0.detach()
-        hs = x.new_empty(T, B, H)
+            hs_ext[0] = h0.detach()
         ns = x.new_empty(T, B, H)
         keep = None if mask_tm is None else (mask_tm != 0).unsqueeze(-1)  # (T, B, 1)
-        full = None if keep is None else keep.reshape(T, B).all(1).tolist()
+        full = [True] * T if keep is None else keep.reshape(T, B).all(1).tolist()
+        hss, nss = hs_ext.unbind(0), ns.unbind(0)
+        s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
+        addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
         acts: list[Tensor] = []
+        h = hss[0]
         for t in range(T):
-            a = lin(h, other[t])  # [pre_r, pre_z, a_n]
+            a = step(h, others[t])  # [pre_r, pre_z, a_n]
             a_r, a_z, a_n = a.split(H, 1)
             a[:, : 2 * H].sigmoid_()
-            n = torch.addcmul(p_n[t], a_r, a_n, out=ns[t]).tanh_()
-            h_new = torch.lerp(n, h, a_z, out=hs[t])  # (1-z) n + z h
-            if keep is not None and not full[t]:
-                torch.where(keep[t], h_new, h, out=h_new)
+            addcmul(pn2s[t], a_r, a_n, value=2.0, out=s).sigmoid_()
+            n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
+            h_new = lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
+            if not full[t]:
+                assert keep is not None
+                where(keep[t], h_new, h, out=h_new)
             acts.append(a)
             h = h_new
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm)
-        ctx.fast = (torch.stack(acts), ns, hs)
+        ctx.fast = (acts, ns, hs_ext)
+        hs = hs_ext[1:]
         out = hs if keep is None else hs * keep
         return out.transpose(0, 1).contiguous(), h.clone()
 
@@ -138,41 +144,42 @@ class GRUFastFn(torch.autograd.Function):
             return R.differentiable_backward(
                 R.gru_forward, saved, ctx.needs_input_grad, (g_h, g_hlast)
             )
-        x, h0, w_ih, w_hh, _, _, mask_tm = saved
-        acts, ns, hs = ctx.fast
-        T, B, H = hs.shape
-        dt = hs.dtype
-        h_first = x.new_zeros(B, H) if h0 is None else h0.detach().contiguous()
+        x, _, w_ih, w_hh, _, _, mask_tm = saved
+        acts_list, ns, hs_ext = ctx.fast
+        T1, B, H = hs_ext.shape
+        T = T1 - 1
+        acts = torch.stack(acts_list).numpy()
         g_out = g_h.detach().transpose(0, 1)  # (T, B, H); the outputs are 0 at padding
         g_out = g_out.contiguous() if mask_tm is None else g_out * mask_tm.unsqueeze(-1)
-        mask_np = (torch.ones(T, B, dtype=dt) if mask_tm is None else mask_tm).numpy()
-        lin = _Linear(w_hh.t(), B)
-        dg = x.new_empty(T, B, 3 * H)  # dE/d[pre_r, pre_z, a_n]
-        dn = x.new_empty(T, B, H)  # dE/d pre_n
-        carry = x.new_empty(B, H)
-        zeros = x.new_zeros(B, H)
-        a_np, n_np, h_np, go_np = acts.numpy(), ns.numpy(), hs.numpy(), g_out.numpy()
-        dg_np, dn_np, carry_np = dg.numpy(), dn.numpy(), carry.numpy()
-        h0_np, zeros_np = h_first.numpy(), zeros.numpy()
+        mask = (torch.ones(T, B, dtype=x.dtype) if mask_tm is None else mask_tm).numpy()
+        step = _step_product(w_hh.detach().t(), B)
+        # feature-major gate gradients of all steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
+        buf = x.new_empty(4 * H, T * B)
+        dg, carry, zeros = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_zeros(B, H)
+        n_np, h_np, go_np, buf_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), buf.numpy()
+        dg_np, carry_np, zeros_np = dg.numpy(), carry.numpy(), zeros.numpy()
         g = (g_hlast.detach() + g_out[T - 1]).contiguous()
         for t in range(T - 1, -1, -1):
-            _step_backward(g.numpy(), go_np[t - 1] if t > 0 else zeros_np, a_np[t], n_np[t],
-                           h_np[t - 1] if t > 0 else h0_np, mask_np[t], dg_np[t], dn_np[t],
-                           carry_np)
-            g = lin(dg[t], carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
+            _step_backward(g.numpy(), go_np[t - 1] if t > 0 else zeros_np, acts[t], n_np[t],
+                           h_np[t], mask[t], t * B, buf_np, dg_np, carry_np)
+            g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
         dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(
-            ctx.needs_input_grad, x, w_ih, dg, dn, hs, h_first)
+            ctx.needs_input_grad, x, w_ih, buf, hs_ext[:-1].reshape(T * B, H))
         dh0 = g if ctx.needs_input_grad[1] else None
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
 @njit(cache=True)
-def _step_backward(g, g_out_prev, a_t, n_t, h_prev, mask_t, dg_t, dn_t, carry):
-    """One step of the delta recursion, elementwise: from g = dE/dh_t (B, H) fill
-    dg_t (B, 3H) = dE/d[pre_r, pre_z, a_n], dn_t (B, H) = dE/d pre_n and
-    carry = g z + g_out_prev; the caller adds dg_t W_hh to carry (dE/dh_{t-1})."""
+def _step_backward(g, g_out_prev, a_t, n_t, h_prev, mask_t, col, buf, dg, carry):
+    """One step of the delta recursion, elementwise, from g = dE/dh_t (B, H).
+
+    Fills dg (B, 3H) = dE/d[pre_r, pre_z, a_n] (row-major, for the product with W_hh),
+    the same and dE/d pre_n feature-major into ``buf[:, col:col+B]`` (4H rows) and
+    ``carry = g z + g_out_prev``; the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
+    """
     B, H = g.shape
     for b in range(B):
+        c = col + b
         if mask_t[b] != 0.0:
             for j in range(H):
                 r = a_t[b, j]
@@ -180,44 +187,53 @@ def _step_backward(g, g_out_prev, a_t, n_t, h_prev, mask_t, dg_t, dn_t, carry):
                 n = n_t[b, j]
                 gj = g[b, j]
                 d = gj * (1.0 - z) * (1.0 - n * n)
-                dn_t[b, j] = d
-                dg_t[b, j] = d * a_t[b, 2 * H + j] * r * (1.0 - r)
-                dg_t[b, H + j] = gj * (h_prev[b, j] - n) * z * (1.0 - z)
-                dg_t[b, 2 * H + j] = d * r
+                d_r = d * a_t[b, 2 * H + j] * r * (1.0 - r)
+                d_z = gj * (h_prev[b, j] - n) * z * (1.0 - z)
+                d_an = d * r
+                dg[b, j] = d_r
+                dg[b, H + j] = d_z
+                dg[b, 2 * H + j] = d_an
+                buf[j, c] = d_r
+                buf[H + j, c] = d_z
+                buf[2 * H + j, c] = d_an
+                buf[3 * H + j, c] = d
                 carry[b, j] = gj * z + g_out_prev[b, j]
         else:  # padded step: no gradient through the cell, the state's passes unchanged
             for j in range(H):
-                dn_t[b, j] = 0.0
-                dg_t[b, j] = 0.0
-                dg_t[b, H + j] = 0.0
-                dg_t[b, 2 * H + j] = 0.0
+                dg[b, j] = 0.0
+                dg[b, H + j] = 0.0
+                dg[b, 2 * H + j] = 0.0
+                buf[j, c] = 0.0
+                buf[H + j, c] = 0.0
+                buf[2 * H + j, c] = 0.0
+                buf[3 * H + j, c] = 0.0
                 carry[b, j] = g[b, j] + g_out_prev[b, j]
 
 
 def _weight_grads(
-    needs: Any, x: Tensor, w_ih: Tensor, dg: Tensor, dn: Tensor, hs: Tensor, h_first: Tensor
+    needs: Any, x: Tensor, w_ih: Tensor, buf: Tensor, h_prev: Tensor
 ) -> tuple[Tensor | None, ...]:
-    """dX, dW_ih, dW_hh, db_ih, db_hh, each one product (or sum) over all steps.
+    """dX, dW_ih, dW_hh, db_ih, db_hh from the feature-major gate gradients ``buf``
+    (4H, T*B) and ``h_prev`` (T*B, H): each one product or row sum over all steps.
 
-    The input projection's gradient is ``[dg_r, dg_z, dn]`` (dg's n block is ``dn * r``).
+    dE/d(input projection) is rows [r, z, pre_n] of ``buf``; dE/d(h W_hh^T + b_hh) rows
+    [r, z, a_n] (they differ in the n block: dE/da_n = r dE/dpre_n).
     """
-    T, B, H = hs.shape
-    dg_f, dn_f = dg.reshape(T * B, 3 * H), dn.reshape(T * B, H)
-    dg_rz = dg_f[:, : 2 * H]
+    H = h_prev.shape[1]
+    B, T, I = x.shape
+    d_rz, d_hh, d_n = buf[: 2 * H], buf[: 3 * H], buf[3 * H :]
     dx = dw_ih = dw_hh = db_ih = db_hh = None
-    if needs[0]:
+    if needs[0]:  # (T*B, I) = d_in^T W_ih, transposed operands: MKL's products
         w = w_ih.detach()
-        dx = matmul(dg_rz, w[: 2 * H]).addmm_(dn_f, w[2 * H :])
-        dx = dx.reshape(T, B, -1).transpose(0, 1)
+        dx = torch.mm(d_rz.t(), w[: 2 * H]).addmm_(d_n.t(), w[2 * H :])
+        dx = dx.reshape(T, B, I).transpose(0, 1)
     if needs[2]:
-        x_tm = x.detach().transpose(0, 1).reshape(T * B, -1)
-        dw_ih = torch.cat([matmul(dg_rz.t(), x_tm), matmul(dn_f.t(), x_tm)])
-    if needs[3]:  # sum_t dg_t^T h_{t-1}
-        dw_hh = matmul(dg_f[:B].t(), h_first)
-        if T > 1:
-            dw_hh += matmul(dg_f[B:].t(), hs[:-1].reshape((T - 1) * B, H))
+        x_t = x.detach().transpose(0, 1).reshape(T * B, I).t()
+        dw_ih = torch.cat([linear(d_rz, x_t), linear(d_n, x_t)])
+    if needs[3]:  # sum_t dG_t^T h_{t-1}
+        dw_hh = linear(d_hh, h_prev.t())
     if needs[4]:
-        db_ih = torch.cat([dg_rz.sum(0), dn_f.sum(0)])
+        db_ih = torch.cat([d_rz.sum(1), d_n.sum(1)])
     if needs[5]:
-        db_hh = dg_f.sum(0)
+        db_hh = d_hh.sum(1)
     return dx, dw_ih, dw_hh, db_ih, db_hh
