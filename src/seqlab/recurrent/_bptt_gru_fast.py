@@ -145,23 +145,21 @@ class GRUFastFn(torch.autograd.Function):
                 R.gru_forward, saved, ctx.needs_input_grad, (g_h, g_hlast)
             )
         x, _, w_ih, w_hh, _, _, mask_tm = saved
-        acts_list, ns, hs_ext = ctx.fast
+        acts, ns, hs_ext = ctx.fast
         T1, B, H = hs_ext.shape
         T = T1 - 1
-        acts = torch.stack(acts_list).numpy()
-        g_out = g_h.detach().transpose(0, 1)  # (T, B, H); the outputs are 0 at padding
-        g_out = g_out.contiguous() if mask_tm is None else g_out * mask_tm.unsqueeze(-1)
-        mask = (torch.ones(T, B, dtype=x.dtype) if mask_tm is None else mask_tm).numpy()
+        mask = x.new_ones(T, B) if mask_tm is None else mask_tm
+        g_out = g_h.detach()  # (B, T, H), any strides (often an expanded 1): read in place
         step = _step_product(w_hh.detach().t(), B)
         # feature-major gate gradients of all steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
         buf = x.new_empty(4 * H, T * B)
-        dg, carry, zeros = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_zeros(B, H)
-        n_np, h_np, go_np, buf_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), buf.numpy()
-        dg_np, carry_np, zeros_np = dg.numpy(), carry.numpy(), zeros.numpy()
-        g = (g_hlast.detach() + g_out[T - 1]).contiguous()
+        dg, carry = x.new_empty(B, 3 * H), x.new_empty(B, H)
+        n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
+        buf_np, dg_np, carry_np = buf.numpy(), dg.numpy(), carry.numpy()
+        g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
         for t in range(T - 1, -1, -1):
-            _step_backward(g.numpy(), go_np[t - 1] if t > 0 else zeros_np, acts[t], n_np[t],
-                           h_np[t], mask[t], t * B, buf_np, dg_np, carry_np)
+            _step_backward(g.numpy(), go_np, m_np, t, acts[t].numpy(), n_np[t], h_np[t],
+                           t * B, buf_np, dg_np, carry_np)
             g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
         dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(
             ctx.needs_input_grad, x, w_ih, buf, hs_ext[:-1].reshape(T * B, H))
@@ -170,17 +168,20 @@ class GRUFastFn(torch.autograd.Function):
 
 
 @njit(cache=True)
-def _step_backward(g, g_out_prev, a_t, n_t, h_prev, mask_t, col, buf, dg, carry):
-    """One step of the delta recursion, elementwise, from g = dE/dh_t (B, H).
+def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, carry):
+    """Step ``t`` of the delta recursion, elementwise, from g = dE/dh_t (B, H).
 
     Fills dg (B, 3H) = dE/d[pre_r, pre_z, a_n] (row-major, for the product with W_hh),
     the same and dE/d pre_n feature-major into ``buf[:, col:col+B]`` (4H rows) and
-    ``carry = g z + g_out_prev``; the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
+    ``carry = g z + mask[t-1] g_out[:, t-1]`` (``g_out`` (B, T, H) the gradient of the
+    per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
     """
     B, H = g.shape
     for b in range(B):
         c = col + b
-        if mask_t[b] != 0.0:
+        m_prev = mask[t - 1, b] if t > 0 else 0.0
+        tp = t - 1 if t > 0 else 0
+        if mask[t, b] != 0.0:
             for j in range(H):
                 r = a_t[b, j]
                 z = a_t[b, H + j]
@@ -197,7 +198,7 @@ def _step_backward(g, g_out_prev, a_t, n_t, h_prev, mask_t, col, buf, dg, carry)
                 buf[H + j, c] = d_z
                 buf[2 * H + j, c] = d_an
                 buf[3 * H + j, c] = d
-                carry[b, j] = gj * z + g_out_prev[b, j]
+                carry[b, j] = gj * z + m_prev * g_out[b, tp, j]
         else:  # padded step: no gradient through the cell, the state's passes unchanged
             for j in range(H):
                 dg[b, j] = 0.0
@@ -207,7 +208,7 @@ def _step_backward(g, g_out_prev, a_t, n_t, h_prev, mask_t, col, buf, dg, carry)
                 buf[H + j, c] = 0.0
                 buf[2 * H + j, c] = 0.0
                 buf[3 * H + j, c] = 0.0
-                carry[b, j] = g[b, j] + g_out_prev[b, j]
+                carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
 
 
 def _weight_grads(
