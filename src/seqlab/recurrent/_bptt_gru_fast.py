@@ -61,6 +61,20 @@ def _probe_onednn() -> bool:
 ONEDNN = _probe_onednn()
 
 
+def use_gru_fast(batch: int, hidden: int) -> bool:
+    """True when :class:`GRUFastFn` is expected to beat :class:`GRUSequenceFn` (numba
+    kernels / torch-op loop) at forward + backward.
+
+    Measured 2026-12-04, 1 thread, T=100, I=16, CPU time, best of 7 (fast / old): B=1
+    H=64-512 1.3-7.7 (the products are too small to repay ~40 us of fixed cost per step);
+    H=128: B=8 1.18, B=16 0.83, B=32 0.83; H=256: B=4 0.83, B=8 0.77; H=512: B=2 0.72, B=4
+    0.53; H<=64: B*H 512-4096 0.98-2.2 (numba's loops win on small products at any B).
+    """
+    if batch < 2:
+        return False
+    return hidden >= 256 or (hidden >= 128 and batch * hidden >= 2048)
+
+
 def _step_product(w: Tensor, batch: int) -> Any:
     """``(a, other) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step product,
     oneDNN with ``w`` packed once for float32, ``torch.addmm`` otherwise."""
@@ -153,13 +167,13 @@ class GRUFastFn(torch.autograd.Function):
         step = _step_product(w_hh.detach().t(), B)
         # feature-major gate gradients of all steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
         buf = x.new_empty(4 * H, T * B)
-        dg, carry = x.new_empty(B, 3 * H), x.new_empty(B, H)
+        dg, dn, carry = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_empty(B, H)
         n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
-        buf_np, dg_np, carry_np = buf.numpy(), dg.numpy(), carry.numpy()
+        buf_np, dg_np, dn_np, carry_np = buf.numpy(), dg.numpy(), dn.numpy(), carry.numpy()
         g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
         for t in range(T - 1, -1, -1):
             _step_backward(g.numpy(), go_np, m_np, t, acts[t].numpy(), n_np[t], h_np[t],
-                           t * B, buf_np, dg_np, carry_np)
+                           t * B, buf_np, dg_np, dn_np, carry_np)
             g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
         dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(
             ctx.needs_input_grad, x, w_ih, buf, hs_ext[:-1].reshape(T * B, H))
@@ -168,17 +182,16 @@ class GRUFastFn(torch.autograd.Function):
 
 
 @njit(cache=True)
-def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, carry):
+def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, dn, carry):
     """Step ``t`` of the delta recursion, elementwise, from g = dE/dh_t (B, H).
 
     Fills dg (B, 3H) = dE/d[pre_r, pre_z, a_n] (row-major, for the product with W_hh),
-    the same and dE/d pre_n feature-major into ``buf[:, col:col+B]`` (4H rows) and
+    dn (B, H) = dE/d pre_n, both feature-major into ``buf[:, col:col+B]`` (4H rows), and
     ``carry = g z + mask[t-1] g_out[:, t-1]`` (``g_out`` (B, T, H) the gradient of the
     per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
     """
     B, H = g.shape
     for b in range(B):
-        c = col + b
         m_prev = mask[t - 1, b] if t > 0 else 0.0
         tp = t - 1 if t > 0 else 0
         if mask[t, b] != 0.0:
@@ -188,27 +201,25 @@ def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, carry):
                 n = n_t[b, j]
                 gj = g[b, j]
                 d = gj * (1.0 - z) * (1.0 - n * n)
-                d_r = d * a_t[b, 2 * H + j] * r * (1.0 - r)
-                d_z = gj * (h_prev[b, j] - n) * z * (1.0 - z)
-                d_an = d * r
-                dg[b, j] = d_r
-                dg[b, H + j] = d_z
-                dg[b, 2 * H + j] = d_an
-                buf[j, c] = d_r
-                buf[H + j, c] = d_z
-                buf[2 * H + j, c] = d_an
-                buf[3 * H + j, c] = d
+                dn[b, j] = d
+                dg[b, j] = d * a_t[b, 2 * H + j] * r * (1.0 - r)
+                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (1.0 - z)
+                dg[b, 2 * H + j] = d * r
                 carry[b, j] = gj * z + m_prev * g_out[b, tp, j]
         else:  # padded step: no gradient through the cell, the state's passes unchanged
             for j in range(H):
+                dn[b, j] = 0.0
                 dg[b, j] = 0.0
                 dg[b, H + j] = 0.0
                 dg[b, 2 * H + j] = 0.0
-                buf[j, c] = 0.0
-                buf[H + j, c] = 0.0
-                buf[2 * H + j, c] = 0.0
-                buf[3 * H + j, c] = 0.0
                 carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
+    # transposed copy: the B rows of a column stay in L1 over 16 consecutive k
+    for k in range(3 * H):
+        for b in range(B):
+            buf[k, col + b] = dg[b, k]
+    for k in range(H):
+        for b in range(B):
+            buf[3 * H + k, col + b] = dn[b, k]
 
 
 def _weight_grads(

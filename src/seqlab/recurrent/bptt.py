@@ -67,6 +67,7 @@ from seqlab._validation import check_choice, check_int
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 from seqlab.recurrent._bptt_elman import JordanSequenceFn, SimpleSequenceFn
 from seqlab.recurrent._bptt_gated import GRUSequenceFn, LSTMSequenceFn
+from seqlab.recurrent._bptt_gru_fast import GRUFastFn, use_gru_fast
 from seqlab.recurrent._bptt_kernels import ACT_CODES
 from seqlab.recurrent.tbptt import TBPTTChunk, truncated_bptt
 
@@ -377,7 +378,8 @@ def gru_sequence(
     True
     """
     x = _check_x(x)
-    _check_cell(x, weight_ih, weight_hh, 3, {"h0": h0}, bias_ih, bias_hh)
+    H = _check_cell(x, weight_ih, weight_hh, 3, {"h0": h0}, bias_ih, bias_hh)
     m = _check_mask(mask, x)
-    out = GRUSequenceFn.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, m)
+    fn = GRUFastFn if use_gru_fast(x.shape[0], H) else GRUSequenceFn
+    out = fn.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, m)
     return out[0], out[1]
