@@ -272,9 +272,10 @@ def _weight_grads(
     B, T, I = x.shape
     d_rz, d_hh, d_n = buf[: 2 * H], buf[: 3 * H], buf[3 * H :]
     dx = dw_ih = dw_hh = db_ih = db_hh = None
-    if needs[0]:  # (T*B, I) = d_in^T W_ih, transposed operands: MKL's products
+    if needs[0]:  # dX^T (I, T*B) = W_ih^T d_in: oneDNN 2x faster than MKL's d_in^T W_ih
         w = w_ih.detach()
-        dx = torch.mm(d_rz.t(), w[: 2 * H]).addmm_(d_n.t(), w[2 * H :])
+        w_rz, w_n = w[: 2 * H].t().contiguous(), w[2 * H :].t().contiguous()
+        dx = linear(w_rz, d_rz.t()).add_(linear(w_n, d_n.t())).t()
         dx = dx.reshape(T, B, I).transpose(0, 1)
     if needs[2]:
         x_t = x.detach().transpose(0, 1).reshape(T * B, I).t()
