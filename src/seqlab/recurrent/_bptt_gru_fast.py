@@ -66,16 +66,16 @@ ONEDNN = _probe_onednn()
 
 def use_gru_fast(batch: int, hidden: int) -> bool:
     """True when :class:`GRUFastFn` is expected to beat :class:`GRUSequenceFn` (numba
-    kernels / torch-op loop) at forward + backward.
+    kernels / torch-op loop) at forward + backward: B >= 2 and B * H^2 >= 2^18, i.e. a
+    per-step product of at least ~0.8M multiply-adds to repay the fast path's fixed cost
+    (~30 us a step: oneDNN's call overhead, seven torch ops).
 
-    Measured 2026-12-04, 1 thread, T=100, I=16, CPU time, best of 7 (fast / old): B=1
-    H=64-512 1.3-7.7 (the products are too small to repay ~40 us of fixed cost per step);
-    H=128: B=8 1.18, B=16 0.83, B=32 0.83; H=256: B=4 0.83, B=8 0.77; H=512: B=2 0.72, B=4
-    0.53; H<=64: B*H 512-4096 0.98-2.2 (numba's loops win on small products at any B).
+    Measured 2026-12-04, 1 thread, T=100, I=16, CPU time, best of 7 (fast / old):
+    H=1024 B=2 0.47; H=512 B=2 0.72, B=1 1.45; H=256 B=4 0.83, B=8 0.77, B=2 1.51;
+    H=128 B=16 0.83, B=32 0.83, B=8 1.12; H=64 B=64 0.83, B=32 1.05, B=16 1.17;
+    H=32 B=256 0.98, B=512 0.93, B=128 1.03.
     """
-    if batch < 2:
-        return False
-    return hidden >= 256 or (hidden >= 128 and batch * hidden >= 2048)
+    return batch >= 2 and batch * hidden * hidden >= 1 << 18
 
 
 # Steps of the input projection computed at once: rows of x (T*B in all) per product. A

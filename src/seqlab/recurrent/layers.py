@@ -71,6 +71,12 @@ IMPLS = ("auto", "loop", "torch", "bptt")
 # 1 thread, B 1-64, H 32-512, T 50/200): bptt now matches or beats torch for GRU at every size
 # (1.0-1.3x unpadded, up to 2.7x with lengths), and with ``lengths`` (packed sequences)
 # torch's LSTM kernel is 1.4-3.5x slower than bptt, so padded LSTM batches go to bptt.
+# GRU (issue 19, 2026-12-04, benchmarks/rnn.py, 1 thread): "bptt" runs the matrix-product-
+# bound GRUFastFn (oneDNN products, seqlab.recurrent._bptt_gru_fast) when B >= 2 and
+# B*H^2 >= 2^18 (measured crossover against the numba/torch-loop GRUSequenceFn: H=128 from
+# B=16, H=256 from B=4, H=512 from B=2, H=64 from B=64), else GRUSequenceFn; either way
+# faster than torch's GRU kernel (shape a B=32 H=128: ~0.55x nn.GRU, c B=64 H=512: ~0.45x,
+# b B=1 H=64: 0.06x), so GRU keeps "bptt" first in both rows.
 _PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 
