@@ -168,7 +168,7 @@ class GRUFastFn(torch.autograd.Function):
                 others = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).unbind(0)
                 pn2s = linear(xs, w_n2, b_n2).reshape(-1, B, H).unbind(0)
             a = step(h, others[t % chunk])  # [pre_r, pre_z, a_n]
-            a_r, a_z, a_n = a.split(H, 1)
+            a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
             a[:, : 2 * H].sigmoid_()
             addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
             n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
