@@ -15,7 +15,9 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
   AVX-512, about twice as fast), best of the repeats: the per-step ones at the step's own
   shapes (B, H) @ (H, G*H) forward and (B, G*H) @ (G*H, H) backward, 2*T*2*B*H*G*H FLOPs;
   the rest (input projection, weight gradients, dX) at the shape (T*B, H) @ (H, G*H);
-- ``%peak``: achieved GFLOP/s in % of the faster backend's 1024^3 product.
+- ``%peak``: achieved GFLOP/s in % of the faster backend's 1024^3 product;
+- ``cpu ms`` / ``cpu r``: the median process CPU time and its ratio (all threads; on a
+  shared machine a 1-thread run's CPU time is close to its wall time on an idle core).
 
 Both are at most 100 up to timing noise (an earlier version divided by MKL's speed only,
 which nn.LSTM's oneDNN kernels exceed, and showed 114 %).
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     shapes = QUICK_SHAPES if args.quick else {k: SHAPES[k] for k in args.shapes}
     print(f"threads={args.threads}  torch {torch.__version__}  load average {load_before}")
     print(f"{'shape':6} {'cell':7} {'impl':8} {'ms':>9} {'ratio':>6} {'vs':>8} {'GFLOP/s':>8} "
-          f"{'%bound':>6} {'%peak':>6}")
+          f"{'%bound':>6} {'%peak':>6} {'cpu ms':>9} {'cpu r':>6}")
     rows = []
     for sname, (B, T, I, H) in shapes.items():
         repeats = 2 if args.quick else (args.repeats if sname != "c" else max(2, args.repeats // 2))
@@ -136,7 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"shape {sname}: B={B} T={T} I={I} H={H}; 1024^3 product: {peak:.1f} GFLOP/s")
         x = torch.randn(B, T, I, requires_grad=True)
         peers = {name: cls(I, H, batch_first=True) for name, cls in PEERS.items()}
-        lstm_ms = timed_round({"nn.LSTM": fwd_bwd(peers["lstm"], x)}, repeats)["nn.LSTM"]
+        lstm_cpus: dict[str, float] = {}
+        lstm_ms = timed_round({"nn.LSTM": fwd_bwd(peers["lstm"], x)}, repeats,
+                              lstm_cpus)["nn.LSTM"]
+        lstm_cpu = lstm_cpus["nn.LSTM"]
         for cell in args.cells:
             g = GATES[cell]
             flops = 3 * 2 * B * T * (I + H) * g * H
@@ -155,23 +160,28 @@ def main(argv: list[str] | None = None) -> None:
                 if cell in PEERS:
                     copy_from_torch(layer, peers[cell])
                 contenders[impl] = fwd_bwd(layer, x)
-            times = timed_round(contenders, repeats)  # interleaved: fair under shared load
+            cpu: dict[str, float] = {}
+            times = timed_round(contenders, repeats, cpu)  # interleaved: fair under load
             ref_ms = times.get("nn." + PEERS[cell].__name__) if cell in PEERS else lstm_ms
+            ref_cpu = cpu.get("nn." + PEERS[cell].__name__) if cell in PEERS else lstm_cpu
             ref = "nn." + PEERS[cell].__name__ if cell in PEERS else "nn.LSTM"
             auto = RNNLayer(I, H, cell=cell).resolve_impl(batch=B)
             for name, ms in times.items():
                 gf = flops / (ms * 1e-3) / 1e9
                 label = name + ("*" if name == auto else "")
                 print(f"{sname:6} {cell:7} {label:8} {ms:9.2f} {ms / ref_ms:6.2f} {ref:>8} "
-                      f"{gf:8.2f} {100 * bound_ms / ms:6.1f} {100 * gf / peak:6.1f}", flush=True)
+                      f"{gf:8.2f} {100 * bound_ms / ms:6.1f} {100 * gf / peak:6.1f} "
+                      f"{cpu[name]:9.2f} {cpu[name] / ref_cpu:6.2f}", flush=True)
                 rows.append({"shape": sname, "B": B, "T": T, "I": I, "H": H, "cell": cell,
                              "impl": name, "auto": name == auto, "ms": round(ms, 3),
                              "ratio": round(ms / ref_ms, 4), "vs": ref,
                              "gflops": round(gf, 2), "pct_bound": round(100 * bound_ms / ms, 1),
-                             "pct_peak": round(100 * gf / peak, 1)})
+                             "pct_peak": round(100 * gf / peak, 1),
+                             "cpu_ms": round(cpu[name], 3),
+                             "cpu_ratio": round(cpu[name] / ref_cpu, 4)})
     print("* = the implementation impl='auto' picks; ratio = ms / torch.nn ms (nn.LSTM for "
           "jordan/leaky/skip); %bound = time of the row's products alone (fastest backend, "
-          "own shapes) in % of its time.")
+          "own shapes) in % of its time; cpu ms / cpu r = process CPU time and its ratio.")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"threads": args.threads, "torch": torch.__version__,
@@ -180,18 +190,23 @@ def main(argv: list[str] | None = None) -> None:
                        "contenders interleaved per round", "rows": rows}, f, indent=1)
 
 
-def timed_round(contenders: dict, repeats: int) -> dict[str, float]:
-    """Median ms of each contender, running them in turn each round (load hits all alike)."""
+def timed_round(contenders: dict, repeats: int, cpu: dict | None = None) -> dict[str, float]:
+    """Median wall ms of each contender, running them in turn each round (load hits all
+    alike). ``cpu``, if given, receives each one's median process CPU ms (all threads): on
+    a shared machine a 1-thread run's CPU time is close to its time on an idle core."""
     for fn in contenders.values():
         fn()
     times: dict[str, list[float]] = {k: [] for k in contenders}
+    cpus: dict[str, list[float]] = {k: [] for k in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             times[name].append(time.perf_counter() - t0)
+            cpus[name].append(time.process_time() - c0)
+    if cpu is not None:
+        cpu.update({k: 1e3 * statistics.median(v) for k, v in cpus.items()})
     return {k: 1e3 * statistics.median(v) for k, v in times.items()}
-
 
 if __name__ == "__main__":
     main()

@@ -163,3 +163,39 @@ def test_no_grad_forward_and_float32_layer_auto():
         ref, ref_n = gru(x)
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=2e-5)
     torch.testing.assert_close(h_n, ref_n, rtol=1e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("onednn", [True, False], ids=["onednn", "torch_mm"])
+@pytest.mark.parametrize("huge", [True, False], ids=["huge_pages", "torch_empty"])
+def test_float32_backends_and_buffers_agree_with_float64(onednn, huge, monkeypatch):
+    # every buffer through big_empty's mmap path (huge) and the products through torch's
+    # addmm (no oneDNN) must give the float64 result to float32 accuracy
+    if not onednn:
+        monkeypatch.setattr(F, "onednn", lambda: False)
+    if huge:
+        monkeypatch.setattr(F, "_HUGE_MIN_BYTES", 0)
+    B, T, I, H = 6, 11, 4, 16
+    gen = torch.Generator().manual_seed(9)
+    x64 = torch.randn(B, T, I, dtype=DT, generator=gen)
+    h064 = 0.5 * torch.randn(B, H, dtype=DT, generator=gen)
+    ps64 = [p.detach() for p in _params(I, H, 10)]
+    mask_tm = _mask(B, T).t().contiguous()
+    results = []
+    for dtype in (DT, torch.float32):
+        x = x64.to(dtype).requires_grad_()
+        h0 = h064.to(dtype).requires_grad_()
+        ps = [p.to(dtype).requires_grad_() for p in ps64]
+        outs = F.GRUFastFn.apply(x, h0, *ps, mask_tm.to(dtype))
+        results.append([o.double() for o in _grads(outs, [x, h0, *ps], 11)])
+    for a, b in zip(*results):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+
+
+def test_big_empty_is_a_writable_tensor(monkeypatch):
+    monkeypatch.setattr(F, "_HUGE_MIN_BYTES", 0)
+    for dtype in (torch.float32, torch.float64):
+        t = F.big_empty((3, 4, 5), dtype)
+        assert t.shape == (3, 4, 5) and t.dtype == dtype and t.is_contiguous()
+        t.fill_(2.0)
+        assert float(t.sum()) == 120.0
+    assert isinstance(F.onednn(), bool)
