@@ -41,7 +41,7 @@ def _mask(B: int, T: int) -> torch.Tensor:
 
 def _grads(outs, inputs, seed: int):
     gen = torch.Generator().manual_seed(seed)
-    gs = [torch.randn(o.shape, dtype=o.dtype, generator=gen) for o in outs]
+    gs = [torch.randn(o.shape, dtype=DT, generator=gen).to(o.dtype) for o in outs]
     wrt = [t for t in inputs if t is not None and t.requires_grad]
     return list(outs) + list(torch.autograd.grad(outs, wrt, gs))
 
