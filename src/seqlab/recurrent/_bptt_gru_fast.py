@@ -25,9 +25,11 @@ per call). Measured on this project's AMD EPYC (1 thread): ``torch.mm`` (MKL) ra
 GFLOP/s on large products and 40-60 on the per-step shapes (32x128 @ 128x384, 64x512 @
 512x1536); oneDNN at ~110-130 on the per-step shapes and ~210 on the weight-gradient
 products, the speed nn.LSTM (also oneDNN) gets. Float64, and builds without oneDNN, use
-torch's ``addmm``. Buffers of 8 MB and more are mapped with transparent huge pages where
-Linux offers them (:func:`big_empty`): fresh memory costs a page fault per 4 kB page, 23 % of
-the time at B=64 T=256 H=512 before. Higher-order gradients (``create_graph=True``) re-run
+torch's ``addmm``. Memory: the projections and the weight gradients work on chunks of
+~2048 rows (a few steps) so that no large buffer is allocated fresh at every call (at B=64
+T=256 H=512 whole-sequence buffers cost ~110k page faults, a quarter of the time; huge pages
+cut the faults but their zeroing and compaction cost as much on a busy machine).
+Higher-order gradients (``create_graph=True``) re-run
 the recurrence in plain torch ops (:mod:`seqlab.recurrent._bptt_reference`), as every BPTT
 Function does.
 """
@@ -35,11 +37,8 @@ Function does.
 from __future__ import annotations
 
 import functools
-import math
-import mmap
 from typing import Any
 
-import numpy as np
 import torch
 from numba import njit
 
@@ -81,32 +80,10 @@ def use_gru_fast(batch: int, hidden: int) -> bool:
     return batch >= 2 and batch * hidden * hidden >= 1 << 18
 
 
-# Steps of the input projection computed at once: rows of x (T*B in all) per product. A
-# few thousand rows keep the product efficient; projecting all T steps at once allocated a
-# (T*B, 3H) block, fresh memory (page faults) at every call when over malloc's mmap limit.
+# Rows (steps x batch) per product for the input projection and the weight gradients: a
+# few thousand keep the products efficient; whole-sequence blocks were fresh memory (page
+# faults) at every call once over malloc's mmap limit.
 _CHUNK_ROWS = 2048
-# Buffers from this size up are mapped with transparent huge pages where the OS offers them
-# (Linux ``madvise`` mode): at shape B=64 T=256 H=512 a forward+backward touched ~450 MB of
-# fresh memory, ~110k page faults and 23 % of its time in the kernel with 4 kB pages.
-_HUGE_MIN_BYTES = 8 << 20
-
-
-def big_empty(shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
-    """``torch.empty(shape, dtype)``; large ones on huge pages where the OS allows it."""
-    itemsize = torch.empty(0, dtype=dtype).element_size()
-    nbytes = itemsize * math.prod(shape)
-    advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    if nbytes < _HUGE_MIN_BYTES or advice is None:
-        return torch.empty(shape, dtype=dtype)
-    try:
-        region = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        region.madvise(advice)
-    except (OSError, ValueError, AttributeError):
-        return torch.empty(shape, dtype=dtype)
-    np_dtype = np.float32 if dtype == torch.float32 else np.float64
-    return torch.from_numpy(np.frombuffer(region, dtype=np_dtype).reshape(shape))
-
-
 def _step_product(w: Tensor, batch: int) -> Any:
     """``(a, other) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step product,
     oneDNN with ``w`` packed once for float32, ``torch.addmm`` otherwise."""
@@ -151,12 +128,12 @@ class GRUFastFn(torch.autograd.Function):
         # 2 (W_in x + b_in): the argument of n = 2 sigmoid(2 v) - 1 (x2 is exact)
         w_n2, b_n2 = 2.0 * w[2 * H :], 2.0 * b_i[2 * H :]
         step = _step_product(w_hh.detach(), B)
-        hs_ext = big_empty((T + 1, B, H), x.dtype)  # h_{-1} = h0, h_0, ..., h_{T-1}
+        hs_ext = x.new_empty(T + 1, B, H)  # h_{-1} = h0, h_0, ..., h_{T-1}
         if h0 is None:
             hs_ext[0] = 0.0
         else:
             hs_ext[0] = h0.detach()
-        ns = big_empty((T, B, H), x.dtype)
+        ns = x.new_empty(T, B, H)
         keep = None if mask_tm is None else (mask_tm != 0).unsqueeze(-1)  # (T, B, 1)
         full = [True] * T if keep is None else keep.reshape(T, B).all(1).tolist()
         hss, nss = hs_ext.unbind(0), ns.unbind(0)
@@ -184,11 +161,7 @@ class GRUFastFn(torch.autograd.Function):
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm)
         ctx.fast = (acts, ns, hs_ext)
         hs = hs_ext[1:].transpose(0, 1)
-        out = big_empty((B, T, H), x.dtype)
-        if keep is None:
-            out.copy_(hs)
-        else:
-            torch.mul(hs, keep.transpose(0, 1), out=out)
+        out = hs.contiguous() if keep is None else hs * keep.transpose(0, 1)
         return out, h.clone()
 
     @staticmethod
@@ -205,18 +178,22 @@ class GRUFastFn(torch.autograd.Function):
         mask = x.new_ones(T, B) if mask_tm is None else mask_tm
         g_out = g_h.detach()  # (B, T, H), any strides (often an expanded 1): read in place
         step = _step_product(w_hh.detach().t(), B)
-        # feature-major gate gradients of all steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
-        buf = big_empty((4 * H, T * B), x.dtype)
+        chunk = max(1, _CHUNK_ROWS // B)
+        # feature-major gate gradients of a chunk of steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
+        buf = x.new_empty(4 * H, min(T, chunk) * B)
         dg, dn, carry = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_empty(B, H)
         n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
         buf_np, dg_np, dn_np, carry_np = buf.numpy(), dg.numpy(), dn.numpy(), carry.numpy()
+        sums = _WeightGrads(ctx.needs_input_grad, x, w_ih, hs_ext)
         g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
         for t in range(T - 1, -1, -1):
+            first = t - t % chunk  # the chunk's first step
             _step_backward(g.numpy(), go_np, m_np, t, acts[t].numpy(), n_np[t], h_np[t],
-                           t * B, buf_np, dg_np, dn_np, carry_np)
+                           (t - first) * B, buf_np, dg_np, dn_np, carry_np)
             g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
-        dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(
-            ctx.needs_input_grad, x, w_ih, buf, hs_ext[:-1].reshape(T * B, H))
+            if t == first:
+                sums.add(buf[:, : min(T - first, chunk) * B], first)
+        dx, dw_ih, dw_hh, db_ih, db_hh = sums.result()
         dh0 = g if ctx.needs_input_grad[1] else None
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
@@ -262,31 +239,50 @@ def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, dn, carry)
             buf[3 * H + k, col + b] = dn[b, k]
 
 
-def _weight_grads(
-    needs: Any, x: Tensor, w_ih: Tensor, buf: Tensor, h_prev: Tensor
-) -> tuple[Tensor | None, ...]:
-    """dX, dW_ih, dW_hh, db_ih, db_hh from the feature-major gate gradients ``buf``
-    (4H, T*B) and ``h_prev`` (T*B, H): each one product or row sum over all steps.
+class _WeightGrads:
+    """dX, dW_ih, dW_hh, db_ih, db_hh summed chunk by chunk from the feature-major gate
+    gradients (4H, n*B) of n steps: one product (or row sum) per chunk and quantity.
 
-    dE/d(input projection) is rows [r, z, pre_n] of ``buf``; dE/d(h W_hh^T + b_hh) rows
-    [r, z, a_n] (they differ in the n block: dE/da_n = r dE/dpre_n).
+    dE/d(input projection) is rows [r, z, pre_n]; dE/d(h W_hh^T + b_hh) rows [r, z, a_n]
+    (they differ in the n block: dE/da_n = r dE/dpre_n).
     """
-    H = h_prev.shape[1]
-    B, T, I = x.shape
-    d_rz, d_hh, d_n = buf[: 2 * H], buf[: 3 * H], buf[3 * H :]
-    dx = dw_ih = dw_hh = db_ih = db_hh = None
-    if needs[0]:  # dX^T (I, T*B) = W_ih^T d_in: oneDNN 2x faster than MKL's d_in^T W_ih
+
+    def __init__(self, needs: Any, x: Tensor, w_ih: Tensor, hs_ext: Tensor) -> None:
+        B, T, I = x.shape
+        H = hs_ext.shape[2]
+        self.needs, self.B, self.H = needs, B, H
+        self.x_tm = x.detach().transpose(0, 1).reshape(T * B, I)
+        self.h_prev = hs_ext[:-1].reshape(T * B, H)  # h_{t-1} of every step
         w = w_ih.detach()
-        w_rz, w_n = w[: 2 * H].t().contiguous(), w[2 * H :].t().contiguous()
-        dx = linear(w_rz, d_rz.t()).add_(linear(w_n, d_n.t())).t()
-        dx = dx.reshape(T, B, I).transpose(0, 1)
-    if needs[2]:
-        x_t = x.detach().transpose(0, 1).reshape(T * B, I).t()
-        dw_ih = torch.cat([linear(d_rz, x_t), linear(d_n, x_t)])
-    if needs[3]:  # sum_t dG_t^T h_{t-1}
-        dw_hh = linear(d_hh, h_prev.t())
-    if needs[4]:
-        db_ih = torch.cat([d_rz.sum(1), d_n.sum(1)])
-    if needs[5]:
-        db_hh = d_hh.sum(1)
-    return dx, dw_ih, dw_hh, db_ih, db_hh
+        self.w_rz, self.w_n = w[: 2 * H].t().contiguous(), w[2 * H :].t().contiguous()
+        self.dx = x.new_empty(T * B, I) if needs[0] else None
+        self.dw_ih = x.new_zeros(3 * H, I)
+        self.dw_hh = x.new_zeros(3 * H, H)
+        self.db_ih, self.db_hh = x.new_zeros(3 * H), x.new_zeros(3 * H)
+
+    def add(self, d: Tensor, first: int) -> None:
+        """Add the steps from ``first`` on whose gate gradients are the columns of ``d``."""
+        H, rows = self.H, slice(first * self.B, first * self.B + d.shape[1])
+        d_rz, d_hh, d_n = d[: 2 * H], d[: 3 * H], d[3 * H :]
+        if self.dx is not None:  # dX^T = W_ih^T d_in: oneDNN 2x faster than MKL's d_in^T W_ih
+            self.dx[rows] = linear(self.w_rz, d_rz.t()).add_(linear(self.w_n, d_n.t())).t()
+        if self.needs[2]:
+            x_t = self.x_tm[rows].t()
+            self.dw_ih[: 2 * H] += linear(d_rz, x_t)
+            self.dw_ih[2 * H :] += linear(d_n, x_t)
+        if self.needs[3]:  # sum_t dG_t^T h_{t-1}
+            self.dw_hh += linear(d_hh, self.h_prev[rows].t())
+        if self.needs[4]:
+            self.db_ih[: 2 * H] += d_rz.sum(1)
+            self.db_ih[2 * H :] += d_n.sum(1)
+        if self.needs[5]:
+            self.db_hh += d_hh.sum(1)
+
+    def result(self) -> tuple[Tensor | None, ...]:
+        """(dX (B, T, I), dW_ih, dW_hh, db_ih, db_hh), None where not needed."""
+        nd = self.needs
+        dx = None
+        if self.dx is not None:
+            dx = self.dx.reshape(-1, self.B, self.dx.shape[1]).transpose(0, 1)
+        return (dx, self.dw_ih if nd[2] else None, self.dw_hh if nd[3] else None,
+                self.db_ih if nd[4] else None, self.db_hh if nd[5] else None)
