@@ -84,6 +84,12 @@ def use_gru_fast(batch: int, hidden: int) -> bool:
 # few thousand keep the products efficient; whole-sequence blocks were fresh memory (page
 # faults) at every call once over malloc's mmap limit.
 _CHUNK_ROWS = 2048
+def _chunk_steps(steps: int, batch: int) -> int:
+    """Steps per chunk: about ``_CHUNK_ROWS`` rows, the chunks of one sequence equal."""
+    n_chunks = -(-steps * batch // _CHUNK_ROWS)
+    return -(-steps // n_chunks)
+
+
 def _step_product(w: Tensor, batch: int) -> Any:
     """``(a, other) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step product,
     oneDNN with ``w`` packed once for float32, ``torch.addmm`` otherwise."""
@@ -141,7 +147,7 @@ class GRUFastFn(torch.autograd.Function):
         addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
         acts: list[Tensor] = []
         h = hss[0]
-        chunk = max(1, _CHUNK_ROWS // B)  # the input projections, a few steps at a time
+        chunk = _chunk_steps(T, B)  # the input projections, a few steps at a time
         for t in range(T):
             if t % chunk == 0:
                 xs = x_tm[t * B : min(T, t + chunk) * B]
@@ -178,21 +184,25 @@ class GRUFastFn(torch.autograd.Function):
         mask = x.new_ones(T, B) if mask_tm is None else mask_tm
         g_out = g_h.detach()  # (B, T, H), any strides (often an expanded 1): read in place
         step = _step_product(w_hh.detach().t(), B)
-        chunk = max(1, _CHUNK_ROWS // B)
+        chunk = _chunk_steps(T, B)
         # feature-major gate gradients of a chunk of steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
-        buf = x.new_empty(4 * H, min(T, chunk) * B)
+        flat = x.new_empty(4 * H * chunk * B)
         dg, dn, carry = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_empty(B, H)
         n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
-        buf_np, dg_np, dn_np, carry_np = buf.numpy(), dg.numpy(), dn.numpy(), carry.numpy()
+        dg_np, dn_np, carry_np = dg.numpy(), dn.numpy(), carry.numpy()
         sums = _WeightGrads(ctx.needs_input_grad, x, w_ih, hs_ext)
         g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
+        buf = flat
         for t in range(T - 1, -1, -1):
             first = t - t % chunk  # the chunk's first step
+            if t == T - 1 or t % chunk == chunk - 1:  # a chunk starts: a contiguous block
+                buf = flat[: 4 * H * (t + 1 - first) * B].view(4 * H, -1)
+                buf_np = buf.numpy()
             _step_backward(g.numpy(), go_np, m_np, t, acts[t].numpy(), n_np[t], h_np[t],
                            (t - first) * B, buf_np, dg_np, dn_np, carry_np)
             g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
             if t == first:
-                sums.add(buf[:, : min(T - first, chunk) * B], first)
+                sums.add(buf, first)
         dx, dw_ih, dw_hh, db_ih, db_hh = sums.result()
         dh0 = g if ctx.needs_input_grad[1] else None
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
