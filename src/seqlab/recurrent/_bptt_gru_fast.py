@@ -65,7 +65,6 @@ def onednn() -> bool:
         return False
 
 
-
 def use_gru_fast(batch: int, hidden: int) -> bool:
     """True when :class:`GRUFastFn` is expected to beat :class:`GRUSequenceFn` (numba
     kernels / torch-op loop) at forward + backward: B >= 2 and B * H^2 >= 2^18, i.e. a
@@ -84,6 +83,8 @@ def use_gru_fast(batch: int, hidden: int) -> bool:
 # few thousand keep the products efficient; whole-sequence blocks were fresh memory (page
 # faults) at every call once over malloc's mmap limit.
 _CHUNK_ROWS = 2048
+
+
 def _chunk_steps(steps: int, batch: int) -> int:
     """Steps per chunk: about ``_CHUNK_ROWS`` rows, the chunks of one sequence equal."""
     n_chunks = -(-steps * batch // _CHUNK_ROWS)
