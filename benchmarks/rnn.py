@@ -19,8 +19,10 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
 - ``cpu ms`` / ``cpu r``: the median process CPU time and its ratio (all threads; on a
   shared machine a 1-thread run's CPU time is close to its wall time on an idle core).
 
-Both are at most 100 up to timing noise (an earlier version divided by MKL's speed only,
-which nn.LSTM's oneDNN kernels exceed, and showed 114 %).
+``%peak`` is at most 100 up to timing noise (an earlier version divided by MKL's speed
+only, which nn.LSTM's oneDNN kernels exceed, and showed 114 %); so is ``%bound`` except
+where a fused kernel saves the per-call cost that each separately timed product includes
+(nn.LSTM at B=1, shape b: ~105 %).
 
 Usage: ``python benchmarks/rnn.py [--threads 1] [--quick] [--shapes a b c] [--repeats 5]
 [--cells gru lstm] [--out results.json]``; the JSON records the load average before and
