@@ -75,8 +75,9 @@ IMPLS = ("auto", "loop", "torch", "bptt")
 # bound GRUFastFn (oneDNN products, seqlab.recurrent._bptt_gru_fast) when B >= 2 and
 # B*H^2 >= 2^18 (measured crossover against the numba/torch-loop GRUSequenceFn: H=128 from
 # B=16, H=256 from B=4, H=512 from B=2, H=64 from B=64), else GRUSequenceFn; either way
-# faster than torch's GRU kernel (shape a B=32 H=128: ~0.55x nn.GRU, c B=64 H=512: ~0.45x,
-# b B=1 H=64: 0.06x), so GRU keeps "bptt" first in both rows.
+# faster than torch's GRU kernel (benchmarks/results/rnn-gru-issue19-after-t1.json, load ~2:
+# shape a B=32 H=128 0.63x nn.GRU, c B=64 H=512 0.47x, b B=1 H=64 0.06x; 2 threads 0.66x,
+# 0.50x, 0.06x), so GRU keeps "bptt" first in both rows.
 _PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 
