@@ -8,10 +8,25 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
 - the ratio to the torch.nn equivalent (nn.LSTM for lstm / jordan / leaky / skip, nn.GRU
   for gru, nn.RNN for elman),
 - achieved GFLOP/s (forward+backward counted as 3 x the forward matmul FLOPs
-  2*B*T*(I+H)*G*H) and the fraction of a plain ``torch.matmul`` of the same per-step shape
-  (B, H) @ (H, G*H) and of a large 1024^3 matmul, both measured in the same run.
+  2*B*T*(I+H)*G*H),
+- ``%bound``: the time the row's matrix products alone would take, in % of its time. The
+  products are timed in the same run, each as the faster of ``torch.mm`` (MKL) and oneDNN
+  (``torch.ops.mkldnn._linear_pointwise``; on AMD CPUs MKL runs its AVX2 code, oneDNN
+  AVX-512, about twice as fast), best of the repeats: the per-step ones at the step's own
+  shapes (B, H) @ (H, G*H) forward and (B, G*H) @ (G*H, H) backward, 2*T*2*B*H*G*H FLOPs;
+  the rest (input projection, weight gradients, dX) at the shape (T*B, H) @ (H, G*H);
+- ``%peak``: achieved GFLOP/s in % of the faster backend's 1024^3 product;
+- ``cpu ms`` / ``cpu r``: the median process CPU time and its ratio (all threads; on a
+  shared machine a 1-thread run's CPU time is close to its wall time on an idle core).
 
-Usage: ``python benchmarks/rnn.py [--threads 1] [--quick] [--shapes a b c] [--repeats 5]``.
+``%peak`` is at most 100 up to timing noise (an earlier version divided by MKL's speed
+only, which nn.LSTM's oneDNN kernels exceed, and showed 114 %); so is ``%bound`` except
+where a fused kernel saves the per-call cost that each separately timed product includes
+(nn.LSTM at B=1, shape b: ~105 %).
+
+Usage: ``python benchmarks/rnn.py [--threads 1] [--quick] [--shapes a b c] [--repeats 5]
+[--cells gru lstm] [--out results.json]``; the JSON records the load average before and
+after.
 Denormals are flushed (``torch.set_flush_denormal(True)``) for every contender: long
 sequences otherwise slow down on subnormal floats.
 """
@@ -19,6 +34,8 @@ sequences otherwise slow down on subnormal floats.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import time
 
@@ -60,23 +77,39 @@ def fwd_bwd(module: nn.Module, x: torch.Tensor):
     return run
 
 
+def _onednn_ok() -> bool:
+    try:
+        a, w = torch.ones(2, 3), torch.ones(4, 3)
+        torch.ops.mkldnn._linear_pointwise(a, w, None, "none", [None], "")
+        return True
+    except Exception:
+        return False
+
+
 def matmul_gflops(m: int, k: int, n: int, repeats: int = 20) -> float:
+    """GFLOP/s of (m, k) @ (k, n): the faster of torch.mm and oneDNN, best of ``repeats``."""
     a, b = torch.randn(m, k), torch.randn(k, n)
+    bt = b.t().contiguous()
     number = max(1, int(2e7 // (m * k * n)))  # enough work per timing for small shapes
-
-    def run() -> None:
-        for _ in range(number):
-            torch.matmul(a, b)
-
-    ms = timed(run, repeats)
-    return 2 * m * k * n * number / (ms * 1e-3) / 1e9
+    kinds = [lambda: torch.mm(a, b)]
+    if _onednn_ok():
+        kinds.append(lambda: torch.ops.mkldnn._linear_pointwise(a, bt, None, "none", [None], ""))
+    best = float("inf")
+    for fn in kinds:
+        fn()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best = min(best, time.perf_counter() - t0)
+    return 2 * m * k * n * number / best / 1e9
 
 
 def impls_for(cell: str, batch: int, hidden: int, slow: bool) -> list[str]:
     out = ["torch"] if cell in PEERS else []
-    # engineer B's LSTM/GRU/Jordan kernels take seconds to tens of seconds on large steps
+    # engineer B's LSTM/Jordan kernels take seconds to tens of seconds on large steps
     # (47 s for the LSTM at shape c): skip them where "auto" would not pick them, unless --slow
-    if _bptt_function(cell) is not None and (slow or cell in ("elman", "leaky", "skip")
+    if _bptt_function(cell) is not None and (slow or cell in ("elman", "leaky", "skip", "gru")
                                              or _small_step(cell, batch, hidden)):
         out.append("bptt")
     return [*out, "loop"]
@@ -90,25 +123,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     parser.add_argument("--cells", nargs="+", default=list(GATES), choices=list(GATES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", help="write the rows (and the load average) as JSON here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(0)
+    load_before = os.getloadavg()
     shapes = QUICK_SHAPES if args.quick else {k: SHAPES[k] for k in args.shapes}
-    print(f"threads={args.threads}  torch {torch.__version__}  (1024^3 matmul measured per shape)")
+    print(f"threads={args.threads}  torch {torch.__version__}  load average {load_before}")
     print(f"{'shape':6} {'cell':7} {'impl':8} {'ms':>9} {'ratio':>6} {'vs':>8} {'GFLOP/s':>8} "
-          f"{'%mm':>5} {'%peak':>6}")
+          f"{'%bound':>6} {'%peak':>6} {'cpu ms':>9} {'cpu r':>6}")
+    rows = []
     for sname, (B, T, I, H) in shapes.items():
         repeats = 2 if args.quick else (args.repeats if sname != "c" else max(2, args.repeats // 2))
         peak = matmul_gflops(256, 256, 256) if args.quick else matmul_gflops(1024, 1024, 1024, 3)
-        print(f"shape {sname}: B={B} T={T} I={I} H={H}; square matmul peak: {peak:.1f} GFLOP/s")
+        print(f"shape {sname}: B={B} T={T} I={I} H={H}; 1024^3 product: {peak:.1f} GFLOP/s")
         x = torch.randn(B, T, I, requires_grad=True)
         peers = {name: cls(I, H, batch_first=True) for name, cls in PEERS.items()}
-        lstm_ms = timed_round({"nn.LSTM": fwd_bwd(peers["lstm"], x)}, repeats)["nn.LSTM"]
+        lstm_cpus: dict[str, float] = {}
+        lstm_ms = timed_round({"nn.LSTM": fwd_bwd(peers["lstm"], x)}, repeats,
+                              lstm_cpus)["nn.LSTM"]
+        lstm_cpu = lstm_cpus["nn.LSTM"]
         for cell in args.cells:
             g = GATES[cell]
             flops = 3 * 2 * B * T * (I + H) * g * H
-            mm = matmul_gflops(B, H, g * H)
+            step_flops = 2 * T * 2 * B * H * g * H  # h W_hh^T forward, dG W_hh backward
+            mm_fwd, mm_bwd = matmul_gflops(B, H, g * H), matmul_gflops(B, g * H, H)
+            mm_seq = matmul_gflops(T * B, H, g * H, 3)
+            bound_ms = 1e3 * (step_flops / 2 / mm_fwd + step_flops / 2 / mm_bwd
+                              + (flops - step_flops) / mm_seq) / 1e9
+            print(f"  {cell}: products GFLOP/s: step fwd {mm_fwd:.1f}, step bwd {mm_bwd:.1f}, "
+                  f"(T*B, H) @ (H, G*H) {mm_seq:.1f}; bound {bound_ms:.2f} ms")
             contenders = {}
             if cell in PEERS:
                 contenders["nn." + PEERS[cell].__name__] = fwd_bwd(peers[cell], x)
@@ -117,31 +162,53 @@ def main(argv: list[str] | None = None) -> None:
                 if cell in PEERS:
                     copy_from_torch(layer, peers[cell])
                 contenders[impl] = fwd_bwd(layer, x)
-            times = timed_round(contenders, repeats)  # interleaved: fair under shared load
+            cpu: dict[str, float] = {}
+            times = timed_round(contenders, repeats, cpu)  # interleaved: fair under load
             ref_ms = times.get("nn." + PEERS[cell].__name__) if cell in PEERS else lstm_ms
+            ref_cpu = cpu.get("nn." + PEERS[cell].__name__) if cell in PEERS else lstm_cpu
             ref = "nn." + PEERS[cell].__name__ if cell in PEERS else "nn.LSTM"
             auto = RNNLayer(I, H, cell=cell).resolve_impl(batch=B)
             for name, ms in times.items():
                 gf = flops / (ms * 1e-3) / 1e9
                 label = name + ("*" if name == auto else "")
                 print(f"{sname:6} {cell:7} {label:8} {ms:9.2f} {ms / ref_ms:6.2f} {ref:>8} "
-                      f"{gf:8.2f} {100 * gf / mm:5.0f} {100 * gf / peak:6.1f}", flush=True)
+                      f"{gf:8.2f} {100 * bound_ms / ms:6.1f} {100 * gf / peak:6.1f} "
+                      f"{cpu[name]:9.2f} {cpu[name] / ref_cpu:6.2f}", flush=True)
+                rows.append({"shape": sname, "B": B, "T": T, "I": I, "H": H, "cell": cell,
+                             "impl": name, "auto": name == auto, "ms": round(ms, 3),
+                             "ratio": round(ms / ref_ms, 4), "vs": ref,
+                             "gflops": round(gf, 2), "pct_bound": round(100 * bound_ms / ms, 1),
+                             "pct_peak": round(100 * gf / peak, 1),
+                             "cpu_ms": round(cpu[name], 3),
+                             "cpu_ratio": round(cpu[name] / ref_cpu, 4)})
     print("* = the implementation impl='auto' picks; ratio = ms / torch.nn ms (nn.LSTM for "
-          "jordan/leaky/skip); %mm = share of torch.matmul (B,H)@(H,G*H) GFLOP/s.")
+          "jordan/leaky/skip); %bound = time of the row's products alone (fastest backend, "
+          "own shapes) in % of its time; cpu ms / cpu r = process CPU time and its ratio.")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"threads": args.threads, "torch": torch.__version__,
+                       "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+                       "repeats": args.repeats, "timing": "median wall ms, fwd+bwd, "
+                       "contenders interleaved per round", "rows": rows}, f, indent=1)
 
 
-def timed_round(contenders: dict, repeats: int) -> dict[str, float]:
-    """Median ms of each contender, running them in turn each round (load hits all alike)."""
+def timed_round(contenders: dict, repeats: int, cpu: dict | None = None) -> dict[str, float]:
+    """Median wall ms of each contender, running them in turn each round (load hits all
+    alike). ``cpu``, if given, receives each one's median process CPU ms (all threads): on
+    a shared machine a 1-thread run's CPU time is close to its time on an idle core."""
     for fn in contenders.values():
         fn()
     times: dict[str, list[float]] = {k: [] for k in contenders}
+    cpus: dict[str, list[float]] = {k: [] for k in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             times[name].append(time.perf_counter() - t0)
+            cpus[name].append(time.process_time() - c0)
+    if cpu is not None:
+        cpu.update({k: 1e3 * statistics.median(v) for k, v in cpus.items()})
     return {k: 1e3 * statistics.median(v) for k, v in times.items()}
-
 
 if __name__ == "__main__":
     main()

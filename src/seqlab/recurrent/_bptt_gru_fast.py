@@ -1,0 +1,299 @@
+"""GRU with hand-written BPTT for steps where the matrix products dominate (large ``B*H``).
+
+Same function as :class:`seqlab.recurrent._bptt_gated.GRUSequenceFn` (torch.nn.GRU's gates
+r, z, n; padded steps carry the state), organised so that each time step costs ONE matrix
+product and a handful of vectorised ops, and all that does not depend on the recursion is
+done once for all steps:
+
+forward
+    ``X W_ih^T + b`` for many steps at once (chunks of ~2048 rows); per step one product
+    ``a = h_{t-1} W_hh^T + [W_ir x + b_ir + b_hr, W_iz x + b_iz + b_hz, b_hn]`` (the
+    addition fused into the product), ``r, z = sigmoid(a_rz)`` in place,
+    ``n = tanh(W_in x + b_in + r a_n) = 2 sigmoid(2 (...)) - 1`` (``a_n = W_hn h + b_hn``;
+    torch's sigmoid is 3-4x faster than its tanh here) and
+    ``h_t = lerp(n, h_{t-1}, z) = (1-z) n + z h_{t-1}``. Saved: ``[r, z, a_n]``, n, h.
+backward
+    Per step one numba call (:func:`_step_backward`: the gate gradients from
+    ``g = dE/dh_t``, written both row-major for the product below and feature-major into
+    a (4H, T*B) block for the weight gradients) and one product,
+    ``dE/dh_{t-1} = g z + dG_t W_hh + dE/dh_{t-1}|_outputs``. After the recursion
+    ``dW_hh = sum_t dG_t^T h_{t-1}`` is ONE (3H, T*B) @ (T*B, H) product, ``dW_ih`` and
+    ``dX`` likewise, the biases row sums.
+
+Float32 products go through oneDNN (``torch.ops.mkldnn._linear_pointwise``, W_hh packed once
+per call). Measured on this project's AMD EPYC (1 thread): ``torch.mm`` (MKL) ran at ~100
+GFLOP/s on large products and 40-60 on the per-step shapes (32x128 @ 128x384, 64x512 @
+512x1536); oneDNN at ~110-130 on the per-step shapes and ~210 on the weight-gradient
+products, the speed nn.LSTM (also oneDNN) gets. Float64, and builds without oneDNN, use
+torch's ``addmm``. Memory: the projections and the weight gradients work on chunks of
+~2048 rows (a few steps) so that no large buffer is allocated fresh at every call (at B=64
+T=256 H=512 whole-sequence buffers cost ~110k page faults, a quarter of the time; huge pages
+cut the faults but their zeroing and compaction cost as much on a busy machine).
+Higher-order gradients (``create_graph=True``) re-run
+the recurrence in plain torch ops (:mod:`seqlab.recurrent._bptt_reference`), as every BPTT
+Function does.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import torch
+from numba import njit
+
+from seqlab.recurrent import _bptt_reference as R
+
+Tensor = torch.Tensor
+
+
+@functools.cache
+def onednn() -> bool:
+    """True when oneDNN's fused linear ops exist in this torch build and compute x W^T + o."""
+    try:
+        ops = torch.ops.mkldnn
+        if not torch.backends.mkldnn.is_available():
+            return False
+        x = torch.arange(15.0).reshape(3, 5).sin()  # fixed values: no use of the global RNG
+        w, o = torch.arange(20.0).reshape(4, 5).cos(), torch.arange(12.0).reshape(3, 4)
+        packed = ops._reorder_linear_weight(w, 3)
+        y = ops._linear_pointwise.binary(x, o, packed, None, "add")
+        y2 = ops._linear_pointwise(x, w.t().contiguous().t(), None, "none", [None], "")
+        return bool(torch.allclose(y, x @ w.t() + o, atol=1e-5)
+                    and torch.allclose(y2, x @ w.t(), atol=1e-5))
+    except Exception:  # a missing op or a changed signature: torch's products instead
+        return False
+
+
+def use_gru_fast(batch: int, hidden: int) -> bool:
+    """True when :class:`GRUFastFn` is expected to beat :class:`GRUSequenceFn` (numba
+    kernels / torch-op loop) at forward + backward: B >= 2 and B * H^2 >= 2^18, i.e. a
+    per-step product of at least ~0.8M multiply-adds to repay the fast path's fixed cost
+    (~30 us a step: oneDNN's call overhead, seven torch ops).
+
+    Measured 2026-12-04, 1 thread, T=100, I=16, CPU time, best of 7 (fast / old):
+    H=1024 B=2 0.47; H=512 B=2 0.72, B=1 1.45; H=256 B=4 0.83, B=8 0.77, B=2 1.51;
+    H=128 B=16 0.83, B=32 0.83, B=8 1.12; H=64 B=64 0.83, B=32 1.05, B=16 1.17;
+    H=32 B=256 0.98, B=512 0.93, B=128 1.03.
+    """
+    return batch >= 2 and batch * hidden * hidden >= 1 << 18
+
+
+# Rows (steps x batch) per product for the input projection and the weight gradients: a
+# few thousand keep the products efficient; whole-sequence blocks were fresh memory (page
+# faults) at every call once over malloc's mmap limit.
+_CHUNK_ROWS = 2048
+
+
+def _chunk_steps(steps: int, batch: int) -> int:
+    """Steps per chunk: about ``_CHUNK_ROWS`` rows, the chunks of one sequence equal."""
+    n_chunks = -(-steps * batch // _CHUNK_ROWS)
+    return -(-steps // n_chunks)
+
+
+def _step_product(w: Tensor, batch: int) -> Any:
+    """``(a, other) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step product,
+    oneDNN with ``w`` packed once for float32, ``torch.addmm`` otherwise."""
+    if onednn() and w.dtype == torch.float32:
+        packed = torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), batch)
+        binary = torch.ops.mkldnn._linear_pointwise.binary
+        return lambda a, other: binary(a, other, packed, None, "add")
+    wt = w.t()
+    return lambda a, other: torch.addmm(other, a, wt)
+
+
+def linear(a: Tensor, w: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``a @ w^T (+ bias)``: oneDNN for a row-major float32 ``a`` (it reads ``a`` in place
+    and repacks ``w``, whatever its strides), else torch."""
+    if onednn() and a.dtype == torch.float32 and a.is_contiguous():
+        return torch.ops.mkldnn._linear_pointwise(a, w, bias, "none", [None], "")
+    return torch.nn.functional.linear(a, w, bias)
+
+
+class GRUFastFn(torch.autograd.Function):
+    """GRU over a sequence with hand-written BPTT, matrix-product bound (module docstring).
+
+    Arguments as :class:`seqlab.recurrent._bptt_gated.GRUSequenceFn`: x (B, T, I), h0 (B, H)
+    or None, weights in torch.nn.GRU's layout, biases or None, mask_tm (T, B) 0/1 or None.
+    Returns (h_all (B, T, H), zero at padding; h_last (B, H)).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: Tensor, h0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+        b_ih: Tensor | None, b_hh: Tensor | None, mask_tm: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:  # fmt: skip
+        B, T, I = x.shape
+        H = w_hh.shape[1]
+        x_tm = x.detach().transpose(0, 1).reshape(T * B, I)
+        w = w_ih.detach()
+        b_i = x.new_zeros(3 * H) if b_ih is None else b_ih.detach()
+        b_h = x.new_zeros(3 * H) if b_hh is None else b_hh.detach()
+        # added to h W_hh^T at each step: [W_ir x + b_ir + b_hr, W_iz x + b_iz + b_hz, b_hn]
+        w_o = torch.cat([w[: 2 * H], w.new_zeros(H, I)])
+        b_o = torch.cat([b_i[: 2 * H] + b_h[: 2 * H], b_h[2 * H :]])
+        # 2 (W_in x + b_in): the argument of n = 2 sigmoid(2 v) - 1 (x2 is exact)
+        w_n2, b_n2 = 2.0 * w[2 * H :], 2.0 * b_i[2 * H :]
+        step = _step_product(w_hh.detach(), B)
+        hs_ext = x.new_empty(T + 1, B, H)  # h_{-1} = h0, h_0, ..., h_{T-1}
+        if h0 is None:
+            hs_ext[0] = 0.0
+        else:
+            hs_ext[0] = h0.detach()
+        ns = x.new_empty(T, B, H)
+        keep = None if mask_tm is None else (mask_tm != 0).unsqueeze(-1)  # (T, B, 1)
+        full = [True] * T if keep is None else keep.reshape(T, B).all(1).tolist()
+        hss, nss = hs_ext.unbind(0), ns.unbind(0)
+        s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
+        addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
+        acts: list[Tensor] = []
+        h = hss[0]
+        chunk = _chunk_steps(T, B)  # the input projections, a few steps at a time
+        for t in range(T):
+            if t % chunk == 0:
+                xs = x_tm[t * B : min(T, t + chunk) * B]
+                others = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).unbind(0)
+                pn2s = linear(xs, w_n2, b_n2).reshape(-1, B, H).unbind(0)
+            a = step(h, others[t % chunk])  # [pre_r, pre_z, a_n]
+            a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
+            a[:, : 2 * H].sigmoid_()
+            addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
+            n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
+            h_new = lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
+            if not full[t]:
+                assert keep is not None
+                where(keep[t], h_new, h, out=h_new)
+            acts.append(a)
+            h = h_new
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm)
+        ctx.fast = (acts, ns, hs_ext)
+        hs = hs_ext[1:].transpose(0, 1)
+        out = hs.contiguous() if keep is None else hs * keep.transpose(0, 1)
+        return out, h.clone()
+
+    @staticmethod
+    def backward(ctx: Any, g_h: Tensor, g_hlast: Tensor) -> tuple[Tensor | None, ...]:
+        saved = ctx.saved_tensors  # x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm
+        if torch.is_grad_enabled():  # create_graph=True: the gradient's graph is needed
+            return R.differentiable_backward(
+                R.gru_forward, saved, ctx.needs_input_grad, (g_h, g_hlast)
+            )
+        x, _, w_ih, w_hh, _, _, mask_tm = saved
+        acts, ns, hs_ext = ctx.fast
+        T1, B, H = hs_ext.shape
+        T = T1 - 1
+        mask = x.new_ones(T, B) if mask_tm is None else mask_tm
+        g_out = g_h.detach()  # (B, T, H), any strides (often an expanded 1): read in place
+        step = _step_product(w_hh.detach().t(), B)
+        chunk = _chunk_steps(T, B)
+        # feature-major gate gradients of a chunk of steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
+        flat = x.new_empty(4 * H * chunk * B)
+        dg, dn, carry = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_empty(B, H)
+        n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
+        dg_np, dn_np, carry_np = dg.numpy(), dn.numpy(), carry.numpy()
+        sums = _WeightGrads(ctx.needs_input_grad, x, w_ih, hs_ext)
+        g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
+        buf = flat
+        for t in range(T - 1, -1, -1):
+            first = t - t % chunk  # the chunk's first step
+            if t == T - 1 or t % chunk == chunk - 1:  # a chunk starts: a contiguous block
+                buf = flat[: 4 * H * (t + 1 - first) * B].view(4 * H, -1)
+                buf_np = buf.numpy()
+            _step_backward(g.numpy(), go_np, m_np, t, acts[t].numpy(), n_np[t], h_np[t],
+                           (t - first) * B, buf_np, dg_np, dn_np, carry_np)
+            g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
+            if t == first:
+                sums.add(buf, first)
+        dx, dw_ih, dw_hh, db_ih, db_hh = sums.result()
+        dh0 = g if ctx.needs_input_grad[1] else None
+        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+@njit(cache=True)
+def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, dn, carry):
+    """Step ``t`` of the delta recursion, elementwise, from g = dE/dh_t (B, H).
+
+    Fills dg (B, 3H) = dE/d[pre_r, pre_z, a_n] (row-major, for the product with W_hh),
+    dn (B, H) = dE/d pre_n, both feature-major into ``buf[:, col:col+B]`` (4H rows), and
+    ``carry = g z + mask[t-1] g_out[:, t-1]`` (``g_out`` (B, T, H) the gradient of the
+    per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
+    """
+    B, H = g.shape
+    for b in range(B):
+        m_prev = mask[t - 1, b] if t > 0 else 0.0
+        tp = t - 1 if t > 0 else 0
+        if mask[t, b] != 0.0:
+            for j in range(H):
+                r = a_t[b, j]
+                z = a_t[b, H + j]
+                n = n_t[b, j]
+                gj = g[b, j]
+                d = gj * (1.0 - z) * (1.0 - n * n)
+                dn[b, j] = d
+                dg[b, j] = d * a_t[b, 2 * H + j] * r * (1.0 - r)
+                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (1.0 - z)
+                dg[b, 2 * H + j] = d * r
+                carry[b, j] = gj * z + m_prev * g_out[b, tp, j]
+        else:  # padded step: no gradient through the cell, the state's passes unchanged
+            for j in range(H):
+                dn[b, j] = 0.0
+                dg[b, j] = 0.0
+                dg[b, H + j] = 0.0
+                dg[b, 2 * H + j] = 0.0
+                carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
+    # transposed copy: the B rows of a column stay in L1 over 16 consecutive k
+    for k in range(3 * H):
+        for b in range(B):
+            buf[k, col + b] = dg[b, k]
+    for k in range(H):
+        for b in range(B):
+            buf[3 * H + k, col + b] = dn[b, k]
+
+
+class _WeightGrads:
+    """dX, dW_ih, dW_hh, db_ih, db_hh summed chunk by chunk from the feature-major gate
+    gradients (4H, n*B) of n steps: one product (or row sum) per chunk and quantity.
+
+    dE/d(input projection) is rows [r, z, pre_n]; dE/d(h W_hh^T + b_hh) rows [r, z, a_n]
+    (they differ in the n block: dE/da_n = r dE/dpre_n).
+    """
+
+    def __init__(self, needs: Any, x: Tensor, w_ih: Tensor, hs_ext: Tensor) -> None:
+        B, T, I = x.shape
+        H = hs_ext.shape[2]
+        self.needs, self.B, self.H = needs, B, H
+        self.x_tm = x.detach().transpose(0, 1).reshape(T * B, I)
+        self.h_prev = hs_ext[:-1].reshape(T * B, H)  # h_{t-1} of every step
+        w = w_ih.detach()
+        self.w_rz, self.w_n = w[: 2 * H].t().contiguous(), w[2 * H :].t().contiguous()
+        self.dx = x.new_empty(T * B, I) if needs[0] else None
+        self.dw_ih = x.new_zeros(3 * H, I)
+        self.dw_hh = x.new_zeros(3 * H, H)
+        self.db_ih, self.db_hh = x.new_zeros(3 * H), x.new_zeros(3 * H)
+
+    def add(self, d: Tensor, first: int) -> None:
+        """Add the steps from ``first`` on whose gate gradients are the columns of ``d``."""
+        H, rows = self.H, slice(first * self.B, first * self.B + d.shape[1])
+        d_rz, d_hh, d_n = d[: 2 * H], d[: 3 * H], d[3 * H :]
+        if self.dx is not None:  # dX^T = W_ih^T d_in: oneDNN 2x faster than MKL's d_in^T W_ih
+            self.dx[rows] = linear(self.w_rz, d_rz.t()).add_(linear(self.w_n, d_n.t())).t()
+        if self.needs[2]:
+            x_t = self.x_tm[rows].t()
+            self.dw_ih[: 2 * H] += linear(d_rz, x_t)
+            self.dw_ih[2 * H :] += linear(d_n, x_t)
+        if self.needs[3]:  # sum_t dG_t^T h_{t-1}
+            self.dw_hh += linear(d_hh, self.h_prev[rows].t())
+        if self.needs[4]:
+            self.db_ih[: 2 * H] += d_rz.sum(1)
+            self.db_ih[2 * H :] += d_n.sum(1)
+        if self.needs[5]:
+            self.db_hh += d_hh.sum(1)
+
+    def result(self) -> tuple[Tensor | None, ...]:
+        """(dX (B, T, I), dW_ih, dW_hh, db_ih, db_hh), None where not needed."""
+        nd = self.needs
+        dx = None
+        if self.dx is not None:
+            dx = self.dx.reshape(-1, self.B, self.dx.shape[1]).transpose(0, 1)
+        return (dx, self.dw_ih if nd[2] else None, self.dw_hh if nd[3] else None,
+                self.db_ih if nd[4] else None, self.db_hh if nd[5] else None)
