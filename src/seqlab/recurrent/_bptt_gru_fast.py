@@ -40,8 +40,8 @@ import functools
 from typing import Any
 
 import torch
-from numba import njit
 
+from seqlab._jit import njit
 from seqlab.recurrent import _bptt_reference as R
 
 Tensor = torch.Tensor
