@@ -209,3 +209,18 @@ def test_ar_import_loads_neither_numba_nor_scipy_linalg():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_every_kernel_module_takes_njit_from_seqlab_jit():
+    """seqlab._jit's njit defers numba's scipy.linalg probe (0.2 s of every warm first call);
+    a module importing numba's own njit would bring the probe back for every family."""
+    import re
+    from pathlib import Path
+
+    import seqlab
+
+    root = Path(seqlab.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "_jit.py"
+                 and re.search(r"from numba import[^\n]*\bnjit\b|numba\.njit", p.read_text())]
+    assert offenders == []
