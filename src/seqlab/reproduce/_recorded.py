@@ -63,6 +63,32 @@ RECORDED: dict[str, dict[str, Any]] = {
         ],
         "wall_time_s": 1459
     },
+    "chung2014": {
+        "file": "benchmarks/results/chung2014-full.json",
+        "rows": [
+            [
+                "tanh (84 units, 22,096 params)",
+                "test NLL 9.10 (100 units)",
+                "test NLL 9.31"
+            ],
+            [
+                "GRU (46 units, 22,904 params)",
+                "test NLL 8.54 (46 units)",
+                "test NLL 9.22"
+            ],
+            [
+                "LSTM (36 units, 21,400 params)",
+                "test NLL 8.67 (36 units)",
+                "test NLL 9.27"
+            ],
+            [
+                "memoryless (key frequencies)",
+                "-",
+                "test NLL 11.73"
+            ]
+        ],
+        "wall_time_s": 3566
+    },
     "pascanu": {
         "file": "benchmarks/results/pascanu-full.json",
         "rows": [
