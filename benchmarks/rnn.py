@@ -107,9 +107,10 @@ def matmul_gflops(m: int, k: int, n: int, repeats: int = 20) -> float:
 
 def impls_for(cell: str, batch: int, hidden: int, slow: bool) -> list[str]:
     out = ["torch"] if cell in PEERS else []
-    # engineer B's LSTM/Jordan kernels take seconds to tens of seconds on large steps
+    # the numba LSTM kernel takes seconds to tens of seconds on large steps
     # (47 s for the LSTM at shape c): skip them where "auto" would not pick them, unless --slow
-    if _bptt_function(cell) is not None and (slow or cell in ("elman", "leaky", "skip", "gru")
+    if _bptt_function(cell) is not None and (slow or cell in ("elman", "leaky", "skip", "gru",
+                                                               "jordan")
                                              or _small_step(cell, batch, hidden)):
         out.append("bptt")
     return [*out, "loop"]
