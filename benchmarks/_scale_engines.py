@@ -236,13 +236,13 @@ def dask_curve_point(n: int, model_name: str, make_model, block, block_size: int
         return df.iloc[(lo - off) * n_obs: (hi - off) * n_obs].set_index("unique_id")
 
     def summary(out: pd.DataFrame) -> pd.DataFrame:
-        col = [c for c in out.columns if c not in ("unique_id", "ds", "error")][0]
+        col = next(c for c in out.columns if c not in ("unique_id", "ds", "error"))
         return pd.DataFrame({"rows": [len(out)], "series": [out.unique_id.nunique()],
                              "failed": [out.loc[out.error.notna(), "unique_id"].nunique()],
                              "sum": [float(out[col].sum())]})
 
 
-    divisions = tuple(lo for lo, _ in parts) + (n - 1,)
+    divisions = (*(lo for lo, _ in parts), n - 1)
     with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None) as cluster, \
             Client(cluster) as client:

@@ -119,7 +119,7 @@ def compare_frames(got: pd.DataFrame, ref: pd.DataFrame) -> dict:
     key = ["unique_id", "ds"]
     a = got.sort_values(key).reset_index(drop=True)
     b = ref.sort_values(key).reset_index(drop=True)
-    num = [c for c in b.columns if c not in key + ["error"]]
+    num = [c for c in b.columns if c not in [*key, "error"]]
     same_rows = len(a) == len(b) and bool((a[key].to_numpy() == b[key].to_numpy()).all())
     diff = float(np.nanmax(np.abs(a[num].to_numpy() - b[num].to_numpy()))) if same_rows \
         else float("nan")
@@ -274,7 +274,8 @@ def report(args) -> None:
           f"{'ms/series':>9} {'GiB/worker':>10}")
     for s in doc.get("summary", []):
         for p in s["points"]:
-            gib = "" if p["seqlab_worker_peak_gib"] is None else f"{p['seqlab_worker_peak_gib']:.2f}"
+            g = p["seqlab_worker_peak_gib"]
+            gib = "" if g is None else f"{g:.2f}"
             print(f"{s['model']:>9} {s['engine']:>9} {p['n_series']:>8} "
                   f"{p['seqlab_s']:>9.1f} {p['seqlab'][0]:>2} {p['peer_s']:>11.1f} "
                   f"{p['peer'][0]:>2} {p['ratio']:>6.3f} {p['seqlab_ms_per_series']:>9.3f} "
