@@ -26,6 +26,7 @@ class PeakRss:
         self._cmd = self._me.cmdline()
         self.interval = interval
         self.peak: dict[int, tuple[str, float]] = {}
+        self.driver_peak = 0.0
         self._stop = threading.Event()
 
     def _label(self, p: Any) -> str | None:
@@ -51,6 +52,10 @@ class PeakRss:
                 kids = self._me.children(recursive=True)
             except Exception:
                 kids = []
+            try:
+                self.driver_peak = max(self.driver_peak, self._me.memory_info().rss / 2**20)
+            except Exception:
+                pass
             for p in kids:
                 if p.pid not in labels:
                     labels[p.pid] = self._label(p)
@@ -77,7 +82,12 @@ class PeakRss:
         peaks = sorted(((v, k) for k, v in self.peak.values()), reverse=True)
         big = [round(v, 1) for v, _ in peaks if v > 150]  # idle Ray workers excluded
         return {"workers_mib": big[: max(WORKERS, len(big))],
-                "kinds": sorted({k for v, k in peaks if v > 150})}
+                "kinds": sorted({k for v, k in peaks if v > 150}),
+                "driver_mib": round(self.driver_peak, 1)}
+
+
+def _rows(df: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+    return df[df.unique_id.isin(ids)]
 
 
 def _maxrss() -> float:
@@ -260,8 +270,7 @@ def dask_curve_point(n: int, model_name: str, make_model, block, block_size: int
                                         out[out.unique_id.isin(sample)])
             dt = time.perf_counter() - t0
         worker_maxrss = sorted(client.run(_maxrss).values())
-    ref_rows = pd.concat([block(b) for b in np.unique(sample // block_size)])
-    ref_rows = ref_rows[ref_rows.unique_id.isin(sample)]
+    ref_rows = pd.concat([_rows(block(b), sample) for b in np.unique(sample // block_size)])
     ref = ManySeries([make_model(model_name, "seqlab")], freq=1).forecast(ref_rows, h=h,
                                                                           level=level)
     return {"seqlab_s": dt, "partitions": len(parts), "series_per_partition": per,
@@ -270,6 +279,7 @@ def dask_curve_point(n: int, model_name: str, make_model, block, block_size: int
             "rows_out": int(summ.rows.sum()), "series_out": int(summ.series.sum()),
             "failed_series": int(summ.failed.sum()),
             "worker_peak_rss_mib": rss.report()["workers_mib"],
+            "driver_peak_rss_during_run_mib": rss.report()["driver_mib"],
             "worker_ru_maxrss_mib": worker_maxrss,
             "spot_check_vs_inprocess": compare_frames(picked, ref) | {"n_series": len(sample)},
             "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()]}
