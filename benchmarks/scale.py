@@ -21,9 +21,9 @@ per-series times that show the line fits). ``curve``: seqlab alone on Dask for g
 the data made on the workers (indexed by series: no shuffle) and the forecasts reduced there
 (a per-partition summary and a sample of series, not gathered to the driver), so driver
 memory stays flat up to 1e6 series. Peak memory: every worker process's peak RSS, sampled
-with psutil every 0.25 s during each timed call (Dask also reports each worker's
-``ru_maxrss``). Spot checks: a sample of each seqlab run's series is refitted in process and
-compared. Every row records os.getloadavg() before and after.
+with psutil every 0.25 s during each timed call (not ``ru_maxrss``: a spawned worker's
+starts at its parent's peak). Spot checks: a sample of each seqlab run's series is refitted
+in process and compared. Every row records os.getloadavg() before and after.
 
     python benchmarks/scale.py compare --engine processes --model arima \
         --both 500 1000 2000 --seqlab-only 10000 100000
