@@ -1,278 +1,314 @@
 """Many series: seqlab.scale.ManySeries against statsforecast on the same engine and data.
 
-ARIMA(1,1,1) (exact MLE in both) on N simulated series of length 120, forecast h=12 with
-80/95 % intervals, long format in and out:
+N simulated ARIMA(1,1,1) series of length 120 (the first N of one fixed population, made
+in blocks of 10,000 so a size's data never depends on the others), forecast h=12 with
+80/95 % intervals, long format in and out. Models: ``arima`` = ARIMA(1,1,1) (exact MLE in
+both), ``autoarima`` = AutoARIMA(season_length=12). Engines, 2 workers x 1 thread each:
 
-- ``inprocess``: seqlab's batch kernel on one thread vs ``StatsForecast(n_jobs=1)``;
-- ``processes``: 2 worker processes (seqlab ``engine="processes"`` vs ``n_jobs=2``);
-- ``dask``: a LocalCluster of 2 worker processes x 1 thread, both given the same Dask
-  DataFrame (statsforecast through fugue's Dask engine).
+- ``processes``: seqlab ``engine="processes", n_jobs=2`` vs ``StatsForecast(n_jobs=2)``;
+- ``dask``: a LocalCluster of 2 worker processes; both get the same Dask DataFrame
+  (statsforecast through fugue's Dask engine, its documented path);
+- ``ray``: a local Ray with 2 CPUs; seqlab ``engine="ray"`` on the pandas frame,
+  statsforecast on ``ray.data.from_pandas`` of it (fugue's Ray engine; needs duckdb);
+- ``inprocess``: one thread each (``n_jobs=1``).
 
-Rounds are interleaved (peer, seqlab, peer, seqlab...; seqlab first on worker engines)
-and the median ratio seqlab_time / peer_time is reported. Peak memory: in process,
-tracemalloc's peak of the call (Python + numpy allocations; a separate untimed run, since
-tracing slows Python) and the process's peak RSS; worker processes, their peak RSS
-(``ru_maxrss``: children of a pool, or each Dask worker's own), read after seqlab's first
-round and again after the peer's. ``--curve``: seqlab alone at larger N (the peer takes
-~0.1 s a series on this machine), in process and on Dask.
+``compare``: at the ``--both`` sizes both libraries run on the same random subset of the
+population (nested subsets; alternated, seqlab first then the peer, ``--rounds`` times);
+at the ``--seqlab-only`` sizes seqlab alone runs the first N series. The peer's time at a
+size it did not run is extrapolated by a least-squares line t = a + b N through its
+measured sizes (the JSON says which figures are measured and which extrapolated, and the
+per-series times that show the line fits). ``curve``: seqlab alone on Dask for growing N,
+the data made on the workers (indexed by series: no shuffle) and the forecasts reduced there
+(a per-partition summary and a sample of series, not gathered to the driver), so driver
+memory stays flat up to 1e6 series. Peak memory: every worker process's peak RSS, sampled
+with psutil every 0.25 s during each timed call (not ``ru_maxrss``: a spawned worker's
+starts at its parent's peak). Spot checks: a sample of each seqlab run's series is refitted
+in process and compared. Every row records os.getloadavg() before and after.
 
-    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/scale.py --sizes 1000 10000
-    python benchmarks/scale.py --quick     # 200 series, a smoke test
+    python benchmarks/scale.py compare --engine processes --model arima \
+        --both 500 1000 2000 --seqlab-only 10000 100000
+    python benchmarks/scale.py curve --sizes 1000 10000 100000 1000000
+    python benchmarks/scale.py report          # the summary table from the JSON
+    python benchmarks/scale.py compare --engine dask --model arima --both 40 --quick
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import resource
-import statistics
-import time
-import tracemalloc
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
-import pandas as pd
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_v] = "1"  # before numpy/numba load; every worker inherits it
 
-H, LEVEL, N_OBS = 12, [80, 95], 120
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _scale_engines import ENGINES, PeakRss, make_engine  # noqa: E402
+
+H, LEVEL, N_OBS, BLOCK = 12, [80, 95], 120, 10_000
+OUT = Path(__file__).parent / "results" / "scale.json"
 
 
-def simulate(n_series: int, seed: int = 0) -> pd.DataFrame:
-    """ARIMA(1,1,1) paths (phi 0.5, theta 0.3), integer ds, long format."""
-    rng = np.random.default_rng(seed)
-    e = rng.normal(size=(N_OBS + 1, n_series))
-    w = np.zeros((N_OBS + 1, n_series))
+def block(b: int, seed: int = 0) -> pd.DataFrame:
+    """Series ``b*BLOCK .. (b+1)*BLOCK-1``: ARIMA(1,1,1) paths (phi 0.5, theta 0.3)."""
+    rng = np.random.default_rng([seed, b])
+    e = rng.normal(size=(N_OBS + 1, BLOCK))
+    w = np.zeros((N_OBS + 1, BLOCK))
     for t in range(1, N_OBS + 1):
         w[t] = 0.5 * w[t - 1] + e[t] + 0.3 * e[t - 1]
     y = np.cumsum(w[1:], axis=0) + 50.0
     return pd.DataFrame({
-        "unique_id": np.repeat(np.arange(n_series), N_OBS),
-        "ds": np.tile(np.arange(N_OBS), n_series),
+        "unique_id": np.repeat(np.arange(b * BLOCK, (b + 1) * BLOCK), N_OBS),
+        "ds": np.tile(np.arange(N_OBS), BLOCK),
         "y": y.T.ravel(),
     })
 
 
-def _maxrss_mib(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024.0
+def simulate(n: int, seed: int = 0) -> pd.DataFrame:
+    """The first ``n`` series of the population, long format sorted by series."""
+    nb = -(-n // BLOCK)
+    df = pd.concat([block(b, seed) for b in range(nb)], ignore_index=True)
+    return df.iloc[: n * N_OBS].reset_index(drop=True)
 
 
-def _rss() -> float:
-    """This process's peak RSS in MiB (run on each Dask worker)."""
-    import resource
+def make_model(name: str, lib: str):
+    if lib == "seqlab":
+        from seqlab.classical import ARIMA, AutoARIMA
+    else:
+        from statsforecast.models import ARIMA, AutoARIMA
+    return ARIMA(order=(1, 1, 1)) if name == "arima" else AutoARIMA(season_length=12)
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+def col_of(name: str) -> str:
+    return "ARIMA" if name == "arima" else "AutoARIMA"
 
 
-def run_seqlab(df, engine: str, client=None) -> pd.DataFrame:
-    from seqlab.classical import ARIMA
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def timed(fn, *args) -> tuple[float, object, dict]:
+    """Seconds, result, and the workers' peak RSS (psutil samples) of one call."""
+    with PeakRss() as rss:
+        t0 = time.perf_counter()
+        out = fn(*args)
+        dt = time.perf_counter() - t0
+    return dt, out, rss.report()
+
+
+def spot_check(got: pd.DataFrame, df: pd.DataFrame, model: str, k: int, seed: int) -> dict:
+    """Refit ``k`` random series of ``df`` in process; the max difference from ``got``."""
     from seqlab.scale import ManySeries
 
-    ms = ManySeries([ARIMA(order=(1, 1, 1))], freq=1, engine=engine, n_jobs=2, client=client)
-    out = ms.forecast(df, h=H, level=LEVEL)
-    return out.compute() if hasattr(out, "compute") else out
+    ids = np.random.default_rng(seed).choice(df.unique_id.unique(), size=k, replace=False)
+    ref = ManySeries([make_model(model, "seqlab")], freq=1).forecast(
+        df[df.unique_id.isin(ids)], h=H, level=LEVEL)
+    return compare_frames(got[got.unique_id.isin(ids)], ref) | {"n_series": int(k)}
 
 
-def run_peer(df, n_jobs: int = 1) -> pd.DataFrame:
-    from statsforecast import StatsForecast
-    from statsforecast.models import ARIMA
-
-    sf = StatsForecast(models=[ARIMA(order=(1, 1, 1))], freq=1, n_jobs=n_jobs)
-    out = sf.forecast(df=df, h=H, level=LEVEL)
-    return out.compute() if hasattr(out, "compute") else out
-
-
-def timed(fn, *args, **kwargs) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return time.perf_counter() - t0, out
-
-
-def traced_peak_mib(fn, *args, **kwargs) -> float:
-    """tracemalloc's peak over one call (a separate, untimed run: tracing slows Python)."""
-    tracemalloc.start()
-    fn(*args, **kwargs)
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return peak
+def compare_frames(got: pd.DataFrame, ref: pd.DataFrame) -> dict:
+    key = ["unique_id", "ds"]
+    a = got.sort_values(key).reset_index(drop=True)
+    b = ref.sort_values(key).reset_index(drop=True)
+    num = [c for c in b.columns if c not in [*key, "error"]]
+    same_rows = len(a) == len(b) and bool((a[key].to_numpy() == b[key].to_numpy()).all())
+    diff = float(np.nanmax(np.abs(a[num].to_numpy() - b[num].to_numpy()))) if same_rows \
+        else float("nan")
+    return {"same_rows": same_rows, "max_abs_diff": diff,
+            "bitwise_equal": same_rows and bool(np.array_equal(
+                a[num].to_numpy(), b[num].to_numpy(), equal_nan=True)),
+            "same_errors": same_rows and bool((a.error.isna() == b.error.isna()).all())}
 
 
-def bench_inprocess(n: int, rounds: int) -> dict:
-    df = simulate(n)
-    rows: dict = {"seqlab_s": [], "peer_s": []}
-    for _ in range(rounds):
-        dt, ref = timed(run_peer, df, 1)
-        rows["peer_s"].append(dt)
-        dt, got = timed(run_seqlab, df, "inprocess")
-        rows["seqlab_s"].append(dt)
-    rows["seqlab_tracemalloc_mib"] = traced_peak_mib(run_seqlab, df, "inprocess")
-    rows["max_abs_diff_forecast"] = float(np.nanmax(np.abs(got["ARIMA"].to_numpy()
-                                                           - ref["ARIMA"].to_numpy())))
-    rows["seqlab_failed_series"] = int(got.loc[got.error.notna(), "unique_id"].nunique())
-    return rows
-
-
-def bench_processes(n: int, rounds: int) -> dict:
-    """seqlab's round first, so the children's peak RSS is read before the peer's pool."""
-    df = simulate(n)
-    rows: dict = {"seqlab_s": [], "peer_s": []}
-    for r in range(rounds):
-        rows["seqlab_s"].append(timed(run_seqlab, df, "processes")[0])
-        if r == 0:
-            rows["seqlab_worker_peak_rss_mib"] = _maxrss_mib(resource.RUSAGE_CHILDREN)
-        rows["peer_s"].append(timed(run_peer, df, 2)[0])
-    rows["any_worker_peak_rss_mib"] = _maxrss_mib(resource.RUSAGE_CHILDREN)
-    return rows
-
-
-def bench_dask(n: int, rounds: int) -> dict:
-    import dask.dataframe as dd
-    from distributed import Client, LocalCluster
-
-    df = simulate(n)
-    rows = {"seqlab_s": [], "peer_s": []}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(lambda: __import__("os").environ.update(
-            OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1"))
-        ddf = dd.from_pandas(df, npartitions=8).persist()
-        for r in range(rounds):  # seqlab first: its workers' peak RSS is read before the peer
-            rows["seqlab_s"].append(timed(run_seqlab, ddf, "dask", client)[0])
-            if r == 0:
-                rows["seqlab_worker_peak_rss_mib"] = sorted(client.run(_rss).values())
-            rows["peer_s"].append(timed(run_peer, ddf)[0])
-        rows["any_worker_peak_rss_mib"] = sorted(client.run(_rss).values())
-    return rows
-
-
-def curve(n: int, engine: str) -> dict:
-    """seqlab alone (the peer takes ~0.1 s a series here): time and peak memory for N."""
-    if engine == "inprocess":  # a fresh process per size: its peak RSS is this run's
-        import subprocess
-        import sys
-
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True,
-                              capture_output=True, text=True)
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    df = simulate(n)
-    import dask.dataframe as dd
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(lambda: __import__("os").environ.update(
-            OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1"))
-        # indexed by series (sorted, known divisions): ManySeries skips the shuffle
-        ddf = dd.from_pandas(df.set_index("unique_id"), npartitions=max(2, n // 5000),
-                             sort=True).persist()
-        del df
-        dt = timed(run_seqlab, ddf, "dask", client)[0]
-        rss = client.run(_rss)
-    return {"seqlab_s": dt, "worker_peak_rss_mib": sorted(rss.values()),
-            "partitions": max(2, n // 5000), "input": "indexed by unique_id, no shuffle"}
-
-
-def bench_autoarima(n: int, out: str) -> None:
-    """``--autoarima N``: AutoARIMA (nonseasonal search, season_length=1) on N series, in
-    process, peer first; added to the JSON already at ``out``."""
-    from statsforecast import StatsForecast
-    from statsforecast.models import AutoARIMA as PeerAutoARIMA
-
-    from seqlab.classical import AutoARIMA
-    from seqlab.scale import ManySeries
-
-    warnings.simplefilter("ignore")
-    warm = simulate(4, seed=9)
-    ManySeries([AutoARIMA(season_length=1)], freq=1).forecast(warm, h=H, level=LEVEL)
-    StatsForecast(models=[PeerAutoARIMA(season_length=1)], freq=1).forecast(df=warm, h=H)
-    df = simulate(n)
-    peer_s, ref = timed(StatsForecast(models=[PeerAutoARIMA(season_length=1)], freq=1,
-                                      n_jobs=1).forecast, df=df, h=H, level=LEVEL)
-    seq_s, got = timed(ManySeries([AutoARIMA(season_length=1)], freq=1).forecast, df, h=H,
-                       level=LEVEL)
-    row = {"engine": "inprocess", "n_series": n, "seqlab_s": seq_s, "peer_s": peer_s,
-           "ratio": seq_s / peer_s,
-           "max_abs_diff_forecast": float(np.nanmax(np.abs(got["AutoARIMA"].to_numpy()
-                                                           - ref["AutoARIMA"].to_numpy()))),
-           "seqlab_failed_series": int(got.loc[got.error.notna(), "unique_id"].nunique())}
-    print(f"AutoARIMA N={n}: seqlab {seq_s:.2f} s, statsforecast {peer_s:.2f} s, "
-          f"ratio {row['ratio']:.3f}")
-    path = Path(out)
+# ---------------------------------------------------------------------------- JSON
+def read_doc(path: Path) -> dict:
     doc = json.loads(path.read_text()) if path.exists() else {}
-    doc["autoarima"] = row
+    if "runs" not in doc:  # an earlier layout: start afresh (git keeps the old one)
+        doc = {"runs": []}
+    return doc
+
+
+def upsert(path: Path, row: dict) -> None:
+    doc = read_doc(path)
+    key = ("kind", "model", "engine", "n_series")
+    doc["runs"] = [r for r in doc["runs"] if tuple(r.get(k) for k in key)
+                   != tuple(row.get(k) for k in key)] + [row]
+    doc.update(
+        benchmark="seqlab ManySeries vs statsforecast StatsForecast, same engine and data: "
+                  "simulated ARIMA(1,1,1) series of length 120, h=12, levels 80/95; "
+                  "models ARIMA(1,1,1) and AutoARIMA(season_length=12); 2 workers x 1 thread",
+        machine=f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs",
+        summary=summarise(doc["runs"]))
     path.write_text(json.dumps(doc, indent=1) + "\n")
 
 
-def one(n: int) -> None:
-    """``--one N``: seqlab in process on N series, printed as JSON (time, peak RSS)."""
+def linear_fit(ns: list[int], ts: list[float]) -> tuple[float, float]:
+    """Least-squares t = a + b n (a = 0, b = mean per series with one point)."""
+    if len(set(ns)) < 2:
+        return 0.0, ts[0] / ns[0]
+    b, a = np.polyfit(np.asarray(ns, float), np.asarray(ts, float), 1)
+    return float(a), float(b)
+
+
+def summarise(runs: list[dict]) -> list[dict]:
+    """For each model x engine: the peer's and seqlab's lines through their measured
+    sizes, and every size with its ratio (peer or seqlab time extrapolated where the JSON
+    says so)."""
+    out = []
+    for model, engine in sorted({(r["model"], r["engine"]) for r in runs
+                                 if r["kind"] == "compare"}):
+        rows = [r for r in runs if r["kind"] == "compare" and r["model"] == model
+                and r["engine"] == engine]
+        peer = [(r["n_series"], r["peer_s"]) for r in rows if r.get("peer_s") is not None]
+        seq = [(r["n_series"], r["seqlab_s"]) for r in rows]
+        if not peer:
+            continue
+        pa, pb = linear_fit(*map(list, zip(*sorted(peer))))
+        sa, sb = linear_fit(*map(list, zip(*sorted(seq))))
+        sizes = sorted({n for n, _ in seq} | {100_000})
+        points = []
+        for n in sizes:
+            r = next((r for r in rows if r["n_series"] == n), None)
+            s_meas = r is not None
+            p_meas = s_meas and r.get("peer_s") is not None
+            s = r["seqlab_s"] if s_meas else sa + sb * n
+            p = r["peer_s"] if p_meas else pa + pb * n
+            points.append({
+                "n_series": n, "seqlab_s": s, "seqlab": "measured" if s_meas else "extrapolated",
+                "peer_s": p, "peer": "measured" if p_meas else "extrapolated",
+                "ratio": s / p, "seqlab_ms_per_series": 1e3 * s / n,
+                "seqlab_worker_peak_gib": (max(r["seqlab_worker_peak_mib"]) / 1024
+                                           if s_meas and r["seqlab_worker_peak_mib"] else None),
+            })
+        out.append({
+            "model": model, "engine": engine,
+            "peer_line": {"intercept_s": pa, "ms_per_series": 1e3 * pb,
+                          "measured_ms_per_series": {str(n): 1e3 * t / n for n, t in peer}},
+            "seqlab_line": {"intercept_s": sa, "ms_per_series": 1e3 * sb},
+            "points": points,
+        })
+    return out
+
+
+# ---------------------------------------------------------------------------- modes
+def compare(args) -> None:
+    eng = make_engine(args.engine)
+    population = simulate(max(args.both + args.seqlab_only))
+    perm = np.random.default_rng(1).permutation(population.unique_id.unique())
     warnings.simplefilter("ignore")
-    run_seqlab(simulate(40, seed=9), "inprocess")  # compiled kernels from numba's cache
-    base = _maxrss_mib()
-    df = simulate(n)
-    dt, out = timed(run_seqlab, df, "inprocess")
-    print(json.dumps({"seqlab_s": dt, "peak_rss_mib": _maxrss_mib(),
-                      "rss_before_data_mib": base,
-                      "input_mib": float(df.memory_usage().sum() / 2**20),
-                      "failed_series": int(out.loc[out.error.notna(), "unique_id"].nunique())}))
+    with eng:
+        warm = simulate(40, seed=9)  # compile/load both libraries' kernels on the workers
+        for lib in ("seqlab", "peer"):
+            eng.run(lib, eng.data(warm), make_model(args.model, lib))
+        for n in args.both + args.seqlab_only:
+            both = n in args.both
+            df = (population[population.unique_id.isin(perm[:n])] if both
+                  else population.iloc[: n * N_OBS])
+            x = eng.data(df)
+            row: dict = {"kind": "compare", "model": args.model, "engine": args.engine,
+                         "n_series": n, "data": "random subset" if both else "first N series",
+                         "engine_detail": eng.detail, "seqlab_s": None, "peer_s": None,
+                         "rounds": []}
+            for _ in range(args.rounds if both else 1):
+                rnd: dict = {"load_before": load()}
+                rnd["seqlab_s"], got, rnd["seqlab_rss"] = timed(
+                    eng.run, "seqlab", x, make_model(args.model, "seqlab"))
+                if both:
+                    rnd["peer_s"], ref, rnd["peer_rss"] = timed(
+                        eng.run, "peer", x, make_model(args.model, "peer"))
+                rnd["load_after"] = load()
+                row["rounds"].append(rnd)
+            row["seqlab_s"] = float(np.median([r["seqlab_s"] for r in row["rounds"]]))
+            row["seqlab_worker_peak_mib"] = max((r["seqlab_rss"]["workers_mib"]
+                                                 for r in row["rounds"]), key=len)
+            row["seqlab_failed_series"] = int(got.loc[got.error.notna(), "unique_id"].nunique())
+            if both:
+                row["peer_s"] = float(np.median([r["peer_s"] for r in row["rounds"]]))
+                row["peer_worker_peak_mib"] = row["rounds"][-1]["peer_rss"]["workers_mib"]
+                c = col_of(args.model)
+                m = got.merge(ref, on=["unique_id", "ds"], suffixes=("", "_peer"))
+                row["max_abs_diff_vs_peer"] = float(np.nanmax(np.abs(m[c] - m[c + "_peer"])))
+                row["ratio"] = row["seqlab_s"] / row["peer_s"]
+            row["spot_check_vs_inprocess"] = spot_check(got, df, args.model,
+                                                        min(args.check, n), seed=n)
+            row["seqlab_ms_per_series"] = 1e3 * row["seqlab_s"] / n
+            print(f"{args.model} {args.engine:>9} N={n:>7}: seqlab {row['seqlab_s']:8.2f} s"
+                  + (f", statsforecast {row['peer_s']:8.2f} s, ratio {row['ratio']:.3f}"
+                     if both else "")
+                  + f"  (load {row['rounds'][0]['load_before']})", flush=True)
+            if not args.quick:
+                upsert(Path(args.out), row)
+            del x
+
+
+def curve(args) -> None:
+    """seqlab alone on Dask, data made on the workers, output reduced there."""
+    from _scale_engines import dask_curve_point
+
+    warnings.simplefilter("ignore")
+    for n in args.sizes:
+        row = dask_curve_point(n, args.model, make_model, block, BLOCK, N_OBS, H, LEVEL,
+                               args.check, compare_frames)
+        row.update(kind="curve", model=args.model, engine="dask", n_series=n,
+                   seqlab_ms_per_series=1e3 * row["seqlab_s"] / n,
+                   driver_peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(f"curve {args.model} dask N={n:>8}: {row['seqlab_s']:8.2f} s "
+              f"({row['seqlab_ms_per_series']:.3f} ms/series), worker peak "
+              f"{row['worker_peak_rss_mib']} MiB (load {row['load_before']})", flush=True)
+        if not args.quick:
+            upsert(Path(args.out), row)
+
+
+def report(args) -> None:
+    doc = read_doc(Path(args.out))
+    print(f"{'model':>9} {'engine':>9} {'N':>8} {'seqlab s':>12} {'peer s':>14} {'ratio':>6} "
+          f"{'ms/series':>9} {'GiB/worker':>10}")
+    for s in doc.get("summary", []):
+        for p in s["points"]:
+            g = p["seqlab_worker_peak_gib"]
+            gib = "" if g is None else f"{g:.2f}"
+            print(f"{s['model']:>9} {s['engine']:>9} {p['n_series']:>8} "
+                  f"{p['seqlab_s']:>9.1f} {p['seqlab'][0]:>2} {p['peer_s']:>11.1f} "
+                  f"{p['peer'][0]:>2} {p['ratio']:>6.3f} {p['seqlab_ms_per_series']:>9.3f} "
+                  f"{gib:>10}")
+    for r in doc["runs"]:
+        if r["kind"] == "curve":
+            print(f"curve {r['model']} dask N={r['n_series']:>8}: {r['seqlab_s']:.1f} s, "
+                  f"{r['seqlab_ms_per_series']:.3f} ms/series, worker peak "
+                  f"{max(r['worker_peak_rss_mib']) / 1024:.2f} GiB")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--engines", nargs="*", default=["inprocess", "processes", "dask"])
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--curve", type=int, nargs="*", default=[1000, 10000, 100000],
-                    help="sizes for seqlab's own time curve (in process and on Dask)")
-    ap.add_argument("--curve-engines", nargs="*", default=["inprocess", "dask"])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--autoarima", type=int, default=None, metavar="N",
-                    help="only AutoARIMA on N series in process, added to --out's JSON")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "scale.json"))
+    sub = ap.add_subparsers(dest="mode", required=True)
+    c = sub.add_parser("compare", help="seqlab vs statsforecast on one engine")
+    c.add_argument("--engine", choices=ENGINES, required=True)
+    c.add_argument("--model", choices=["arima", "autoarima"], default="arima")
+    c.add_argument("--both", type=int, nargs="*", default=[],
+                   help="sizes run by both libraries (random subsets)")
+    c.add_argument("--seqlab-only", type=int, nargs="*", default=[],
+                   help="sizes run by seqlab alone (the peer's time is extrapolated)")
+    c.add_argument("--rounds", type=int, default=1)
+    k = sub.add_parser("curve", help="seqlab's time and memory curve on Dask")
+    k.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
+    k.add_argument("--model", choices=["arima", "autoarima"], default="arima")
+    sub.add_parser("report", help="print the summary table from the JSON")
+    for p in (c, k):
+        p.add_argument("--check", type=int, default=100,
+                       help="series refitted in process to check each run's numbers")
+        p.add_argument("--quick", action="store_true", help="print only, write no JSON")
+    ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
-    if args.one is not None:
-        return one(args.one)
-    if args.autoarima is not None:
-        return bench_autoarima(args.autoarima, args.out)
-    sizes = [200] if args.quick else args.sizes
-    warnings.simplefilter("ignore")
-    # warm-up: compile both libraries' kernels before timing anything
-    run_seqlab(simulate(40, seed=9), "inprocess")
-    run_peer(simulate(40, seed=9), 1)
-    bench = {"inprocess": bench_inprocess, "processes": bench_processes, "dask": bench_dask}
-    results = []
-    for engine in args.engines:
-        for n in sizes:
-            t0 = time.perf_counter()
-            row = bench[engine](n, args.rounds)
-            ratios = [s / p for s, p in zip(row["seqlab_s"], row["peer_s"])]
-            row.update(engine=engine, n_series=n, ratio_median=statistics.median(ratios),
-                       seqlab_per_series_ms=1e3 * statistics.median(row["seqlab_s"]) / n,
-                       peer_per_series_ms=1e3 * statistics.median(row["peer_s"]) / n,
-                       wall_s=time.perf_counter() - t0)
-            results.append(row)
-            print(f"{engine:>10} N={n:>7}: seqlab {statistics.median(row['seqlab_s']):8.2f} s, "
-                  f"statsforecast {statistics.median(row['peer_s']):8.2f} s, "
-                  f"ratio {row['ratio_median']:.3f}", flush=True)
-    curves = []
-    for engine in args.curve_engines:
-        for n in ([200] if args.quick else args.curve):
-            row = curve(n, engine)
-            row.update(engine=engine, n_series=n,
-                       seqlab_per_series_ms=1e3 * row["seqlab_s"] / n)
-            curves.append(row)
-            print(f"curve {engine:>10} N={n:>7}: seqlab {row['seqlab_s']:8.2f} s "
-                  f"({row['seqlab_per_series_ms']:.2f} ms/series)", flush=True)
-    doc = {
-        "benchmark": "ARIMA(1,1,1), length 120, h=12, levels 80/95; seqlab ManySeries vs "
-                     "statsforecast StatsForecast on the same engine and data",
-        "machine": f"{platform.machine()}, 2 cores shared with other jobs (timings noisy)",
-        "driver_peak_rss_mib": _maxrss_mib(),
-        "results": results,
-        "seqlab_curve": curves,
-    }
-    Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    {"compare": compare, "curve": curve, "report": report}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,19 @@ Traceback (most recent call last):
 seqlab.exceptions.SeqlabValueError: engine must be one of inprocess, processes, dask, ray;...
 """
 
-from seqlab.scale._esn import ESNForecaster
+from typing import Any
+
 from seqlab.scale._models import SharedHMM
 from seqlab.scale.many import ManySeries
 
 __all__ = ["ESNForecaster", "ManySeries", "SharedHMM"]
+
+
+def __getattr__(name: str) -> Any:
+    # ESNForecaster lives in seqlab.pipelines (which loads torch): imported on first use, so
+    # that a worker process running an ARIMA/HMM chunk never pays torch's import (seconds)
+    if name == "ESNForecaster":
+        from seqlab.pipelines.esn_forecast import ESNForecaster
+
+        return ESNForecaster
+    raise AttributeError(f"module 'seqlab.scale' has no attribute {name!r}")

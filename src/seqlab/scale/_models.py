@@ -264,9 +264,12 @@ def hmm_shared(fitted: dict[int, Any], tasks: list[Task], h: int, levels) -> Res
 # ---------------------------------------------------------------------- dispatch
 def kind_of(model: Any) -> str:
     """``"arima"``, ``"statespace"``, ``"hmm"``, ``"shared_hmm"`` or ``"esn"``."""
-    from seqlab.classical import ARIMA, GaussianHMM
-    from seqlab.scale._esn import ESNForecaster
+    import sys
 
+    from seqlab.classical import ARIMA, GaussianHMM
+
+    # an ESNForecaster exists only once its module (and torch) is loaded: never import it here
+    esn_mod = sys.modules.get("seqlab.pipelines.esn_forecast")
     if isinstance(model, SharedHMM):
         if not isinstance(model.model, GaussianHMM):
             raise SeqlabTypeError(
@@ -277,7 +280,7 @@ def kind_of(model: Any) -> str:
         return "arima"
     if isinstance(model, GaussianHMM):
         return "hmm"
-    if isinstance(model, ESNForecaster):
+    if esn_mod is not None and isinstance(model, esn_mod.ESNForecaster):
         return "esn"
     if hasattr(model, "get_forecast") and hasattr(model, "get_params"):
         return "statespace"
