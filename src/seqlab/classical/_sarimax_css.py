@@ -67,14 +67,6 @@ def css_residuals(w, X, params, dims, e):  # pragma: no cover - compiled
     return ssq
 
 
-def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
-    for _ in range(d):
-        x = x[1:] - x[:-1]
-    for _ in range(D):
-        x = x[s:] - x[:-s]
-    return x
-
-
 def css_fit(
     spec: Spec, y: np.ndarray, X: np.ndarray, start: np.ndarray, maxiter: int
 ) -> tuple[np.ndarray, float, int, bool]:
@@ -92,8 +84,8 @@ def css_fit(
         raise SeqlabValueError(
             "method='css' needs a complete series (y has missing values); use "
             "method='mle', whose Kalman filter skips gaps")
-    w = np.ascontiguousarray(_difference(y, spec.d, spec.D, spec.s))
-    Xd = np.ascontiguousarray(_difference(X, spec.d, spec.D, spec.s)).reshape(w.shape[0], -1)
+    w = np.ascontiguousarray(spec.difference(y))
+    Xd = np.ascontiguousarray(spec.difference(X)).reshape(w.shape[0], -1)
     dims = np.array([spec.k_trend, spec.k_exog, spec.p, spec.q, spec.P, spec.Q, spec.s,
                      spec.k_order, -1, 0, 0], dtype=np.int64)
     n_used = w.shape[0] - (spec.p + spec.s * spec.P)

@@ -42,14 +42,6 @@ COMPILED_MIN_FITS = 32
 _interpreted_fits = 0
 
 
-def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
-    for _ in range(d):
-        x = x[1:] - x[:-1]
-    for _ in range(D):
-        x = x[s:] - x[:-s]
-    return x
-
-
 def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...] | None:
     """``(w, X, dims)`` for the profile kernel, or None for the full state-space path.
 
@@ -66,8 +58,8 @@ def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...] 
     if spec.k_diff_states:
         if np.isnan(y).any():
             return None
-        y = _difference(y, spec.d, spec.D, spec.s)
-        X = _difference(X, spec.d, spec.D, spec.s)
+        y = spec.difference(y)
+        X = spec.difference(X)
     nan = np.flatnonzero(np.isnan(y))
     dims = np.array([spec.k_trend, spec.k_exog, spec.p, spec.q, spec.P, spec.Q, spec.s,
                      spec.k_order, int(nan[-1]) if nan.size else -1, nan.size, 0],

@@ -132,6 +132,14 @@ class Spec:
                                unconstrain_stationary(sar), unconstrain_stationary(-sma),
                                np.sqrt(s2)])
 
+    def difference(self, x: np.ndarray) -> np.ndarray:
+        """``x`` (n, ...) differenced ``d`` times at lag 1 and ``D`` times at lag ``s``."""
+        for _ in range(self.d):
+            x = x[1:] - x[:-1]
+        for _ in range(self.D):
+            x = x[self.s:] - x[:-self.s]
+        return x
+
     def trend_data(self, start: int, stop: int) -> np.ndarray:
         """Trend regressors for periods ``start .. stop - 1`` (time = period + 1)."""
         t = np.arange(start + 1, stop + 1, dtype=np.float64)

@@ -43,14 +43,6 @@ from seqlab.exceptions import DivergenceError, SeqlabValueError
 __all__ = ["SARIMAX", "SARIMAXForecast"]
 
 
-def _difference(x: np.ndarray, d: int, D: int, s: int) -> np.ndarray:
-    for _ in range(d):
-        x = x[1:] - x[:-1]
-    for _ in range(D):
-        x = x[s:] - x[:-s]
-    return x
-
-
 #: statsmodels-style prediction results (the name SARIMAX's forecasts had first)
 SARIMAXForecast = PredictionResults
 
@@ -107,8 +99,8 @@ class SARIMAX(StateSpaceResults, BaseEstimator):
 
     def _start(self, spec: Spec, y: np.ndarray, X: np.ndarray) -> np.ndarray:
         """OLS of the differenced series on differenced exog and the trend; zero ARMA."""
-        yd = _difference(y, spec.d, spec.D, spec.s)
-        Xd = _difference(X, spec.d, spec.D, spec.s)
+        yd = spec.difference(y)
+        Xd = spec.difference(X)
         A = np.column_stack([spec.trend_data(0, yd.shape[0]), Xd])
         ok = ~np.isnan(yd)
         beta = np.linalg.lstsq(A[ok], yd[ok], rcond=None)[0] if A.shape[1] else np.zeros(0)
