@@ -86,7 +86,7 @@ BUDGETS: dict[str, dict[str, Any]] = {
     "quick": {"lengths": (20,), "max_sequences": 16_000, "hidden": 16, "n_test": 1000,
               "batch_size": 16, "lr": 1e-2, "eval_every": 800, "cells": CELLS,
               "gate_init": "chrono"},
-    "full": {"lengths": (100, 500), "max_sequences": {100: 200_000, 500: 300_000},
+    "full": {"lengths": (100, 500), "max_sequences": {100: 200_000, 500: 300_000, 1000: 853_000},
              "hidden": 32, "n_test": 2560,
              "batch_size": 16, "lr": 3e-3, "eval_every": 3_200, "cells": CELLS,
              "gate_init": "chrono"},
