@@ -180,6 +180,33 @@ def test_float32_matches_torch_rnn(fast):
     assert fast["simple"] == 1
 
 
+@pytest.mark.skipif(not _bptt_elman_fast.onednn(), reason="torch build without oneDNN")
+@pytest.mark.parametrize("lengths", [None, [9, 4, 1, 7, 9]], ids=["full", "padded"])
+@pytest.mark.parametrize(("cell", "opts"), [c for c in LAYER_CASES if c[0] != "jordan"])
+def test_float32_onednn_products_match_float64(fast, monkeypatch, cell, opts, lengths):
+    """Float32 with every product through oneDNN (ONEDNN_MIN_BHH lowered to 0: per-step
+    products, skip blocks, projection, dX and weight gradients) against the readable float64
+    cells (impl='loop'), relative to scale; 2 layers, 2 directions, initial state."""
+    monkeypatch.setattr(_bptt_elman_fast, "ONEDNN_MIN_BHH", 0)
+    layer = RNNLayer(3, 16, cell=cell, num_layers=2, bidirectional=True, seed=0, **opts).to(DT)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(5, 9, 3, dtype=DT, generator=gen)
+    state = 0.5 * torch.randn(4, 5, 16, dtype=DT, generator=gen)
+    w = torch.randn(5, 9, 32, dtype=DT, generator=torch.Generator().manual_seed(2))
+    results = []
+    for impl, dt in (("loop", DT), ("bptt", torch.float32)):
+        layer.impl = impl
+        layer.to(dt)
+        xi, si = x.to(dt).requires_grad_(), state.to(dt).requires_grad_()
+        out, final = layer(xi, si, lengths=lengths)
+        loss = (out * w.to(dt)).sum() + (final * final).sum()
+        grads = torch.autograd.grad(loss, [xi, si, *layer.parameters()])
+        results.append([t.detach().double() for t in (out, final, *grads)])
+    assert fast["simple"] == 4
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(b, a, rtol=0, atol=2e-5 * max(1.0, float(a.abs().max())))
+
+
 def test_outputs_changed_in_place_before_backward_raise(fast):
     """h_all is a view of the saved states: changing it in place is caught, not silently wrong."""
     gen = torch.Generator().manual_seed(7)
