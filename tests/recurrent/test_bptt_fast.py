@@ -184,10 +184,11 @@ def test_float32_matches_torch_rnn(fast):
 @pytest.mark.parametrize("lengths", [None, [9, 4, 1, 7, 9]], ids=["full", "padded"])
 @pytest.mark.parametrize(("cell", "opts"), [c for c in LAYER_CASES if c[0] != "jordan"])
 def test_float32_onednn_products_match_float64(fast, monkeypatch, cell, opts, lengths):
-    """Float32 with every product through oneDNN (ONEDNN_MIN_BHH lowered to 0: per-step
-    products, skip blocks, projection, dX and weight gradients) against the readable float64
+    """Float32 with every product through oneDNN (thresholds lowered to 0: per-step products,
+    skip blocks, projection, dX and weight gradients) against the readable float64
     cells (impl='loop'), relative to scale; 2 layers, 2 directions, initial state."""
     monkeypatch.setattr(_bptt_elman_fast, "ONEDNN_MIN_BHH", 0)
+    monkeypatch.setattr(_bptt_elman_fast, "SEQ_ONEDNN_MIN_H", 0)
     layer = RNNLayer(3, 16, cell=cell, num_layers=2, bidirectional=True, seed=0, **opts).to(DT)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(5, 9, 3, dtype=DT, generator=gen)

@@ -60,14 +60,20 @@ FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
 
 
-# Float32 products through oneDNN (per step with W_hh packed once per call; input projection,
-# dX and weight gradients too) from B*H^2 = ONEDNN_MIN_BHH, torch's (MKL) below: oneDNN runs
-# ~2x MKL's speed on this AMD EPYC on large products (see _bptt_gru_fast) but costs more per
-# call and needs transposed copies. Measured 2026-12-04 (issue 19, 1 thread, forward+backward,
-# load ~5, median ms MKL -> oneDNN): B=32 T=100 H=128 (2^19) Elman 10.7 -> 14.1, skip 14.9 ->
-# 21.3, leaky 11.9 -> 15.1; B=64 T=256 H=512 (2^24) Elman 504 -> 365, skip 901 -> 576,
-# leaky 535 -> 385 (0.59x / 0.94x / 0.63x nn.RNN's 614).
+# Float32 products through oneDNN: the whole-sequence ones (input projection, dX, weight
+# gradients from one transposed copy of dZ) always -- at B=32 T=100 I=32 H=128 they take
+# 1.05 ms instead of MKL's 1.94 (CPU time, 1 thread) --, the per-step ones (W_hh packed once
+# per call) and the skip blocks from B*H^2 = ONEDNN_MIN_BHH, torch's addmm_ (MKL) below:
+# oneDNN runs ~2x MKL's speed on this AMD EPYC on large products (see _bptt_gru_fast) but
+# costs more per call. Measured 2026-12-04 (issue 19, 1 thread, forward+backward, load ~5,
+# median ms, per-step MKL -> oneDNN): B=32 T=100 H=128 (2^19) Elman 11.2 -> 14.1, skip 15.5 ->
+# 21.3; B=32 H=256 (2^21) Elman 28.4 -> 31.3, skip 46.3 -> 41.2; B=64 H=256 (2^22) Elman 54.0
+# -> 50.3, skip 80.5 -> 72.2; B=64 T=256 H=512 (2^24) Elman 470 -> 365, skip 726 -> 576.
 ONEDNN_MIN_BHH = 1 << 22
+# ... and the whole-sequence ones from H = SEQ_ONEDNN_MIN_H (CPU time, 1 thread, T=100, load
+# ~6, this Function with them through oneDNN / through MKL: B=8 H=64 1.06-1.09, B=16 H=64
+# 1.02, B=32 H=64 1.01; B=8 H=128 0.94, B=32 H=128 0.89-0.93, skip 0.89).
+SEQ_ONEDNN_MIN_H = 128
 
 
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
@@ -128,10 +134,12 @@ def zeros_for_none(grads: tuple[Tensor | None, ...], outputs: tuple[Tensor, ...]
     return tuple(torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs))
 
 
-def dnn(t: Tensor, batch: int, hidden: int) -> bool:
-    """True when the products of a float32 ``t`` at this step size go through oneDNN."""
-    return (t.dtype == torch.float32 and batch * hidden * hidden >= ONEDNN_MIN_BHH
-            and onednn())
+def dnn(t: Tensor, hidden: int, batch: int | None = None) -> bool:
+    """True when the products of a float32 ``t`` go through oneDNN: the whole-sequence ones
+    (``batch`` None), or the per-step ones at this step size."""
+    big = (hidden >= SEQ_ONEDNN_MIN_H if batch is None
+           else batch * hidden * hidden >= ONEDNN_MIN_BHH)
+    return t.dtype == torch.float32 and big and onednn()
 
 
 def mm_tn(d: Tensor, s: Tensor, d_t: Tensor | None = None) -> Tensor:
@@ -178,7 +186,8 @@ def prev_product(d: Tensor, states: Tensor, first: Tensor, d_t: Tensor | None = 
     With ``d_t`` = d^T contiguous (G, T*B): oneDNN, times the shifted states (a copy)."""
     B = first.shape[0]
     if d_t is not None:
-        shifted = torch.cat([first, states[: states.shape[0] - B]])
+        shifted = scratch("shifted", tuple(states.shape), states.dtype)
+        torch.cat([first, states[: states.shape[0] - B]], out=shifted)
         return mm_tn(d, shifted, d_t)
     out = torch.mm(d[:B].t(), first)
     if d.shape[0] > B:
@@ -221,8 +230,8 @@ class SimpleFastFn(torch.autograd.Function):
         B, T, _ = x.shape
         H = w_hh.shape[0]
         tanh = act == 0  # tanh(z) = 2 sigmoid(2z) - 1: torch's sigmoid is 5x faster
-        on = dnn(x, B, H)  # oneDNN products
-        xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0, on)  # 2z: exact
+        on = dnn(x, H, B)  # oneDNN per-step products
+        xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0, dnn(x, H))  # 2z
         u = z.view(T, B, H)  # becomes u_t = f(z_t) in place
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)  # (T, B, 1) 0/1 floats
         keep = None if mask is None else mask != 0
@@ -303,7 +312,7 @@ class SimpleFastFn(torch.autograd.Function):
         gf, df = g.view(T * B, H), d.view(T * B, H)
         gs, ds = g.unbind(0), d.unbind(0)
         cs = None if carry is None or carry.dim() < 3 else carry.unbind(0)
-        on = dnn(s, B, H)
+        on = dnn(s, H, B)
         step = step_addmm(w, B, on)
         for t in range(T - 1, -1, -1):
             if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
@@ -327,9 +336,11 @@ class SimpleFastFn(torch.autograd.Function):
                 dh0.addcmul_(gs[0], carry if cs is None else cs[0])
         dx = dw_ih = dw_hh = dw_skip = dalpha = None
         if nig[0]:
-            dx = (linear(df, w_ih.detach().t()) if on else torch.mm(df, w_ih.detach())
+            dx = (linear(df, w_ih.detach().t()) if dnn(df, H) else torch.mm(df, w_ih.detach())
                   ).view(T, B, -1).transpose(0, 1)
-        d_t = df.t().contiguous() if on and (nig[2] or nig[3] or nig[7]) else None
+        d_t = None
+        if dnn(df, H) and (nig[2] or nig[3] or nig[7]):
+            d_t = scratch("dT", (H, T * B), df.dtype).copy_(df.t())
         if nig[2]:
             dw_ih = mm_tn(df, xt, d_t)
         sf = s.view(T * B, H)
@@ -340,7 +351,10 @@ class SimpleFastFn(torch.autograd.Function):
             if T <= k:
                 dw_skip = torch.zeros_like(w_skip)
             elif d_t is not None:  # states shifted by k steps, zeros before the first
-                dw_skip = mm_tn(df, torch.cat([sf.new_zeros(k * B, H), sf[: (T - k) * B]]), d_t)
+                shifted = scratch("shifted", (T * B, H), sf.dtype)
+                shifted[: k * B].zero_()
+                shifted[k * B :].copy_(sf[: (T - k) * B])
+                dw_skip = mm_tn(df, shifted, d_t)
             else:
                 dw_skip = df[k * B :].t() @ sf[: (T - k) * B]
         if nig[6]:  # dE/da = sum_t G_t (h_{t-1} - u_t) at real steps
