@@ -180,6 +180,35 @@ def test_float32_matches_torch_rnn(fast):
     assert fast["simple"] == 1
 
 
+@pytest.mark.skipif(not _bptt_elman_fast.onednn(), reason="torch build without oneDNN")
+@pytest.mark.parametrize("lengths", [None, [9, 4, 1, 7, 9]], ids=["full", "padded"])
+@pytest.mark.parametrize(("cell", "opts"), LAYER_CASES)
+def test_float32_onednn_products_match_float64(fast, monkeypatch, cell, opts, lengths):
+    """Float32 with every product through oneDNN (thresholds lowered to 0: per-step products,
+    skip blocks, projection, dX and weight gradients) against the readable float64
+    cells (impl='loop'), relative to scale; 2 layers, 2 directions, initial state."""
+    monkeypatch.setattr(_bptt_elman_fast, "ONEDNN_MIN_BHH", 0)
+    monkeypatch.setattr(_bptt_elman_fast, "SEQ_ONEDNN_MIN_H", 0)
+    layer = RNNLayer(3, 16, cell=cell, num_layers=2, bidirectional=True, seed=0, **opts).to(DT)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(5, 9, 3, dtype=DT, generator=gen)
+    width = layer.cells[0].carry_shapes()[0]
+    state = 0.5 * torch.randn(4, 5, width, dtype=DT, generator=gen)
+    results = []
+    for impl, dt in (("loop", DT), ("bptt", torch.float32)):
+        layer.impl = impl
+        layer.to(dt)
+        xi, si = x.to(dt).requires_grad_(), state.to(dt).requires_grad_()
+        out, final = layer(xi, si, lengths=lengths)
+        w = torch.randn(out.shape, dtype=DT, generator=torch.Generator().manual_seed(2))
+        loss = (out * w.to(dt)).sum() + (final * final).sum()
+        grads = torch.autograd.grad(loss, [xi, si, *layer.parameters()])
+        results.append([t.detach().double() for t in (out, final, *grads)])
+    assert fast["jordan" if cell == "jordan" else "simple"] == 4
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(b, a, rtol=0, atol=2e-5 * max(1.0, float(a.abs().max())))
+
+
 def test_outputs_changed_in_place_before_backward_raise(fast):
     """h_all is a view of the saved states: changing it in place is caught, not silently wrong."""
     gen = torch.Generator().manual_seed(7)

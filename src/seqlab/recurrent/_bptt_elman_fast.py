@@ -23,6 +23,19 @@ What it does differently:
 Padding (``mask_tm`` (T, B), 0 = padded): the state is carried (``torch.where`` per step), the
 derivative buffer is zero there and the carried gradient passes through (``+ (1-m) G_t``).
 
+Float32 products from ``B*H^2 >= ONEDNN_MIN_BHH`` go through oneDNN (as in
+:mod:`seqlab.recurrent._bptt_gru_fast`): per step with ``W_hh`` packed once per call (the
+product's result is then a new tensor, copied into the buffer), the skip blocks, the input
+projection, dX, and the weight gradients from one transposed copy of ``dZ``.
+
+Tried and dropped (issue 19, 2026-12-04): the whole recursion as ONE numba kernel (per step
+``np.dot`` into a buffer -- scipy's OpenBLAS, Haswell kernels -- and a fused, vectorised
+tanh, ``error_model="numpy"``), forward and backward, at B=32 T=100 I=32 H=128, 1 thread,
+load 3.7-4, interleaved: 0.96x, 0.96x, 0.81x this Function's time (9.7 vs 10.1 ms; nn.RNN
+12.9). The steps are bound by the product itself (~15 us for 32x128 @ 128x128 through MKL,
+OpenBLAS or oneDNN alike), not by torch's dispatch (~1-1.5 us per elementwise op here), so
+no compiled loop can win much at that shape.
+
 Higher-order gradients: with grad mode on in the backward pass (``create_graph=True``) the
 recurrence is re-run in plain torch ops and differentiated by autograd
 (:mod:`seqlab.recurrent._bptt_reference`), as for the other BPTT Functions.
@@ -36,6 +49,7 @@ from typing import Any
 import torch
 
 from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent._bptt_gru_fast import linear, onednn
 
 Tensor = torch.Tensor
 
@@ -44,6 +58,22 @@ Tensor = torch.Tensor
 FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
+
+
+# Float32 products through oneDNN: the whole-sequence ones (input projection, dX, weight
+# gradients from one transposed copy of dZ) always -- at B=32 T=100 I=32 H=128 they take
+# 1.05 ms instead of MKL's 1.94 (CPU time, 1 thread) --, the per-step ones (W_hh packed once
+# per call) and the skip blocks from B*H^2 = ONEDNN_MIN_BHH, torch's addmm_ (MKL) below:
+# oneDNN runs ~2x MKL's speed on this AMD EPYC on large products (see _bptt_gru_fast) but
+# costs more per call. Measured 2026-12-04 (issue 19, 1 thread, forward+backward, load ~5,
+# median ms, per-step MKL -> oneDNN): B=32 T=100 H=128 (2^19) Elman 11.2 -> 14.1, skip 15.5 ->
+# 21.3; B=32 H=256 (2^21) Elman 28.4 -> 31.3, skip 46.3 -> 41.2; B=64 H=256 (2^22) Elman 54.0
+# -> 50.3, skip 80.5 -> 72.2; B=64 T=256 H=512 (2^24) Elman 470 -> 365, skip 726 -> 576.
+ONEDNN_MIN_BHH = 1 << 22
+# ... and the whole-sequence ones from H = SEQ_ONEDNN_MIN_H (CPU time, 1 thread, T=100, load
+# ~6, this Function with them through oneDNN / through MKL: B=8 H=64 1.06-1.09, B=16 H=64
+# 1.02, B=32 H=64 1.01; B=8 H=128 0.94, B=32 H=128 0.89-0.93, skip 0.89).
+SEQ_ONEDNN_MIN_H = 128
 
 
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
@@ -104,25 +134,61 @@ def zeros_for_none(grads: tuple[Tensor | None, ...], outputs: tuple[Tensor, ...]
     return tuple(torch.zeros_like(o) if g is None else g for g, o in zip(grads, outputs))
 
 
+def dnn(t: Tensor, hidden: int, batch: int | None = None) -> bool:
+    """True when the products of a float32 ``t`` go through oneDNN: the whole-sequence ones
+    (``batch`` None), or the per-step ones at this step size."""
+    big = (hidden >= SEQ_ONEDNN_MIN_H if batch is None
+           else batch * hidden * hidden >= ONEDNN_MIN_BHH)
+    return t.dtype == torch.float32 and big and onednn()
+
+
+def mm_tn(d: Tensor, s: Tensor, d_t: Tensor | None = None) -> Tensor:
+    """``d^T s`` for row-major d (N, G), s (N, F); with ``d_t`` (d^T contiguous) by oneDNN."""
+    return d.t() @ s if d_t is None else linear(d_t, s.t())
+
+
+def step_addmm(w_t: Tensor, batch: int, on: bool) -> Any:
+    """``(acc, a) -> acc + a @ w_t`` (a new tensor or ``acc`` itself) for the per-step product
+    with the fixed (in, out) matrix ``w_t``: oneDNN with the weight packed once if ``on``,
+    else torch's in-place ``addmm_``."""
+    if on:
+        packed = torch.ops.mkldnn._reorder_linear_weight(w_t.t().contiguous(), batch)
+        binary = torch.ops.mkldnn._linear_pointwise.binary
+        return lambda acc, a: binary(a, acc, packed, None, "add")
+    return lambda acc, a: acc.addmm_(a, w_t)
+
+
 def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                     scale: float = 1.0) -> tuple[Tensor, Tensor]:
+                     scale: float = 1.0, on: bool = False) -> tuple[Tensor, Tensor]:
     """(xt (T*B, I) time-major x, ``scale`` (X W_ih^T + b_ih + b_hh) as (T*B, H)): one GEMM.
 
     ``scale`` 2 doubles the result exactly (BLAS's alpha and beta; a power of two).
     """
     B, T, I = x.shape
     xt = x.detach().transpose(0, 1).reshape(T * B, I)
-    w = w_ih.detach().t()
     biases = [b.detach() for b in (b_ih, b_hh) if b is not None]
+    if on:  # oneDNN
+        bias = None if not biases else biases[0] if len(biases) == 1 else biases[0] + biases[1]
+        w2 = w_ih.detach() * scale if scale != 1.0 else w_ih.detach()
+        b2 = bias * scale if bias is not None and scale != 1.0 else bias
+        return xt, linear(xt.contiguous(), w2, b2)
+    w = w_ih.detach().t()
     if not biases:
         return xt, torch.mm(xt, w) if scale == 1.0 else torch.mm(xt, w).mul_(scale)
     bias = biases[0] if len(biases) == 1 else biases[0] + biases[1]
     return xt, torch.addmm(bias, xt, w, beta=scale, alpha=scale)
 
 
-def prev_product(d: Tensor, states: Tensor, first: Tensor) -> Tensor:
-    """sum_t d_t^T s_{t-1} with s_{-1} = ``first``: d (T*B, G), states (T*B, F) -> (G, F)."""
+def prev_product(d: Tensor, states: Tensor, first: Tensor, d_t: Tensor | None = None
+                 ) -> Tensor:
+    """sum_t d_t^T s_{t-1} with s_{-1} = ``first``: d (T*B, G), states (T*B, F) -> (G, F).
+
+    With ``d_t`` = d^T contiguous (G, T*B): oneDNN, times the shifted states (a copy)."""
     B = first.shape[0]
+    if d_t is not None:
+        shifted = scratch("shifted", tuple(states.shape), states.dtype)
+        torch.cat([first, states[: states.shape[0] - B]], out=shifted)
+        return mm_tn(d, shifted, d_t)
     out = torch.mm(d[:B].t(), first)
     if d.shape[0] > B:
         out.addmm_(d[B:].t(), states[:-B])
@@ -138,6 +204,14 @@ def batch_first(states: Tensor, mask: Tensor | None) -> Tensor:
     """
     out = states.transpose(0, 1)
     return out if mask is None else out * mask.transpose(0, 1)
+
+
+def _add_product(acc: Tensor, a: Tensor, w_t: Tensor, on: bool) -> None:
+    """``acc += a @ w_t`` in place (oneDNN if ``on``)."""
+    if on:
+        acc.add_(linear(a, w_t.t()))
+    else:
+        acc.addmm_(a, w_t)
 
 
 class SimpleFastFn(torch.autograd.Function):
@@ -156,7 +230,8 @@ class SimpleFastFn(torch.autograd.Function):
         B, T, _ = x.shape
         H = w_hh.shape[0]
         tanh = act == 0  # tanh(z) = 2 sigmoid(2z) - 1: torch's sigmoid is 5x faster
-        xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0)  # 2z: exact
+        on = dnn(x, H, B)  # oneDNN per-step products
+        xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0, dnn(x, H))  # 2z
         u = z.view(T, B, H)  # becomes u_t = f(z_t) in place
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)  # (T, B, 1) 0/1 floats
         keep = None if mask is None else mask != 0
@@ -173,16 +248,21 @@ class SimpleFastFn(torch.autograd.Function):
             w, ws = w * 2.0, None if ws is None else ws * 2.0
         f_ = None if tanh else _ACT_INPLACE.get(act)
         us, ss = u.unbind(0), s.unbind(0)
+        step = step_addmm(w, B, on)
         for t in range(T):
             if k and t >= k and t % k == 0:  # skip terms of steps t..t+k-1: h_{t-k..t-1}
                 assert ws is not None
                 n = min(k, T - t) * B
-                z[t * B : t * B + n].addmm_(sf[(t - k) * B : (t - k) * B + n], ws)
-            ut = us[t].addmm_(h, w)
+                _add_product(z[t * B : t * B + n], sf[(t - k) * B : (t - k) * B + n], ws, on)
+            ut = us[t]
+            zt = step(ut, h)  # ut itself (torch) or a new tensor (oneDNN)
             if tanh:
-                torch.add(minus_one, ut.sigmoid_(), alpha=2, out=ut)
-            elif f_ is not None:
-                f_(ut)
+                torch.add(minus_one, zt.sigmoid_(), alpha=2, out=ut)
+            else:
+                if f_ is not None:
+                    f_(zt)
+                if zt is not ut:
+                    ut.copy_(zt)
             if a is not None:
                 ht = torch.lerp(ut, h, a, out=ss[t])  # a h + (1 - a) u
             else:
@@ -232,14 +312,20 @@ class SimpleFastFn(torch.autograd.Function):
         gf, df = g.view(T * B, H), d.view(T * B, H)
         gs, ds = g.unbind(0), d.unbind(0)
         cs = None if carry is None or carry.dim() < 3 else carry.unbind(0)
+        on = dnn(s, H, B)
+        step = step_addmm(w, B, on)
         for t in range(T - 1, -1, -1):
             if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
                 lo, hi = max(0, t - k + 1), min(t, T - 1 - k)
                 if hi >= lo and ws is not None:
-                    gf[lo * B : (hi + 1) * B].addmm_(df[(lo + k) * B : (hi + k + 1) * B], ws)
+                    _add_product(gf[lo * B : (hi + 1) * B], df[(lo + k) * B : (hi + k + 1) * B],
+                                 ws, on)
             dz = ds[t].mul_(gs[t])
             if t > 0:
-                gp = gs[t - 1].addmm_(dz, w)
+                gp = gs[t - 1]
+                acc = step(gp, dz)
+                if acc is not gp:
+                    gp.copy_(acc)
                 if carry is not None:
                     gp.addcmul_(gs[t], carry if cs is None else cs[t])
         nig = ctx.needs_input_grad
@@ -250,16 +336,27 @@ class SimpleFastFn(torch.autograd.Function):
                 dh0.addcmul_(gs[0], carry if cs is None else cs[0])
         dx = dw_ih = dw_hh = dw_skip = dalpha = None
         if nig[0]:
-            dx = torch.mm(df, w_ih.detach()).view(T, B, -1).transpose(0, 1)
+            dx = (linear(df, w_ih.detach().t()) if dnn(df, H) else torch.mm(df, w_ih.detach())
+                  ).view(T, B, -1).transpose(0, 1)
+        d_t = None
+        if dnn(df, H) and (nig[2] or nig[3] or nig[7]):
+            d_t = scratch("dT", (H, T * B), df.dtype).copy_(df.t())
         if nig[2]:
-            dw_ih = df.t() @ xt
+            dw_ih = mm_tn(df, xt, d_t)
         sf = s.view(T * B, H)
         first = x.new_zeros(B, H) if h0 is None else h0.detach()
         if nig[3]:
-            dw_hh = prev_product(df, sf, first)
+            dw_hh = prev_product(df, sf, first, d_t)
         if nig[7]:
-            dw_skip = (df[k * B :].t() @ sf[: (T - k) * B] if T > k
-                       else torch.zeros_like(w_skip))
+            if T <= k:
+                dw_skip = torch.zeros_like(w_skip)
+            elif d_t is not None:  # states shifted by k steps, zeros before the first
+                shifted = scratch("shifted", (T * B, H), sf.dtype)
+                shifted[: k * B].zero_()
+                shifted[k * B :].copy_(sf[: (T - k) * B])
+                dw_skip = mm_tn(df, shifted, d_t)
+            else:
+                dw_skip = df[k * B :].t() @ sf[: (T - k) * B]
         if nig[6]:  # dE/da = sum_t G_t (h_{t-1} - u_t) at real steps
             diff = torch.empty_like(u)
             torch.sub(first, u[0], out=diff[0])

@@ -32,9 +32,13 @@ from seqlab.recurrent._bptt_elman_fast import (
     _ACT_INPLACE,
     act_derivative,
     batch_first,
+    dnn,
     input_projection,
+    linear,
+    mm_tn,
     prev_product,
     scratch,
+    step_addmm,
     time_major_copy,
     zeros_for_none,
 )
@@ -42,12 +46,16 @@ from seqlab.recurrent._bptt_elman_fast import (
 Tensor = torch.Tensor
 
 
-def _activate(v: Tensor, code: int, minus_one: Tensor) -> Tensor:
-    """``f`` in place on ``v``; for tanh ``v`` holds 2z and 2 sigmoid(2z) - 1 is written."""
+def _activate(v: Tensor, code: int, minus_one: Tensor, out: Tensor | None = None) -> Tensor:
+    """``f`` of ``v`` written into ``out`` (default: ``v`` itself); for tanh ``v`` holds 2z
+    and 2 sigmoid(2z) - 1 is written."""
+    out = v if out is None else out
     if code == 0:
-        return torch.add(minus_one, v.sigmoid_(), alpha=2, out=v)
+        return torch.add(minus_one, v.sigmoid_(), alpha=2, out=out)
     f_ = _ACT_INPLACE.get(code)
-    return v if f_ is None else f_(v)
+    if f_ is not None:
+        f_(v)
+    return v if v is out else out.copy_(v)
 
 
 def _forward(
@@ -93,10 +101,15 @@ def _folded_forward(
     h = hsl[0] if y0 is None else hsl[0].addmm_(y0.detach(), w_yh_d.t(), alpha=two_h)
     h = _activate(h, act, minus_one)
     m_t = torch.mm(w_yh_d, w_hy_d).t() * two_h  # (W_yh W_hy)^T, doubled for tanh: exact
+    step = step_addmm(m_t, B, dnn(hs, H, B))  # oneDNN from ONEDNN_MIN_BHH (float32)
     for t in range(1, T):
-        h = _activate(hsl[t].addmm_(h, m_t), act, minus_one)
-    ys = torch.mm(flat, w_hy_d.t()) if b_hy is None else torch.addmm(b_hy.detach(), flat,
-                                                                      w_hy_d.t())
+        zt = step(hsl[t], h)  # hsl[t] itself (torch) or a new tensor (oneDNN)
+        h = _activate(zt, act, minus_one, hsl[t])
+    b = None if b_hy is None else b_hy.detach()
+    if dnn(hs, H):
+        ys = linear(flat, w_hy_d, b)
+    else:
+        ys = torch.mm(flat, w_hy_d.t()) if b is None else torch.addmm(b, flat, w_hy_d.t())
     ys = ys.view(T, B, -1)
     return ys, ys[T - 1]
 
@@ -116,7 +129,7 @@ class JordanFastFn(torch.autograd.Function):
         B, T, _ = x.shape
         H, O = w_yh.shape
         two_h, two_y = 2.0 if act == 0 else 1.0, 2.0 if out_act == 0 else 1.0  # tanh: 2z, 2v
-        xt, z = input_projection(x, w_ih, b_ih, b_hh, two_h)
+        xt, z = input_projection(x, w_ih, b_ih, b_hh, two_h, dnn(x, H))
         hs = z.view(T, B, H)  # becomes h_t in place
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
         fold = out_act == 2 and mask is None and 2 * O >= H
@@ -160,16 +173,18 @@ class JordanFastFn(torch.autograd.Function):
         df = dh.view(T * B, H)
         y_first = x.new_zeros(B, O) if y0 is None else y0.detach()
         if ctx.fold:
-            dy0, dw_yh, dw_hy, db_hy = _folded_backward(gh, gy, dh, hs, y_first, w_yh_d, w_hy_d,
-                                                        b_hy, nig)
+            dy0, dw_yh, dw_hy, db_hy, d_t = _folded_backward(gh, gy, dh, hs, y_first, w_yh_d,
+                                                             w_hy_d, b_hy, nig)
         else:
             dy0, dw_yh, dw_hy, db_hy = _backward(gh, gy, dh, hs, ys, y_first, w_yh_d, w_hy_d,
                                                  ctx.out_act, mask, nig)
+            d_t = _transposed(df, "dT") if nig[2] and dnn(df, H) else None
         dx = dw_ih = None
         if nig[0]:
-            dx = torch.mm(df, w_ih.detach()).view(T, B, -1).transpose(0, 1)
+            dx = (linear(df, w_ih.detach().t()) if dnn(df, H) else torch.mm(df, w_ih.detach())
+                  ).view(T, B, -1).transpose(0, 1)
         if nig[2]:
-            dw_ih = df.t() @ xt
+            dw_ih = mm_tn(df, xt, d_t)
         db = df.sum(0) if (nig[4] or nig[5]) else None
         return (dx, dy0, dw_ih, dw_yh, db if nig[4] else None, db if nig[5] else None,
                 dw_hy, db_hy, None, None, None)  # fmt: skip
@@ -232,18 +247,32 @@ def _folded_backward(
     T, B, H = hs.shape
     O = gy.shape[2]
     gyf, hf = gy.view(T * B, O), hs.reshape(T * B, H)
-    if gh is None:
+    seq = dnn(hs, H)  # the whole-sequence products through oneDNN
+    if gh is None and seq:
+        gh = scratch("gh", (T * B, H), gy.dtype).copy_(linear(gyf, w_hy.t())).view(T, B, H)
+    elif gh is None:
         gh = torch.mm(gyf, w_hy, out=scratch("gh", (T * B, H), gy.dtype)).view(T, B, H)
+    elif seq:
+        gh.view(T * B, H).add_(linear(gyf, w_hy.t()))
     else:
         gh.view(T * B, H).addmm_(gyf, w_hy)
     m = torch.mm(w_yh, w_hy)
     ghl, dhl = gh.unbind(0), dh.unbind(0)
+    step = step_addmm(m, B, dnn(hs, H, B))
     for t in range(T - 1, -1, -1):
         dz_t = dhl[t].mul_(ghl[t])
         if t > 0:
-            ghl[t - 1].addmm_(dz_t, m)
+            acc = step(ghl[t - 1], dz_t)
+            if acc is not ghl[t - 1]:
+                ghl[t - 1].copy_(acc)
     df = dh.view(T * B, H)
-    dm = torch.mm(df[B:].t(), hf[:-B]) if T > 1 else hs.new_zeros(H, H)
+    d_t = _transposed(df, "dT") if seq else None
+    if T <= 1:
+        dm = hs.new_zeros(H, H)
+    elif d_t is not None:  # sum_{t>=1} dz_t^T h_{t-1}: h_{-1} = 0 adds nothing
+        dm = prev_product(df, hf, hs.new_zeros(B, H), d_t)
+    else:
+        dm = torch.mm(df[B:].t(), hf[:-B])
     s = df[B:].sum(0)
     dy0 = dw_yh = dw_hy = db_hy = None
     if nig[1]:
@@ -253,7 +282,13 @@ def _folded_backward(
         if b_hy is not None:
             dw_yh.addr_(s, b_hy.detach())
     if nig[6]:
-        dw_hy = torch.mm(gyf.t(), hf).addmm_(w_yh.t(), dm)
+        gy_t = _transposed(gyf, "gyT") if seq else None
+        dw_hy = mm_tn(gyf, hf, gy_t).addmm_(w_yh.t(), dm)
     if nig[7]:
         db_hy = gyf.sum(0).addmv_(w_yh.t(), s)
-    return dy0, dw_yh, dw_hy, db_hy
+    return dy0, dw_yh, dw_hy, db_hy, d_t
+
+
+def _transposed(a: Tensor, name: str) -> Tensor:
+    """``a^T`` (F, N) of a row-major (N, F) ``a``, contiguous, in scratch ``name``."""
+    return scratch(name, (a.shape[1], a.shape[0]), a.dtype).copy_(a.t())
