@@ -3,7 +3,7 @@
 Compiling :func:`~._statespace_kernels.kalman_filter` costs ~0.8 s of CPU (issue 17); a
 SARIMAX or AutoARIMA result needs it a few times on a short series (the log-likelihood at
 the estimate, the forecasts, AutoARIMA's candidate scores). Run by the interpreter, its
-element loops would cost about as much as compiling (~0.5 s for the airline model, m = 27
+element loops would cost about as much as compiling (~0.4 s for the airline model, m = 27
 states), so :func:`kalman_filter` vectorises them over one index while keeping every sum
 in the kernel's order:
 
@@ -17,7 +17,7 @@ in the kernel's order:
 
 The kernel is compiled without fastmath (no FMA contraction, no reassociation), so both
 give the same IEEE operations and the same bits (tests/classical/test_statespace_numpy.py).
-The cost is O(n) numpy calls of O(m^2) work each: ~10 ms for the airline model.
+The cost is O(n) numpy calls of O(m^2) work each: ~5 ms for the airline model.
 :meth:`.statespace.StateSpace.filter` picks it (module ``statespace``).
 """
 
