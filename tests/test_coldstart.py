@@ -111,13 +111,13 @@ def test_ar_compiles_nothing():
 
 def test_arima_few_series_compile_only_the_recursions(tmp_path):
     """With an empty cache and fewer than COMPILED_MIN_SERIES series the optimiser runs
-    interpreted: only the O(n) recursions are compiled, and the state-space filter that every
-    ARIMA result (forecast, predict, bse) runs on; the results' stationary covariance of a
-    small ARMA block runs interpreted (``stationary_cov_from_python``)."""
+    interpreted: only the O(n) recursions are compiled; the state-space filter that every
+    ARIMA result (forecast, predict, bse) runs on runs as its numpy twin on first calls
+    (``statespace.TWIN_BUDGET_S``) and the results' stationary covariance of a small ARMA
+    block interpreted (``stationary_cov_from_python``)."""
     assert set(_compiled("arima", str(tmp_path))) == {
         "seqlab.classical._arima_kernels.kalman_arma",
         "seqlab.classical._arima_kernels.css_arma",
-        "seqlab.classical._statespace_kernels.kalman_filter",  # _ta, _tpt inlined into it
     }
 
 
@@ -138,6 +138,8 @@ def test_sarimax_compiles_only_the_likelihood_its_model_uses(tmp_path):
     assert "seqlab.classical._sarimax_kernels.sarimax_nll" in found
     assert "seqlab.classical._sarimax_kernels.sarimax_nll_ar" not in found
     assert not any("bfgs" in k for k in found), found
+    # the fitted model's filter and the forecast: the numpy twin, nothing compiled
+    assert "seqlab.classical._statespace_kernels.kalman_filter" not in found
 
 
 @pytest.mark.parametrize(("p", "q"), [(0, 1), (1, 0), (2, 3), (3, 13), (14, 13)])

@@ -90,20 +90,29 @@ def harvey_stationary_cov(tphi, rvec, p, out):  # pragma: no cover - compiled
     part is not stationary (singular system or a non-positive variance).
     """
     m = tphi.shape[0]
-    psi = np.zeros(m + 1)  # MA(infinity) weights psi_0..psi_m
+    # np.empty and element loops only: np.zeros compiles numba's zeros helper on first use
+    psi = np.empty(m + 1)  # MA(infinity) weights psi_0..psi_m
+    rhs = np.empty(m + 1)  # sum_{j >= k} theta_j psi_{j-k}
+    gamma = np.empty(m + 1)
+    for j in range(m + 1):
+        psi[j] = 0.0
+        rhs[j] = 0.0
+        gamma[j] = 0.0
     for j in range(m + 1):
         s = rvec[j] if j < m else 0.0
         for i in range(1, min(j, p) + 1):
             s += tphi[i - 1] * psi[j - i]
         psi[j] = s
-    rhs = np.zeros(m + 1)  # sum_{j >= k} theta_j psi_{j-k}
     for k in range(m):
         s = 0.0
         for j in range(k, m):
             s += rvec[j] * psi[j - k]
         rhs[k] = s
-    A = np.zeros((p + 1, p + 1))
+    A = np.empty((p + 1, p + 1))
     g = np.empty(p + 1)
+    for k in range(p + 1):
+        for i in range(p + 1):
+            A[k, i] = 0.0
     for k in range(p + 1):
         A[k, k] += 1.0
         for i in range(1, p + 1):
@@ -111,7 +120,6 @@ def harvey_stationary_cov(tphi, rvec, p, out):  # pragma: no cover - compiled
         g[k] = rhs[k]
     if not _solve(A, g):
         return False
-    gamma = np.zeros(m + 1)
     for k in range(min(p, m) + 1):
         gamma[k] = g[k]
     for k in range(p + 1, m + 1):

@@ -110,7 +110,7 @@ def _full_nll(spec: Spec, y: np.ndarray, X: np.ndarray, n_eff: int) -> Any:
         except SeqlabValueError:
             return math.inf
         d, c = spec.intercepts(params, X, 0)
-        val = -ss.filter(y, d, c).llf / n_eff
+        val = -ss.filter(y, d, c, loop=True).llf / n_eff
         return float(val) if math.isfinite(val) else math.inf
 
     return nll

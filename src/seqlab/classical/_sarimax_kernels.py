@@ -41,8 +41,11 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def _monahan(u, out, start):  # pragma: no cover - compiled
     """statsmodels' ``constrain_stationary_univariate`` of ``u`` into ``out[start:]``."""
     n = u.shape[0]
-    prev = np.zeros(n)
-    cur = np.zeros(n)
+    prev = np.empty(n)  # np.empty and loops: np.zeros compiles one more numba helper
+    cur = np.empty(n)
+    for i in range(n):
+        prev[i] = 0.0
+        cur[i] = 0.0
     for k in range(n):
         r = u[k] / math.sqrt(1.0 + u[k] * u[k])
         for i in range(k):
@@ -79,8 +82,12 @@ def _reduced(params, dims):  # pragma: no cover - compiled
     """Reduced-form AR ``phi*`` (p + sP) and MA ``theta*`` (q + sQ) coefficients."""
     kt, ke, p, q, P, Q, s = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6]
     o = kt + ke
-    phi = np.zeros(p + s * P)
-    theta = np.zeros(q + s * Q)
+    phi = np.empty(p + s * P)
+    theta = np.empty(q + s * Q)
+    for i in range(phi.shape[0]):
+        phi[i] = 0.0
+    for i in range(theta.shape[0]):
+        theta[i] = 0.0
     for i in range(p + 1):  # (1 - sum ar L^i)(1 - sum sar L^{sj}) = 1 - sum phi* L^k
         a = 1.0 if i == 0 else -params[o + i - 1]
         for j in range(P + 1):
@@ -104,10 +111,15 @@ def _arma_filter(w, tphi, rvec, P1, last_nan):  # pragma: no cover - compiled
     has converged after the last missing value (then a step costs O(m))."""
     n = w.shape[0]
     m = tphi.shape[0]
-    P = P1.copy()
-    a = np.zeros(m)
+    P = np.empty((m, m))  # np.empty and loops: .copy() and np.zeros compile numba helpers
+    a = np.empty(m)
     TP = np.empty((m, m))
-    K = np.zeros(m)
+    K = np.empty(m)
+    for i in range(m):
+        a[i] = 0.0
+        K[i] = 0.0
+        for j in range(m):
+            P[i, j] = P1[i, j]
     sumlog = 0.0
     ssq = 0.0
     nobs = 0

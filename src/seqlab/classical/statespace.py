@@ -8,7 +8,8 @@ share. The model, in statsmodels' notation::
     a_0     ~ N(a0, P0)
 
 :class:`StateSpace` holds the system matrices; :meth:`StateSpace.filter` runs the compiled
-filter (NaN observations are skipped: prediction without update) and
+filter (NaN observations are skipped: prediction without update; a process's first calls
+run its numpy twin instead, the same numbers: see ``TWIN_BUDGET_S``) and
 :meth:`StateSpace.forecast` continues it ``h`` steps ahead. :func:`stationary_cov` gives
 the unconditional state covariance ``P = T P T' + R Q R'`` of a stationary block.
 
@@ -32,6 +33,29 @@ import numpy as np
 from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["FilterResult", "StateSpace", "stationary_cov"]
+
+# Compiling the filter kernel costs ~0.8 s CPU (issue 17: a first call). Until it is
+# compiled or in numba's cache, ``filter`` runs :mod:`._statespace_numpy` (the same IEEE
+# operations in the same order, so the same bits; ~12 + 0.02 m^2 us per observation, 5 ms for
+# the airline model) for up to TWIN_BUDGET_S estimated CPU seconds per process, then
+# compiles: at most that much more than compiling at once, which the first calls of a process
+# save (AutoARIMA's search on the airline series spends 0.07 s). A caller that runs the
+# filter in a loop (an optimiser) passes ``loop=True`` and gets the kernel at once.
+TWIN_BUDGET_S = 0.15
+_twin_spent_s = 0.0
+
+
+def _use_twin(n: int, m: int, loop: bool) -> bool:
+    """Whether this filter call runs the numpy twin (comment above ``TWIN_BUDGET_S``)."""
+    from seqlab._jit import compiled_or_cached
+    from seqlab.classical._statespace_kernels import kalman_filter
+
+    global _twin_spent_s
+    cost = n * (12.0 + 0.02 * m * m) * 1e-6
+    if loop or _twin_spent_s + cost > TWIN_BUDGET_S or compiled_or_cached(kalman_filter):
+        return False
+    _twin_spent_s += cost
+    return True
 
 
 def stationary_cov(T: np.ndarray, RQR: np.ndarray) -> np.ndarray:
@@ -137,13 +161,15 @@ class StateSpace:
             np.asarray(c, dtype=np.float64), (n, self.m))
         return np.ascontiguousarray(dd), np.ascontiguousarray(cc)
 
-    def filter(self, y: Any, d: Any = None, c: Any = None) -> FilterResult:
+    def filter(self, y: Any, d: Any = None, c: Any = None, *, loop: bool = False
+               ) -> FilterResult:
         """Kalman-filter the series ``y`` (n,) (NaN = missing); return a FilterResult.
 
         ``d`` (n,) observation and ``c`` (n, m) state intercepts (zeros by default);
-        ``c[t]`` enters the transition from ``t`` to ``t + 1``.
+        ``c[t]`` enters the transition from ``t`` to ``t + 1``. ``loop=True``: the caller
+        runs many filters (an optimiser): compile the kernel now (``TWIN_BUDGET_S``).
         """
-        from seqlab.classical._statespace_kernels import kalman_filter
+        from seqlab.classical import _statespace_kernels, _statespace_numpy
 
         yy = np.ascontiguousarray(_f64(y, 1, "y"))
         n, m = yy.shape[0], self.m
@@ -151,9 +177,10 @@ class StateSpace:
         v, F = np.empty(n), np.empty(n)
         a_pred, a_filt, P_last = np.empty((n + 1, m)), np.empty((n, m)), np.empty((m, m))
         Tr, Tc, Tv = self._triplets()
-        llf = kalman_filter(yy, dd, self.Z, self.H, Tr, Tc, Tv, cc, self.RQR, self.a0,
-                            np.ascontiguousarray(self.P0), self.burn, v, F, a_pred, a_filt,
-                            P_last)
+        kernel = _statespace_numpy if _use_twin(n, m, loop) else _statespace_kernels
+        llf = kernel.kalman_filter(yy, dd, self.Z, self.H, Tr, Tc, Tv, cc, self.RQR, self.a0,
+                                   np.ascontiguousarray(self.P0), self.burn, v, F, a_pred,
+                                   a_filt, P_last)
         return FilterResult(float(llf), v, F, a_pred, a_filt, P_last)
 
     def forecast(

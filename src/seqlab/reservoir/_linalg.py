@@ -80,7 +80,17 @@ def spectral_radius(W: np.ndarray | scipy.sparse.sparray, *, seed: SeedLike = 0)
         if rho is not None:
             return rho
     dense = A.toarray() if A is not None else np.asarray(W, dtype=np.float64)
-    return float(np.max(np.abs(np.linalg.eigvals(dense))))
+    if n >= _DENSE_BELOW:
+        return float(np.max(np.abs(np.linalg.eigvals(dense))))
+    # a small matrix on one BLAS thread: OpenBLAS threads LAPACK's level-2/3 calls from
+    # n ~ 96 on, and on a busy machine its threads spin waiting for each other (a 100 x 100
+    # eigvals: 0.2 s CPU instead of 3 ms, most of an ESN's warm first fit); the eigenvalues
+    # then also no longer depend on the thread count (with 2 threads they differ in the last
+    # bits for ~1 in 4 random reservoirs of 100-200 units)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return float(np.max(np.abs(np.linalg.eigvals(dense))))
 
 
 def _arpack_radius(A: scipy.sparse.csr_array, seed: SeedLike) -> float | None:
