@@ -23,17 +23,17 @@ RECORDED: dict[str, dict[str, Any]] = {
             [
                 "leaky T=100",
                 "-",
-                "not solved: 490/2560 wrong after 200,000 seqs"
+                "not solved: 282/2560 wrong after 200,000 seqs"
             ],
             [
                 "skip T=100",
                 "-",
-                "not solved: 2198/2560 wrong after 200,000 seqs"
+                "not solved: 2189/2560 wrong after 200,000 seqs"
             ],
             [
                 "elman T=100",
                 "RNN/BPTT, RTRL etc.: fail (HS97 Sect. 5.4)",
-                "not solved: 2174/2560 wrong after 200,000 seqs"
+                "not solved: 2211/2560 wrong after 200,000 seqs"
             ],
             [
                 "lstm T=500",
@@ -48,20 +48,35 @@ RECORDED: dict[str, dict[str, Any]] = {
             [
                 "leaky T=500",
                 "-",
-                "not solved: 2172/2560 wrong after 300,000 seqs"
+                "not solved: 2174/2560 wrong after 300,000 seqs"
             ],
             [
                 "skip T=500",
                 "-",
-                "not solved: 2210/2560 wrong after 300,000 seqs"
+                "not solved: 2246/2560 wrong after 300,000 seqs"
             ],
             [
                 "elman T=500",
                 "RNN/BPTT, RTRL etc.: fail (HS97 Sect. 5.4)",
-                "not solved: 2193/2560 wrong after 300,000 seqs"
+                "not solved: 2164/2560 wrong after 300,000 seqs"
+            ],
+            [
+                "lstm T=1000",
+                "LSTM 1/2560 wrong after 853,000 seqs",
+                "1/2560 wrong after 44,800 seqs"
+            ],
+            [
+                "lstm T=1000 +3 bias",
+                "LSTM 1/2560 wrong after 853,000 seqs",
+                "not solved: 2153/2560 wrong after 853,000 seqs"
+            ],
+            [
+                "gru T=1000",
+                "-",
+                "1/2560 wrong after 35,200 seqs"
             ]
         ],
-        "wall_time_s": 1459
+        "wall_time_s": 4047
     },
     "chung2014": {
         "file": "benchmarks/results/chung2014-full.json",
