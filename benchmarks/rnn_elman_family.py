@@ -7,10 +7,10 @@ alike). ``--before`` adds, per cell, the path ``auto`` took before the one-GEMM-
 Functions (the numba kernels via ``FAST_MIN_BH`` raised out of reach; the Jordan loop on large
 steps). The torch-op loop that Elman/leaky/skip/Jordan BPTT ran on large steps then has since
 been removed (unreachable once these Functions took those sizes), so the ``before`` rows of
-elman/leaky/skip now time the numba kernels there. Each row reports the median wall ms, the process CPU ms (less
-sensitive to other processes), the ratio to its peer (nn.RNN for elman/leaky/skip, nn.LSTM for
-jordan) and GFLOP/s (forward+backward counted as 3 x the forward matmul FLOPs). The JSON
-records ``os.getloadavg()`` before and after.
+elman/leaky/skip now time the numba kernels there. Each row reports the median wall ms, the
+process CPU ms (less sensitive to other processes), the ratio to its peer (nn.RNN for
+elman/leaky/skip, nn.LSTM for jordan) and GFLOP/s (forward+backward counted as 3 x the forward
+matmul FLOPs). The JSON records ``os.getloadavg()`` before and after.
 
 Usage: ``python benchmarks/rnn_elman_family.py [--threads 1] [--shapes a b c] [--before]
 [--repeats 9] [--out results.json]``.
