@@ -36,9 +36,8 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from seqlab._validation import check_choice, check_int, check_real
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
-from seqlab.recurrent._impl_rules import _BPTT_NAMES, IMPLS, Impl, auto_impl
-from seqlab.recurrent._impl_rules import _bptt_function as _bptt_function  # re-export
-from seqlab.recurrent._impl_rules import _small_step as _small_step  # re-export
+from seqlab.recurrent._impl_rules import _BPTT_NAMES, IMPLS, Impl, _bptt_function, auto_impl
+from seqlab.recurrent._impl_rules import _small_step as _small_step  # for benchmarks/rnn.py
 from seqlab.recurrent._init_args import RecordsInitArgs
 from seqlab.recurrent._unroll import bptt_run, unroll
 from seqlab.recurrent.cells import CELL_TYPES, RecurrentCell, make_cell
