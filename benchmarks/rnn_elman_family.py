@@ -4,11 +4,13 @@ Times forward + backward (``out.sum().backward()``, float32) of torch.nn.RNN, to
 ``RNNLayer(cell=..., impl="auto")`` for the four cells at the shapes of ``benchmarks/rnn.py``,
 all in one process and interleaved round by round (load on a shared machine hits every row
 alike). ``--before`` adds, per cell, the path ``auto`` took before the one-GEMM-per-step
-Functions (numba kernels / the older torch loop via ``FAST_MIN_BH`` raised out of reach; the
-Jordan loop on large steps). Each row reports the median wall ms, the process CPU ms (less
-sensitive to other processes), the ratio to its peer (nn.RNN for elman/leaky/skip, nn.LSTM for
-jordan) and GFLOP/s (forward+backward counted as 3 x the forward matmul FLOPs). The JSON
-records ``os.getloadavg()`` before and after.
+Functions (the numba kernels via ``FAST_MIN_BH`` raised out of reach; the Jordan loop on large
+steps). The torch-op loop that Elman/leaky/skip/Jordan BPTT ran on large steps then has since
+been removed (unreachable once these Functions took those sizes), so the ``before`` rows of
+elman/leaky/skip now time the numba kernels there. Each row reports the median wall ms, the
+process CPU ms (less sensitive to other processes), the ratio to its peer (nn.RNN for
+elman/leaky/skip, nn.LSTM for jordan) and GFLOP/s (forward+backward counted as 3 x the forward
+matmul FLOPs). The JSON records ``os.getloadavg()`` before and after.
 
 Usage: ``python benchmarks/rnn_elman_family.py [--threads 1] [--shapes a b c] [--before]
 [--repeats 9] [--out results.json]``.
@@ -43,7 +45,7 @@ def fwd_bwd(module: nn.Module, x: torch.Tensor) -> Callable[[], None]:
 
 
 def as_before(fn: Callable[[], None]) -> Callable[[], None]:
-    """Run ``fn`` with the fast Functions switched off (the numba / older torch-loop path)."""
+    """Run ``fn`` with the fast Functions switched off (the numba kernels)."""
 
     def run() -> None:
         saved = _bptt_elman_fast.FAST_MIN_BH

@@ -90,8 +90,12 @@ def _entries() -> list[Entry]:
     for name in ("SequenceTagger", "SequenceClassifier", "OutputFeedbackRNN"):
         table.append((f"seqlab.recurrent.{name}", "seqlab.recurrent.patterns", name, mod))
     table.append(("seqlab.recurrent.RNNLayer", "seqlab.recurrent.layers", "RNNLayer", mod))
-    for name in ("ElmanCell", "LeakyCell", "SkipCell", "JordanCell", "LSTMCell", "GRUCell"):
-        table.append((f"seqlab.recurrent.{name}", "seqlab.recurrent.cells", name, mod))
+    # the cells are defined in private modules (re-exported by seqlab.recurrent.cells); files
+    # hold only the public name, so moving a class changes the module column, never the name
+    for name in ("ElmanCell", "LeakyCell", "SkipCell", "JordanCell"):
+        table.append((f"seqlab.recurrent.{name}", "seqlab.recurrent._cells_elman", name, mod))
+    for name in ("LSTMCell", "GRUCell"):
+        table.append((f"seqlab.recurrent.{name}", "seqlab.recurrent._cells_gated", name, mod))
     entries = [Entry(*row) for row in table]
     entries.append(Entry("seqlab.data.CharVocab", "seqlab.data.text", "CharVocab", "custom",
                          "to_dict", "from_dict"))

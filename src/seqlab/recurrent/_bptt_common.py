@@ -9,8 +9,8 @@ its delta recursion; this module holds what they do alike around those equations
   kernels in :mod:`seqlab.recurrent._bptt_kernels` (:func:`start_forward`,
   :func:`time_major_grad`, :func:`batch_first`, :func:`last_step`);
 - the choice between a numba kernel and the torch-op loop of
-  :mod:`seqlab.recurrent._bptt_torchloop` for the sequential part (:func:`run_forward`,
-  :func:`run_backward`);
+  :mod:`seqlab.recurrent._bptt_torchloop` for the sequential part of the gated cells
+  (:func:`run_forward`, :func:`run_backward`);
 - the weight-gradient sums over all steps, each ONE matmul after the delta recursion
   (:func:`prev_product`, :func:`input_grads`).
 """

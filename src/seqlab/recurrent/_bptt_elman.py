@@ -3,8 +3,10 @@
 The public, validated entry points are in :mod:`seqlab.recurrent.bptt`; these classes assume
 checked input. Layout: the caller's tensors are batch-first ``(B, T, ...)``; internally
 everything is time-major ``(T, B, ...)`` so that one time step is one contiguous block for the
-numba kernels in :mod:`seqlab.recurrent._bptt_kernels` (the layout helpers and the choice
-between a numba kernel and a torch-op loop are in :mod:`seqlab.recurrent._bptt_common`).
+numba kernels in :mod:`seqlab.recurrent._bptt_kernels` (the layout helpers are in
+:mod:`seqlab.recurrent._bptt_common`). :mod:`seqlab.recurrent.bptt` calls these Functions only
+below ``FAST_MIN_BH`` (B*H < 512, Jordan 1024), where the numba kernels are the fastest; larger
+steps run the Functions of :mod:`seqlab.recurrent._bptt_elman_fast` / ``_bptt_jordan_fast``.
 
 Backward (the lecture's BPTT, Elman case): with delta_int(t) = dE/dh_t and
 dz_t = delta_int(t) * f'(z_t), the kernel runs
@@ -31,7 +33,6 @@ import torch
 from seqlab.recurrent import _bptt_common as C
 from seqlab.recurrent import _bptt_kernels as K
 from seqlab.recurrent import _bptt_reference as R
-from seqlab.recurrent import _bptt_torchloop as TL
 
 Tensor = torch.Tensor
 
@@ -58,8 +59,7 @@ class SimpleSequenceFn(torch.autograd.Function):
         states = np.empty((T, B, H), xp.dtype)  # h_t
         fz = np.empty((T, B, H), xp.dtype)  # u_t = f(z_t)
         w_hh_t, w_skip_t = np.ascontiguousarray(w_hh_np.T), np.ascontiguousarray(w_skip_np.T)
-        args = [xp, h0_np, w_hh_t, alpha_np, w_skip_t, skip, act, mask_np, states, fz]
-        C.run_forward("simple", B, H, K.simple_forward, TL.simple_forward, args, 7, mask_tm)
+        K.simple_forward(xp, h0_np, w_hh_t, alpha_np, w_skip_t, skip, act, mask_np, states, fz)
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm)
         ctx.arrays = (h0_np, states, fz, w_hh_np, alpha_np, w_skip_np, mask_np)
         ctx.skip, ctx.act = skip, act
@@ -76,11 +76,10 @@ class SimpleSequenceFn(torch.autograd.Function):
         h0_np, states, fz, w_hh_np, alpha_np, w_skip_np, mask_np = ctx.arrays
         T, B, H = states.shape
         dz_np = np.empty_like(states)  # filled with dz_t = dE/dz_t by the delta recursion
-        args = [C.time_major_grad(g_all), C.np_grad(g_last), h0_np, states, fz, w_hh_np, alpha_np,
-                w_skip_np, ctx.skip, ctx.act, mask_np, dz_np]  # fmt: skip
-        dh0, dalpha = C.run_backward(
-            "simple", B, H, K.simple_backward, TL.simple_backward, args, 10, ctx.has_mask
-        )
+        dh0, dalpha = K.simple_backward(
+            C.time_major_grad(g_all), C.np_grad(g_last), h0_np, states, fz, w_hh_np, alpha_np,
+            w_skip_np, ctx.skip, ctx.act, mask_np, dz_np,
+        )  # fmt: skip
         dz, s = C.flat(dz_np), C.flat(states)
         nig = ctx.needs_input_grad
         dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, x, w_ih, 0, 2, (4, 5))
@@ -118,8 +117,8 @@ class JordanSequenceFn(torch.autograd.Function):
         hs = np.empty((T, B, H), xp.dtype)
         ys = np.empty((T, B, O), xp.dtype)
         w_yh_t, w_hy_t = np.ascontiguousarray(w_yh_np.T), np.ascontiguousarray(w_hy_np.T)
-        args = [xp, y0_np, w_yh_t, w_hy_t, C.np_of(b_hy, dt, (O,)), act, out_act, mask_np, hs, ys]
-        C.run_forward("jordan", B, H, K.jordan_forward, TL.jordan_forward, args, 7, mask_tm)
+        b_hy_np = C.np_of(b_hy, dt, (O,))
+        K.jordan_forward(xp, y0_np, w_yh_t, w_hy_t, b_hy_np, act, out_act, mask_np, hs, ys)
         ctx.save_for_backward(x, y0, w_ih, w_yh, b_ih, b_hh, w_hy, b_hy, mask_tm)
         ctx.arrays = (y0_np, hs, ys, w_yh_np, w_hy_np, mask_np)
         ctx.act, ctx.out_act = act, out_act
@@ -135,14 +134,12 @@ class JordanSequenceFn(torch.autograd.Function):
                 R.jordan_forward, inputs, ctx.needs_input_grad, (g_h, g_y, g_ylast)
             )
         y0_np, hs, ys, w_yh_np, w_hy_np, mask_np = ctx.arrays
-        B, H = hs.shape[1:]
         dz_np = np.empty_like(hs)  # dz_t = dE/dz_t (hidden pre-activations)
         dv_np = np.empty_like(ys)  # dv_t = dE/dv_t (output pre-activations)
-        args = [C.time_major_grad(g_h), C.time_major_grad(g_y), C.np_grad(g_ylast), hs, ys, w_yh_np,
-                w_hy_np, ctx.act, ctx.out_act, mask_np, dz_np, dv_np]  # fmt: skip
-        dy0 = C.run_backward(
-            "jordan", B, H, K.jordan_backward, TL.jordan_backward, args, 9, ctx.has_mask
-        )
+        dy0 = K.jordan_backward(
+            C.time_major_grad(g_h), C.time_major_grad(g_y), C.np_grad(g_ylast), hs, ys, w_yh_np,
+            w_hy_np, ctx.act, ctx.out_act, mask_np, dz_np, dv_np,
+        )  # fmt: skip
         dz, dv = C.flat(dz_np), C.flat(dv_np)
         nig = ctx.needs_input_grad
         dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, x, w_ih, 0, 2, (4, 5))

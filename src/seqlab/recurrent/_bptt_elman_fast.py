@@ -53,8 +53,8 @@ from seqlab.recurrent._bptt_gru_fast import linear, onednn
 
 Tensor = torch.Tensor
 
-# B*H from which these Functions replace the numba kernels / older torch loop of
-# _bptt_elman (forward + backward, 1 thread; see bptt.py's "Speed" section for the figures).
+# B*H from which these Functions replace the numba kernels of _bptt_elman (forward +
+# backward, 1 thread; see bptt.py's "Speed" section for the figures).
 FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing

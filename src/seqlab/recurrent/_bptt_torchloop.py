@@ -1,4 +1,4 @@
-"""Explicit-BPTT loops with torch ops, for large batches / hidden sizes.
+"""Explicit-BPTT loops with torch ops for the gated cells (LSTM, GRU) on large steps.
 
 Same contract as the numba kernels in :mod:`seqlab.recurrent._bptt_kernels` (they fill the
 same preallocated time-major arrays, here as tensors sharing their memory), so forward and
@@ -7,6 +7,11 @@ dominates when ``B*H`` is small (numba wins there); when ``B*H`` is large torch'
 matmul and vectorised transcendental functions (tanh, sigmoid) win, since numba calls
 scalar libm ones. The choice is made by :func:`use_torch_loop` (forward) and
 :func:`use_torch_backward`.
+
+Elman, leaky, skip and Jordan units have no loop here: from the sizes where one would pay
+(B*H >= 512, Jordan 1024) :mod:`seqlab.recurrent.bptt` runs the one-GEMM-per-step Functions
+of :mod:`seqlab.recurrent._bptt_elman_fast` / ``_bptt_jordan_fast`` instead, so their
+numba-kernel Functions (:mod:`seqlab.recurrent._bptt_elman`) only ever see small steps.
 """
 
 from __future__ import annotations
@@ -19,10 +24,8 @@ from seqlab.recurrent import _bptt_kernels as K
 Tensor = torch.Tensor
 
 # B*H from which the torch-op forward loop is faster than numba (measured on 1 core:
-# crossovers near B*H = 512 (Elman family) and 1024 (Jordan, LSTM, GRU))
-TORCH_LOOP_MIN_BH = {"simple": 512, "jordan": 1024, "lstm": 1024, "gru": 1024}
-
-_ACT = {0: torch.tanh_, 1: torch.relu_, 3: torch.sigmoid_}
+# crossover near B*H = 1024)
+TORCH_LOOP_MIN_BH = {"lstm": 1024, "gru": 1024}
 
 
 def _np_mask(mask: Tensor | None, T: int, B: int, like: np.ndarray) -> np.ndarray:
@@ -37,49 +40,10 @@ def use_torch_loop(kind: str, batch: int, hidden: int) -> bool:
     return batch * hidden >= TORCH_LOOP_MIN_BH[kind]
 
 
-def _act_(v: Tensor, code: int) -> Tensor:
-    fn = _ACT.get(code)
-    return fn(v) if fn is not None else v
-
-
 def _carry(new: Tensor, prev: Tensor, m: Tensor | None) -> None:
     """new <- m*new + (1-m)*prev in place (state carried at padded steps)."""
     if m is not None:
         torch.where(m, new, prev, out=new)
-
-
-def simple_forward(
-    xp: Tensor, h0: Tensor, w_hh_t: Tensor, alpha: Tensor, w_skip_t: Tensor, skip: int, act: int,
-    mask: Tensor | None, states: Tensor, fz: Tensor,
-) -> None:  # fmt: skip
-    """torch version of ``_bptt_kernels.simple_forward`` (mask: bool (T, B, 1) or None)."""
-    T = xp.shape[0]
-    leaky = alpha.numel() > 0
-    h_prev = h0
-    for t in range(T):
-        u = torch.addmm(xp[t], h_prev, w_hh_t, out=fz[t])
-        if skip > 0 and t >= skip:
-            u.addmm_(states[t - skip], w_skip_t)
-        _act_(u, act)
-        if leaky:  # h = alpha*h_prev + (1-alpha)*u = u + alpha*(h_prev - u)
-            torch.addcmul(u, alpha, h_prev - u, out=states[t])
-        else:
-            states[t].copy_(u)
-        _carry(states[t], h_prev, None if mask is None else mask[t])
-        h_prev = states[t]
-
-
-def jordan_forward(
-    xp: Tensor, y0: Tensor, w_yh_t: Tensor, w_hy_t: Tensor, b_hy: Tensor, act: int, out_act: int,
-    mask: Tensor | None, hs: Tensor, ys: Tensor,
-) -> None:  # fmt: skip
-    """torch version of ``_bptt_kernels.jordan_forward``."""
-    y_prev = y0
-    for t in range(xp.shape[0]):
-        _act_(torch.addmm(xp[t], y_prev, w_yh_t, out=hs[t]), act)
-        _act_(torch.addmm(b_hy, hs[t], w_hy_t, out=ys[t]), out_act)
-        _carry(ys[t], y_prev, None if mask is None else mask[t])
-        y_prev = ys[t]
 
 
 def lstm_forward(
@@ -126,73 +90,15 @@ def gru_forward(
 # ---------------------------------------------------------------------------------------
 # Backward (delta recursion): same contract as the numba backward kernels. For large B*H
 # the per-step matmul is torch's (MKL), faster than numba's loops; the elementwise part is
-# a numba step kernel for Elman/leaky/skip, LSTM and GRU (their backward has no
-# transcendental functions, so one numba call per step beats ~15 torch ops) and torch ops
-# for Jordan; thresholds measured on one core.
+# a numba step kernel (the backward has no transcendental functions, so one numba call per
+# step beats ~15 torch ops); thresholds measured on one core.
 # ---------------------------------------------------------------------------------------
-TORCH_BACKWARD_MIN_BH = {"simple": 1024, "jordan": 16384, "lstm": 1024, "gru": 1024}
+TORCH_BACKWARD_MIN_BH = {"lstm": 1024, "gru": 1024}
 
 
 def use_torch_backward(kind: str, batch: int, hidden: int) -> bool:
     """True when the torch-op delta recursion is expected to beat the numba kernel."""
     return batch * hidden >= TORCH_BACKWARD_MIN_BH[kind]
-
-
-def _dact(y: Tensor, code: int) -> Tensor | float:
-    """Derivative of the activation from its output ``y`` (as the numba kernels)."""
-    if code == 0:
-        return 1.0 - y * y
-    if code == 1:
-        return (y > 0).to(y.dtype)
-    if code == 3:
-        return y * (1.0 - y)
-    return 1.0
-
-
-def simple_backward(
-    gout: Tensor, g_last: Tensor, h0: Tensor, states: Tensor, fz: Tensor, w_hh: Tensor,
-    alpha: Tensor, w_skip: Tensor, skip: int, act: int, mask: Tensor | None, dz_all: Tensor,
-) -> tuple[Tensor, Tensor]:  # fmt: skip
-    """Hybrid version of ``_bptt_kernels.simple_backward``: numba step + torch matmul."""
-    T, B, H = gout.shape
-    gout_np, states_np, fz_np, h0_np = gout.numpy(), states.numpy(), fz.numpy(), h0.numpy()
-    alpha_np, dz_np = alpha.numpy(), dz_all.numpy()
-    m_np = _np_mask(mask, T, B, states_np)
-    dalpha = np.zeros(alpha_np.shape[0], dtype=states_np.dtype)
-    pend = torch.zeros((T if skip > 0 else 1, B if skip > 0 else 0, H), dtype=gout.dtype)
-    pend_np = pend.numpy()
-    g = g_last.clone()
-    g_np = g.numpy()
-    dz_steps = dz_all.unbind(0)
-    for t in range(T - 1, -1, -1):
-        h_prev = states_np[t - 1] if t > 0 else h0_np
-        pend_t = pend_np[t] if skip > 0 else pend_np[0]
-        K.simple_step_backward(
-            gout_np[t], g_np, pend_t, fz_np[t], h_prev, alpha_np, act, m_np[t], dz_np[t], dalpha
-        )
-        g.addmm_(dz_steps[t], w_hh)
-        if skip > 0 and t >= skip:
-            pend[t - skip].addmm_(dz_steps[t], w_skip)
-    return g, torch.from_numpy(dalpha)
-
-
-def jordan_backward(
-    gh_out: Tensor, gy_out: Tensor, gy_last: Tensor, hs: Tensor, ys: Tensor, w_yh: Tensor,
-    w_hy: Tensor, act: int, out_act: int, mask: Tensor | None, dz_all: Tensor, dv_all: Tensor,
-) -> Tensor:  # fmt: skip
-    """torch version of ``_bptt_kernels.jordan_backward``."""
-    gy = gy_last.clone()
-    for t in range(gh_out.shape[0] - 1, -1, -1):
-        m = None if mask is None else mask[t]
-        gt = gy + (gy_out[t] if m is None else gy_out[t] * m)
-        dv = gt * _dact(ys[t], out_act)
-        dz = torch.addmm(gh_out[t], dv, w_hy) * _dact(hs[t], act)
-        if m is not None:
-            dv, dz = dv * m, dz * m
-        dv_all[t] = dv
-        dz_all[t] = dz
-        gy = torch.mm(dz, w_yh) if m is None else torch.addmm(gt * (1.0 - m), dz, w_yh)
-    return gy
 
 
 def lstm_backward(

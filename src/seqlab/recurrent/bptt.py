@@ -35,10 +35,10 @@ Speed: the input projection X W_ih^T + b is one matmul over all steps before the
 and dW_hh, dW_ih, db, dX are one matmul each after the delta recursion; only the
 h_{t-1} W_hh^T product, the cell's elementwise update and the recursion run step by step.
 That sequential part runs in numba kernels (:mod:`seqlab.recurrent._bptt_kernels`) when
-B*H is small, where torch's per-op dispatch (~5 us/op) would dominate, and as a loop of
-torch ops (:mod:`seqlab.recurrent._bptt_torchloop`) when B*H is large, where torch's
-vectorised tanh/sigmoid and MKL matmul win (the backward of LSTM/GRU/Elman then pairs
-torch's matmul with a numba elementwise step kernel); the thresholds (``TORCH_LOOP_MIN_BH``,
+B*H is small, where torch's per-op dispatch (~5 us/op) would dominate; for LSTM and GRU it
+runs as a loop of torch ops (:mod:`seqlab.recurrent._bptt_torchloop`) when B*H is large,
+where torch's vectorised tanh/sigmoid and MKL matmul win (the backward then pairs torch's
+matmul with a numba elementwise step kernel); the thresholds (``TORCH_LOOP_MIN_BH``,
 ``TORCH_BACKWARD_MIN_BH``) were measured on one core. Both paths give the same gradients
 (tested). ``benchmarks/bptt.py`` times them against torch.nn.RNN/GRU/LSTM. The GRU has a
 third path for steps whose products dominate (B >= 2, B*H^2 >= 2^18):

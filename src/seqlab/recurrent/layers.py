@@ -36,18 +36,11 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from seqlab._validation import check_choice, check_int, check_real
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
+from seqlab.recurrent._impl_rules import _BPTT_NAMES, IMPLS, Impl, _bptt_function, auto_impl
+from seqlab.recurrent._impl_rules import _small_step as _small_step  # for benchmarks/rnn.py
 from seqlab.recurrent._init_args import RecordsInitArgs
-from seqlab.recurrent.cells import (
-    CELL_TYPES,
-    ElmanCell,
-    GRUCell,
-    JordanCell,
-    LeakyCell,
-    LSTMCell,
-    RecurrentCell,
-    SkipCell,
-    make_cell,
-)
+from seqlab.recurrent._unroll import bptt_run, unroll
+from seqlab.recurrent.cells import CELL_TYPES, RecurrentCell, make_cell
 from seqlab.recurrent.init import INIT_SCHEMES, apply_init_options_, check_init_options
 from seqlab.recurrent.sequences import check_lengths_tensor, check_sequence_tensor, reverse_padded
 
@@ -58,34 +51,6 @@ __all__ = [
     "check_sequence_tensor",
     "reverse_padded",
 ]
-
-Impl = Literal["auto", "loop", "torch", "bptt"]
-IMPLS = ("auto", "loop", "torch", "bptt")
-# "auto": preference, fastest first, measured by benchmarks/rnn.py (1 thread). Small steps
-# are dominated by per-step overhead, where the hand-written BPTT (numba) wins by ~10x; large
-# steps by the matrix products, where PyTorch's kernels (or the loop, whose products are
-# single BLAS calls) win. bptt's LSTM/GRU kernels were 20-100x slower than torch's from
-# H >= 256 with B > 1 and its Jordan kernel 10x slower than the loop at B*H = 32768
-# (measured 2026-11-26); its leaky/skip functions switch to a torch loop on large steps and
-# stay the fastest there. Re-measured 2026-12-04 by benchmarks/impl_auto.py (forward+backward,
-# 1 thread, B 1-64, H 32-512, T 50/200): bptt now matches or beats torch for GRU at every size
-# (1.0-1.3x unpadded, up to 2.7x with lengths), and with ``lengths`` (packed sequences)
-# torch's LSTM kernel is 1.4-3.5x slower than bptt, so padded LSTM batches go to bptt.
-# Elman, leaky, skip, Jordan (re-measured 2026-12-04 by benchmarks/rnn_elman_family.py,
-# forward+backward, 1 thread, float32, process CPU time on a shared machine, load 11-13): bptt
-# runs the numba kernels below B*H = 512 (Elman family) / 1024 (Jordan) -- crossover measured
-# at B*H 256-1024 -- and the one-GEMM-per-step Functions (_bptt_elman_fast, _bptt_jordan_fast)
-# from there. B=32 T=100 I=32 H=128: Elman 0.73x nn.RNN (torch), Jordan 0.90x nn.LSTM;
-# B=64 T=256 I=64 H=512: Elman 0.85x nn.RNN, Jordan 0.80x the loop (0.47x at B=8 H=1024,
-# 0.85x at B=64 H=128). So bptt comes first for every size of these four cells.
-# GRU (issue 19, 2026-12-04, benchmarks/rnn.py, 1 thread): "bptt" runs the matrix-product-
-# bound GRUFastFn (oneDNN products, seqlab.recurrent._bptt_gru_fast) when B >= 2 and
-# B*H^2 >= 2^18 (measured crossover against the numba/torch-loop GRUSequenceFn: H=128 from
-# B=16, H=256 from B=4, H=512 from B=2, H=64 from B=64), else GRUSequenceFn; either way
-# faster than torch's GRU kernel (benchmarks/results/rnn-gru-issue19-after-t1.json, load ~2:
-# shape a B=32 H=128 0.63x nn.GRU, c B=64 H=512 0.47x, b B=1 H=64 0.06x; 2 threads 0.66x,
-# 0.50x, 0.06x), so GRU keeps "bptt" first in both rows.
-_PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 
 def _fused_call(fn: Any, x: Tensor, *args: Any) -> Any:
@@ -106,99 +71,6 @@ def _check_bool(value: Any, name: str) -> bool:
         raise SeqlabTypeError(f"{name} must be True or False; got {value!r} "
                               f"({type(value).__name__}).")
     return bool(value)
-
-
-def _small_step(cell_type: str, batch: int | None, hidden: int) -> bool:
-    if batch is None:
-        return False
-    if cell_type in ("lstm", "gru"):
-        return batch * hidden <= 2048 and (batch == 1 or hidden <= 128)
-    return batch * hidden <= 4096
-
-
-_AUTO_ORDER: dict[tuple[str, bool], tuple[str, ...]] = {
-    ("lstm", True): ("torch", "bptt", "loop"),
-    ("lstm", False): ("torch", "loop"),
-    ("gru", True): ("bptt", "torch", "loop"),
-    ("gru", False): ("bptt", "torch", "loop"),
-    ("elman", True): ("bptt", "torch", "loop"),
-    ("elman", False): ("bptt", "torch", "loop"),
-    ("leaky", True): ("bptt", "loop"),
-    ("leaky", False): ("bptt", "loop"),
-    ("skip", True): ("bptt", "loop"),
-    ("skip", False): ("bptt", "loop"),
-    ("jordan", True): ("bptt", "loop"),
-    ("jordan", False): ("bptt", "loop"),
-}
-_BPTT_NAMES = {"elman": "elman_sequence", "leaky": "leaky_sequence", "skip": "skip_sequence",
-               "jordan": "jordan_sequence", "lstm": "lstm_sequence", "gru": "gru_sequence"}
-
-
-def _bptt_function(cell_type: str) -> Any:
-    """Engineer B's hand-written sequence function for this cell, or None if absent."""
-    from seqlab.recurrent import bptt  # late: bptt may import cells
-
-    return getattr(bptt, _BPTT_NAMES[cell_type], None)
-
-
-def _unroll(cell: RecurrentCell, x: Tensor, carry: tuple[Tensor, ...] | None,
-            mask: Tensor | None, n_full: int, record: bool):
-    """The explicit loop: ``state = cell.step(u_t, state)`` for t = 1..T.
-
-    ``mask`` (B, T) bool marks valid steps; the first ``n_full`` steps are valid for every
-    sequence (no masking needed there). Returns (outputs (B, T, O), final carry, records).
-    """
-    batch = x.shape[0]
-    state = cell.initial_state(carry, batch, x)
-    u = cell.input_term(x)  # (B, T, G*H): the input part of every step at once
-    outs: list[Tensor] = []
-    recs: list[dict[str, Tensor]] = []
-    keep = None if mask is None else mask[:, :, None].unbind(1)  # T x (B, 1)
-    for t, u_t in enumerate(u.unbind(1)):
-        new = cell.step(u_t, state)
-        if keep is not None and t >= n_full:  # padded rows keep their state
-            new = tuple(torch.where(keep[t], n, s) for n, s in zip(new, state))
-        state = new
-        outs.append(state[0])
-        if record:
-            recs.append(cell.recorded(state))
-    out = torch.stack(outs, 1)
-    records = {k: torch.stack([r[k] for r in recs], 1) for k in recs[0]} if record else {}
-    if mask is not None:
-        out = out.masked_fill(~mask[:, :, None], 0.0)
-        records = {k: v.masked_fill(~mask[:, :, None], 0.0) for k, v in records.items()}
-    return out, cell.final_carry(state), records
-
-
-def _bptt_run(cell: RecurrentCell, cell_type: str, x: Tensor,
-              carry: tuple[Tensor, ...] | None, mask: Tensor | None):
-    """One direction through engineer B's hand-written function (contract of issue 5)."""
-    fn = _bptt_function(cell_type)
-    batch = x.shape[0]
-    c0 = cell.final_carry(cell.initial_state(carry, batch, x))
-    m = None if mask is None else mask.to(x.dtype)
-    w = {"weight_ih": cell.weight_ih, "bias_ih": cell.bias_ih, "bias_hh": cell.bias_hh}
-    if isinstance(cell, JordanCell):
-        h_all, y_all, y_last = fn(x, c0[0], weight_yh=cell.weight_yh, weight_hy=cell.weight_hy,
-                                  bias_hy=cell.bias_hy, nonlinearity=cell.nonlinearity,
-                                  output_activation=cell.output_activation, mask=m, **w)
-        return y_all, (y_last,), {"y": y_all, "h": h_all}
-    w["weight_hh"] = cell.weight_hh
-    if isinstance(cell, LSTMCell):
-        h_all, c_all, h_last, c_last = fn(x, c0[0], c0[1], mask=m, **w)
-        return h_all, (h_last, c_last), {"h": h_all, "c": c_all}
-    if isinstance(cell, GRUCell):
-        h_all, h_last = fn(x, c0[0], mask=m, **w)
-    elif isinstance(cell, LeakyCell):
-        h_all, h_last = fn(x, c0[0], alpha=cell.alpha, nonlinearity=cell.nonlinearity,
-                           mask=m, **w)
-    elif isinstance(cell, SkipCell):
-        h_all, h_last = fn(x, c0[0], weight_skip=cell.weight_skip, skip=cell.skip,
-                           nonlinearity=cell.nonlinearity, mask=m, **w)
-    else:
-        assert isinstance(cell, ElmanCell)
-        h_all, h_last = fn(x, c0[0], nonlinearity=cell.nonlinearity, mask=m, **w)
-    return h_all, (h_last,), {"h": h_all}
 
 
 class RNNLayer(RecordsInitArgs, nn.Module):
@@ -322,18 +194,8 @@ class RNNLayer(RecordsInitArgs, nn.Module):
         """
         if self.impl != "auto":
             return self.impl
-        small = _small_step(self.cell_type, batch, self.hidden_size)
-        order = _AUTO_ORDER[self.cell_type, small]
-        if padded and self.cell_type == "lstm":
-            order = _PADDED_LSTM_ORDER
-        for name in order:
-            if name == "torch" and (not self._torch_supported() or (return_all_states and small)):
-                continue
-            if name == "bptt" and (_bptt_function(self.cell_type) is None or (
-                    device is not None and device.type != "cpu")):
-                continue
-            return name
-        return "loop"
+        return auto_impl(self.cell_type, self.hidden_size, self._torch_supported(),
+                         return_all_states, batch, device, padded)
 
     # --- input checks -----------------------------------------------------------------------
     def _check_x(self, x: Any) -> Tensor:
@@ -414,9 +276,9 @@ class RNNLayer(RecordsInitArgs, nn.Module):
                 xin = inp if d == 0 else reverse_padded(inp, lens)
                 carry = None if carries is None else carries[k]
                 if impl == "bptt":
-                    out, fin, rec = _bptt_run(cell, self.cell_type, xin, carry, mask)
+                    out, fin, rec = bptt_run(cell, self.cell_type, xin, carry, mask)
                 else:
-                    out, fin, rec = _unroll(cell, xin, carry, mask, n_full, record)
+                    out, fin, rec = unroll(cell, xin, carry, mask, n_full, record)
                 if d == 1:
                     out = reverse_padded(out, lens)
                     rec = {key: reverse_padded(v, lens) for key, v in rec.items()}
