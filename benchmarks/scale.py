@@ -5,7 +5,11 @@ in blocks of 10,000 so a size's data never depends on the others), forecast h=12
 80/95 % intervals, long format in and out. Models: ``arima`` = ARIMA(1,1,1) (exact MLE in
 both), ``autoarima`` = AutoARIMA(season_length=12). Engines, 2 workers x 1 thread each:
 
-- ``processes``: seqlab ``engine="processes", n_jobs=2`` vs ``StatsForecast(n_jobs=2)``;
+- ``processes``: seqlab ``engine="processes", n_jobs=2`` (its spawned pool kept between
+  calls: started by the warm-up call, reused by the timed ones) vs ``StatsForecast(n_jobs=2)``
+  (a multiprocessing pool per call); ``overhead`` times one call with the pool started and
+  shut down inside it (what every call paid before the pool was kept) against one on the
+  kept pool;
 - ``dask``: a LocalCluster of 2 worker processes; both get the same Dask DataFrame
   (statsforecast through fugue's Dask engine, its documented path);
 - ``ray``: a local Ray with 2 CPUs; seqlab ``engine="ray"`` on the pandas frame,

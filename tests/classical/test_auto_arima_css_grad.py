@@ -7,6 +7,8 @@ absolute step sqrt(eps); ``_css_grad`` computes that in one compiled call. The i
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from scipy.optimize._numdiff import approx_derivative
@@ -30,6 +32,16 @@ def _cases(n_cases: int):
         trend = "c" if d + D <= 1 and rng.random() < 0.5 else "n"
         k = 0 if trend == "c" else int(rng.integers(0, 3))
         yield y, (p, d, q), (P, D, Q, s), trend, rng.normal(size=(n, k))
+
+
+def _python_objective(x, y, R, yd, dims):
+    """css_start's interpreted objective (numpy's convolve, BLAS's matrix product)."""
+    p, q, P, Q, s, d, D, ncond = (int(v) for v in dims)
+    k_ar = p + q + P + Q
+    phi = C._expand(x[:p], x[p + q:p + q + P], s, -1.0)
+    theta = C._expand(x[p:p + q], x[p + q + P:k_ar], s, 1.0)
+    w = C._diff(y - R @ x[k_ar:], d, D, s) if R.shape[1] else yd
+    return float(C._css(np.ascontiguousarray(w), phi, theta, ncond))
 
 
 @pytest.mark.parametrize("block", range(4))
@@ -58,13 +70,7 @@ def test_gradient_and_objective_equal_scipys_differences() -> None:
         yd = C._diff(y, d, D, s)
         dims = np.array([p, q, P, Q, s, d, D, p + P * s], dtype=np.int64)
         k_ar = p + q + P + Q
-
-        def python_objective(x):  # css_start's interpreted objective
-            phi = C._expand(x[:p], x[p + q:p + q + P], s, -1.0)
-            theta = C._expand(x[p:p + q], x[p + q + P:k_ar], s, 1.0)
-            w = C._diff(y - R @ x[k_ar:], d, D, s) if nreg else yd
-            return float(C._css(np.ascontiguousarray(w), phi, theta, dims[7]))
-
+        python_objective = functools.partial(_python_objective, y=y, R=R, yd=yd, dims=dims)
         for scale in (0.01, 0.3, 1e9):  # 1e9: x + sqrt(eps) == x, scipy's relative step
             x = rng.normal(size=k_ar + nreg) * scale
             f0 = python_objective(x)

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 
 from seqlab.classical import ARIMA, GaussianHMM
-from seqlab.scale import ManySeries, close_pool
-from seqlab.scale import _engines
+from seqlab.scale import ManySeries, _engines, close_pool
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::DeprecationWarning")
 same = functools.partial(pd.testing.assert_frame_equal, check_exact=True)

@@ -35,6 +35,7 @@ first fit stays cheap).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.optimize
@@ -249,14 +250,16 @@ def css_start(
         w = _diff(y - R @ beta, d, D, s) if nreg else yd
         return float(_css(np.ascontiguousarray(w), phi, theta, ncond))
 
+    fun: Any = objective
+    jac: Any = None  # scipy's forward differences
     exact = nreg <= 1 and (P == 0 or p < s) and (Q == 0 or q < s)
-    jac = None
     if exact and compiled is not False and (compiled or _use_compiled()):
         dims = np.array([p, q, P, Q, s, d, D, ncond], dtype=np.int64)
         args = (np.ascontiguousarray(y, dtype=np.float64),
-                np.ascontiguousarray(R, dtype=np.float64), np.ascontiguousarray(yd), dims)
+                np.ascontiguousarray(R, dtype=np.float64),
+                np.ascontiguousarray(yd, dtype=np.float64), dims)
 
-        def objective(x: np.ndarray) -> float:  # noqa: F811 - the same function, compiled
+        def fun(x: np.ndarray) -> float:  # the same objective, compiled
             return float(_css_objective(x, *args))
 
         def jac(x: np.ndarray) -> np.ndarray:
@@ -266,7 +269,7 @@ def css_start(
     x0 = np.r_[np.zeros(k_ar), beta0]
     if x0.size:
         with np.errstate(all="ignore"):
-            res = scipy.optimize.minimize(objective, x0, method="BFGS", jac=jac,
+            res = scipy.optimize.minimize(fun, x0, method="BFGS", jac=jac,
                                           options={"gtol": 1e-8, "maxiter": 100})
         x = res.x if res.status != 1 and np.all(np.isfinite(res.x)) else x0
     else:
