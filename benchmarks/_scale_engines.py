@@ -144,7 +144,7 @@ class Engine:
 
 class Processes(Engine):
     name = "processes"
-    detail = ("seqlab engine='processes' (spawned pool of 2, started per call) vs "
+    detail = ("seqlab engine='processes' (spawned pool of 2, kept between calls) vs "
               "StatsForecast(n_jobs=2) (multiprocessing.Pool of 2, started per call); pandas in")
 
     def _seqlab_kw(self) -> dict:

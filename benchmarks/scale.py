@@ -5,7 +5,11 @@ in blocks of 10,000 so a size's data never depends on the others), forecast h=12
 80/95 % intervals, long format in and out. Models: ``arima`` = ARIMA(1,1,1) (exact MLE in
 both), ``autoarima`` = AutoARIMA(season_length=12). Engines, 2 workers x 1 thread each:
 
-- ``processes``: seqlab ``engine="processes", n_jobs=2`` vs ``StatsForecast(n_jobs=2)``;
+- ``processes``: seqlab ``engine="processes", n_jobs=2`` (its spawned pool kept between
+  calls: started by the warm-up call, reused by the timed ones) vs ``StatsForecast(n_jobs=2)``
+  (a multiprocessing pool per call); ``overhead`` times one call with the pool started and
+  shut down inside it (what every call paid before the pool was kept) against one on the
+  kept pool;
 - ``dask``: a LocalCluster of 2 worker processes; both get the same Dask DataFrame
   (statsforecast through fugue's Dask engine, its documented path);
 - ``ray``: a local Ray with 2 CPUs; seqlab ``engine="ray"`` on the pandas frame,
@@ -28,6 +32,7 @@ in process and compared. Every row records os.getloadavg() before and after.
     python benchmarks/scale.py compare --engine processes --model arima \
         --both 500 1000 2000 --seqlab-only 10000 100000
     python benchmarks/scale.py curve --sizes 1000 10000 100000 1000000
+    python benchmarks/scale.py overhead --n 200 --rounds 5   # processes: pool kept or not
     python benchmarks/scale.py report          # the summary table from the JSON
     python benchmarks/scale.py compare --engine dask --model arima --both 40 --quick
 """
@@ -268,6 +273,51 @@ def curve(args) -> None:
             upsert(Path(args.out), row)
 
 
+def overhead(args) -> None:
+    """engine="processes": one call's time with the pool started (and shut down) inside the
+    call, as every call paid before the pool was kept, against a call on the kept pool;
+    statsforecast(n_jobs=2), which starts its pool per call, alongside. Alternated."""
+    from seqlab.scale import ManySeries, close_pool
+
+    warnings.simplefilter("ignore")
+    df = simulate(args.n)
+    ms = ManySeries([make_model("arima", "seqlab")], freq=1, engine="processes", n_jobs=2)
+    eng = make_engine("processes")
+    eng.run("peer", df, make_model("arima", "peer"))
+    ms.forecast(df, h=H, level=LEVEL)  # numba's cache files read once (the OS caches them)
+    rounds = []
+    for _ in range(args.rounds):
+        r: dict = {"load_before": load()}
+        close_pool()
+        t0 = time.perf_counter()
+        ms.forecast(df, h=H, level=LEVEL)
+        close_pool()
+        r["fresh_pool_s"] = time.perf_counter() - t0
+        ms.forecast(df, h=H, level=LEVEL)  # starts the pool kept for the next call
+        t0 = time.perf_counter()
+        ms.forecast(df, h=H, level=LEVEL)
+        r["kept_pool_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        eng.run("peer", df, make_model("arima", "peer"))
+        r["peer_s"] = time.perf_counter() - t0
+        r["load_after"] = load()
+        rounds.append(r)
+        print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
+    close_pool()
+    med = {k: float(np.median([r[k] for r in rounds]))
+           for k in ("fresh_pool_s", "kept_pool_s", "peer_s")}
+    row = {"kind": "overhead", "model": "arima", "engine": "processes", "n_series": args.n,
+           "detail": "seqlab engine='processes', n_jobs=2: pool started and shut down inside "
+                     "the call (before) vs the pool kept between calls (after); "
+                     "StatsForecast(n_jobs=2) alongside; medians of alternated rounds",
+           **med, "per_call_overhead_saved_s": med["fresh_pool_s"] - med["kept_pool_s"],
+           "rounds": rounds}
+    print(f"N={args.n}: fresh pool {med['fresh_pool_s']:.2f} s, kept pool "
+          f"{med['kept_pool_s']:.2f} s, statsforecast {med['peer_s']:.2f} s", flush=True)
+    if not args.quick:
+        upsert(Path(args.out), row)
+
+
 def report(args) -> None:
     doc = read_doc(Path(args.out))
     print(f"{'model':>9} {'engine':>9} {'N':>8} {'seqlab s':>12} {'peer s':>14} {'ratio':>6} "
@@ -301,14 +351,18 @@ def main() -> None:
     k = sub.add_parser("curve", help="seqlab's time and memory curve on Dask")
     k.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
     k.add_argument("--model", choices=["arima", "autoarima"], default="arima")
+    o = sub.add_parser("overhead", help="processes: a fresh pool per call vs the kept pool")
+    o.add_argument("--n", type=int, default=200)
+    o.add_argument("--rounds", type=int, default=5)
     sub.add_parser("report", help="print the summary table from the JSON")
-    for p in (c, k):
+    for p in (c, k, o):
         p.add_argument("--check", type=int, default=100,
                        help="series refitted in process to check each run's numbers")
         p.add_argument("--quick", action="store_true", help="print only, write no JSON")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
-    {"compare": compare, "curve": curve, "report": report}[args.mode](args)
+    {"compare": compare, "curve": curve, "overhead": overhead,
+     "report": report}[args.mode](args)
 
 
 if __name__ == "__main__":

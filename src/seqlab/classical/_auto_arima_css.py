@@ -13,6 +13,16 @@ rejected, as in R. statsforecast 2.1.1's explicit check (``arCheck``) never fire
 candidates fail there one step later: the partial-autocorrelation transform of a
 non-stationary AR is NaN, and so is the score.
 
+The minimiser is scipy's BFGS, as statsforecast's. Its default gradient (forward differences,
+absolute step sqrt(eps)) calls the objective once per parameter through Python; where the
+compiled objective :func:`_css_objective` gives the interpreted one's numbers bit for bit
+(at most one regression column, and each lag polynomial product a sum of single terms:
+``p < s`` or no seasonal AR, ``q < s`` or no seasonal MA), :func:`_css_grad` computes that
+same forward-difference gradient in one compiled call and is passed as ``jac``: the same
+iterates, 3-4x less time per candidate. A process's first ``COMPILED_MIN_CALLS`` starts use
+scipy's own differences unless the kernels are in numba's cache (nothing to compile: a
+first fit stays cheap).
+
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> e = rng.normal(size=301)
@@ -25,6 +35,7 @@ non-stationary AR is NaN, and so is the score.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.optimize
@@ -57,6 +68,82 @@ def _css(w: np.ndarray, phi: np.ndarray, theta: np.ndarray, ncond: int) -> float
     if nu == 0 or ssq <= 0.0:
         return -1e300 if nu else 1e300
     return 0.5 * math.log(ssq / nu)
+
+
+#: scipy's BFGS default absolute finite-difference step (``scipy.optimize._optimize._epsilon``)
+_FD_STEP = math.sqrt(np.finfo(float).eps)
+#: CSS starts run with scipy's own finite differences before the compiled gradient is used
+COMPILED_MIN_CALLS = 32
+_calls = 0
+
+
+@njit(cache=True)
+def _expand_nb(a: np.ndarray, sa: np.ndarray, s: int, sign: float) -> np.ndarray:
+    """:func:`_expand` compiled: the same products, summed in index order."""
+    nl, nr = a.shape[0] + 1, sa.shape[0] * s + 1
+    left = np.empty(nl)
+    left[0] = 1.0
+    for i in range(nl - 1):
+        left[i + 1] = sign * a[i]
+    right = np.zeros(nr)
+    right[0] = 1.0
+    for j in range(sa.shape[0]):
+        right[(j + 1) * s] = sign * sa[j]
+    out = np.empty(nl + nr - 2)
+    for k in range(1, nl + nr - 1):
+        acc = 0.0
+        for i in range(max(0, k - nr + 1), min(k, nl - 1) + 1):
+            acc += left[i] * right[k - i]
+        out[k - 1] = acc * sign
+    return out
+
+
+@njit(cache=True)
+def _css_objective(x: np.ndarray, y: np.ndarray, R: np.ndarray, yd: np.ndarray,
+                   dims: np.ndarray) -> float:
+    """``css_start``'s objective compiled (``dims = p, q, P, Q, s, d, D, ncond``; ``R`` has
+    at most one column)."""
+    p, q, P, Q, s, d, D, ncond = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], \
+        dims[6], dims[7]
+    k_ar = p + q + P + Q
+    phi = _expand_nb(x[:p], x[p + q:p + q + P], s, -1.0)
+    theta = _expand_nb(x[p:p + q], x[p + q + P:k_ar], s, 1.0)
+    if R.shape[1] == 0:
+        return _css(yd, phi, theta, ncond)
+    w = np.empty(y.shape[0])
+    for t in range(y.shape[0]):
+        w[t] = y[t] - R[t, 0] * x[k_ar]
+    for _ in range(d):
+        w = w[1:] - w[:-1]
+    for _ in range(D):
+        w = w[s:] - w[:-s]
+    return _css(np.ascontiguousarray(w), phi, theta, ncond)
+
+
+@njit(cache=True)
+def _css_grad(x: np.ndarray, y: np.ndarray, R: np.ndarray, yd: np.ndarray,
+              dims: np.ndarray, step: float) -> np.ndarray:
+    """scipy's default BFGS gradient of :func:`_css_objective` (``approx_derivative``,
+    2-point, absolute step ``step``): ``(f(x + h e_i) - f(x)) / ((x_i + h) - x_i)``."""
+    f0 = _css_objective(x, y, R, yd, dims)
+    n = x.shape[0]
+    g = np.empty(n)
+    x1 = x.copy()
+    for i in range(n):
+        h = step
+        if (x[i] + h) - x[i] == 0.0:  # scipy's fallback: a relative step
+            h = step * (1.0 if x[i] >= 0 else -1.0) * max(1.0, abs(x[i]))
+        x1[i] = x[i] + h
+        dx = (x[i] + h) - x[i]
+        g[i] = (_css_objective(x1, y, R, yd, dims) - f0) / dx
+        x1[i] = x[i]
+    return g
+
+
+def _use_compiled() -> bool:
+    from seqlab._jit import compiled_or_cached
+
+    return _calls >= COMPILED_MIN_CALLS or compiled_or_cached(_css_grad)
 
 
 def _expand(a: np.ndarray, sa: np.ndarray, s: int, sign: float) -> np.ndarray:
@@ -127,13 +214,17 @@ def css_start(
     seasonal_order: tuple[int, int, int, int],
     trend: str,
     X: np.ndarray,
+    compiled: bool | None = None,
 ) -> tuple[np.ndarray, bool]:
     """SARIMAX start parameters from a CSS fit; ``(params, ok)``.
 
     ``params`` in SARIMAX's order (trend "c" intercept, exog, ar, ma, sar, sma, sigma2);
     ``ok`` False when the CSS AR estimate is non-stationary (or not finite).
-    ``y`` (n,) without NaN; ``X`` (n, k) regressors.
+    ``y`` (n,) without NaN; ``X`` (n, k) regressors. ``compiled``: the compiled gradient
+    where it is exact (None: once compiled or cached, module docstring), or never (False):
+    the same numbers either way.
     """
+    global _calls
     p, d, q = order
     P, D, Q, s = seasonal_order
     s = max(s, 1)
@@ -161,10 +252,26 @@ def css_start(
         w = _diff(y - R @ beta, d, D, s) if nreg else yd
         return float(_css(np.ascontiguousarray(w), phi, theta, ncond))
 
+    fun: Any = objective
+    jac: Any = None  # scipy's forward differences
+    exact = nreg <= 1 and (P == 0 or p < s) and (Q == 0 or q < s)
+    if exact and compiled is not False and (compiled or _use_compiled()):
+        dims = np.array([p, q, P, Q, s, d, D, ncond], dtype=np.int64)
+        args = (np.ascontiguousarray(y, dtype=np.float64),
+                np.ascontiguousarray(R, dtype=np.float64),
+                np.ascontiguousarray(yd, dtype=np.float64), dims)
+
+        def fun(x: np.ndarray) -> float:  # the same objective, compiled
+            return float(_css_objective(x, *args))
+
+        def jac(x: np.ndarray) -> np.ndarray:
+            return _css_grad(x, *args, _FD_STEP)
+    _calls += 1
+
     x0 = np.r_[np.zeros(k_ar), beta0]
     if x0.size:
         with np.errstate(all="ignore"):
-            res = scipy.optimize.minimize(objective, x0, method="BFGS",
+            res = scipy.optimize.minimize(fun, x0, method="BFGS", jac=jac,
                                           options={"gtol": 1e-8, "maxiter": 100})
         x = res.x if res.status != 1 and np.all(np.isfinite(res.x)) else x0
     else:

@@ -7,6 +7,9 @@ statsforecast-style long frame (``unique_id``, ``ds``, ``y``, regressors), a pan
 DataFrame, with seqlab's ARIMA (batch kernel), SARIMAX, AutoARIMA, Gaussian HMMs (one per
 series, or :class:`SharedHMM`) and the :class:`ESNForecaster` of ``seqlab compare``.
 
+``engine="processes"`` keeps its spawned workers between calls (the next call with the same
+``n_jobs`` starts no interpreter); :func:`close_pool` shuts them down (so does exit).
+
 Dask (``distributed``) and Ray are imported only inside this package, only when an engine
 asks for them; without them the error says ``pip install 'seqlab[scale]'``.
 
@@ -19,10 +22,11 @@ seqlab.exceptions.SeqlabValueError: engine must be one of inprocess, processes, 
 
 from typing import Any
 
+from seqlab.scale._engines import close_pool
 from seqlab.scale._models import SharedHMM
 from seqlab.scale.many import ManySeries
 
-__all__ = ["ESNForecaster", "ManySeries", "SharedHMM"]
+__all__ = ["ESNForecaster", "ManySeries", "SharedHMM", "close_pool"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,10 @@
 """Engines that run :func:`seqlab.scale._work.run_chunk` over chunks of series.
 
 - ``"inprocess"``: a loop in this process (the ARIMA batch kernel runs on numba's threads);
-- ``"processes"``: a ``concurrent.futures.ProcessPoolExecutor`` (spawned workers);
+- ``"processes"``: a ``concurrent.futures.ProcessPoolExecutor`` of spawned workers, kept
+  between calls (:func:`process_pool`: the next call with the same ``n_jobs`` reuses it and
+  skips the ~1.5 s start of fresh interpreters; :func:`close_pool` or interpreter exit
+  shuts it down);
 - ``"dask"``: a ``dask.distributed.Client`` the caller passes, a scheduler ``address``, or a
   ``LocalCluster`` started (and closed) here;
 - ``"ray"``: a running Ray (``address``, or the one this process already joined), or a local
@@ -14,7 +17,9 @@ Ray are imported only here, only when asked for.
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -106,14 +111,64 @@ def run(engine: str, pieces: list[Piece], job: Job, progress: Progress, *, n_job
     return [f for f in out if f is not None]
 
 
-def _processes(pieces, job, n_workers, progress) -> Iterator[tuple[int, pd.DataFrame]]:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+# ---------------------------------------------------------------------- the process pool
+_POOL: Any = None  # (n_workers, ProcessPoolExecutor) of this process, or None
+_POOL_LOCK = threading.Lock()
 
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe with numba/BLAS threads
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-        todo = iter(enumerate(pieces))
-        running: dict[Any, tuple[int, int]] = {}
+
+def process_pool(n_workers: int) -> Any:
+    """The process pool of ``n_workers`` spawned workers, started on first use and reused by
+    later calls asking for as many workers (another count, or a broken pool, replaces it).
+
+    Spawned, not forked: a fork would copy numba's, BLAS's or torch's thread pools
+    mid-state. A forked child of this process never touches the parent's pool (it starts
+    its own); the pool is shut down at interpreter exit or by :func:`close_pool`.
+    """
+    global _POOL
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with _POOL_LOCK:
+        if _POOL is not None:
+            n, pool = _POOL
+            if n == n_workers and not (getattr(pool, "_broken", False)
+                                       or getattr(pool, "_shutdown_thread", False)):
+                return pool
+            _POOL = None
+            pool.shutdown(wait=True, cancel_futures=True)
+        pool = ProcessPoolExecutor(max_workers=n_workers,
+                                   mp_context=multiprocessing.get_context("spawn"))
+        _POOL = (n_workers, pool)
+        return pool
+
+
+def close_pool() -> None:
+    """Shut down the ``engine="processes"`` worker pool kept between calls (if any) and wait
+    for its processes to exit; the next call starts a fresh one. Runs at interpreter exit."""
+    global _POOL
+    with _POOL_LOCK:
+        held, _POOL = _POOL, None
+    if held is not None:
+        held[1].shutdown(wait=True, cancel_futures=True)
+
+
+def _forget_pool() -> None:  # in a forked child: the parent's pool is not ours to use
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+atexit.register(close_pool)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _processes(pieces, job, n_workers, progress) -> Iterator[tuple[int, pd.DataFrame]]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pool = process_pool(n_workers)
+    todo = iter(enumerate(pieces))
+    running: dict[Any, tuple[int, int]] = {}
+    try:
         for i, (df, xf, n) in todo:
             running[pool.submit(run_chunk, df, xf, job)] = (i, n)
             if len(running) >= 2 * n_workers:
@@ -128,6 +183,11 @@ def _processes(pieces, job, n_workers, progress) -> Iterator[tuple[int, pd.DataF
                 if nxt is not None:
                     j, (df, xf, m) = nxt
                     running[pool.submit(run_chunk, df, xf, job)] = (j, m)
+    finally:  # an error, or the caller stopped early: leave the kept pool idle
+        for fut in running:
+            fut.cancel()
+        if getattr(pool, "_broken", False):  # a worker died: the next call starts afresh
+            close_pool()
 
 
 def dask_client(client: Any, address: str | None, n_jobs: int | None) -> tuple[Any, list[Any]]:
