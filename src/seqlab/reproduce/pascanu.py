@@ -76,6 +76,8 @@ more updates than this machine allows.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from typing import Any
 
@@ -86,6 +88,7 @@ from torch import Tensor, nn
 
 from seqlab.exceptions import SeqlabValueError
 from seqlab.reproduce._report import Report, Row
+from seqlab.reproduce._stats import fisher_p, format_rate, wilson_interval
 from seqlab.reproduce._train import RunResult, build_model
 from seqlab.training.clipping import clip_grad_norm, grad_norm
 from seqlab.training.regularizers import hidden_deltas
@@ -101,10 +104,10 @@ SETTINGS: dict[str, tuple[float | None, float]] = {
 }
 #: lengths: one group of runs per sequence length T; max_updates per run (paper: 5M)
 BUDGETS: dict[str, dict[str, Any]] = {
-    "quick": {"lengths": (20,), "max_updates": 2_000, "n_seeds": 1, "n_test": 1_000,
+    "quick": {"lengths": (20,), "max_updates": 2_000, "n_seeds": 2, "n_test": 1_000,
               "eval_every": 500},
-    "full": {"lengths": (20, 50), "max_updates": 25_000, "n_seeds": 5, "n_test": 10_000,
-             "eval_every": 1_000},
+    "full": {"lengths": (50, 100, 200), "max_updates": {50: 25_000, 100: 15_000, 200: 6_000},
+             "n_seeds": 20, "n_test": 10_000, "eval_every": 1_000},
 }
 HIDDEN, RHO, N_SYMBOLS, N_CLASSES = 50, 0.95, 6, 4
 BATCH, LR = 20, 0.01
@@ -126,6 +129,14 @@ def generate(n: int, length: int, rng: np.random.Generator) -> tuple[Tensor, Ten
             f"length must be an int >= 10 (the relevant symbols sit at 0.1 T and "
             f"0.5 T); got {length!r}."
         )
+    codes, y = _codes(n, length, rng)
+    x = np.zeros((n, length, N_SYMBOLS), dtype=np.float32)
+    x[np.arange(n)[:, None], np.arange(length)[None, :], codes] = 1.0
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def _codes(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`generate`'s symbols as codes ``(n, length)`` (0-5) and classes; same draws."""
     tenth = length // 10
     rows = np.arange(n)
     p0 = rng.integers(tenth, size=n) + tenth
@@ -133,9 +144,7 @@ def generate(n: int, length: int, rng: np.random.Generator) -> tuple[Tensor, Ten
     v0, v1 = rng.integers(2, size=n), rng.integers(2, size=n)
     codes = rng.integers(2, N_SYMBOLS, size=(n, length))
     codes[rows, p0], codes[rows, p1] = v0, v1
-    x = np.zeros((n, length, N_SYMBOLS), dtype=np.float32)
-    x[rows[:, None], np.arange(length)[None, :], codes] = 1.0
-    return torch.from_numpy(x), torch.from_numpy(v0 + 2 * v1)
+    return codes, v0 + 2 * v1
 
 
 def make_model(seed: int) -> nn.Module:
@@ -191,9 +200,36 @@ def _errors(model: Any, x: Tensor, y: Tensor, chunk: int = 2_000) -> int:
     return wrong
 
 
+def _step(model: Any, x: Tensor, y: Tensor, clip: float | None, alpha: float, lr: float
+          ) -> float | None:
+    """One SGD update of ``model`` on ``(x, y)``; the loss, or None if the step was skipped
+    (a gradient norm that is not finite)."""
+    params = list(model.parameters())
+    w_hh = model.rnn.cells[0].weight_hh
+    out, _ = model.rnn(x)
+    loss = F.cross_entropy(model.head(out[:, -1]), y)
+    if alpha > 0:
+        direct = torch.autograd.grad(loss, out, retain_graph=True)[0]
+        deltas = hidden_deltas(direct, out.detach(), w_hh.detach(), "tanh")
+    loss.backward()
+    if alpha > 0:
+        w_hh.grad += alpha * omega_and_grad(out, deltas, w_hh)[1]
+    # Algorithm 1 of the paper, as seqlab.training does it (norm in float64)
+    norm = grad_norm(params) if clip is None else clip_grad_norm(params, clip)
+    finite = math.isfinite(norm)
+    if finite:
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+    for p in params:
+        p.grad = None
+    return float(loss.detach()) if finite else None
+
+
 def run_setting(name: str, seed: int, *, length: int = 20, max_updates: int | None = None,
                 max_sequences: int | None = None, n_test: int = 10_000, lr: float = LR,
-                eval_every: int = 1_000, on_eval: Any = None) -> RunResult:
+                eval_every: int = 1_000, on_eval: Any = None,
+                dtype: torch.dtype = torch.float32) -> RunResult:
     """One run of setting ``name`` (a key of :data:`SETTINGS`) at sequence length ``length``.
 
     Plain SGD on mini-batches of 20 fresh sequences until fewer than 1 % of ``n_test`` test
@@ -211,10 +247,10 @@ def run_setting(name: str, seed: int, *, length: int = 20, max_updates: int | No
         raise SeqlabValueError("the budget, eval_every and n_test must be positive.")
     clip, alpha = SETTINGS[name]
     torch.manual_seed(seed)
-    model: Any = make_model(seed)
-    params = list(model.parameters())
+    model: Any = make_model(seed).to(dtype)
     w_hh = model.rnn.cells[0].weight_hh
     x_test, y_test = generate(n_test, length, np.random.default_rng(10_000 + seed))
+    x_test = x_test.to(dtype)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     seen = updates = skipped = 0
@@ -223,25 +259,11 @@ def run_setting(name: str, seed: int, *, length: int = 20, max_updates: int | No
     wrong, solved = n_test, False
     while seen < budget and not solved:
         x, y = generate(min(BATCH, budget - seen), length, rng)
-        out, _ = model.rnn(x)
-        loss = F.cross_entropy(model.head(out[:, -1]), y)
-        if alpha > 0:
-            direct = torch.autograd.grad(loss, out, retain_graph=True)[0]
-            deltas = hidden_deltas(direct, out.detach(), w_hh.detach(), "tanh")
-        loss.backward()
-        if alpha > 0:
-            w_hh.grad += alpha * omega_and_grad(out, deltas, w_hh)[1]
-        # Algorithm 1 of the paper, as seqlab.training does it (norm in float64)
-        norm = grad_norm(params) if clip is None else clip_grad_norm(params, clip)
-        if math.isfinite(norm):
-            with torch.no_grad():
-                for p in params:
-                    p -= lr * p.grad
-            losses.append(float(loss.detach()))
-        else:
+        loss = _step(model, x.to(dtype), y, clip, alpha, lr)
+        if loss is None:
             skipped += 1
-        for p in params:
-            p.grad = None
+        else:
+            losses.append(loss)
         updates += 1
         seen += len(y)
         if updates % eval_every == 0 or seen >= budget:
@@ -266,29 +288,81 @@ PAPER = {
 }
 
 
+def _max_updates(b: dict[str, Any], length: int) -> int:
+    m = b["max_updates"]
+    return int(m[length] if isinstance(m, dict) else m)
+
+
 def run(budget: str = "quick", *, seed: int = 0) -> Report:
-    """Every setting at every length of ``budget`` over ``n_seeds`` seeds."""
+    """Every setting at every length of ``budget`` over ``n_seeds`` seeds (seeds ``seed`` ..
+    ``seed + n_seeds - 1``, trained together by :mod:`seqlab.reproduce._pascanu_batched`);
+    success rates with Wilson 95 % intervals, SGD-C against SGD-CR by Fisher's exact test.
+    The full budget prints its progress to standard error."""
+    from seqlab.reproduce._pascanu_batched import train_seeds
+
     b = BUDGETS[budget]
-    t0 = time.perf_counter()
-    rows, rates = [], {}
+    t0, load0 = time.perf_counter(), _load()
+    rows, notes = [], []
+    seeds = [seed + k for k in range(b["n_seeds"])]
+    log = sys.stderr if budget == "full" else None
     for length in b["lengths"]:
+        counts: dict[str, tuple[int, int]] = {}
         for name in SETTINGS:
-            runs = [run_setting(name, seed + k, length=length, max_updates=b["max_updates"],
-                                n_test=b["n_test"], eval_every=b["eval_every"])
-                    for k in range(b["n_seeds"])]
-            ok = sum(r.solved for r in runs)
-            key = f"{name} T={length}"
-            rates[key] = ok / len(runs)
-            ups = ", ".join(f"{r.extra['updates']:,}" if r.solved else "-" for r in runs)
-            ours = (f"success {ok}/{len(runs)}; test error "
-                    + ", ".join(f"{r.test_errors / r.n_test:.1%}" for r in runs)
-                    + f"; updates to solve {ups} ({sum(r.wall_time_s for r in runs):.0f} s)")
-            rows.append(Row(key, PAPER[name], ours,
-                            {"success_rate": rates[key], "length": length,
-                             "runs": [r.as_dict() for r in runs]}))
-    conclusion = "success rate: " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items())
+            t1 = time.perf_counter()
+            runs, _ = train_seeds(name, seeds, length=length, n_test=b["n_test"],
+                                  max_updates=_max_updates(b, length),
+                                  eval_every=b["eval_every"], log=log)
+            rows.append(_row(name, length, runs, counts, time.perf_counter() - t1))
+        notes.append(_compare(length, counts, len(seeds)))
     return Report("pascanu", "Elman on temporal order: clipping and regularizer (Pascanu 2013)",
                   "Pascanu, Mikolov & Bengio 2013, Fig. 7 (smart tanh)", budget, rows,
-                  conclusion, time.perf_counter() - t0,
-                  settings={**b, "hidden": HIDDEN, "rho": RHO, "batch": BATCH, "lr": LR,
-                            "momentum": 0.0, "success": "< 1% of test wrong"})
+                  "; ".join(notes), time.perf_counter() - t0,
+                  settings={**b, "max_updates": {str(t): _max_updates(b, t)
+                                                 for t in b["lengths"]},
+                            "hidden": HIDDEN, "rho": RHO, "batch": BATCH, "lr": LR,
+                            "momentum": 0.0, "success": "< 1% of test wrong",
+                            "off_plateau": f"< {PLATEAU:.0%} of test wrong at the end",
+                            "intervals": "Wilson score, 95%", "torch_threads":
+                            torch.get_num_threads(), "load_avg_at_start": load0})
+
+
+#: a run "left the chance plateau" (75 % wrong) when it ends below this test error
+PLATEAU = 0.6
+_CR, _C = "SGD-CR (clip 1, alpha 2)", "SGD-C (clip 1)"
+
+
+def _load() -> tuple[float, ...]:
+    return tuple(round(v, 2) for v in os.getloadavg())
+
+
+def _row(name: str, length: int, runs: list[RunResult], counts: dict[str, tuple[int, int]],
+         wall: float) -> Row:
+    n = len(runs)
+    ok = sum(r.solved for r in runs)
+    off = sum(r.test_errors < PLATEAU * r.n_test for r in runs)
+    counts[name] = (ok, off)
+    head = f"success {format_rate(ok, n)}"
+    if name == _CR and _C in counts:
+        head += f", Fisher p = {fisher_p(ok, n, counts[_C][0], n):.2g} vs SGD-C"
+    ups = sorted(r.extra["updates"] for r in runs if r.solved)
+    err = sorted(r.test_errors / r.n_test for r in runs if not r.solved)
+    ours = (f"{head}; updates to solve "
+            + (f"median {float(np.median(ups)):,.0f} ({ups[0]:,}-{ups[-1]:,})" if ups else "-")
+            + f"; below {PLATEAU:.0%} wrong at the end {format_rate(off, n)}; test error of "
+            + "the unsolved " + (", ".join(f"{e:.0%}" for e in err) if err else "-")
+            + f" ({wall:.0f} s)")
+    lo, hi = wilson_interval(ok, n)
+    plo, phi = wilson_interval(off, n)
+    return Row(f"{name} T={length}", PAPER[name], ours,
+               {"success_rate": ok / n, "success_ci95": [round(lo, 4), round(hi, 4)],
+                "solved": ok, "n_runs": n, "length": length, "off_plateau": off,
+                "off_plateau_ci95": [round(plo, 4), round(phi, 4)], "wall_time_s": round(wall),
+                "load_avg": _load(), "runs": [r.as_dict() for r in runs]})
+
+
+def _compare(length: int, counts: dict[str, tuple[int, int]], n: int) -> str:
+    """SGD-C against SGD-CR at one length: both rates and Fisher's two-sided p."""
+    (c, c_off), (r, r_off) = counts[_C], counts[_CR]
+    return (f"T={length}: solved SGD-C {format_rate(c, n)} vs SGD-CR {format_rate(r, n)}, "
+            f"Fisher p = {fisher_p(c, n, r, n):.2g}; below {PLATEAU:.0%} wrong "
+            f"{c_off}/{n} vs {r_off}/{n}, p = {fisher_p(c_off, n, r_off, n):.2g}")
