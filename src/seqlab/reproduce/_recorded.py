@@ -108,37 +108,52 @@ RECORDED: dict[str, dict[str, Any]] = {
         "file": "benchmarks/results/pascanu-full.json",
         "rows": [
             [
-                "SGD T=20",
-                "fails more often as T grows (Fig. 7)",
-                "success 5/5"
-            ],
-            [
-                "SGD-C (clip 1) T=20",
-                "clipping matters more as T grows (Fig. 7)",
-                "success 5/5"
-            ],
-            [
-                "SGD-CR (clip 1, alpha 2) T=20",
-                "their remedy (Fig. 7); 5/5 runs at mixed T=50-200",
-                "success 5/5"
-            ],
-            [
                 "SGD T=50",
                 "fails more often as T grows (Fig. 7)",
-                "success 0/5"
+                "success 0/20 = 0% [0%, 16%]"
             ],
             [
                 "SGD-C (clip 1) T=50",
                 "clipping matters more as T grows (Fig. 7)",
-                "success 3/5"
+                "success 10/20 = 50% [30%, 70%]"
             ],
             [
                 "SGD-CR (clip 1, alpha 2) T=50",
                 "their remedy (Fig. 7); 5/5 runs at mixed T=50-200",
-                "success 4/5"
+                "success 18/20 = 90% [70%, 97%], Fisher p = 0.014 vs SGD-C"
+            ],
+            [
+                "SGD T=100",
+                "fails more often as T grows (Fig. 7)",
+                "success 0/20 = 0% [0%, 16%]"
+            ],
+            [
+                "SGD-C (clip 1) T=100",
+                "clipping matters more as T grows (Fig. 7)",
+                "success 0/20 = 0% [0%, 16%]"
+            ],
+            [
+                "SGD-CR (clip 1, alpha 2) T=100",
+                "their remedy (Fig. 7); 5/5 runs at mixed T=50-200",
+                "success 0/20 = 0% [0%, 16%], Fisher p = 1 vs SGD-C"
+            ],
+            [
+                "SGD T=200",
+                "fails more often as T grows (Fig. 7)",
+                "success 0/20 = 0% [0%, 16%]"
+            ],
+            [
+                "SGD-C (clip 1) T=200",
+                "clipping matters more as T grows (Fig. 7)",
+                "success 0/20 = 0% [0%, 16%]"
+            ],
+            [
+                "SGD-CR (clip 1, alpha 2) T=200",
+                "their remedy (Fig. 7); 5/5 runs at mixed T=50-200",
+                "success 0/20 = 0% [0%, 16%], Fisher p = 1 vs SGD-C"
             ]
         ],
-        "wall_time_s": 1473
+        "wall_time_s": 4567
     },
     "temporal-order": {
         "file": "benchmarks/results/temporal-order-full.json",
