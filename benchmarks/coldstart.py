@@ -105,8 +105,13 @@ family in one driver, 2 rounds, medians (range) of the call's CPU seconds, load 
 
 A second interleaved run (2 rounds, load 8.2-10.1): sarimax 4.15 -> 3.53 (warm 0.146 ->
 0.158), auto_arima 4.76 -> 3.86 (warm 0.309 -> 0.351), esn 1.65 -> 1.41 (warm 0.376 ->
-0.223). results/coldstart.json holds this branch's rows for the six families above (2
-rounds, load 7.7-8.7) and main's quiet-machine rows for the others.
+0.223). results/coldstart.json: the six families above re-measured after the merge on a
+quiet machine (main 3363e04, 2 rounds, load 0.2-0.4), cold / warm: arima 0.84 / 0.119,
+sarimax 2.98 / 0.136, sarimax_frame 3.27 / 0.320, sarimax_gappy 0.86 / 0.182, auto_arima
+3.63 / 0.368 (warm regressed from 0.253: a process whose first calls used the numpy filter
+twin and scipy's own CSS differences never fills numba's cache, so the warm process runs
+the interpreted paths again), esn 1.32 / 0.217; the other families keep their earlier
+quiet-machine rows.
 
 - the rows: ``sarimax`` and ``sarimax_gappy`` now call what issue 17 names, fit + forecast:
   ``fit(y)``, ``get_forecast(12)``, its ``predicted_mean`` and ``conf_int()`` (numpy
