@@ -25,12 +25,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from seqlab.diagnostics import state_gradients
 from seqlab.exceptions import SeqlabValueError
 from seqlab.training.clipping import clip_grad_norm, grad_norm
 from seqlab.training.regularizers import hidden_deltas, pascanu_regularizer
 
-__all__ = ["RunResult", "StreamConfig", "build_model", "chrono_biases", "length_batches",
-           "progress_printer", "train_stream"]
+__all__ = ["RunResult", "StreamConfig", "build_model", "chrono_biases", "gradient_reach",
+           "length_batches", "progress_printer", "train_stream"]
 
 #: generate(n, seed) -> (X (N, T_max, I) float32, lengths (N,), y (N,))
 Generator = Callable[[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -284,3 +285,21 @@ def build_model(cell: str, input_size: int, hidden_size: int, output_size: int, 
         with torch.no_grad():  # rows [H, 2H): LSTM forget gate f (i,f,g,o); GRU update z (r,z,n)
             cast_model.rnn.cells[0].bias_ih[h:2 * h] += gate_bias
     return model
+
+
+def gradient_reach(model: nn.Module, test: tuple[np.ndarray, ...],
+                   loss_fn: Callable[[Tensor, Tensor], Tensor]) -> float:
+    """Mean ``||dL/dh_1|| / ||dL/dh_T||`` on 32 test sequences of the shortest test length.
+
+    How much of the error at the end still reaches the first step (the lecture's argument,
+    measured by :func:`seqlab.diagnostics.state_gradients`); ``test`` is ``(X, lengths, y)``
+    and ``loss_fn(prediction, target)`` the task's loss. ~1e-10 and below means it has
+    vanished; NaN when the gradient at the last step is zero.
+    """
+    X, lengths, y = test
+    idx = np.flatnonzero(lengths == lengths.min())[:32]
+    x = torch.from_numpy(X[idx, : int(lengths.min())])
+    target = torch.from_numpy(y[idx])
+    g = state_gradients(model, x, lambda p: loss_fn(p, target))
+    m = g.mean_norms("h")[0]
+    return float(m[0] / m[-1]) if m[-1] > 0 else float("nan")

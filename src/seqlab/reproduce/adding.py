@@ -81,7 +81,6 @@ import torch.nn.functional as F
 
 from seqlab._validation import check_choice
 from seqlab.data.synthetic import adding_problem, adding_problem_correct
-from seqlab.diagnostics import state_gradients
 from seqlab.reproduce._report import Report, Row
 from seqlab.reproduce._train import (
     RunResult,
@@ -90,6 +89,7 @@ from seqlab.reproduce._train import (
     progress_printer,
     train_stream,
 )
+from seqlab.reproduce._train import gradient_reach as _gradient_reach
 
 __all__ = ["BUDGETS", "PAPER", "run", "run_cell"]
 
@@ -161,13 +161,7 @@ def gradient_reach(model: torch.nn.Module, test: tuple[np.ndarray, ...], T: int)
     measured by :func:`seqlab.diagnostics.state_gradients`): ~1e-10 and below means it has
     vanished.
     """
-    X, lengths, y = test
-    idx = np.flatnonzero(lengths == lengths.min())[:32]
-    x = torch.from_numpy(X[idx, : int(lengths.min())])
-    target = torch.from_numpy(y[idx])
-    g = state_gradients(model, x, lambda p: _loss(p, target))
-    m = g.mean_norms("h")[0]
-    return float(m[0] / m[-1]) if m[-1] > 0 else float("nan")
+    return _gradient_reach(model, test, _loss)
 
 
 def _ours(r: RunResult) -> str:

@@ -77,7 +77,6 @@ import torch.nn.functional as F
 
 from seqlab._validation import check_choice
 from seqlab.data.synthetic import temporal_order
-from seqlab.diagnostics import state_gradients
 from seqlab.exceptions import SeqlabValueError
 from seqlab.recurrent.init import init_cell_
 from seqlab.reproduce._report import Report, Row
@@ -88,6 +87,7 @@ from seqlab.reproduce._train import (
     build_model,
     train_stream,
 )
+from seqlab.reproduce._train import gradient_reach as _gradient_reach
 
 __all__ = ["BUDGETS", "PAPER", "T_MAX", "gradient_reach", "run", "run_cell"]
 
@@ -144,13 +144,7 @@ def gradient_reach(model: torch.nn.Module, test: tuple[np.ndarray, ...]) -> floa
     The two relevant symbols sit at t1 in [10, 20] and t2 in [50, 60]: the error at the end
     must cross 80-90 steps to reach t1. Below ~1e-10 it has vanished.
     """
-    X, lengths, y = test
-    idx = np.flatnonzero(lengths == lengths.min())[:32]
-    x = torch.from_numpy(X[idx, : int(lengths.min())])
-    target = torch.from_numpy(y[idx])
-    g = state_gradients(model, x, lambda p: loss(p, target))
-    m = g.mean_norms("h")[0]
-    return float(m[0] / m[-1]) if m[-1] > 0 else float("nan")
+    return _gradient_reach(model, test, loss)
 
 
 def run_cell(cell: str, *, max_sequences: int, hidden: int = 32, n_test: int = 2560,
