@@ -8,6 +8,7 @@
     python benchmarks/reproduce.py --only adding --cell lstm --length 500 --gate-init constant
     python benchmarks/reproduce.py --only temporal-order --cell gru --gate-init default
     python benchmarks/reproduce.py --sweep-gru-temporal-order   # issue 18: why GRU solves 6a
+    python benchmarks/reproduce.py --pascanu-long     # Pascanu at T=100, 40,000 updates
     python benchmarks/reproduce.py --overhead         # cost of the GradientMonitor callback
     python benchmarks/reproduce.py --record           # refresh seqlab/reproduce/_recorded.py
 
@@ -202,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="reproduce-results")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--overhead", action="store_true", help="time the GradientMonitor")
+    ap.add_argument("--pascanu-long", action="store_true",
+                    help="issue 18: Pascanu at T=100 with 40,000 updates per run (~1.5 h)")
     ap.add_argument("--record", action="store_true",
                     help="rebuild seqlab/reproduce/_recorded.py from benchmarks/results")
     args = ap.parse_args(argv)
@@ -215,6 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     budget = "quick" if args.quick else "full"
     if args.overhead:
         overhead(1 if args.quick else 3)
+        return 0
+    if args.pascanu_long:
+        from seqlab.reproduce import pascanu
+
+        report = pascanu.run("long", seed=args.seed)
+        report.settings["load_avg_at_end"] = os.getloadavg()
+        report.save(args.out)
+        print(report.table())
         return 0
     if args.sweep_gru_temporal_order:
         gru_sweep(args.out)

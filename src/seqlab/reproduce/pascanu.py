@@ -119,6 +119,9 @@ BUDGETS: dict[str, dict[str, Any]] = {
               "eval_every": 500},
     "full": {"lengths": (50, 100, 200), "max_updates": {50: 25_000, 100: 15_000, 200: 6_000},
              "n_seeds": 20, "n_test": 10_000, "eval_every": 1_000},
+    # T = 100 at 2.7x the full budget (``benchmarks/reproduce.py --pascanu-long``; ~1.5 h)
+    "long": {"lengths": (100,), "max_updates": 40_000, "n_seeds": 20, "n_test": 10_000,
+             "eval_every": 1_000},
 }
 HIDDEN, RHO, N_SYMBOLS, N_CLASSES = 50, 0.95, 6, 4
 BATCH, LR = 20, 0.01
