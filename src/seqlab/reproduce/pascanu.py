@@ -311,14 +311,14 @@ def run(budget: str = "quick", *, seed: int = 0) -> Report:
     """Every setting at every length of ``budget`` over ``n_seeds`` seeds (seeds ``seed`` ..
     ``seed + n_seeds - 1``, trained together by :mod:`seqlab.reproduce._pascanu_batched`);
     success rates with Wilson 95 % intervals, SGD-C against SGD-CR by Fisher's exact test.
-    The full budget prints its progress to standard error."""
+    The full and long budgets print their progress to standard error."""
     from seqlab.reproduce._pascanu_batched import train_seeds
 
     b = BUDGETS[budget]
     t0, load0 = time.perf_counter(), _load()
     rows, notes = [], []
     seeds = [seed + k for k in range(b["n_seeds"])]
-    log = sys.stderr if budget == "full" else None
+    log = sys.stderr if budget != "quick" else None
     for length in b["lengths"]:
         counts: dict[str, tuple[int, int]] = {}
         for name in SETTINGS:
