@@ -32,9 +32,11 @@ BUDGETS: dict[str, dict[str, Any]] = {
 
 
 def _final_states(res: Reservoir, X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """(N, n_units): the state after each sequence's last valid step."""
+    """(N, n_units): the state after each sequence's last valid step (``discard`` keeps
+    only that one: a view of each full ``(T, n_units)`` run would keep all of them alive,
+    26 GB at the full budget)."""
     X64 = X.astype(np.float64)
-    return np.stack([res.run(X64[i, :n])[-1] for i, n in enumerate(lengths)])
+    return np.stack([res.run(X64[i, :n], discard=int(n) - 1)[0] for i, n in enumerate(lengths)])
 
 
 def fit_esn(T: int, *, n_units: int, n_train: int, n_test: int, leak_rate: float,
