@@ -203,3 +203,22 @@ def test_quick_reproductions_gated_beats_elman(tmp_path, capsys) -> None:
         rep = run_reproduction(name, "quick", out_dir=str(tmp_path))
         assert (tmp_path / f"{name}-quick.png").exists() and rep.rows
     assert "paper" in capsys.readouterr().out
+
+
+def test_esn_adding_final_states_are_each_runs_last_state():
+    """``_final_states`` keeps only the last state (``discard``); it must equal the last row
+    of each sequence's full reservoir run, for sequences of different lengths."""
+    import numpy as np
+
+    from seqlab.data.synthetic import adding_problem
+    from seqlab.reproduce.esn_adding import _final_states
+    from seqlab.reservoir.esn import Reservoir
+
+    res = Reservoir.initialize(50, 2, spectral_radius=0.9, connectivity=0.2, leak_rate=0.3,
+                               seed=3)
+    X, lengths, _ = adding_problem(6, 20, seed=4)
+    assert len(set(lengths.tolist())) > 1
+    got = _final_states(res, X, lengths)
+    want = np.stack([res.run(X[i, :n].astype(np.float64))[-1] for i, n in enumerate(lengths)])
+    assert got.shape == (6, 50)
+    np.testing.assert_array_equal(got, want)
