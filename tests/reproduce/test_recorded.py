@@ -43,4 +43,6 @@ def test_list_prints_paper_beside_ours(capsys):
             line = next(ln for ln in blocks[name].splitlines()
                         if ln.strip().startswith(setting + " "))
             assert paper in line and line.rstrip().endswith(ours)
-    assert "not run at the full budget yet" in out  # esn-adding, chung2014
+    # issue 18's "done when": every reproduction has a committed full-budget run
+    assert set(RECORDED) == set(REPRODUCTIONS)
+    assert "not run at the full budget yet" not in out

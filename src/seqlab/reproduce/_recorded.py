@@ -104,6 +104,42 @@ RECORDED: dict[str, dict[str, Any]] = {
         ],
         "wall_time_s": 3566
     },
+    "esn-adding": {
+        "file": "benchmarks/results/esn-adding-full.json",
+        "rows": [
+            [
+                "ESN N=1000 leak=1.0 T=100",
+                "LSTM (HS97): 1/2560 wrong",
+                "2175/2560 wrong, MSE 0.0433"
+            ],
+            [
+                "ESN N=1000 leak=0.1 T=100",
+                "LSTM (HS97): 1/2560 wrong",
+                "1388/2560 wrong, MSE 0.0048"
+            ],
+            [
+                "ESN N=1000 leak=0.03 T=100",
+                "LSTM (HS97): 1/2560 wrong",
+                "382/2560 wrong, MSE 0.0009"
+            ],
+            [
+                "ESN N=1000 leak=1.0 T=500",
+                "LSTM (HS97): 0/2560 wrong",
+                "2187/2560 wrong, MSE 0.0434"
+            ],
+            [
+                "ESN N=1000 leak=0.1 T=500",
+                "LSTM (HS97): 0/2560 wrong",
+                "2174/2560 wrong, MSE 0.0427"
+            ],
+            [
+                "ESN N=1000 leak=0.03 T=500",
+                "LSTM (HS97): 0/2560 wrong",
+                "1689/2560 wrong, MSE 0.0090"
+            ]
+        ],
+        "wall_time_s": 120
+    },
     "pascanu": {
         "file": "benchmarks/results/pascanu-full.json",
         "rows": [
