@@ -4,6 +4,11 @@ The model file is one written by ``seqlab train --data series.csv --save MODEL``
 ``seqlab.save`` of a :class:`seqlab.pipelines.RNNForecaster`); the CSV holds the history
 (at least the model's window of rows, with the columns it was trained on). The forecast
 starts after the CSV's last row; with ``--output`` it is also written as a CSV.
+
+A model saved by ``seqlab arima --save`` (a fitted SARIMA/ARIMA) forecasts after the data
+it was fitted to, or, with ``--data``, keeps its parameters and runs on that series instead
+(statsmodels' ``results.apply``: e.g. the same model on newer data), with 95 % prediction
+intervals. Models with regressors need their future values: use ``seqlab arima`` or Python.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ __all__ = ["ForecastConfig", "add_parser", "run"]
 class ForecastConfig:
     """Options of ``seqlab forecast``."""
 
-    model: str = field(default="", metadata={"help": "a forecaster model file"})
+    model: str = field(default="", metadata={
+        "help": "the model file (the same as MODEL; give it one way)"})
     data: str = field(default="", metadata={"help": "CSV/TSV history to forecast from"})
     horizon: int | None = field(default=None, metadata={
         "help": "steps to forecast (at most the trained horizon; default: all of it)"})
     date_column: str | None = field(default=None, metadata={
         "help": "the date column (default: found by name or by parsing)"})
+    value_column: str | None = field(default=None, metadata={
+        "help": "SARIMA models: the series' column of --data (default: its one numeric column)"})
     output: str | None = field(default=None, metadata={"help": "also write the forecast here"})
 
 
@@ -35,13 +43,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "forecast", help="forecast a CSV series with a saved forecaster (seqlab train --data)",
         description=(__doc__ or "").split("\n\n")[0],
     )
-    parser.add_argument("model_path", metavar="MODEL", help="model file (seqlab train --save)")
+    parser.add_argument("model_path", metavar="MODEL", nargs="?", default=None,
+                        help="model file (seqlab train --save or seqlab arima --save)")
     add_dataclass_arguments(parser, ForecastConfig)
     parser.set_defaults(func=_handler)
 
 
 def _handler(args: argparse.Namespace) -> int:
-    args.model = args.model_path
+    from seqlab.exceptions import SeqlabValueError
+
+    if args.model_path and args.model and args.model_path != args.model:
+        raise SeqlabValueError(f"two model files given ({args.model_path!r} and --model "
+                               f"{args.model!r}); give one.")
+    args.model = args.model_path or args.model
+    if not args.model:
+        raise SeqlabValueError("give the model file: seqlab forecast MODEL --data CSV.")
     return run(dataclass_from_args(ForecastConfig, args))
 
 
@@ -50,18 +66,30 @@ def run(config: ForecastConfig) -> int:
     import pandas as pd
 
     import seqlab
+    from seqlab.classical.arima import ARIMA
+    from seqlab.classical.sarimax import SARIMAX
     from seqlab.cli._paths import check_input_file, check_output_file
     from seqlab.data.tables import read_series_csv
     from seqlab.exceptions import SeqlabValueError
     from seqlab.pipelines import RNNForecaster
 
-    if not config.data:
-        raise SeqlabValueError("--data is required: the CSV series to forecast from.")
     check_input_file(config.model, "MODEL")
-    check_input_file(config.data, "--data")
+    if config.data:
+        check_input_file(config.data, "--data")
     if config.output:
         check_output_file(config.output, "--output")
-    model = seqlab.load(config.model, expect=RNNForecaster)
+    if config.horizon is not None and config.horizon < 1:
+        raise SeqlabValueError(f"--horizon must be at least 1; got {config.horizon}.")
+    model = seqlab.load(config.model, expect=(RNNForecaster, SARIMAX, ARIMA))
+    if not isinstance(model, RNNForecaster):
+        from seqlab.cli._forecast_arima import run_arima
+
+        return run_arima(config, model)
+    if config.value_column is not None:
+        raise SeqlabValueError(f"--value-column is for SARIMA models; {config.model} holds an "
+                               f"RNN forecaster, which reads its columns {model.columns_}.")
+    if not config.data:
+        raise SeqlabValueError("--data is required: the CSV series to forecast from.")
     missing = [c for c in model.columns_ if c not in _header(config.data)]
     if missing:
         raise SeqlabValueError(
