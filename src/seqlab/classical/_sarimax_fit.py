@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -41,8 +40,12 @@ __all__ = ["estimate", "fit_mle", "optimiser_data"]
 
 #: seconds of profile fits run by the interpreted BFGS (this process and earlier ones that
 #: shared numba's cache folder) before the compiled one is built (~3 s CPU); an airline fit
-#: takes ~0.02 s
+#: counts ~1 ms
 INTERPRETED_BUDGET_S = 1.0
+#: estimated interpreted overhead of one likelihood evaluation of the BFGS (what the gate
+#: counts, ~(k + 2) per iteration: an estimate, so that compiling the likelihood inside the
+#: first fit does not count)
+_EVAL_COST_S = 30e-6
 
 
 def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...] | None:
@@ -104,6 +107,16 @@ def _gate(kind: str) -> Any:
         name, lambda: (_compiled_bfgs(kind),), INTERPRETED_BUDGET_S)
 
 
+@functools.cache
+def _constrain() -> Any:
+    """The kernels' ``constrain_params`` run by the interpreter, for the one call after the
+    optimiser (the same numbers; a warm process need not load its compiled code)."""
+    from seqlab._jit import interpreted
+    from seqlab.classical import _sarimax_kernels as K
+
+    return interpreted(K, ("_monahan", "constrain_params"))
+
+
 def use_compiled(kind: str) -> bool:
     """Whether the next profile fit runs the compiled BFGS (module docstring); a False
     answer is a promise to report the fit's seconds to ``_gate(kind).spend``."""
@@ -131,7 +144,7 @@ def fit_mle(
 ) -> tuple[np.ndarray, int, bool]:
     """Minimise the negative log-likelihood from ``x0`` (unconstrained, divided by
     ``scale``); returns ``(params, n_iter, converged)`` (params in statsmodels' order)."""
-    from seqlab.classical._sarimax_kernels import KERNELS, constrain_params, nll_kernel
+    from seqlab.classical._sarimax_kernels import KERNELS, nll_kernel
 
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
     data = optimiser_data(spec, y, X)
@@ -149,11 +162,10 @@ def fit_mle(
     if use_compiled(kind):
         x, _, it, conv = _compiled_bfgs(kind)(xs, (ss, *data), maxiter, 1e-7)
     else:
-        t0 = time.process_time()
         x, _, it, conv = bind(_profile, "sarimax", compiled=False)(xs, (nll, ss, data),
                                                                     maxiter, 1e-7)
-        _gate(kind).spend(time.process_time() - t0)
-    params = constrain_params(np.r_[x, 1.0], np.r_[ss, 1.0], data[2])
+        _gate(kind).spend(it * (xs.shape[0] + 2) * _EVAL_COST_S)
+    params = _constrain().constrain_params(np.r_[x, 1.0], np.r_[ss, 1.0], data[2])
     dims = data[2].copy()
     dims[10] = 1
     params[-1] = nll(x, ss, (data[0], data[1], dims))  # profiled sigma2: exact MLE
