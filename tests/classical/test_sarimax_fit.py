@@ -23,8 +23,8 @@ from seqlab.classical import ARIMA, SARIMAX
 from seqlab.classical import _sarimax_fit as F
 from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
 from seqlab.classical._sarimax_kernels import (
-    _arma_filter,
     KERNELS,
+    _arma_filter,
     nll_kernel,
     sarimax_nll,
     sarimax_nll_ma,

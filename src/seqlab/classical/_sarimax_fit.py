@@ -8,13 +8,13 @@ trend with differencing) run the same BFGS on the full state-space likelihood of
 :meth:`Spec.system` (statsmodels' approximate diffuse initialisation).
 
 The BFGS runs interpreted around the compiled likelihood for a process's first profile fits
-(nothing to compile: a first call stays cheap) until they have taken
+(nothing to compile: a first call stays cheap) until they have taken an estimated
 ``INTERPRETED_BUDGET_S`` seconds, counted over the processes that share numba's cache folder
 (``seqlab._jit.FirstCalls``), and compiled, with the likelihood inlined, from then on or
 whenever numba's cache already holds it (the interpreted loop costs 4-7x a short series'
-warm fit: airline 0.0034 -> 0.013 of statsmodels' time, macrodata 0.006 -> 0.041). Both run the same code objects (:mod:`._bfgs`):
-the same numbers either way (tests/classical/test_sarimax_bfgs_paths.py), so what ran before in
-the process decides only the speed.
+warm fit: airline 0.0034 -> 0.013 of statsmodels' time, macrodata 0.006 -> 0.041). Both run
+the same code objects (:mod:`._bfgs`): the same numbers either way
+(tests/classical/test_sarimax_bfgs_paths.py), so what ran before decides only the speed.
 
 >>> import numpy as np
 >>> from seqlab.classical._sarimax_system import make_spec

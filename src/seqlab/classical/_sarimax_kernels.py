@@ -26,7 +26,6 @@ last_nan, n_missing, want_sigma2)`` with ``k`` the ARMA block's size and ``k_tre
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -284,7 +283,7 @@ def sarimax_nll_ma(x, scale, data):  # pragma: no cover - compiled
     such a model compiles neither :func:`._arma_cov.harvey_stationary_cov` nor its solve."""
     dims = data[2]
     k = dims[7]
-    phi, theta, w = _demeaned(x, scale, data)
+    _, theta, w = _demeaned(x, scale, data)
     tphi = np.empty(k)
     rvec = np.empty(k)
     for i in range(k):
