@@ -292,3 +292,32 @@ def test_first_call_gates_fill_numba_cache_once_their_budget_is_spent(tmp_path):
     # ... and a fresh process finds them there
     third = _search(tmp_path)
     assert all(third[k]["cached"] for k in {"kalman_filter", "css_grad"} | fits), third
+
+
+class _FakeKernel:
+    """What FirstCalls reads of a numba dispatcher: its signatures and cache folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.signatures: list[object] = []
+        self._cache = type("C", (), {"cache_path": str(folder)})()
+
+
+def test_first_calls_gate_counts_its_budget_over_processes(tmp_path):
+    from seqlab._jit import GATES, LEDGER, FirstCalls
+
+    kernel = _FakeKernel(tmp_path)
+    try:
+        gate = FirstCalls("test_gate", lambda: (kernel,), budget_s=1.0)
+        assert gate.interpret(0.4) and gate.interpret(0.4)
+        assert not gate.interpret(0.4)  # would pass the budget: compile
+        gate._record()  # what the process does at exit
+        assert json.loads((tmp_path / LEDGER).read_text()) == {"test_gate": 0.8}
+        later = FirstCalls("test_gate", lambda: (kernel,), budget_s=1.0)  # a new process
+        assert later.earlier_s() == 0.8
+        assert later.interpret(0.1) and not later.interpret(0.2)
+        kernel.signatures.append("compiled")
+        assert not later.interpret(0.0)  # compiled (or cached): always the kernel
+        later._record()  # a compiled kernel adds nothing more to the ledger
+        assert json.loads((tmp_path / LEDGER).read_text()) == {"test_gate": 0.8}
+    finally:
+        GATES.pop("test_gate", None)

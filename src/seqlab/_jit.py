@@ -98,7 +98,9 @@ class FirstCalls:
       ``budget_s``: the seconds of this process *plus those of every earlier process* that
       used the same cache folder, kept in a small ledger there (``LEDGER``, written at
       exit; a folder numba cannot write to keeps none, and then numba caches nothing
-      either);
+      either). The callers count estimates from the work done (observations, function
+      evaluations), not a clock: compiling or loading an inner kernel during an interpreted
+      call must not count, and a busy machine must not make the choice erratic;
     - compiled once the budget is spent: this process compiles (and numba caches) the
       kernels, so every later process finds them in the cache.
 
@@ -133,8 +135,8 @@ class FirstCalls:
         return self._earlier
 
     def interpret(self, cost_s: float = 0.0) -> bool:
-        """Whether the next call runs interpreted; if so ``cost_s`` (an estimate, or 0 and
-        the caller reports the measured seconds with :meth:`spend`) is counted."""
+        """Whether the next call runs interpreted; if so ``cost_s`` (its estimated seconds,
+        or 0 when the caller reports them afterwards with :meth:`spend`) is counted."""
         if self.compiled_or_cached():
             return False
         spent = self.earlier_s() + self.spent_s
@@ -164,18 +166,20 @@ class FirstCalls:
             return None
 
     def _record(self) -> None:
-        path = self._ledger_path()
-        if path is None or self.spent_s <= 0.0 or self.compiled_or_cached():
-            return
-        data = _read_ledger(path)
-        data[self.name] = float(data.get(self.name, 0.0)) + self.spent_s
-        tmp = f"{path}.{os.getpid()}.tmp"
+        """At exit: add this process's seconds to the ledger (atomically replaced; two
+        processes ending at once may lose one's seconds, which only delays compiling)."""
         try:
+            path = self._ledger_path()
+            if path is None or self.spent_s <= 0.0 or self.compiled_or_cached():
+                return
+            data = _read_ledger(path)
+            data[self.name] = float(data.get(self.name, 0.0)) + self.spent_s
+            tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "w") as fh:
                 json.dump(data, fh)
             os.replace(tmp, path)
-        except OSError:  # an unwritable cache folder: numba caches nothing there either
-            pass
+        except Exception:  # an unwritable cache folder (numba caches nothing there either),
+            pass  # or an interpreter already shutting down: the ledger is only an optimisation
 
 
 def _read_ledger(path: str | None) -> dict[str, Any]:
