@@ -162,14 +162,19 @@ pandas in its set-up on both sides):
     sarimax_gappy      0.95       0.186      0.96      0.207   (unchanged code path; a
     arima              0.95       0.129      0.93      0.129    3-round rerun: noise)
 
+A second run at load 2.9: auto_arima cold 4.13 -> 3.01; its warm call, six second processes
+each over a copy of the cache its cold process left (the noisiest number here), 0.373 ->
+0.354 (medians; ranges 0.33-0.39 and 0.34-0.43).
+
 - why ``auto_arima`` warm regressed (0.253 -> 0.368 quiet): proven by timing the warm call's
   parts (load ~2): numba's first cache load 0.15, the filter's numpy twin on its 16 filters
   0.076 (0.012 with the kernel cached), the CSS starts through scipy's differences 0.063
   (0.033 with the compiled gradient cached), STL interpreted 0.03, the final fit 0.023. The
   cold process ran the twin and scipy's differences, so it never compiled those kernels and
   the warm process ran them interpreted again; with every kernel cached the warm call is
-  0.26-0.30, but compiling them costs the cold call +2.0 s (kalman_filter 0.8 quiet, the CSS
-  objective and gradient ~1.3 with their ``_expand_nb``).
+  0.26-0.30, but compiling them costs the cold call +2.0 s (5.9 against 3.9 s at load ~2;
+  compile events: kalman_filter 1.3, the CSS objective with ``_expand_nb`` 1.9, the
+  gradient 0.7).
 - one first-call gate, ``seqlab._jit.FirstCalls``, for the three interpreted paths (filter
   twin, CSS differences, interpreted profile BFGS): compiled when in memory or in numba's
   cache, else interpreted while the estimated interpreted seconds stay within a budget
@@ -187,13 +192,14 @@ pandas in its set-up on both sides):
   cache load), the interpreted CSS objective builds its lag polynomials without ``np.r_``
   and skips the convolution when there is no seasonal part (same numbers): -0.02 s.
 
-Not met: ``auto_arima`` warm, 0.318 at load ~2 (~0.30-0.31 quiet by the before/after ratio):
-what is left over the floor is the twin (0.065) and scipy's differences (0.045) in a process
-whose cache the first process could not fill without +2 s of compilation, plus numba's own
-first cache load (~0.15, of which importing ``numba.np.random.legacy`` is ~0.08: numba's
-registries, left alone). Once the gates' budgets are spent (the third process for the
-filter), the warm call is ~0.26-0.29. ``sarimax_frame``: pandas is the user's (set-up), the
-frame itself costs ~0.01 s warm.
+Not met: ``auto_arima`` warm, 0.32-0.35 at load 2-3 (~0.34 quiet by the ratio to main's
+0.368): what is left over the floor is the twin (0.065) and scipy's differences (0.045) in
+the second process, whose cache the first could fill only with +2 s of compilation (cold
+~4.7 s), plus numba's own first cache load (~0.15, of which importing
+``numba.np.random.legacy`` is ~0.08: numba's registries, left alone). Once the filter's
+budget is spent (the third process pays its compilation, 1.2 s at load 2.9), every later
+process takes 0.26 (0.258-0.295). ``sarimax_frame``: pandas is the user's (set-up); the
+frame itself costs nothing measurable over ``sarimax``.
 """
 
 from __future__ import annotations
