@@ -239,8 +239,8 @@ m = AutoARIMA(season_length=4, max_p=1, max_q=1, max_P=1, max_Q=1).fit(y)
 m.forecast(4)
 try:
     from seqlab._jit import GATES
-    from seqlab.classical import _auto_arima_css, _sarimax_fit, statespace
-    statespace._gate(); _auto_arima_css._gate()
+    from seqlab.classical import _auto_arima_css, _sarimax_fit, _stl, statespace
+    statespace._gate(); _auto_arima_css._gate(); _stl._gate()
     for kind in ("arma", "ar", "ma"):
         _sarimax_fit._gate(kind)
     print("GATES" + json.dumps({k: g.state() for k, g in GATES.items()}))
@@ -267,23 +267,23 @@ def _cached(cache: Path) -> set[str]:
 
 def test_first_call_gates_fill_numba_cache_once_their_budget_is_spent(tmp_path):
     """The interpreted first-call paths (the filter's numpy twin, scipy's own CSS differences,
-    the interpreted profile BFGS) must not keep every later process off the compiled kernels:
+    the interpreted profile BFGS, STL) must not keep every later process off the compiled kernels:
     each process adds its interpreted seconds to a ledger in numba's cache folder, and the
     process that finds the budget spent compiles, so the next one finds the kernels cached.
     (Before the gate, a process that ran the interpreted paths never filled the cache.)"""
     kernels = {"_statespace_kernels.kalman_filter", "_auto_arima_css._css_grad",
-               "_auto_arima_css._css_objective"}
+               "_auto_arima_css._css_objective", "_stl._stl"}
     _search(tmp_path)
     assert not kernels & _cached(tmp_path)  # a first call compiles none of them
     ledgers = list(tmp_path.rglob("seqlab-first-calls.json"))
     assert len(ledgers) == 1, "no ledger of interpreted seconds in numba's cache folder"
     spent = json.loads(ledgers[0].read_text())
-    assert spent["kalman_filter"] > 0 and spent["css_grad"] > 0, spent
+    assert spent["kalman_filter"] > 0 and spent["css_grad"] > 0 and spent["stl"] > 0, spent
     fits = {k for k in spent if k.startswith("sarimax_bfgs_")}
     assert fits, spent  # the chosen model's profile fit ran the interpreted BFGS
     # as if earlier processes had spent every budget: this one compiles, numba caches ...
     ledgers[0].write_text(json.dumps(dict.fromkeys(
-        ["kalman_filter", "css_grad", "sarimax_bfgs_arma", "sarimax_bfgs_ar",
+        ["kalman_filter", "css_grad", "stl", "sarimax_bfgs_arma", "sarimax_bfgs_ar",
          "sarimax_bfgs_ma"], 1e9)))
     _search(tmp_path)
     cached = _cached(tmp_path)
@@ -291,7 +291,7 @@ def test_first_call_gates_fill_numba_cache_once_their_budget_is_spent(tmp_path):
     assert any(k.startswith("_bfgs.bfgs_sarimax") for k in cached), cached
     # ... and a fresh process finds them there
     third = _search(tmp_path)
-    assert all(third[k]["cached"] for k in {"kalman_filter", "css_grad"} | fits), third
+    assert all(third[k]["cached"] for k in {"kalman_filter", "css_grad", "stl"} | fits), third
 
 
 class _FakeKernel:
