@@ -226,3 +226,98 @@ def test_every_kernel_module_takes_njit_from_seqlab_jit():
                  if p.name != "_jit.py"
                  and re.search(r"from numba import[^\n]*\bnjit\b|numba\.njit", p.read_text())]
     assert offenders == []
+
+
+_SEARCH = """
+import json, sys
+import numpy as np
+from seqlab.classical import AutoARIMA
+rng = np.random.default_rng(1)
+t = np.arange(80)
+y = np.cumsum(rng.normal(size=80)) + 2.0 * np.sin(2 * np.pi * t / 4)
+m = AutoARIMA(season_length=4, max_p=1, max_q=1, max_P=1, max_Q=1).fit(y)
+m.forecast(4)
+try:
+    from seqlab._jit import GATES
+    from seqlab.classical import _auto_arima_css, _sarimax_fit, _stl, statespace
+    statespace._gate(); _auto_arima_css._gate(); _stl._gate()
+    for kind in ("arma", "ar", "ma"):
+        _sarimax_fit._gate(kind)
+    print("GATES" + json.dumps({k: g.state() for k, g in GATES.items()}))
+except ImportError:  # no first-call gate
+    print("GATES{}")
+"""
+
+
+def _search(cache: Path) -> dict[str, dict[str, object]]:
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               NUMBA_CACHE_DIR=str(cache))
+    proc = subprocess.run([sys.executable, "-c", _SEARCH], env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("GATES"))
+    out: dict[str, dict[str, object]] = json.loads(line[len("GATES"):])
+    return out
+
+
+def _cached(cache: Path) -> set[str]:
+    """The kernels with an index file in numba's cache folder."""
+    return {p.name.split("-")[0] for p in cache.rglob("*.nbi")}
+
+
+def test_first_call_gates_fill_numba_cache_once_their_budget_is_spent(tmp_path):
+    """The interpreted first-call paths (the filter's numpy twin, scipy's own CSS differences,
+    the interpreted profile BFGS, STL) must not keep every later process off the compiled kernels:
+    each process adds its interpreted seconds to a ledger in numba's cache folder, and the
+    process that finds the budget spent compiles, so the next one finds the kernels cached.
+    (Before the gate, a process that ran the interpreted paths never filled the cache.)"""
+    kernels = {"_statespace_kernels.kalman_filter", "_auto_arima_css._css_grad",
+               "_auto_arima_css._css_objective", "_stl._stl"}
+    _search(tmp_path)
+    assert not kernels & _cached(tmp_path)  # a first call compiles none of them
+    ledgers = list(tmp_path.rglob("seqlab-first-calls.json"))
+    assert len(ledgers) == 1, "no ledger of interpreted seconds in numba's cache folder"
+    spent = json.loads(ledgers[0].read_text())
+    assert spent["kalman_filter"] > 0 and spent["css_grad"] > 0 and spent["stl"] > 0, spent
+    fits = {k for k in spent if k.startswith("sarimax_bfgs_")}
+    assert fits, spent  # the chosen model's profile fit ran the interpreted BFGS
+    # as if earlier processes had spent every budget: this one compiles, numba caches ...
+    ledgers[0].write_text(json.dumps(dict.fromkeys(
+        ["kalman_filter", "css_grad", "stl", "sarimax_bfgs_arma", "sarimax_bfgs_ar",
+         "sarimax_bfgs_ma"], 1e9)))
+    _search(tmp_path)
+    cached = _cached(tmp_path)
+    assert kernels <= cached, cached
+    assert any(k.startswith("_bfgs.bfgs_sarimax") for k in cached), cached
+    # ... and a fresh process finds them there
+    third = _search(tmp_path)
+    assert all(third[k]["cached"] for k in {"kalman_filter", "css_grad", "stl"} | fits), third
+
+
+class _FakeKernel:
+    """What FirstCalls reads of a numba dispatcher: its signatures and cache folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.signatures: list[object] = []
+        self._cache = type("C", (), {"cache_path": str(folder)})()
+
+
+def test_first_calls_gate_counts_its_budget_over_processes(tmp_path):
+    from seqlab._jit import GATES, LEDGER, FirstCalls
+
+    kernel = _FakeKernel(tmp_path)
+    try:
+        gate = FirstCalls("test_gate", lambda: (kernel,), budget_s=1.0)
+        assert gate.interpret(0.4) and gate.interpret(0.4)
+        assert not gate.interpret(0.4)  # would pass the budget: compile
+        gate._record()  # what the process does at exit
+        assert json.loads((tmp_path / LEDGER).read_text()) == {"test_gate": 0.8}
+        later = FirstCalls("test_gate", lambda: (kernel,), budget_s=1.0)  # a new process
+        assert later.earlier_s() == 0.8
+        assert later.interpret(0.1) and not later.interpret(0.2)
+        kernel.signatures.append("compiled")
+        assert not later.interpret(0.0)  # compiled (or cached): always the kernel
+        later._record()  # a compiled kernel adds nothing more to the ledger
+        assert json.loads((tmp_path / LEDGER).read_text()) == {"test_gate": 0.8}
+    finally:
+        GATES.pop("test_gate", None)

@@ -36,7 +36,7 @@ def test_compiled_and_interpreted_bfgs_give_identical_fits(name, monkeypatch):
     y, X = _series()
     fits = {}
     for compiled in (False, True):
-        monkeypatch.setattr(F, "use_compiled", lambda ar, c=compiled: c)
+        monkeypatch.setattr(F, "use_compiled", lambda kind, c=compiled: c)
         m = ARIMA(**kwargs).fit(y, exog=X if exog else None)
         fits[compiled] = m
     a, b = fits[False], fits[True]
@@ -45,9 +45,14 @@ def test_compiled_and_interpreted_bfgs_give_identical_fits(name, monkeypatch):
     assert (a.n_iter_, a.converged_) == (b.n_iter_, b.converged_)
 
 
-def test_compiled_path_starts_after_the_interpreted_fits(monkeypatch):
-    monkeypatch.setattr(F, "_interpreted_fits", 0)
-    monkeypatch.setattr("seqlab._jit.compiled_or_cached", lambda d: False)
-    assert not F.use_compiled(False)
-    monkeypatch.setattr(F, "_interpreted_fits", F.COMPILED_MIN_FITS)
-    assert F.use_compiled(False)
+def test_compiled_path_starts_once_the_interpreted_budget_is_spent(monkeypatch):
+    gate = F._gate("ma")
+    monkeypatch.setattr(gate, "spent_s", 0.0)
+    monkeypatch.setattr(gate, "_earlier", 0.0)
+    monkeypatch.setattr(gate, "compiled_or_cached", lambda: False)
+    assert not F.use_compiled("ma")
+    monkeypatch.setattr(gate, "_earlier", F.INTERPRETED_BUDGET_S)  # spent by earlier processes
+    assert F.use_compiled("ma")
+    monkeypatch.setattr(gate, "_earlier", 0.0)
+    monkeypatch.setattr(gate, "compiled_or_cached", lambda: True)
+    assert F.use_compiled("ma")

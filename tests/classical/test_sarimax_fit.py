@@ -23,10 +23,11 @@ from seqlab.classical import ARIMA, SARIMAX
 from seqlab.classical import _sarimax_fit as F
 from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
 from seqlab.classical._sarimax_kernels import (
+    KERNELS,
     _arma_filter,
     nll_kernel,
     sarimax_nll,
-    sarimax_nll_ar,
+    sarimax_nll_ma,
 )
 from seqlab.classical._sarimax_system import constrain_stationary, make_spec
 from seqlab.exceptions import SeqlabValueError
@@ -134,7 +135,7 @@ def test_the_shared_bfgs_compiled_and_interpreted_give_the_same_numbers(monkeypa
 
     monkeypatch.setattr(F, "bind", spy)
     # the interpreted path (a process's first fits; later ones may run compiled)
-    monkeypatch.setattr(F, "use_compiled", lambda ar: False)
+    monkeypatch.setattr(F, "use_compiled", lambda kind: False)
     SARIMAX((1, 1, 1), (0, 1, 1, 12)).fit(_airline())
     (x0, (kernel, scale, data), maxiter, gtol, interpreted), = runs
     assert kernel is sarimax_nll
@@ -159,6 +160,8 @@ def test_a_fit_does_not_depend_on_what_ran_before_it() -> None:
     ((2, 0, 0), (1, 0, 0, 4), False),   # complete pure AR: the Durbin–Levinson kernel
     ((2, 0, 0), (1, 0, 0, 4), True),    # with gaps: the filter
     ((1, 0, 1), (0, 0, 0, 0), False),   # ARMA: the filter
+    ((0, 0, 2), (0, 0, 1, 4), False),   # pure MA: the filter without the AR solve
+    ((0, 0, 0), (0, 0, 0, 0), True),    # white noise with gaps: the same
 ])
 def test_nll_kernel_picks_the_kernel_and_both_agree(order, seasonal, gaps) -> None:
     rng = np.random.default_rng(5)
@@ -171,12 +174,37 @@ def test_nll_kernel_picks_the_kernel_and_both_agree(order, seasonal, gaps) -> No
     spec = make_spec(order, seasonal, "n", 0)
     data = F.optimiser_data(spec, y, np.zeros((200, 0)))
     assert data is not None
-    kernel = nll_kernel(data[2])
+    kind = nll_kernel(data[2])
     pure_ar = order[2] == 0 and seasonal[2] == 0 and not gaps
-    assert kernel is (sarimax_nll_ar if pure_ar else sarimax_nll)
+    pure_ma = not pure_ar and order[0] == 0 and seasonal[0] == 0
+    assert kind == ("ar" if pure_ar else "ma" if pure_ma else "arma")
+    kernel = KERNELS[kind]
     x = rng.normal(size=spec.k_params - 1) * 0.3
     ones = np.ones_like(x)
     assert sarimax_nll(x, ones, data) == pytest.approx(kernel(x, ones, data), rel=1e-10)
+
+
+@pytest.mark.parametrize(("order", "seasonal", "gaps"), [
+    ((0, 1, 1), (0, 1, 1, 12), False), ((0, 0, 3), (0, 0, 2, 4), True),
+    ((0, 0, 0), (0, 0, 0, 0), True), ((0, 1, 2), (0, 0, 0, 0), False)])
+def test_pure_ma_kernel_is_the_general_kernel_bit_for_bit(order, seasonal, gaps) -> None:
+    """sarimax_nll_ma skips only the AR solve of the stationary covariance (p = 0): the same
+    operations as sarimax_nll, hence the same bits, at random points and invertible or not."""
+    y = np.cumsum(np.random.default_rng(8).normal(size=150))
+    if gaps:
+        y[[40, 41, 99]] = np.nan
+    spec = make_spec(order, seasonal, "c" if order[1] == 0 else "n", 0)
+    data = F.optimiser_data(spec, y, np.zeros((150, 0)))
+    assert data is not None and nll_kernel(data[2]) == "ma"
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        x = rng.normal(size=spec.k_params - 1) * rng.choice([0.1, 1.0, 5.0])
+        scale = rng.uniform(0.5, 2.0, size=x.shape[0])
+        for want_sigma2 in (0, 1):
+            dims = data[2].copy()
+            dims[10] = want_sigma2
+            d = (data[0], data[1], dims)
+            np.testing.assert_array_equal(sarimax_nll_ma(x, scale, d), sarimax_nll(x, scale, d))
 
 
 def _sf(y, order, seasonal, method):

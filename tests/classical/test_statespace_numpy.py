@@ -90,17 +90,22 @@ def test_twin_equals_kernel_when_the_prediction_variance_is_singular():
 
 
 def test_first_calls_use_the_twin_within_the_budget(monkeypatch):
-    """Twin only while the kernel is neither compiled nor cached, within TWIN_BUDGET_S, and
-    never for a caller's loop (an optimiser)."""
-    monkeypatch.setattr(statespace, "_twin_spent_s", 0.0)
-    monkeypatch.setattr("seqlab._jit.compiled_or_cached", lambda dispatcher: False)
+    """Twin only while the kernel is neither compiled nor cached, within TWIN_BUDGET_S (this
+    process's and earlier processes' estimated seconds), and never for a caller's loop."""
+    gate = statespace._gate()
+    monkeypatch.setattr(gate, "spent_s", 0.0)
+    monkeypatch.setattr(gate, "_earlier", 0.0)
+    monkeypatch.setattr(gate, "compiled_or_cached", lambda: False)
     assert statespace._use_twin(144, 27, loop=False)
     assert not statespace._use_twin(144, 27, loop=True)
     assert not statespace._use_twin(10**7, 27, loop=False)  # one call above the budget
-    monkeypatch.setattr(statespace, "_twin_spent_s", statespace.TWIN_BUDGET_S)
-    assert not statespace._use_twin(144, 27, loop=False)  # budget spent
-    monkeypatch.setattr(statespace, "_twin_spent_s", 0.0)
-    monkeypatch.setattr("seqlab._jit.compiled_or_cached", lambda dispatcher: True)
+    monkeypatch.setattr(gate, "spent_s", statespace.TWIN_BUDGET_S)
+    assert not statespace._use_twin(144, 27, loop=False)  # budget spent in this process
+    monkeypatch.setattr(gate, "spent_s", 0.0)
+    monkeypatch.setattr(gate, "_earlier", statespace.TWIN_BUDGET_S)
+    assert not statespace._use_twin(144, 27, loop=False)  # spent by earlier processes
+    monkeypatch.setattr(gate, "_earlier", 0.0)
+    monkeypatch.setattr(gate, "compiled_or_cached", lambda: True)
     assert not statespace._use_twin(144, 27, loop=False)  # compiled or cached: the kernel
 
 

@@ -19,9 +19,10 @@ compiled objective :func:`_css_objective` gives the interpreted one's numbers bi
 (at most one regression column, and each lag polynomial product a sum of single terms:
 ``p < s`` or no seasonal AR, ``q < s`` or no seasonal MA), :func:`_css_grad` computes that
 same forward-difference gradient in one compiled call and is passed as ``jac``: the same
-iterates, 3-4x less time per candidate. A process's first ``COMPILED_MIN_CALLS`` starts use
-scipy's own differences unless the kernels are in numba's cache (nothing to compile: a
-first fit stays cheap).
+iterates, 3-4x less time per candidate. Until those kernels are compiled or in numba's
+cache, starts use scipy's own differences for up to ``INTERPRETED_BUDGET_S`` seconds,
+counted over the processes that share the cache folder (``seqlab._jit.FirstCalls``: a
+first fit stays cheap, and sustained use compiles once, for every later process).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -72,9 +73,13 @@ def _css(w: np.ndarray, phi: np.ndarray, theta: np.ndarray, ncond: int) -> float
 
 #: scipy's BFGS default absolute finite-difference step (``scipy.optimize._optimize._epsilon``)
 _FD_STEP = math.sqrt(np.finfo(float).eps)
-#: CSS starts run with scipy's own finite differences before the compiled gradient is used
-COMPILED_MIN_CALLS = 32
-_calls = 0
+#: seconds of CSS starts run with scipy's own finite differences (this process and earlier
+#: ones sharing numba's cache folder) before the compiled gradient is built (~2 s CPU);
+#: AutoARIMA's airline search spends ~0.045 s of it
+INTERPRETED_BUDGET_S = 1.0
+#: estimated seconds of one interpreted objective evaluation (what the gate counts: an
+#: estimate, not a clock, so that compiling or loading the inner kernel does not count)
+_EVAL_COST_S = 25e-6
 
 
 @njit(cache=True)
@@ -140,15 +145,20 @@ def _css_grad(x: np.ndarray, y: np.ndarray, R: np.ndarray, yd: np.ndarray,
     return g
 
 
-def _use_compiled() -> bool:
-    from seqlab._jit import compiled_or_cached
+def _gate() -> Any:
+    from seqlab._jit import GATES, FirstCalls
 
-    return _calls >= COMPILED_MIN_CALLS or compiled_or_cached(_css_grad)
+    return GATES.get("css_grad") or FirstCalls(
+        "css_grad", lambda: (_css_grad, _css_objective), INTERPRETED_BUDGET_S)
 
 
 def _expand(a: np.ndarray, sa: np.ndarray, s: int, sign: float) -> np.ndarray:
     """Lag coefficients c of (1 + sign a(L))(1 + sign sa(L^s)) = 1 + sign sum c_i L^i."""
-    left = np.r_[1.0, sign * a]
+    if sa.shape[0] == 0:  # (sign a_i) 1.0 sign == a_i exactly: no convolution to run
+        return np.array(a, dtype=np.float64)
+    left = np.empty(a.shape[0] + 1)  # not np.r_ (~6 us a call, ~3,600 calls a search)
+    left[0] = 1.0
+    left[1:] = sign * a
     right = np.zeros(sa.shape[0] * s + 1)
     right[0] = 1.0
     if sa.shape[0]:
@@ -221,10 +231,9 @@ def css_start(
     ``params`` in SARIMAX's order (trend "c" intercept, exog, ar, ma, sar, sma, sigma2);
     ``ok`` False when the CSS AR estimate is non-stationary (or not finite).
     ``y`` (n,) without NaN; ``X`` (n, k) regressors. ``compiled``: the compiled gradient
-    where it is exact (None: once compiled or cached, module docstring), or never (False):
-    the same numbers either way.
+    where it is exact (None: as the first-call gate says, module docstring), or never
+    (False): the same numbers either way.
     """
-    global _calls
     p, d, q = order
     P, D, Q, s = seasonal_order
     s = max(s, 1)
@@ -255,7 +264,9 @@ def css_start(
     fun: Any = objective
     jac: Any = None  # scipy's forward differences
     exact = nreg <= 1 and (P == 0 or p < s) and (Q == 0 or q < s)
-    if exact and compiled is not False and (compiled or _use_compiled()):
+    gate = _gate() if exact and compiled is None else None
+    timed = gate is not None and gate.interpret()
+    if exact and compiled is not False and (compiled or not timed):
         dims = np.array([p, q, P, Q, s, d, D, ncond], dtype=np.int64)
         args = (np.ascontiguousarray(y, dtype=np.float64),
                 np.ascontiguousarray(R, dtype=np.float64),
@@ -266,13 +277,14 @@ def css_start(
 
         def jac(x: np.ndarray) -> np.ndarray:
             return _css_grad(x, *args, _FD_STEP)
-    _calls += 1
 
     x0 = np.r_[np.zeros(k_ar), beta0]
     if x0.size:
         with np.errstate(all="ignore"):
             res = scipy.optimize.minimize(fun, x0, method="BFGS", jac=jac,
                                           options={"gtol": 1e-8, "maxiter": 100})
+        if timed and gate is not None:
+            gate.spend(res.nfev * _EVAL_COST_S)
         x = res.x if res.status != 1 and np.all(np.isfinite(res.x)) else x0
     else:
         x = x0

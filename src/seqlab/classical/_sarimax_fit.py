@@ -7,13 +7,14 @@ the profile kernel does not cover (differencing together with missing values, or
 trend with differencing) run the same BFGS on the full state-space likelihood of
 :meth:`Spec.system` (statsmodels' approximate diffuse initialisation).
 
-The BFGS runs interpreted around the compiled likelihood for a process's first
-``COMPILED_MIN_FITS`` profile fits (nothing to compile: a first call stays cheap), and
-compiled, with the likelihood inlined, from then on or whenever numba's cache already holds
-it (the interpreted loop costs 4-7x a short series' warm fit: airline 0.0034 -> 0.013 of
-statsmodels' time, macrodata 0.006 -> 0.041). Both run the same code objects (:mod:`._bfgs`):
-the same numbers either way (tests/classical/test_sarimax_bfgs_paths.py), so what ran before in
-the process decides only the speed.
+The BFGS runs interpreted around the compiled likelihood for a process's first profile fits
+(nothing to compile: a first call stays cheap) until they have taken an estimated
+``INTERPRETED_BUDGET_S`` seconds, counted over the processes that share numba's cache folder
+(``seqlab._jit.FirstCalls``), and compiled, with the likelihood inlined, from then on or
+whenever numba's cache already holds it (the interpreted loop costs 4-7x a short series'
+warm fit: airline 0.0034 -> 0.013 of statsmodels' time, macrodata 0.006 -> 0.041). Both run
+the same code objects (:mod:`._bfgs`): the same numbers either way
+(tests/classical/test_sarimax_bfgs_paths.py), so what ran before decides only the speed.
 
 >>> import numpy as np
 >>> from seqlab.classical._sarimax_system import make_spec
@@ -37,9 +38,14 @@ from seqlab.exceptions import SeqlabValueError
 
 __all__ = ["estimate", "fit_mle", "optimiser_data"]
 
-#: profile fits run by the interpreted BFGS in a process before the compiled one is built
-COMPILED_MIN_FITS = 32
-_interpreted_fits = 0
+#: seconds of profile fits run by the interpreted BFGS (this process and earlier ones that
+#: shared numba's cache folder) before the compiled one is built (~3 s CPU); an airline fit
+#: counts ~1 ms
+INTERPRETED_BUDGET_S = 1.0
+#: estimated interpreted overhead of one likelihood evaluation of the BFGS (what the gate
+#: counts, ~(k + 2) per iteration: an estimate, so that compiling the likelihood inside the
+#: first fit does not count)
+_EVAL_COST_S = 30e-6
 
 
 def optimiser_data(spec: Spec, y: np.ndarray, X: np.ndarray) -> tuple[Any, ...] | None:
@@ -76,28 +82,45 @@ def _profile(x: np.ndarray, args: tuple[Any, np.ndarray, Any]) -> float:
 
 
 @functools.cache
-def _compiled_bfgs(ar: bool) -> Any:
-    """The compiled BFGS around :func:`sarimax_nll_ar` (``ar``) or :func:`sarimax_nll`;
-    ``bfgs(x0, (scale, w, X, dims), maxiter, gtol)``."""
+def _compiled_bfgs(kind: str) -> Any:
+    """The compiled BFGS around the likelihood ``kind`` (:func:`nll_kernel`: "arma", "ar" or
+    "ma"); ``bfgs(x0, (scale, w, X, dims), maxiter, gtol)``."""
     from seqlab._jit import njit
     from seqlab.classical import _sarimax_kernels as K
 
-    kernel = K.sarimax_nll_ar if ar else K.sarimax_nll
+    kernel = K.KERNELS[kind]
 
     def objective(x, args):  # pragma: no cover - compiled
         scale, w, X, dims = args
         return kernel(x, scale, (w, X, dims))
 
-    tag = "sarimax_ar" if ar else "sarimax"
+    tag = "sarimax" if kind == "arma" else f"sarimax_{kind}"
     objective.__qualname__ = f"objective_{tag}"  # its own numba cache file
     return bind(njit(cache=True)(objective), tag, compiled=True)
 
 
-def use_compiled(ar: bool) -> bool:
-    """Whether the next profile fit runs the compiled BFGS (module docstring)."""
-    from seqlab._jit import compiled_or_cached
+def _gate(kind: str) -> Any:
+    from seqlab._jit import GATES, FirstCalls
 
-    return _interpreted_fits >= COMPILED_MIN_FITS or compiled_or_cached(_compiled_bfgs(ar))
+    name = f"sarimax_bfgs_{kind}"
+    return GATES.get(name) or FirstCalls(
+        name, lambda: (_compiled_bfgs(kind),), INTERPRETED_BUDGET_S)
+
+
+@functools.cache
+def _constrain() -> Any:
+    """The kernels' ``constrain_params`` run by the interpreter, for the one call after the
+    optimiser (the same numbers; a warm process need not load its compiled code)."""
+    from seqlab._jit import interpreted
+    from seqlab.classical import _sarimax_kernels as K
+
+    return interpreted(K, ("_monahan", "constrain_params"))
+
+
+def use_compiled(kind: str) -> bool:
+    """Whether the next profile fit runs the compiled BFGS (module docstring); a False
+    answer is a promise to report the fit's seconds to ``_gate(kind).spend``."""
+    return not _gate(kind).interpret()
 
 
 def _full_nll(spec: Spec, y: np.ndarray, X: np.ndarray, n_eff: int) -> Any:
@@ -121,7 +144,7 @@ def fit_mle(
 ) -> tuple[np.ndarray, int, bool]:
     """Minimise the negative log-likelihood from ``x0`` (unconstrained, divided by
     ``scale``); returns ``(params, n_iter, converged)`` (params in statsmodels' order)."""
-    from seqlab.classical._sarimax_kernels import constrain_params, nll_kernel, sarimax_nll
+    from seqlab.classical._sarimax_kernels import KERNELS, nll_kernel
 
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
     data = optimiser_data(spec, y, X)
@@ -134,16 +157,15 @@ def fit_mle(
         x, _, it, conv = bfgs(x0, None, maxiter, 1e-5)
         return spec.constrain(x * scale), int(it), bool(conv)
     xs, ss = x0[:-1].copy(), scale[:-1].copy()
-    nll = nll_kernel(data[2])
-    ar = nll is not sarimax_nll
-    if use_compiled(ar):
-        x, _, it, conv = _compiled_bfgs(ar)(xs, (ss, *data), maxiter, 1e-7)
+    kind = nll_kernel(data[2])
+    nll = KERNELS[kind]
+    if use_compiled(kind):
+        x, _, it, conv = _compiled_bfgs(kind)(xs, (ss, *data), maxiter, 1e-7)
     else:
-        global _interpreted_fits
-        _interpreted_fits += 1
         x, _, it, conv = bind(_profile, "sarimax", compiled=False)(xs, (nll, ss, data),
                                                                     maxiter, 1e-7)
-    params = constrain_params(np.r_[x, 1.0], np.r_[ss, 1.0], data[2])
+        _gate(kind).spend(it * (xs.shape[0] + 2) * _EVAL_COST_S)
+    params = _constrain().constrain_params(np.r_[x, 1.0], np.r_[ss, 1.0], data[2])
     dims = data[2].copy()
     dims[10] = 1
     params[-1] = nll(x, ss, (data[0], data[1], dims))  # profiled sigma2: exact MLE

@@ -6,6 +6,7 @@ polynomials ``phi*(L) = phi(L) Phi(L^s)``, ``theta*(L) = theta(L) Theta(L^s)``, 
 stationary covariance of the ARMA block (:func:`._arma_cov.harvey_stationary_cov`, O(m^2))
 and runs a unit-variance Kalman filter on Harvey's form (or, for a complete pure AR,
 ``sarimax_nll_ar``: the exact Durbin–Levinson likelihood :func:`._arma_cov.ar_exact_terms`;
+for a pure MA, ``sarimax_nll_ma``: the same filter without the AR solve of the covariance;
 :func:`nll_kernel` picks the kernel a model needs, the only one it compiles), all without returning
 to Python; sigma2 is profiled out (``sigma2_hat = sum v_t^2 / F_t / n_obs``), which is exact
 for a model without differencing states: the caller passes the differenced series
@@ -25,14 +26,14 @@ last_nan, n_missing, want_sigma2)`` with ``k`` the ARMA block's size and ``k_tre
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from seqlab._jit import njit
 from seqlab.classical._arma_cov import ar_exact_terms, harvey_stationary_cov
 
-__all__ = ["constrain_params", "nll_kernel", "sarimax_nll", "sarimax_nll_ar"]
+__all__ = ["KERNELS", "constrain_params", "nll_kernel", "sarimax_nll", "sarimax_nll_ar",
+           "sarimax_nll_ma"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -230,6 +231,74 @@ def sarimax_nll(x, scale, data):  # pragma: no cover - compiled
     return _value(sumlog, ssq, ok and nobs > 0, w.shape[0], dims)
 
 
+@njit(cache=True, inline="always")  # typed inside its callers: no own compile
+def _ma_stationary_cov(rvec, out):  # pragma: no cover - compiled
+    """:func:`._arma_cov.harvey_stationary_cov` of a pure MA (``p = 0``, ``tphi = 0``): the
+    same operations in the same order (its ``tphi`` products are ``0.0 * x`` terms, kept so
+    that every sum, its zeros' signs included, is bit for bit the same) without the
+    ``(p + 1)``-square solve, which for ``p = 0`` is ``gamma(0) = rhs(0) / 1.0``."""
+    m = rvec.shape[0]
+    zero = 0.0
+    psi = np.empty(m + 1)
+    gamma = np.empty(m + 1)
+    for j in range(m):
+        psi[j] = rvec[j]
+    psi[m] = 0.0
+    for k in range(m):
+        s = 0.0
+        for j in range(k, m):
+            s += rvec[j] * psi[j - k]
+        gamma[k] = s
+    gamma[m] = 0.0
+    gamma[0] = gamma[0] / 1.0
+    if not gamma[0] > 0.0 or not math.isfinite(gamma[0]):
+        return False
+    for l in range(m):
+        s = 0.0
+        for j in range(m - l):
+            s += zero * gamma[j + 1] + rvec[l + j] * psi[j]
+        out[0, l] = s
+        out[l, 0] = s
+    for i in range(m - 1, 0, -1):
+        for l in range(m - 1, i - 1, -1):
+            s = zero * zero * out[0, 0] + rvec[i] * rvec[l]
+            if l + 1 < m:
+                s += zero * out[0, l + 1]
+                if i + 1 < m:
+                    s += out[i + 1, l + 1]
+            if i + 1 < m:
+                s += zero * out[0, i + 1]
+            out[i, l] = s
+            out[l, i] = s
+    for i in range(m):
+        if not out[i, i] >= 0.0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def sarimax_nll_ma(x, scale, data):  # pragma: no cover - compiled
+    """:func:`sarimax_nll` of a pure MA (no AR lag, seasonal or not): its stationary
+    covariance without the AR solve (:func:`_ma_stationary_cov`, the same numbers), so that
+    such a model compiles neither :func:`._arma_cov.harvey_stationary_cov` nor its solve."""
+    dims = data[2]
+    k = dims[7]
+    _, theta, w = _demeaned(x, scale, data)
+    tphi = np.empty(k)
+    rvec = np.empty(k)
+    for i in range(k):
+        tphi[i] = 0.0
+        rvec[i] = 0.0
+    rvec[0] = 1.0
+    for i in range(theta.shape[0]):
+        rvec[i + 1] = theta[i]
+    Pk = np.empty((k, k))
+    ok = _ma_stationary_cov(rvec, Pk)
+    sumlog, ssq, nobs = (_arma_filter(w, tphi, rvec, Pk, dims[8]) if ok
+                         else (np.nan, np.nan, -1))
+    return _value(sumlog, ssq, ok and nobs > 0, w.shape[0], dims)
+
+
 @njit(cache=True)
 def sarimax_nll_ar(x, scale, data):  # pragma: no cover - compiled
     """:func:`sarimax_nll` of a pure AR without missing values: no filter needed, the exact
@@ -240,9 +309,16 @@ def sarimax_nll_ar(x, scale, data):  # pragma: no cover - compiled
     return _value(sumlog, ssq, ok, w.shape[0], data[2])
 
 
-def nll_kernel(dims: np.ndarray) -> Any:
-    """:func:`sarimax_nll_ar` for a complete pure AR (no MA lags: ``q = 0`` and ``s Q =
-    0``; no missing value), :func:`sarimax_nll` otherwise."""
+def nll_kernel(dims: np.ndarray) -> str:
+    """The likelihood a model needs, the only one it compiles (a key of ``KERNELS``): "ar"
+    (:func:`sarimax_nll_ar`) for a complete pure AR (no MA lags: ``q = 0`` and ``s Q = 0``;
+    no missing value), "ma" (:func:`sarimax_nll_ma`) for a pure MA (``p = 0`` and
+    ``s P = 0``), "arma" (:func:`sarimax_nll`) otherwise."""
     if dims[3] == 0 and dims[5] * dims[6] == 0 and dims[9] == 0:
-        return sarimax_nll_ar
-    return sarimax_nll
+        return "ar"
+    if dims[2] == 0 and dims[4] * dims[6] == 0:
+        return "ma"
+    return "arma"
+
+
+KERNELS = {"arma": sarimax_nll, "ar": sarimax_nll_ar, "ma": sarimax_nll_ma}

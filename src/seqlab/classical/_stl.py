@@ -23,18 +23,18 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._jit import compiled_or_cached, interpreted, njit
+from seqlab._jit import interpreted, njit
 
 __all__ = ["stl"]
 
 # A short series is decomposed by the kernels' code run by the interpreter (the same IEEE
 # operations, hence the same numbers; ~1 us per unit of ``inner * n * (windows)``, 0.03 s
 # for a monthly series of 12 years) instead of compiling them (~2 s CPU once): up to
-# INTERPRETED_MAX_WORK units and for the first INTERPRETED_MAX_CALLS calls of a process;
-# compiled once they are compiled or in numba's cache.
+# INTERPRETED_MAX_WORK units a call, and until an estimated INTERPRETED_BUDGET_S seconds are
+# spent, counted over the processes that share numba's cache folder
+# (``seqlab._jit.FirstCalls``); compiled (and cached) then, or once compiled or cached.
 INTERPRETED_MAX_WORK = 100_000
-INTERPRETED_MAX_CALLS = 8
-_interpreted_calls = 0
+INTERPRETED_BUDGET_S = 0.5
 
 
 # callers pass np.int64(...) for constant ints: a literal argument would compile one more
@@ -192,11 +192,14 @@ def _interpreted() -> Any:
     return interpreted(sys.modules[__name__], ("_est", "_ess", "_ma", "_stl"))._stl
 
 
+def _gate() -> Any:
+    from seqlab._jit import GATES, FirstCalls
+
+    return GATES.get("stl") or FirstCalls("stl", lambda: (_stl,), INTERPRETED_BUDGET_S)
+
+
 def _kernel(work: int) -> Any:
     """The compiled ``_stl`` or its interpreted twin (module comment above)."""
-    global _interpreted_calls
-    if (work > INTERPRETED_MAX_WORK or _interpreted_calls >= INTERPRETED_MAX_CALLS
-            or compiled_or_cached(_stl)):
+    if work > INTERPRETED_MAX_WORK or not _gate().interpret(work * 1e-6):
         return _stl
-    _interpreted_calls += 1
     return _interpreted()

@@ -36,26 +36,31 @@ __all__ = ["FilterResult", "StateSpace", "stationary_cov"]
 
 # Compiling the filter kernel costs ~0.8 s CPU (issue 17: a first call). Until it is
 # compiled or in numba's cache, ``filter`` runs :mod:`._statespace_numpy` (the same IEEE
-# operations in the same order, so the same bits; ~12 + 0.02 m^2 us per observation, 5 ms for
-# the airline model) for up to TWIN_BUDGET_S estimated CPU seconds per process, then
-# compiles: at most that much more than compiling at once, which the first calls of a process
-# save (AutoARIMA's search on the airline series spends 0.07 s). A caller that runs the
-# filter in a loop (an optimiser) passes ``loop=True`` and gets the kernel at once.
+# operations in the same order, so the same bits; ~12 + 0.02 m^2 us per observation, 4 ms for
+# the airline model) for up to TWIN_BUDGET_S estimated CPU seconds, counted over this process
+# and the earlier ones that shared numba's cache folder (``seqlab._jit.FirstCalls``), then
+# compiles, and numba caches it for every later process: AutoARIMA's search on the airline
+# series spends 0.06 s, so the third such process compiles. A caller that runs the filter in
+# a loop (an optimiser) passes ``loop=True`` and gets the kernel at once.
 TWIN_BUDGET_S = 0.15
-_twin_spent_s = 0.0
+
+
+def _filter_kernels() -> tuple[Any, ...]:
+    from seqlab.classical._statespace_kernels import kalman_filter
+
+    return (kalman_filter,)
+
+
+def _gate() -> Any:
+    from seqlab._jit import GATES, FirstCalls
+
+    return GATES.get("kalman_filter") or FirstCalls("kalman_filter", _filter_kernels,
+                                                    TWIN_BUDGET_S)
 
 
 def _use_twin(n: int, m: int, loop: bool) -> bool:
     """Whether this filter call runs the numpy twin (comment above ``TWIN_BUDGET_S``)."""
-    from seqlab._jit import compiled_or_cached
-    from seqlab.classical._statespace_kernels import kalman_filter
-
-    global _twin_spent_s
-    cost = n * (12.0 + 0.02 * m * m) * 1e-6
-    if loop or _twin_spent_s + cost > TWIN_BUDGET_S or compiled_or_cached(kalman_filter):
-        return False
-    _twin_spent_s += cost
-    return True
+    return not loop and _gate().interpret(n * (12.0 + 0.02 * m * m) * 1e-6)
 
 
 def stationary_cov(T: np.ndarray, RQR: np.ndarray) -> np.ndarray:
