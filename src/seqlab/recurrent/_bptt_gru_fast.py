@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import torch
 
 from seqlab._jit import njit
@@ -217,29 +218,34 @@ def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, dn, carry)
     dn (B, H) = dE/d pre_n, both feature-major into ``buf[:, col:col+B]`` (4H rows), and
     ``carry = g z + mask[t-1] g_out[:, t-1]`` (``g_out`` (B, T, H) the gradient of the
     per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
+
+    The constants are float32 (exact in either precision) so that float32 arrays are
+    computed in float32: a float64 literal promoted every product to float64 and back,
+    16.6 -> 13.5 us a call at B=32 H=128 (issue 19).
     """
     B, H = g.shape
+    one, zero = np.float32(1.0), np.float32(0.0)
     for b in range(B):
-        m_prev = mask[t - 1, b] if t > 0 else 0.0
+        m_prev = mask[t - 1, b] if t > 0 else zero
         tp = t - 1 if t > 0 else 0
-        if mask[t, b] != 0.0:
+        if mask[t, b] != zero:
             for j in range(H):
                 r = a_t[b, j]
                 z = a_t[b, H + j]
                 n = n_t[b, j]
                 gj = g[b, j]
-                d = gj * (1.0 - z) * (1.0 - n * n)
+                d = gj * (one - z) * (one - n * n)
                 dn[b, j] = d
-                dg[b, j] = d * a_t[b, 2 * H + j] * r * (1.0 - r)
-                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (1.0 - z)
+                dg[b, j] = d * a_t[b, 2 * H + j] * r * (one - r)
+                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (one - z)
                 dg[b, 2 * H + j] = d * r
                 carry[b, j] = gj * z + m_prev * g_out[b, tp, j]
         else:  # padded step: no gradient through the cell, the state's passes unchanged
             for j in range(H):
-                dn[b, j] = 0.0
-                dg[b, j] = 0.0
-                dg[b, H + j] = 0.0
-                dg[b, 2 * H + j] = 0.0
+                dn[b, j] = zero
+                dg[b, j] = zero
+                dg[b, H + j] = zero
+                dg[b, 2 * H + j] = zero
                 carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
     # transposed copy: the B rows of a column stay in L1 over 16 consecutive k
     for k in range(3 * H):
