@@ -43,13 +43,13 @@ recurrence is re-run in plain torch ops and differentiated by autograd
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import torch
 
 from seqlab.recurrent import _bptt_reference as R
 from seqlab.recurrent._bptt_gru_fast import linear, onednn
+from seqlab.recurrent._workspace import scratch
 
 Tensor = torch.Tensor
 
@@ -79,28 +79,6 @@ SEQ_ONEDNN_MIN_H = 128
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
     """True when the one-GEMM-per-step Functions of this module are the faster path."""
     return batch * hidden >= FAST_MIN_BH[kind]
-
-
-# Scratch buffers of the backward pass, reused from one call to the next (per thread, one per
-# name, up to WORKSPACE_MAX_BYTES each): a fresh multi-megabyte buffer per call is fresh pages
-# from the OS, whose page faults cost ~0.4 ms of 6.5 at B=32 T=100 H=128 (measured). Nothing
-# a backward pass returns is a view of them.
-WORKSPACE_MAX_BYTES = 8 << 20
-_workspace = threading.local()
-
-
-def scratch(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
-    """An uninitialised (shape, dtype) buffer, reused across calls when small enough."""
-    n = 1
-    for s in shape:
-        n *= s
-    if n * torch.empty((), dtype=dtype).element_size() > WORKSPACE_MAX_BYTES:
-        return torch.empty(shape, dtype=dtype)
-    pool = _workspace.__dict__.setdefault("pool", {})
-    buf = pool.get(name)
-    if buf is None or buf.dtype != dtype or buf.numel() < n:
-        buf = pool[name] = torch.empty(n, dtype=dtype)
-    return buf[:n].view(shape)
 
 
 def act_derivative(y: Tensor, code: int, name: str) -> Tensor:
