@@ -236,3 +236,21 @@ def test_pooled_buffers_two_graphs_retain_graph_and_no_aliasing(dtype):
         F.GRUFastFn.apply(xs[1], None, *ps, None)[0].sum().backward()  # another call between
         twice = torch.autograd.grad(out[0], [xs[0]], g)[0]
         torch.testing.assert_close(twice, once, rtol=0, atol=0)
+
+
+def test_unpooled_buffers_equal_reference(monkeypatch):
+    # buffers over the pool's size cap are allocated fresh (and the projections run in the
+    # larger blocks): the same numbers as the readable recurrence
+    from seqlab.recurrent import _workspace
+
+    monkeypatch.setattr(_workspace, "WORKSPACE_MAX_BYTES", 0)
+    monkeypatch.setattr(F, "_CHUNK_ROWS", 8)
+    B, T, I, H = 4, 9, 3, 5
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(B, T, I, dtype=DT, generator=gen).requires_grad_()
+    ps = _params(I, H, 6)
+    mask_tm = _mask(B, T).t().contiguous()
+    got = _grads(F.GRUFastFn.apply(x, None, *ps, mask_tm), [x, *ps], 3)
+    ref = _grads(gru_forward(x, None, *ps, mask_tm), [x, *ps], 3)
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

@@ -44,7 +44,7 @@ import torch
 
 from seqlab._jit import njit
 from seqlab.recurrent import _bptt_reference as R
-from seqlab.recurrent._workspace import Lease, borrow, scratch
+from seqlab.recurrent._workspace import Lease, borrow, pooled, scratch
 
 Tensor = torch.Tensor
 
@@ -87,9 +87,10 @@ def use_gru_fast(batch: int, hidden: int) -> bool:
 _CHUNK_ROWS = 2048
 
 
-# Rows per input-projection product in the forward pass: oneDNN's products return new
-# tensors, and blocks of 2048 rows were fresh pages at every call in a process running only
-# this layer (1,170 page faults per call at B=32 T=100 H=128, 23.3 ms; 512 rows: none, 19.9 ms).
+# Rows per input-projection product in the forward pass when the saved buffers are pooled:
+# oneDNN's products return new tensors, and blocks of 2048 rows were fresh pages at every call
+# in a process running only this layer (1,170 page faults per call at B=32 T=100 H=128,
+# 20.4-24.3 ms CPU; 512 rows: none, 17.5-20.3 ms; three runs each, load ~2.8).
 _PROJ_ROWS = 512
 
 
@@ -159,7 +160,10 @@ class GRUFastFn(torch.autograd.Function):
         s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
         addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
         h = hss[0]
-        chunk = _chunk_steps(T, B, _PROJ_ROWS)  # the input projections, a few steps at a time
+        # the input projections, a few steps at a time (fewer, larger blocks where the saved
+        # buffers are too large to be pooled: that call page-faults anyway)
+        small = pooled((T, B, 3 * H), x.dtype)
+        chunk = _chunk_steps(T, B, _PROJ_ROWS if small else _CHUNK_ROWS)
         for t in range(T):
             if t % chunk == 0:
                 xs = x_tm[t * B : min(T, t + chunk) * B]

@@ -44,6 +44,11 @@ def _small(n: int, dtype: torch.dtype) -> bool:
     return n * torch.empty((), dtype=dtype).element_size() <= WORKSPACE_MAX_BYTES
 
 
+def pooled(shape: tuple[int, ...], dtype: torch.dtype) -> bool:
+    """True when a buffer of this shape and dtype is small enough to be pooled."""
+    return _small(_numel(shape), dtype)
+
+
 def scratch(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
     """An uninitialised (shape, dtype) buffer, reused across calls when small enough."""
     n = _numel(shape)
