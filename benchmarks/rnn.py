@@ -5,15 +5,18 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
 "loop", and what "auto" picks), in one process on the same data, and prints
 
 - the median milliseconds over the repeats,
-- the ratio to the torch.nn equivalent (nn.LSTM for lstm / jordan / leaky / skip, nn.GRU
-  for gru, nn.RNN for elman),
+- ``ratio``: the ratio to the reference the issue-19 goals name (``vs``): nn.GRU for gru,
+  nn.RNN for elman, leaky and skip (nn.RNN is timed in the leaky and skip rounds too),
+  nn.LSTM for lstm and jordan; ``r LSTM``: the ratio to nn.LSTM (timed once per shape),
 - achieved GFLOP/s (forward+backward counted as 3 x the forward matmul FLOPs
-  2*B*T*(I+H)*G*H),
+  2*B*T*(I*G*H + P*G*H*H), P the recurrent products per step: 2 for skip (W_hh h_{t-1} and
+  W_skip h_{t-k}) and jordan (W_yh y_{t-1} and y_t = g(W_hy h_t), O = H), 1 for the others),
 - ``%bound``: the time the row's matrix products alone would take, in % of its time. The
   products are timed in the same run, each as the faster of ``torch.mm`` (MKL) and oneDNN
   (``torch.ops.mkldnn._linear_pointwise``; on AMD CPUs MKL runs its AVX2 code, oneDNN
   AVX-512, about twice as fast), best of the repeats: the per-step ones at the step's own
-  shapes (B, H) @ (H, G*H) forward and (B, G*H) @ (G*H, H) backward, 2*T*2*B*H*G*H FLOPs;
+  shapes (B, H) @ (H, G*H) forward and (B, G*H) @ (G*H, H) backward, 2*T*2*B*H*G*H*P FLOPs
+  (skip runs its W_skip products on 2B rows, a little faster than the B-row speed used);
   the rest (input projection, weight gradients, dX) at the shape (T*B, H) @ (H, G*H);
 - ``%peak``: achieved GFLOP/s in % of the faster backend's 1024^3 product;
 - ``cpu ms`` / ``cpu r``: the median process CPU time and its ratio (all threads; on a
@@ -52,7 +55,11 @@ SHAPES = {  # name: (B, T, I, H)
 }
 QUICK_SHAPES = {"q1": (4, 20, 3, 8), "q2": (1, 50, 1, 16)}
 GATES = {"lstm": 4, "gru": 3, "elman": 1, "jordan": 1, "leaky": 1, "skip": 1}
+PRODUCTS = {"skip": 2, "jordan": 2}  # (G*H, H) recurrent products per step; 1 if absent
 PEERS = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
+# the torch.nn module each cell's issue-19 goal is stated against
+REFERENCE = {"lstm": "lstm", "gru": "gru", "elman": "elman", "leaky": "elman",
+             "skip": "elman", "jordan": "lstm"}
 
 
 def timed(fn, repeats: int, warmup: int = 1) -> float:
@@ -132,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()
     shapes = QUICK_SHAPES if args.quick else {k: SHAPES[k] for k in args.shapes}
     print(f"threads={args.threads}  torch {torch.__version__}  load average {load_before}")
-    print(f"{'shape':6} {'cell':7} {'impl':8} {'ms':>9} {'ratio':>6} {'vs':>8} {'GFLOP/s':>8} "
-          f"{'%bound':>6} {'%peak':>6} {'cpu ms':>9} {'cpu r':>6}")
+    print(f"{'shape':6} {'cell':7} {'impl':8} {'ms':>9} {'ratio':>6} {'vs':>8} {'r LSTM':>6} "
+          f"{'GFLOP/s':>8} {'%bound':>6} {'%peak':>6} {'cpu ms':>9} {'cpu r':>6}")
     rows = []
     for sname, (B, T, I, H) in shapes.items():
         repeats = 2 if args.quick else (args.repeats if sname != "c" else max(2, args.repeats // 2))
@@ -146,9 +153,9 @@ def main(argv: list[str] | None = None) -> None:
                               lstm_cpus)["nn.LSTM"]
         lstm_cpu = lstm_cpus["nn.LSTM"]
         for cell in args.cells:
-            g = GATES[cell]
-            flops = 3 * 2 * B * T * (I + H) * g * H
-            step_flops = 2 * T * 2 * B * H * g * H  # h W_hh^T forward, dG W_hh backward
+            g, p = GATES[cell], PRODUCTS.get(cell, 1)
+            flops = 3 * 2 * B * T * (I + p * H) * g * H
+            step_flops = 2 * T * 2 * B * H * g * H * p  # h W_hh^T forward, dG W_hh backward
             mm_fwd, mm_bwd = matmul_gflops(B, H, g * H), matmul_gflops(B, g * H, H)
             mm_seq = matmul_gflops(T * B, H, g * H, 3)
             bound_ms = 1e3 * (step_flops / 2 / mm_fwd + step_flops / 2 / mm_bwd
@@ -156,8 +163,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {cell}: products GFLOP/s: step fwd {mm_fwd:.1f}, step bwd {mm_bwd:.1f}, "
                   f"(T*B, H) @ (H, G*H) {mm_seq:.1f}; bound {bound_ms:.2f} ms")
             contenders = {}
-            if cell in PEERS:
-                contenders["nn." + PEERS[cell].__name__] = fwd_bwd(peers[cell], x)
+            peer = REFERENCE[cell]
+            ref = "nn." + PEERS[peer].__name__
+            if peer != "lstm" or cell == "lstm":
+                contenders[ref] = fwd_bwd(peers[peer], x)
             for impl in impls_for(cell, B, H, args.slow):
                 layer = RNNLayer(I, H, cell=cell, impl=impl)
                 if cell in PEERS:
@@ -165,26 +174,27 @@ def main(argv: list[str] | None = None) -> None:
                 contenders[impl] = fwd_bwd(layer, x)
             cpu: dict[str, float] = {}
             times = timed_round(contenders, repeats, cpu)  # interleaved: fair under load
-            ref_ms = times.get("nn." + PEERS[cell].__name__) if cell in PEERS else lstm_ms
-            ref_cpu = cpu.get("nn." + PEERS[cell].__name__) if cell in PEERS else lstm_cpu
-            ref = "nn." + PEERS[cell].__name__ if cell in PEERS else "nn.LSTM"
+            ref_ms, ref_cpu = (times[ref], cpu[ref]) if ref in times else (lstm_ms, lstm_cpu)
             auto = RNNLayer(I, H, cell=cell).resolve_impl(batch=B)
             for name, ms in times.items():
                 gf = flops / (ms * 1e-3) / 1e9
                 label = name + ("*" if name == auto else "")
                 print(f"{sname:6} {cell:7} {label:8} {ms:9.2f} {ms / ref_ms:6.2f} {ref:>8} "
-                      f"{gf:8.2f} {100 * bound_ms / ms:6.1f} {100 * gf / peak:6.1f} "
-                      f"{cpu[name]:9.2f} {cpu[name] / ref_cpu:6.2f}", flush=True)
+                      f"{ms / lstm_ms:6.2f} {gf:8.2f} {100 * bound_ms / ms:6.1f} "
+                      f"{100 * gf / peak:6.1f} {cpu[name]:9.2f} {cpu[name] / ref_cpu:6.2f}",
+                      flush=True)
                 rows.append({"shape": sname, "B": B, "T": T, "I": I, "H": H, "cell": cell,
                              "impl": name, "auto": name == auto, "ms": round(ms, 3),
                              "ratio": round(ms / ref_ms, 4), "vs": ref,
+                             "ratio_lstm": round(ms / lstm_ms, 4),
                              "gflops": round(gf, 2), "pct_bound": round(100 * bound_ms / ms, 1),
                              "pct_peak": round(100 * gf / peak, 1),
                              "cpu_ms": round(cpu[name], 3),
                              "cpu_ratio": round(cpu[name] / ref_cpu, 4)})
-    print("* = the implementation impl='auto' picks; ratio = ms / torch.nn ms (nn.LSTM for "
-          "jordan/leaky/skip); %bound = time of the row's products alone (fastest backend, "
-          "own shapes) in % of its time; cpu ms / cpu r = process CPU time and its ratio.")
+    print("* = the implementation impl='auto' picks; ratio = ms / the goal's torch.nn ms "
+          "(nn.RNN for leaky/skip, nn.LSTM for jordan); r LSTM = ms / nn.LSTM ms; %bound = "
+          "time of the row's products alone (fastest backend, own shapes) in % of its time; "
+          "cpu ms / cpu r = process CPU time and its ratio.")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"threads": args.threads, "torch": torch.__version__,

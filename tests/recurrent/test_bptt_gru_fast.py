@@ -52,6 +52,7 @@ def _grads(outs, inputs, seed: int):
 @pytest.mark.parametrize("chunk_rows", [2048, 8], ids=["one_chunk", "chunks_of_2"])
 def test_equals_reference_recurrence_float64(masked, with_h0, biases, chunk_rows, monkeypatch):
     monkeypatch.setattr(F, "_CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(F, "_PROJ_ROWS", chunk_rows)
     B, T, I, H = 4, 9, 3, 5
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(B, T, I, dtype=DT, generator=gen).requires_grad_()
@@ -176,6 +177,7 @@ def test_float32_backends_and_chunks_agree_with_float64(onednn, chunked, monkeyp
     if not onednn:
         monkeypatch.setattr(F, "onednn", lambda: False)
     monkeypatch.setattr(F, "_CHUNK_ROWS", 12 if chunked else 1 << 20)
+    monkeypatch.setattr(F, "_PROJ_ROWS", 12 if chunked else 1 << 20)
     B, T, I, H = 6, 11, 4, 16
     gen = torch.Generator().manual_seed(9)
     x64 = torch.randn(B, T, I, dtype=DT, generator=gen)
@@ -195,3 +197,60 @@ def test_float32_backends_and_chunks_agree_with_float64(onednn, chunked, monkeyp
 
 def test_onednn_probe_is_a_bool():
     assert isinstance(F.onednn(), bool)
+
+
+@pytest.mark.parametrize("dtype", [DT, torch.float32])
+def test_pooled_buffers_two_graphs_retain_graph_and_no_aliasing(dtype):
+    # the buffers saved for the backward pass come from a per-thread pool and go back to it
+    # when the graph is freed (_workspace): two graphs alive at once, a graph differentiated
+    # twice (retain_graph) with another call in between, and an output kept after its graph
+    # is gone must all be unaffected by later calls; B=1 and B=3 (at B=1 a transposed view
+    # of the states is already contiguous: the output must still be a copy)
+    for B in (1, 3):
+        T, I, H = 7, 3, 4
+        gen = torch.Generator().manual_seed(B)
+        ps = [p.detach().to(dtype).requires_grad_() for p in _params(I, H, 5)]
+        xs = [torch.randn(B, T, I, dtype=dtype, generator=gen).requires_grad_()
+              for _ in range(3)]
+        refs = [[t.detach() for t in _grads(gru_forward(x, None, *ps, None), [x, *ps], 2)]
+                for x in xs]
+        tol = 1e-12 if dtype == DT else 1e-5
+
+        def check(got, ref, tol=tol):
+            for a, b in zip(got, ref):
+                torch.testing.assert_close(a, b, rtol=tol, atol=tol)
+
+        outs = [F.GRUFastFn.apply(x, None, *ps, None) for x in xs[:2]]  # two graphs alive
+        check([t.detach() for t in _grads(outs[1], [xs[1], *ps], 2)], refs[1])
+        check([t.detach() for t in _grads(outs[0], [xs[0], *ps], 2)], refs[0])
+        del outs
+        out = F.GRUFastFn.apply(xs[0], None, *ps, None)
+        kept = out[0].detach()
+        del out  # its graph is freed: the buffers go back to the pool
+        check([t.detach() for t in _grads(F.GRUFastFn.apply(xs[2], None, *ps, None),
+                                          [xs[2], *ps], 2)], refs[2])
+        torch.testing.assert_close(kept, refs[0][0], rtol=tol, atol=tol)  # not overwritten
+        out = F.GRUFastFn.apply(xs[0], None, *ps, None)
+        g = torch.randn(out[0].shape, dtype=dtype, generator=gen)
+        once = torch.autograd.grad(out[0], [xs[0]], g, retain_graph=True)[0]
+        F.GRUFastFn.apply(xs[1], None, *ps, None)[0].sum().backward()  # another call between
+        twice = torch.autograd.grad(out[0], [xs[0]], g)[0]
+        torch.testing.assert_close(twice, once, rtol=0, atol=0)
+
+
+def test_unpooled_buffers_equal_reference(monkeypatch):
+    # buffers over the pool's size cap are allocated fresh (and the projections run in the
+    # larger blocks): the same numbers as the readable recurrence
+    from seqlab.recurrent import _workspace
+
+    monkeypatch.setattr(_workspace, "WORKSPACE_MAX_BYTES", 0)
+    monkeypatch.setattr(F, "_CHUNK_ROWS", 8)
+    B, T, I, H = 4, 9, 3, 5
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(B, T, I, dtype=DT, generator=gen).requires_grad_()
+    ps = _params(I, H, 6)
+    mask_tm = _mask(B, T).t().contiguous()
+    got = _grads(F.GRUFastFn.apply(x, None, *ps, mask_tm), [x, *ps], 3)
+    ref = _grads(gru_forward(x, None, *ps, mask_tm), [x, *ps], 3)
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

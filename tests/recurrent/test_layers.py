@@ -273,6 +273,21 @@ def test_bad_input_raises(call, err, match):
         call(RNNLayer(3, 4, cell="lstm"))
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_one_non_finite_value_raises_and_overflowing_sum_does_not(bad):
+    """The finiteness check sums x first (a finite sum proves every value finite): one bad
+    value among many must still raise, and finite values whose float32 sum overflows to
+    inf must not."""
+    layer = RNNLayer(3, 4, cell="elman")
+    x = torch.randn(2, 5, 3)
+    x[1, 3, 2] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        layer(x)
+    big = torch.full((2, 5, 3), 3e38)
+    assert torch.isinf(big.sum())
+    assert torch.isfinite(layer(big)[0]).all()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -36,6 +36,16 @@ load 3.7-4, interleaved: 0.96x, 0.96x, 0.81x this Function's time (9.7 vs 10.1 m
 OpenBLAS or oneDNN alike), not by torch's dispatch (~1-1.5 us per elementwise op here), so
 no compiled loop can win much at that shape.
 
+Where the time goes (issue 19 accounting, B=32 T=100 I=32 H=128, float32, 1 thread, CPU
+time of one forward+backward through ``RNNLayer``, 5.8 ms): the 200 per-step products 2.3 ms
+(11.5 us each: MKL's AVX2 kernel at ~90 GFLOP/s; OpenBLAS 11.8 us, oneDNN 15-18 us with its
+call overhead), the whole-sequence products 0.9 ms (input projection 0.16, dX 0.12, dW_ih
+0.12, dW_hh 0.5), the per-step elementwise ops 0.4 ms (sigmoid + add forward, multiply
+backward) and 0.2 ms of Python; the rest (~1.9 ms) is spread over ~20 whole-sequence
+operations of 0.05-0.3 ms each (the transposed copy of dZ for oneDNN 0.27, the input check
+0.15 before it became one sum, autograd and the layer's bookkeeping ~0.5). The products alone
+are 0.37x nn.RNN's time, so 0.5x would leave ~1.2 ms for everything else.
+
 Higher-order gradients: with grad mode on in the backward pass (``create_graph=True``) the
 recurrence is re-run in plain torch ops and differentiated by autograd
 (:mod:`seqlab.recurrent._bptt_reference`), as for the other BPTT Functions.
@@ -43,13 +53,13 @@ recurrence is re-run in plain torch ops and differentiated by autograd
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import torch
 
 from seqlab.recurrent import _bptt_reference as R
 from seqlab.recurrent._bptt_gru_fast import linear, onednn
+from seqlab.recurrent._workspace import scratch
 
 Tensor = torch.Tensor
 
@@ -79,28 +89,6 @@ SEQ_ONEDNN_MIN_H = 128
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
     """True when the one-GEMM-per-step Functions of this module are the faster path."""
     return batch * hidden >= FAST_MIN_BH[kind]
-
-
-# Scratch buffers of the backward pass, reused from one call to the next (per thread, one per
-# name, up to WORKSPACE_MAX_BYTES each): a fresh multi-megabyte buffer per call is fresh pages
-# from the OS, whose page faults cost ~0.4 ms of 6.5 at B=32 T=100 H=128 (measured). Nothing
-# a backward pass returns is a view of them.
-WORKSPACE_MAX_BYTES = 8 << 20
-_workspace = threading.local()
-
-
-def scratch(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> Tensor:
-    """An uninitialised (shape, dtype) buffer, reused across calls when small enough."""
-    n = 1
-    for s in shape:
-        n *= s
-    if n * torch.empty((), dtype=dtype).element_size() > WORKSPACE_MAX_BYTES:
-        return torch.empty(shape, dtype=dtype)
-    pool = _workspace.__dict__.setdefault("pool", {})
-    buf = pool.get(name)
-    if buf is None or buf.dtype != dtype or buf.numel() < n:
-        buf = pool[name] = torch.empty(n, dtype=dtype)
-    return buf[:n].view(shape)
 
 
 def act_derivative(y: Tensor, code: int, name: str) -> Tensor:

@@ -29,6 +29,12 @@ torch's ``addmm``. Memory: the projections and the weight gradients work on chun
 ~2048 rows (a few steps) so that no large buffer is allocated fresh at every call (at B=64
 T=256 H=512 whole-sequence buffers cost ~110k page faults, a quarter of the time; huge pages
 cut the faults but their zeroing and compaction cost as much on a busy machine).
+Where the time goes (issue 19 accounting, B=32 T=100 I=32 H=128, float32, 1 thread, CPU
+time of one forward+backward through ``RNNLayer``, 17.7 ms): step products 3.6 ms forward
+(36 us each in the loop, 26 alone) and 2.9 backward (29 / 27), whole-sequence products
+~3.2 (projections, dX, dW in chunks), the forward's five elementwise ops 1.8 (18 us a step),
+the backward's step kernel 2.5 (25 us a step in the loop, 15 alone), the rest ~3.7 (Python,
+weight packing, autograd, the layer). The products alone are ~0.27x nn.GRU's time.
 Higher-order gradients (``create_graph=True``) re-run
 the recurrence in plain torch ops (:mod:`seqlab.recurrent._bptt_reference`), as every BPTT
 Function does.
@@ -39,10 +45,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import torch
 
 from seqlab._jit import njit
 from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent._workspace import Lease, borrow, pooled, scratch
 
 Tensor = torch.Tensor
 
@@ -85,21 +93,30 @@ def use_gru_fast(batch: int, hidden: int) -> bool:
 _CHUNK_ROWS = 2048
 
 
-def _chunk_steps(steps: int, batch: int) -> int:
-    """Steps per chunk: about ``_CHUNK_ROWS`` rows, the chunks of one sequence equal."""
-    n_chunks = -(-steps * batch // _CHUNK_ROWS)
+# Rows per input-projection product in the forward pass when the saved buffers are pooled:
+# oneDNN's products return new tensors, and blocks of 2048 rows were fresh pages at every call
+# in a process running only this layer (1,170 page faults per call at B=32 T=100 H=128,
+# 20.4-24.3 ms CPU; 512 rows: none, 17.5-20.3 ms; three runs each, load ~2.8).
+_PROJ_ROWS = 512
+
+
+def _chunk_steps(steps: int, batch: int, rows: int | None = None) -> int:
+    """Steps per chunk: about ``rows`` (default ``_CHUNK_ROWS``) rows, the chunks of one
+    sequence equal."""
+    n_chunks = -(-steps * batch // (_CHUNK_ROWS if rows is None else rows))
     return -(-steps // n_chunks)
 
 
 def _step_product(w: Tensor, batch: int) -> Any:
-    """``(a, other) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step product,
-    oneDNN with ``w`` packed once for float32, ``torch.addmm`` otherwise."""
+    """``(a, other, out=None) -> a @ w^T + other`` for a fixed ``w`` (out, in): the per-step
+    product, oneDNN with ``w`` packed once for float32 (a new tensor: oneDNN's op has no
+    ``out``), ``torch.addmm`` (into ``out`` if given) otherwise."""
     if onednn() and w.dtype == torch.float32:
         packed = torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), batch)
         binary = torch.ops.mkldnn._linear_pointwise.binary
-        return lambda a, other: binary(a, other, packed, None, "add")
+        return lambda a, other, out=None: binary(a, other, packed, None, "add")
     wt = w.t()
-    return lambda a, other: torch.addmm(other, a, wt)
+    return lambda a, other, out=None: torch.addmm(other, a, wt, out=out)
 
 
 def linear(a: Tensor, w: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -135,40 +152,51 @@ class GRUFastFn(torch.autograd.Function):
         # 2 (W_in x + b_in): the argument of n = 2 sigmoid(2 v) - 1 (x2 is exact)
         w_n2, b_n2 = 2.0 * w[2 * H :], 2.0 * b_i[2 * H :]
         step = _step_product(w_hh.detach(), B)
-        hs_ext = x.new_empty(T + 1, B, H)  # h_{-1} = h0, h_0, ..., h_{T-1}
+        # saved for the backward pass in pooled buffers (fresh ones page-fault: _workspace)
+        hs_ext = borrow("gru_h", (T + 1, B, H), x.dtype)  # h_{-1} = h0, h_0, ..., h_{T-1}
         if h0 is None:
             hs_ext[0] = 0.0
         else:
             hs_ext[0] = h0.detach()
-        ns = x.new_empty(T, B, H)
+        ns = borrow("gru_n", (T, B, H), x.dtype)
+        acts = borrow("gru_acts", (T, B, 3 * H), x.dtype)  # [r, z, a_n] of every step
         keep = None if mask_tm is None else (mask_tm != 0).unsqueeze(-1)  # (T, B, 1)
         full = [True] * T if keep is None else keep.reshape(T, B).all(1).tolist()
-        hss, nss = hs_ext.unbind(0), ns.unbind(0)
+        hss, nss, ass = hs_ext.unbind(0), ns.unbind(0), acts.unbind(0)
         s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
         addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
-        acts: list[Tensor] = []
         h = hss[0]
-        chunk = _chunk_steps(T, B)  # the input projections, a few steps at a time
+        # the input projections, a few steps at a time (fewer, larger blocks where the saved
+        # buffers are too large to be pooled: that call page-faults anyway)
+        small = pooled((T, B, 3 * H), x.dtype)
+        chunk = _chunk_steps(T, B, _PROJ_ROWS if small else _CHUNK_ROWS)
         for t in range(T):
             if t % chunk == 0:
                 xs = x_tm[t * B : min(T, t + chunk) * B]
                 others = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).unbind(0)
                 pn2s = linear(xs, w_n2, b_n2).reshape(-1, B, H).unbind(0)
-            a = step(h, others[t % chunk])  # [pre_r, pre_z, a_n]
+            a = ass[t]
+            p = step(h, others[t % chunk], out=a)  # [pre_r, pre_z, a_n]
+            if p is a:
+                a[:, : 2 * H].sigmoid_()
+            else:  # oneDNN's new tensor: freed at once, so the next step reuses its memory
+                torch.sigmoid(p[:, : 2 * H], out=a[:, : 2 * H])
+                a[:, 2 * H :].copy_(p[:, 2 * H :])
             a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
-            a[:, : 2 * H].sigmoid_()
             addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
             n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
             h_new = lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
             if not full[t]:
                 assert keep is not None
                 where(keep[t], h_new, h, out=h_new)
-            acts.append(a)
             h = h_new
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm)
         ctx.fast = (acts, ns, hs_ext)
+        ctx.lease = Lease(gru_h=hs_ext, gru_n=ns, gru_acts=acts)  # back to the pool with ctx
         hs = hs_ext[1:].transpose(0, 1)
-        out = hs.contiguous() if keep is None else hs * keep.transpose(0, 1)
+        # a copy in any case (never a view of the pooled buffer; .contiguous() is one at B=1)
+        out = hs.clone(memory_format=torch.contiguous_format) if keep is None else (
+            hs * keep.transpose(0, 1))
         return out, h.clone()
 
     @staticmethod
@@ -187,7 +215,7 @@ class GRUFastFn(torch.autograd.Function):
         step = _step_product(w_hh.detach().t(), B)
         chunk = _chunk_steps(T, B)
         # feature-major gate gradients of a chunk of steps: rows dE/d[pre_r, pre_z, a_n, pre_n]
-        flat = x.new_empty(4 * H * chunk * B)
+        flat = scratch("gru_flat", (4 * H * chunk * B,), x.dtype)
         dg, dn, carry = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_empty(B, H)
         n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
         dg_np, dn_np, carry_np = dg.numpy(), dn.numpy(), carry.numpy()
@@ -217,29 +245,34 @@ def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, dn, carry)
     dn (B, H) = dE/d pre_n, both feature-major into ``buf[:, col:col+B]`` (4H rows), and
     ``carry = g z + mask[t-1] g_out[:, t-1]`` (``g_out`` (B, T, H) the gradient of the
     per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
+
+    The constants are float32 (exact in either precision) so that float32 arrays are
+    computed in float32: a float64 literal promoted every product to float64 and back,
+    16.6 -> 13.5 us a call at B=32 H=128 (issue 19).
     """
     B, H = g.shape
+    one, zero = np.float32(1.0), np.float32(0.0)
     for b in range(B):
-        m_prev = mask[t - 1, b] if t > 0 else 0.0
+        m_prev = mask[t - 1, b] if t > 0 else zero
         tp = t - 1 if t > 0 else 0
-        if mask[t, b] != 0.0:
+        if mask[t, b] != zero:
             for j in range(H):
                 r = a_t[b, j]
                 z = a_t[b, H + j]
                 n = n_t[b, j]
                 gj = g[b, j]
-                d = gj * (1.0 - z) * (1.0 - n * n)
+                d = gj * (one - z) * (one - n * n)
                 dn[b, j] = d
-                dg[b, j] = d * a_t[b, 2 * H + j] * r * (1.0 - r)
-                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (1.0 - z)
+                dg[b, j] = d * a_t[b, 2 * H + j] * r * (one - r)
+                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (one - z)
                 dg[b, 2 * H + j] = d * r
                 carry[b, j] = gj * z + m_prev * g_out[b, tp, j]
         else:  # padded step: no gradient through the cell, the state's passes unchanged
             for j in range(H):
-                dn[b, j] = 0.0
-                dg[b, j] = 0.0
-                dg[b, H + j] = 0.0
-                dg[b, 2 * H + j] = 0.0
+                dn[b, j] = zero
+                dg[b, j] = zero
+                dg[b, H + j] = zero
+                dg[b, 2 * H + j] = zero
                 carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
     # transposed copy: the B rows of a column stay in L1 over 16 consecutive k
     for k in range(3 * H):

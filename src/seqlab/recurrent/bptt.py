@@ -44,7 +44,9 @@ matmul with a numba elementwise step kernel); the thresholds (``TORCH_LOOP_MIN_B
 third path for steps whose products dominate (B >= 2, B*H^2 >= 2^18):
 :mod:`seqlab.recurrent._bptt_gru_fast`, one oneDNN product and a few fused ops per step,
 0.47x nn.GRU's time at B=64 T=256 H=512 and 0.63x at B=32 T=100 H=128 (1 thread, this
-project's AMD EPYC).
+project's AMD EPYC). Its buffers saved for the backward pass come from a per-thread pool
+(:mod:`seqlab.recurrent._workspace`): fresh ones cost ~1,200-1,600 page faults per call in a
+process running only that layer.
 
 Elman, leaky, skip and Jordan units switch at ``B*H >= FAST_MIN_BH`` (512, Jordan 1024) to
 the Functions of :mod:`seqlab.recurrent._bptt_elman_fast` / ``_bptt_jordan_fast``, built to

@@ -46,6 +46,22 @@ def check_lengths_tensor(lengths: Any, batch: int, steps: int) -> Tensor:
     return t
 
 
+def all_finite(x: Tensor) -> bool:
+    """True when every element of the float tensor ``x`` is finite.
+
+    One reduction first: a NaN or infinite element makes the sum NaN or infinite (IEEE), so a
+    finite sum proves every element finite; only a non-finite sum (a bad element, or finite
+    values whose sum overflows) runs the elementwise test. ``torch.isfinite(x).all()`` alone
+    took 0.15 ms of an Elman layer's 6.2 ms forward+backward at B=32 T=100 I=32 (1 thread,
+    issue 19), the sum 0.007 ms.
+
+    >>> all_finite(torch.tensor([1.0, 3e38, 3e38])), all_finite(torch.tensor([1.0, float("nan")]))
+    (True, False)
+    """
+    xd = x.detach()
+    return bool(torch.isfinite(xd.sum())) or bool(torch.isfinite(xd).all())
+
+
 def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
                           order: str = "(batch, time, features)") -> Tensor:
     """Check a 3-D real float tensor of ``features`` features, dtype ``dtype``, finite values.
@@ -76,7 +92,7 @@ def check_sequence_tensor(x: Any, name: str, features: int, dtype: torch.dtype,
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise SeqlabValueError(f"{name} must have at least one sequence and one step; got shape "
                          f"{tuple(x.shape)}.")
-    if not bool(torch.isfinite(x).all()):
+    if not all_finite(x):
         raise SeqlabValueError(
             f"{name} contains NaN or infinite values; remove or impute them (pad "
             "with zeros, not NaN)."
