@@ -71,10 +71,12 @@ The regularizer's advantage, per length:
   effect, p = 0.0004). Paired by seed, SGD-CR solved 9 runs SGD-C did not and failed one
   SGD-C solved (seed 0); it does not solve faster (median 13k against 11.5k updates) but
   more often, and keeps ``W_hh``'s radius lower (1.09-1.23 against 1.23-1.95).
-- T = 100, **unresolved for success, shown for leaving the plateau**: nothing is solved
-  within 15,000 updates (0/20 in every setting, so p = 1), but 18/20 SGD-CR runs end below
-  60 % wrong (most below 50 %, down to 2 %) against 6/20 for SGD-C (p = 0.0002) and
-  0/20 for SGD.
+- T = 100, **shown** with the ``long`` budget (40,000 updates, 3,255 s,
+  ``benchmarks/results/pascanu-long.json``): SGD-CR solves 11/20 = 55 % [34 %, 74 %]
+  against SGD-C's 3/20 = 15 % [5 %, 36 %], p = 0.019 (SGD 0/20); median updates to solve
+  26,000 and 27,000; below 60 % wrong at the end 20/20 against 13/20 (p = 0.0083). Within
+  the full budget's 15,000 updates nothing is solved (0/20 everywhere), but 18/20 SGD-CR
+  runs end below 60 % wrong against 6/20 for SGD-C (p = 0.0002) and 0/20 for SGD.
 - T = 200, **unresolved** (no effect measurable at 6,000 updates): every run of every
   setting stays at chance except one SGD-CR run (54 % wrong); SGD and SGD-C are identical
   there (no gradient reached norm 1, ``W_hh`` stays at radius 0.94-0.95), SGD-CR moved it to
