@@ -12,9 +12,12 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
   2*B*T*(I*G*H + P*G*H*H), P the recurrent products per step: 2 for skip (W_hh h_{t-1} and
   W_skip h_{t-k}) and jordan (W_yh y_{t-1} and y_t = g(W_hy h_t), O = H), 1 for the others),
 - ``%bound``: the time the row's matrix products alone would take, in % of its time. The
-  products are timed in the same run, each as the faster of ``torch.mm`` (MKL) and oneDNN
+  products are timed in the same run, each as the fastest of ``torch.mm`` (MKL), oneDNN
   (``torch.ops.mkldnn._linear_pointwise``; on AMD CPUs MKL runs its AVX2 code, oneDNN
-  AVX-512, about twice as fast), best of the repeats: the per-step ones at the step's own
+  AVX-512, about twice as fast) and, for products of at most 2^20 multiply-adds, the numba
+  kernels' own loop product run back to back in one compiled loop (at B=1 a torch call's
+  ~5 us fixed cost is most of a 64x64 product: 7 GFLOP/s through torch, 36 in the loop),
+  best of the repeats: the per-step ones at the step's own
   shapes (B, H) @ (H, G*H) forward and (B, G*H) @ (G*H, H) backward, 2*T*2*B*H*G*H*P FLOPs
   (skip runs its W_skip products on 2B rows, a little faster than the B-row speed used);
   the rest (input projection, weight gradients, dX) at the shape (T*B, H) @ (H, G*H);
@@ -23,9 +26,9 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
   shared machine a 1-thread run's CPU time is close to its wall time on an idle core).
 
 ``%peak`` is at most 100 up to timing noise (an earlier version divided by MKL's speed
-only, which nn.LSTM's oneDNN kernels exceed, and showed 114 %); so is ``%bound`` except
-where a fused kernel saves the per-call cost that each separately timed product includes
-(nn.LSTM at B=1, shape b: ~105 %).
+only, which nn.LSTM's oneDNN kernels exceed, and showed 114 %); so is ``%bound`` (before
+the numba loop product was among the backends, the numba kernels at shape b showed
+118-208 %: their products carry no per-call cost, the torch-timed bound did).
 
 Usage: ``python benchmarks/rnn.py [--threads 1] [--quick] [--shapes a b c] [--repeats 5]
 [--cells gru lstm] [--out results.json]``; the JSON records the load average before and
@@ -37,6 +40,7 @@ sequences otherwise slow down on subnormal floats.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -93,21 +97,54 @@ def _onednn_ok() -> bool:
         return False
 
 
+# products up to this many multiply-adds are also timed as seqlab's numba kernels run them
+SMALL_PRODUCT = 1 << 20
+
+
+@functools.cache
+def _numba_products():  # type: ignore[no-untyped-def]
+    """``loop(out, a, b, n)``: ``n`` products ``out = a @ b`` with the numba kernels' own
+    :func:`seqlab.recurrent._bptt_kernels._mm`, in one compiled loop (no per-call cost)."""
+    from numba import njit
+
+    from seqlab.recurrent._bptt_kernels import _mm
+
+    @njit
+    def loop(out, a, b, n):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            _mm(out, a, b, 0.0)
+
+    return loop
+
+
 def matmul_gflops(m: int, k: int, n: int, repeats: int = 20) -> float:
-    """GFLOP/s of (m, k) @ (k, n): the faster of torch.mm and oneDNN, best of ``repeats``."""
+    """GFLOP/s of (m, k) @ (k, n): the fastest of torch.mm, oneDNN and (for products of at
+    most ``SMALL_PRODUCT`` multiply-adds) the numba kernels' loop product, best of
+    ``repeats``."""
     a, b = torch.randn(m, k), torch.randn(k, n)
     bt = b.t().contiguous()
     number = max(1, int(2e7 // (m * k * n)))  # enough work per timing for small shapes
-    kinds = [lambda: torch.mm(a, b)]
-    if _onednn_ok():
-        kinds.append(lambda: torch.ops.mkldnn._linear_pointwise(a, bt, None, "none", [None], ""))
-    best = float("inf")
-    for fn in kinds:
-        fn()
-        for _ in range(repeats):
-            t0 = time.perf_counter()
+
+    def calls(fn):  # type: ignore[no-untyped-def]
+        def run() -> None:
             for _ in range(number):
                 fn()
+        return run
+
+    kinds = [calls(lambda: torch.mm(a, b))]  # each runs ``number`` products
+    if _onednn_ok():
+        kinds.append(calls(
+            lambda: torch.ops.mkldnn._linear_pointwise(a, bt, None, "none", [None], "")))
+    if m * k * n <= SMALL_PRODUCT:
+        loop, out = _numba_products(), torch.empty(m, n)
+        an, bn, on = a.numpy(), b.numpy(), out.numpy()
+        kinds.append(lambda: loop(on, an, bn, number))
+    best = float("inf")
+    for run in kinds:
+        run()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            run()
             best = min(best, time.perf_counter() - t0)
     return 2 * m * k * n * number / best / 1e9
 
