@@ -118,3 +118,15 @@ def test_clipping_separates_the_settings_at_t50() -> None:
     plain, clip, reg = runs.values()
     assert clip.solved and reg.solved, (clip.curve, reg.curve)
     assert not plain.solved and plain.test_errors > 0.5 * plain.n_test, plain.curve
+
+
+def test_run_budgets_quick_full_and_the_extra_long_one() -> None:
+    """``run`` takes the contract's quick/full and the extra ``long`` budget (T = 100 at 40,000
+    updates); any other name is refused with the valid ones listed, before any training."""
+    assert set(pascanu.BUDGETS) == {"quick", "full"}
+    assert pascanu.EXTRA_BUDGETS["long"]["lengths"] == (100,)
+    assert pascanu.EXTRA_BUDGETS["long"]["max_updates"] == 40_000
+    from seqlab.exceptions import SeqlabValueError
+
+    with pytest.raises(SeqlabValueError, match=r"unknown budget 'bogus'.*'quick', 'full', 'long'"):
+        pascanu.run("bogus")

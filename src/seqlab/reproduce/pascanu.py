@@ -99,6 +99,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab._validation import check_choice
 from seqlab.exceptions import SeqlabValueError
 from seqlab.reproduce._report import Report, Row
 from seqlab.reproduce._stats import fisher_p, format_rate, wilson_interval
@@ -320,9 +321,7 @@ def run(budget: str = "quick", *, seed: int = 0) -> Report:
     from seqlab.reproduce._pascanu_batched import train_seeds
 
     budgets = {**BUDGETS, **EXTRA_BUDGETS}
-    if budget not in budgets:
-        raise ValueError(f"budget={budget!r} is not one of {sorted(budgets)}")
-    b = budgets[budget]
+    b = budgets[check_choice(budget, "budget", tuple(budgets))]
     t0, load0 = time.perf_counter(), _load()
     rows, notes = [], []
     seeds = [seed + k for k in range(b["n_seeds"])]
