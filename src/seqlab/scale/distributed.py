@@ -235,11 +235,15 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
             f"--nproc {nproc}, but this process is one of {local_world} that torchrun started "
             "on this node; under torchrun drop --nproc (use --nproc-per-node)."
         )
+    ok = False
     try:
         if rank == 0:
-            return fn()
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            return fn()
+            code = fn()
+        else:
+            with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+                code = fn()
+        ok = True
+        return code
     except KeyboardInterrupt:
         if _LAUNCHED in os.environ:  # seqlab train --nproc says it once
             raise SystemExit(130) from None
@@ -259,7 +263,23 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
         raise SystemExit(2) from None
     finally:
         if dist.is_available() and dist.is_initialized():
+            if ok:  # tear down together, as _worker does: a rank that closes its gloo pairs
+                dist.barrier()  # while another still uses them can abort that one
             dist.destroy_process_group()
+
+
+def exit_worker(code: object) -> None:
+    """End a ``seqlab train --nproc`` worker process with ``code`` (``SystemExit``'s
+    argument) without the interpreter's shutdown, as :func:`_worker` ends: rarely (the full
+    suite on 2 loaded cores, test_ddp_cli, 2026-12-04) a C++ destructor of torch's
+    distributed runtime aborts a rank that has finished ("terminate called without an active
+    exception", SIGABRT), failing a run whose model was saved. Outside such a worker
+    (``RANK`` and the launcher's mark unset) it raises ``SystemExit(code)`` as usual."""
+    if not (_LAUNCHED in os.environ and in_group()):
+        raise SystemExit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 def _peer_lost(err: RuntimeError) -> bool:
