@@ -43,3 +43,12 @@ def test_outside_a_worker_it_raises_systemexit(monkeypatch: pytest.MonkeyPatch) 
         with pytest.raises(SystemExit) as stop:
             distributed.exit_worker(code)
         assert stop.value.code == code
+
+
+def test_a_message_exit_is_printed_in_a_worker() -> None:
+    env = {**os.environ, "RANK": "0", "WORLD_SIZE": "1", distributed._LAUNCHED: "1"}
+    code = "from seqlab.scale.distributed import exit_worker; exit_worker('stopped: why')"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert res.returncode == 1
+    assert res.stderr.strip() == "stopped: why"

@@ -277,6 +277,8 @@ def exit_worker(code: object) -> None:
     (``RANK`` and the launcher's mark unset) it raises ``SystemExit(code)`` as usual."""
     if not (_LAUNCHED in os.environ and in_group()):
         raise SystemExit(code)
+    if code is not None and not isinstance(code, int):  # SystemExit("message") prints it
+        print(code, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
