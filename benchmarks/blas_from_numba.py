@@ -34,24 +34,22 @@ _MKL_SGEMM = _FORTRAN_SGEMM(ctypes.cast(ctypes.CDLL(
     os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")).sgemm_, _P).value)
 
 
-@njit
-def _products(a, b, c, n, ints, scal, trans):  # type: ignore[no-untyped-def]
-    """``n`` times C = A B (row-major (m, k) @ (k, n)) as column-major C^T = B^T A^T."""
-    for _ in range(n):
-        _SGEMM(trans.ctypes.data, trans.ctypes.data, ints[0:].ctypes.data,
-               ints[1:].ctypes.data, ints[2:].ctypes.data, scal[0:].ctypes.data,
-               b.ctypes.data, ints[0:].ctypes.data, a.ctypes.data, ints[2:].ctypes.data,
-               scal[1:].ctypes.data, c.ctypes.data, ints[0:].ctypes.data)
+def _products_through(sgemm):  # type: ignore[no-untyped-def]
+    """``products(a, b, c, n, ints, scal, trans)``: ``n`` times C = A B (row-major (m, k) @
+    (k, n)) as column-major C^T = B^T A^T through the Fortran ``sgemm``, compiled."""
+
+    @njit
+    def products(a, b, c, n, ints, scal, trans):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            sgemm(trans.ctypes.data, trans.ctypes.data, ints[0:].ctypes.data,
+                  ints[1:].ctypes.data, ints[2:].ctypes.data, scal[0:].ctypes.data,
+                  b.ctypes.data, ints[0:].ctypes.data, a.ctypes.data, ints[2:].ctypes.data,
+                  scal[1:].ctypes.data, c.ctypes.data, ints[0:].ctypes.data)
+
+    return products
 
 
-@njit
-def _mkl_products(a, b, c, n, ints, scal, trans):  # type: ignore[no-untyped-def]
-    """:func:`_products` through torch's MKL."""
-    for _ in range(n):
-        _MKL_SGEMM(trans.ctypes.data, trans.ctypes.data, ints[0:].ctypes.data,
-                   ints[1:].ctypes.data, ints[2:].ctypes.data, scal[0:].ctypes.data,
-                   b.ctypes.data, ints[0:].ctypes.data, a.ctypes.data, ints[2:].ctypes.data,
-                   scal[1:].ctypes.data, c.ctypes.data, ints[0:].ctypes.data)
+_products, _mkl_products = _products_through(_SGEMM), _products_through(_MKL_SGEMM)
 
 
 def main(argv: list[str] | None = None) -> None:
