@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from seqlab.recurrent import _bptt_common as C
+from seqlab.recurrent import _bptt_jordan_fast as JF
 from seqlab.recurrent import _bptt_kernels as K
 from seqlab.recurrent import _bptt_reference as R
 
@@ -117,7 +118,7 @@ class JordanSequenceFn(torch.autograd.Function):
         hs = np.empty((T, B, H), xp.dtype)
         ys = np.empty((T, B, O), xp.dtype)
         b_hy_np = C.np_of(b_hy, dt, (O,))
-        fold = out_act == 2 and mask_tm is None and 2 * O >= H
+        fold = JF.folds(out_act, mask_tm is not None, H, O)
         if fold:
             _folded_forward(xp, y0_np, w_yh_np, w_hy_np, b_hy_np, act, mask_np, hs, ys)
         else:
@@ -185,12 +186,11 @@ def _folded_forward(
 
 def _folded_backward(ctx: Any, g_h: Tensor, g_y: Tensor, g_ylast: Tensor
                      ) -> tuple[Tensor | None, ...]:
-    """The delta recursion of :func:`_folded_forward` and the gradients (see
-    :func:`seqlab.recurrent._bptt_jordan_fast._folded_backward` for the regrouping): with
-    GY_t the gradient reaching y_t from outside, dE/dh_t = GH_t + GY_t W_hy +
-    dz_{t+1} (W_yh W_hy); with dM = sum_{t>=1} dz_t^T h_{t-1} and s = sum_{t>=1} dz_t,
-    dW_yh = dz_0^T y0 + dM W_hy^T + s^T b_hy, dW_hy = GY^T H + W_yh^T dM,
-    db_hy = sum_t GY_t + s W_yh, dy0 = dz_0 W_yh."""
+    """The delta recursion of :func:`_folded_forward` and the gradients: with GY_t the
+    gradient reaching y_t from outside, dE/dh_t = GH_t + GY_t W_hy + dz_{t+1} (W_yh W_hy);
+    the output weights' gradients come from
+    :func:`seqlab.recurrent._bptt_jordan_fast.folded_output_grads`, shared with the
+    large-step path."""
     x, _, w_ih, _, _, _, _, b_hy, _ = ctx.saved_tensors
     y0_np, hs, _, w_yh_np, w_hy_np, mask_np = ctx.arrays
     T, B, H = hs.shape
@@ -211,15 +211,7 @@ def _folded_backward(ctx: Any, g_h: Tensor, g_y: Tensor, g_ylast: Tensor
     dx, dw_ih, (db_ih, db_hh) = C.input_grads(ctx, dz, x, w_ih, 0, 2, (4, 5))
     dm = dz[B:].t() @ hf[:-B]  # sum_{t>=1} dz_t^T h_{t-1} (zeros when T = 1)
     s = dz[B:].sum(0)
-    dy0 = dw_yh = dw_hy = db_hy = None
-    if nig[1]:
-        dy0 = dz[:B] @ wyh
-    if nig[3]:
-        dw_yh = torch.addmm(dz[:B].t() @ torch.from_numpy(y0_np), dm, why.t())
-        if b_hy is not None:
-            dw_yh.addr_(s, b_hy.detach())
-    if nig[6]:
-        dw_hy = torch.addmm(gyf.t() @ hf, wyh.t(), dm)
-    if nig[7]:
-        db_hy = gyf.sum(0).addmv_(wyh.t(), s)
+    gy_h = gyf.t() @ hf if nig[6] else None  # GY^T H
+    dy0, dw_yh, dw_hy, db_hy = JF.folded_output_grads(
+        dz[:B], torch.from_numpy(y0_np), dm, s, gyf, gy_h, wyh, why, b_hy, nig)
     return (dx, dy0, dw_ih, dw_yh, db_ih, db_hh, dw_hy, db_hy, None, None, None)

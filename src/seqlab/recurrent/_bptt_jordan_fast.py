@@ -132,7 +132,7 @@ class JordanFastFn(torch.autograd.Function):
         xt, z = input_projection(x, w_ih, b_ih, b_hh, two_h, dnn(x, H))
         hs = z.view(T, B, H)  # becomes h_t in place
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)
-        fold = out_act == 2 and mask is None and 2 * O >= H
+        fold = folds(out_act, mask is not None, H, O)
         if fold:
             ys, y = _folded_forward(hs, y0, w_yh, w_hy, b_hy, act, two_h)
         else:
@@ -274,19 +274,44 @@ def _folded_backward(
     else:
         dm = torch.mm(df[B:].t(), hf[:-B])
     s = df[B:].sum(0)
+    gy_h = None
+    if nig[6]:  # GY^T H
+        gy_h = mm_tn(gyf, hf, _transposed(gyf, "gyT") if seq else None)
+    dy0, dw_yh, dw_hy, db_hy = folded_output_grads(dhl[0], y_first, dm, s, gyf, gy_h, w_yh,
+                                                   w_hy, b_hy, nig)
+    return dy0, dw_yh, dw_hy, db_hy, d_t
+
+
+def folds(out_act: int, masked: bool, hidden: int, out: int) -> bool:
+    """True when a Jordan recursion folds its feedback into ``W_yh W_hy`` (one product a step,
+    :func:`_folded_forward` here, ``_bptt_elman._folded_forward`` on the numba path): identity
+    output, no padding (the carried y then equals W_hy h + b_hy), and ``2 O >= H`` (below
+    that the two thin products cost less than one H x H product)."""
+    return out_act == 2 and not masked and 2 * out >= hidden
+
+
+def folded_output_grads(
+    dz0: Tensor, y_first: Tensor, dm: Tensor, s: Tensor, gyf: Tensor, gy_h: Tensor | None,
+    w_yh: Tensor, w_hy: Tensor, b_hy: Tensor | None, nig: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:  # fmt: skip
+    """(dy0, dW_yh, dW_hy, db_hy) of a folded recursion (None where not needed), regrouped so
+    that its FLOPs stay those of the two-product form: from dz_0, the first y, dM = sum_{t>=1}
+    dz_t^T h_{t-1}, s = sum_{t>=1} dz_t, GY (T*B, O) and ``gy_h`` = GY^T H (needed for dW_hy):
+    dy0 = dz_0 W_yh, dW_yh = dz_0^T y0 + dM W_hy^T + s^T b_hy, dW_hy = GY^T H + W_yh^T dM,
+    db_hy = sum_t GY_t + s W_yh."""
     dy0 = dw_yh = dw_hy = db_hy = None
     if nig[1]:
-        dy0 = torch.mm(dhl[0], w_yh)
+        dy0 = torch.mm(dz0, w_yh)
     if nig[3]:
-        dw_yh = torch.mm(dhl[0].t(), y_first).addmm_(dm, w_hy.t())
+        dw_yh = torch.mm(dz0.t(), y_first).addmm_(dm, w_hy.t())
         if b_hy is not None:
             dw_yh.addr_(s, b_hy.detach())
     if nig[6]:
-        gy_t = _transposed(gyf, "gyT") if seq else None
-        dw_hy = mm_tn(gyf, hf, gy_t).addmm_(w_yh.t(), dm)
+        assert gy_h is not None
+        dw_hy = gy_h.addmm_(w_yh.t(), dm)
     if nig[7]:
         db_hy = gyf.sum(0).addmv_(w_yh.t(), s)
-    return dy0, dw_yh, dw_hy, db_hy, d_t
+    return dy0, dw_yh, dw_hy, db_hy
 
 
 def _transposed(a: Tensor, name: str) -> Tensor:
