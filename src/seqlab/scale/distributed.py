@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from seqlab.exceptions import SeqlabTypeError, SeqlabValueError
 
@@ -156,7 +156,6 @@ def _worker(local_rank: int, fn: Callable[..., Any], nproc: int, port: int,
         "RANK": str(local_rank), "WORLD_SIZE": str(nproc), "LOCAL_RANK": str(local_rank),
         "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": MASTER_ADDR, "MASTER_PORT": str(port),
     })
-    import torch.distributed as dist
 
     ok = False
     try:
@@ -164,17 +163,31 @@ def _worker(local_rank: int, fn: Callable[..., Any], nproc: int, port: int,
         queue.put((local_rank, pickle.dumps(fn(*args))))
         ok = True
     finally:
-        if dist.is_initialized():
-            if ok:  # tear down together: a rank that closes its gloo pairs while another is
-                dist.barrier()  # still using them can abort that one ("terminate called ...")
-            dist.destroy_process_group()
+        _close_group(ok)
     # The work is done and its result sent. Leave without the interpreter's shutdown: rarely
     # (about 1 run in 100 on 2 loaded cores) a C++ destructor of torch's distributed runtime
     # then aborts the process ("terminate called without an active exception", SIGABRT)
     # after its result was delivered, which would fail a finished run.
+    _leave(0)
+
+
+def _close_group(finished: bool) -> None:
+    """Destroy this process's group, if any; ranks that ``finished`` first meet at a barrier
+    (tear down together: a rank that closes its gloo pairs while another is still using them
+    can abort that one, "terminate called without an active exception")."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
+        dist.destroy_process_group()
+
+
+def _leave(code: int) -> NoReturn:
+    """End the process with ``code``, output flushed, skipping the interpreter's shutdown."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(code)
 
 
 def spawn(fn: Callable[..., Any], nproc: int, args: Sequence[Any] = (),
@@ -224,8 +237,6 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
     rank: bad input) to rank 0's one line; the process group is closed at the end."""
     import contextlib
 
-    import torch.distributed as dist
-
     from seqlab.exceptions import SeqlabError
 
     rank = int(os.environ["RANK"])
@@ -262,10 +273,7 @@ def run_worker(fn: Callable[[], int], nproc: int) -> int:
         time.sleep(0.5)  # rank 0 says it, before the launcher stops the group
         raise SystemExit(2) from None
     finally:
-        if dist.is_available() and dist.is_initialized():
-            if ok:  # tear down together, as _worker does: a rank that closes its gloo pairs
-                dist.barrier()  # while another still uses them can abort that one
-            dist.destroy_process_group()
+        _close_group(ok)  # as _worker does
 
 
 def exit_worker(code: object) -> None:
@@ -279,9 +287,7 @@ def exit_worker(code: object) -> None:
         raise SystemExit(code)
     if code is not None and not isinstance(code, int):  # SystemExit("message") prints it
         print(code, file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    _leave(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 def _peer_lost(err: RuntimeError) -> bool:
