@@ -12,6 +12,8 @@ forward
     ``n = tanh(W_in x + b_in + r a_n) = 2 sigmoid(2 (...)) - 1`` (``a_n = W_hn h + b_hn``;
     torch's sigmoid is 3-4x faster than its tanh here) and
     ``h_t = lerp(n, h_{t-1}, z) = (1-z) n + z h_{t-1}``. Saved: ``[r, z, a_n]``, n, h.
+    In float32 everything after the product is one numba call (:func:`_step_forward32`,
+    with a sigmoid whose loops vectorise); float64 runs those five steps as torch ops.
 backward
     Per step one numba call (:func:`_step_backward`: the gate gradients from
     ``g = dE/dh_t``, written both row-major for the product below and feature-major into
@@ -35,6 +37,10 @@ time of one forward+backward through ``RNNLayer``, 17.7 ms): step products 3.6 m
 ~3.2 (projections, dX, dW in chunks), the forward's five elementwise ops 1.8 (18 us a step),
 the backward's step kernel 2.5 (25 us a step in the loop, 15 alone), the rest ~3.7 (Python,
 weight packing, autograd, the layer). The products alone are ~0.27x nn.GRU's time.
+Since then (cProfile of 20 calls, 15.4 ms a call): the fused float32 step 0.85 ms (8 us a
+step alone), the backward kernel 2.05 (10 us alone: 6.4 of it the feature-major copy; cold
+data in the loop doubles it), the step products 5.5 (27.7 us each), the whole-sequence
+products 3.3, oneDNN's two weight packings 0.45.
 Higher-order gradients (``create_graph=True``) re-run
 the recurrence in plain torch ops (:mod:`seqlab.recurrent._bptt_reference`), as every BPTT
 Function does.
@@ -50,6 +56,7 @@ import torch
 
 from seqlab._jit import njit
 from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent._bptt_kernels import _sigmoid32
 from seqlab.recurrent._workspace import Lease, borrow, pooled, scratch
 
 Tensor = torch.Tensor
@@ -98,6 +105,20 @@ _CHUNK_ROWS = 2048
 # in a process running only this layer (1,170 page faults per call at B=32 T=100 H=128,
 # 20.4-24.3 ms CPU; 512 rows: none, 17.5-20.3 ms; three runs each, load ~2.8).
 _PROJ_ROWS = 512
+
+
+# The float32 forward pass runs a step's elementwise part as one numba call
+# (:func:`_step_forward32`, one thread) instead of five torch ops where a step has at most
+# FUSED32_MAX gate values (B*3H): torch's elementwise ops split across threads only from
+# 32768 values (its GRAIN_SIZE), so below that they run on one thread anyway and their
+# per-op cost is what the fused call saves. Measured (issue 19, rnn.py, 3 alternating runs,
+# forward+backward ratio to nn.GRU, before -> after): B=32 T=100 I=32 H=128 (12,288 values)
+# 1 thread 0.61-0.67 -> 0.59-0.64, 2 threads 0.71-0.75 -> 0.64-0.67 (the forward pass alone
+# 7.7 -> 5.0-5.9 ms); B=64 T=256 I=64 H=512 (98,304) 1 thread 0.48-0.50 either way, but 2
+# threads 0.49-0.51 -> 0.54-0.56, where torch's ops ran on both cores. FUSED32 False: the
+# torch ops (float64 always uses them: their sigmoid is the readable cell's to the bit).
+FUSED32 = True
+FUSED32_MAX = 1 << 15
 
 
 def _chunk_steps(steps: int, batch: int, rows: int | None = None) -> int:
@@ -166,6 +187,10 @@ class GRUFastFn(torch.autograd.Function):
         s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
         addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
         h = hss[0]
+        # float32: the elementwise part of a step in one numba call (_step_forward32)
+        fused = FUSED32 and x.dtype == torch.float32 and B * 3 * H <= FUSED32_MAX
+        hs_np, ns_np, acts_np = (hs_ext.numpy(), ns.numpy(), acts.numpy()) if fused else (
+            None, None, None)
         # the input projections, a few steps at a time (fewer, larger blocks where the saved
         # buffers are too large to be pooled: that call page-faults anyway)
         small = pooled((T, B, 3 * H), x.dtype)
@@ -174,18 +199,23 @@ class GRUFastFn(torch.autograd.Function):
             if t % chunk == 0:
                 xs = x_tm[t * B : min(T, t + chunk) * B]
                 others = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).unbind(0)
-                pn2s = linear(xs, w_n2, b_n2).reshape(-1, B, H).unbind(0)
+                pn2 = linear(xs, w_n2, b_n2).reshape(-1, B, H)
+                pn2s, pn2_np = pn2.unbind(0), pn2.numpy() if fused else None
             a = ass[t]
             p = step(h, others[t % chunk], out=a)  # [pre_r, pre_z, a_n]
-            if p is a:
-                a[:, : 2 * H].sigmoid_()
-            else:  # oneDNN's new tensor: freed at once, so the next step reuses its memory
-                torch.sigmoid(p[:, : 2 * H], out=a[:, : 2 * H])
-                a[:, 2 * H :].copy_(p[:, 2 * H :])
-            a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
-            addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
-            n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
-            h_new = lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
+            if fused:
+                _step_forward32(p.numpy(), pn2_np, t % chunk, hs_np, ns_np, acts_np, t)
+            else:
+                if p is a:
+                    a[:, : 2 * H].sigmoid_()
+                else:  # oneDNN's new tensor: freed at once, the next step reuses its memory
+                    torch.sigmoid(p[:, : 2 * H], out=a[:, : 2 * H])
+                    a[:, 2 * H :].copy_(p[:, 2 * H :])
+                a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
+                addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
+                n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
+                lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
+            h_new = hss[t + 1]
             if not full[t]:
                 assert keep is not None
                 where(keep[t], h_new, h, out=h_new)
@@ -218,6 +248,7 @@ class GRUFastFn(torch.autograd.Function):
         flat = scratch("gru_flat", (4 * H * chunk * B,), x.dtype)
         dg, dn, carry = x.new_empty(B, 3 * H), x.new_empty(B, H), x.new_empty(B, H)
         n_np, h_np, go_np, m_np = ns.numpy(), hs_ext.numpy(), g_out.numpy(), mask.numpy()
+        a_np = acts.numpy()
         dg_np, dn_np, carry_np = dg.numpy(), dn.numpy(), carry.numpy()
         sums = _WeightGrads(ctx.needs_input_grad, x, w_ih, hs_ext)
         g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
@@ -227,8 +258,8 @@ class GRUFastFn(torch.autograd.Function):
             if t == T - 1 or t % chunk == chunk - 1:  # a chunk starts: a contiguous block
                 buf = flat[: 4 * H * (t + 1 - first) * B].view(4 * H, -1)
                 buf_np = buf.numpy()
-            _step_backward(g.numpy(), go_np, m_np, t, acts[t].numpy(), n_np[t], h_np[t],
-                           (t - first) * B, buf_np, dg_np, dn_np, carry_np)
+            _step_backward(g.numpy(), go_np, m_np, t, a_np, n_np, h_np, (t - first) * B,
+                           buf_np, dg_np, dn_np, carry_np)
             g = step(dg, carry)  # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient)
             if t == first:
                 sums.add(buf, first)
@@ -237,42 +268,72 @@ class GRUFastFn(torch.autograd.Function):
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
-@njit(cache=True)
-def _step_backward(g, g_out, mask, t, a_t, n_t, h_prev, col, buf, dg, dn, carry):
+@njit(cache=True, error_model="numpy")
+def _step_forward32(p, pn2, k, hs, ns, acts, t):
+    """Step ``t`` of the float32 forward pass after its product, fused (one call instead of
+    five torch ops, issue 19): from ``p`` (B, 3H) = [pre_r, pre_z, a_n] and the chunk's
+    ``pn2[k]`` = 2 (W_in x + b_in), ``acts[t]`` = [r, z, a_n] (r, z = sigmoid), ``ns[t]`` =
+    n = tanh(W_in x + b_in + r a_n) = 2 sigmoid(2 (...)) - 1 and ``hs[t + 1]`` = h_t =
+    lerp(n, h_{t-1}, z), the same formulas as the float64 torch ops in
+    :meth:`GRUFastFn.forward` (``torch.lerp``'s two branches included), with
+    :func:`~seqlab.recurrent._bptt_kernels._sigmoid32`. ``p`` may be ``acts[t]`` itself."""
+    B, H = ns.shape[1], ns.shape[2]
+    one, two, half = np.float32(1.0), np.float32(2.0), np.float32(0.5)
+    a, h, n_t, h_new, q = acts[t], hs[t], ns[t], hs[t + 1], pn2[k]
+    for b in range(B):  # separate loops: each one vectorises (one loop of all: 3x slower)
+        for j in range(2 * H):
+            a[b, j] = _sigmoid32(p[b, j])
+        for j in range(2 * H, 3 * H):
+            a[b, j] = p[b, j]
+        for j in range(H):
+            n_t[b, j] = two * _sigmoid32(q[b, j] + two * (a[b, j] * a[b, 2 * H + j])) - one
+        for j in range(H):
+            n, z, hp = n_t[b, j], a[b, H + j], h[b, j]
+            h_new[b, j] = n + z * (hp - n) if z < half else hp - (hp - n) * (one - z)
+
+
+@njit(cache=True, error_model="numpy")
+def _step_backward(g, g_out, mask, t, acts, ns, hs, col, buf, dg, dn, carry):
     """Step ``t`` of the delta recursion, elementwise, from g = dE/dh_t (B, H).
 
     Fills dg (B, 3H) = dE/d[pre_r, pre_z, a_n] (row-major, for the product with W_hh),
     dn (B, H) = dE/d pre_n, both feature-major into ``buf[:, col:col+B]`` (4H rows), and
     ``carry = g z + mask[t-1] g_out[:, t-1]`` (``g_out`` (B, T, H) the gradient of the
-    per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}).
+    per-step outputs); the caller adds dg W_hh to ``carry`` (dE/dh_{t-1}). ``acts``, ``ns``
+    and ``hs`` are the forward pass's saved [r, z, a_n], n and states (h0 first).
 
     The constants are float32 (exact in either precision) so that float32 arrays are
     computed in float32: a float64 literal promoted every product to float64 and back,
-    16.6 -> 13.5 us a call at B=32 H=128 (issue 19).
+    16.6 -> 13.5 us a call at B=32 H=128 (issue 19). Each output has its own loop so that
+    each vectorises (one loop writing all: 12.9 us a call, these: 10.0, of which 6.4 is the
+    feature-major copy; writing the gate gradients row-major only and copying the
+    products' other operands feature-major instead cost as much in the weight gradients).
     """
     B, H = g.shape
     one, zero = np.float32(1.0), np.float32(0.0)
+    a_t, n_t, h_prev = acts[t], ns[t], hs[t]
     for b in range(B):
         m_prev = mask[t - 1, b] if t > 0 else zero
         tp = t - 1 if t > 0 else 0
         if mask[t, b] != zero:
             for j in range(H):
-                r = a_t[b, j]
-                z = a_t[b, H + j]
                 n = n_t[b, j]
-                gj = g[b, j]
-                d = gj * (one - z) * (one - n * n)
-                dn[b, j] = d
-                dg[b, j] = d * a_t[b, 2 * H + j] * r * (one - r)
-                dg[b, H + j] = gj * (h_prev[b, j] - n) * z * (one - z)
-                dg[b, 2 * H + j] = d * r
-                carry[b, j] = gj * z + m_prev * g_out[b, tp, j]
+                dn[b, j] = g[b, j] * (one - a_t[b, H + j]) * (one - n * n)
+            for j in range(H):
+                r = a_t[b, j]
+                dg[b, j] = dn[b, j] * a_t[b, 2 * H + j] * r * (one - r)
+            for j in range(H):
+                z = a_t[b, H + j]
+                dg[b, H + j] = g[b, j] * (h_prev[b, j] - n_t[b, j]) * z * (one - z)
+            for j in range(H):
+                dg[b, 2 * H + j] = dn[b, j] * a_t[b, j]
+            for j in range(H):
+                carry[b, j] = g[b, j] * a_t[b, H + j] + m_prev * g_out[b, tp, j]
         else:  # padded step: no gradient through the cell, the state's passes unchanged
+            for j in range(3 * H):
+                dg[b, j] = zero
             for j in range(H):
                 dn[b, j] = zero
-                dg[b, j] = zero
-                dg[b, H + j] = zero
-                dg[b, 2 * H + j] = zero
                 carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
     # transposed copy: the B rows of a column stay in L1 over 16 consecutive k
     for k in range(3 * H):
