@@ -79,3 +79,48 @@ def test_gradient_and_objective_equal_scipys_differences() -> None:
                                      abs_step=C._FD_STEP, f0=f0)
             got = C._css_grad(x, y, R, yd, dims, C._FD_STEP)
             np.testing.assert_array_equal(got, want)
+
+
+def test_python_differences_equal_scipys_bitwise() -> None:
+    # _Differenced.jac: scipy's approx_derivative (2-point, absolute step, relative fallback)
+    rng = np.random.default_rng(11)
+    y = np.cumsum(rng.normal(size=80)) + 3.0
+    R = rng.normal(size=(80, 1))
+    dims = np.array([1, 1, 1, 1, 4, 1, 0, 5], dtype=np.int64)
+    yd = C._diff(y, 1, 0, 4)
+    objective = functools.partial(_python_objective, y=y, R=R, yd=yd, dims=dims)
+    points = [rng.normal(size=5) * scale for scale in (1e-3, 0.2, 1e9)]
+    points.append(np.array([-0.0, 0.0, 0.3, -0.0, 1.0]))  # signed zeros
+    # a large regression coefficient (finite objective): x + sqrt(eps) == x there, so the
+    # step is relative and (x + h) - x differs from h in its last bits
+    points.append(np.array([0.1, -0.2, 0.05, 0.1, 3e8 + 0.3]))
+    points.append(np.array([0.1, -0.2, 0.05, 0.1, -7.3e8 - 0.7]))
+
+    def cubic(x: np.ndarray) -> float:  # curved at every scale: a step's sign shows
+        return float(np.sum(x**3 - 2.0 * x))
+
+    def signs(x: np.ndarray) -> float:  # tells -0.0 from 0.0: only x_i may change
+        return float(np.sum(np.copysign(1.0, x)) + np.sum(x))
+
+    for fn in (objective, cubic, signs):
+        for x in points:
+            diffs = C._Differenced(fn)
+            f0 = diffs.fun(x)
+            want = approx_derivative(fn, x, method="2-point", abs_step=C._FD_STEP, f0=f0)
+            np.testing.assert_array_equal(diffs.jac(x), want)
+            assert diffs.calls == 1 + x.size  # f(x) once (remembered), one per coordinate
+
+
+class _ScipysOwn(C._Differenced):
+    jac = None  # type: ignore[assignment]  # css_start then passes no gradient: scipy's
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_interpreted_starts_equal_scipys_own_differences(block: int, monkeypatch) -> None:
+    cases = [c for i, c in enumerate(_cases(80)) if i % 2 == block]
+    got = [C.css_start(*case, compiled=False) for case in cases]
+    monkeypatch.setattr(C, "_Differenced", _ScipysOwn)
+    for case, (start, ok) in zip(cases, got):
+        ref = C.css_start(*case, compiled=False)
+        np.testing.assert_array_equal(start, ref[0], err_msg=f"{case[1]} {case[2]} {case[3]}")
+        assert ok == ref[1]
