@@ -250,8 +250,9 @@ except ImportError:  # no first-call gate
 
 
 def _search(cache: Path) -> dict[str, dict[str, object]]:
+    # the gates serve installs without the ahead-of-time kernels (seqlab._aot): off here
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               NUMBA_CACHE_DIR=str(cache))
+               NUMBA_CACHE_DIR=str(cache), SEQLAB_AOT="0")
     proc = subprocess.run([sys.executable, "-c", _SEARCH], env=env, capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

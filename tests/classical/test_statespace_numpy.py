@@ -1,8 +1,10 @@
-"""The numpy twin of the compiled Kalman filter (first calls, issue 17): the same bits.
+"""The numpy twin of the compiled Kalman filter and the filter compiled ahead of time (first
+calls, issue 17): the same bits as the jitted kernel.
 
 ``seqlab.classical._statespace_numpy.kalman_filter`` vectorises the kernel's loops while
-keeping every sum in the kernel's order, so every output must equal the compiled kernel's
-to the last bit (``assert_array_equal``, not a tolerance), on SARIMAX systems (sparse
+keeping every sum in the kernel's order, and ``seqlab._aot``'s module is the kernel's own
+code compiled at install, so every output of both must equal the jitted kernel's to the
+last bit (``assert_array_equal``, not a tolerance), on SARIMAX systems (sparse
 companion/differencing transitions with repeated rows), dense random systems, gaps,
 intercepts, a burn-in and a singular prediction variance.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seqlab import _aot
 from seqlab.classical import SARIMAX, _statespace_kernels, _statespace_numpy, statespace
 from seqlab.classical._sarimax_system import make_spec
 from seqlab.classical.statespace import StateSpace
@@ -28,12 +31,19 @@ def _run(kernel, ss: StateSpace, y, d, c):
     return llf, v, F, a_pred, a_filt, P_last
 
 
+def _alternatives() -> list:
+    """The numpy twin, and the ahead-of-time module where this install built it."""
+    aot = _aot.kernels()
+    return [_statespace_numpy] + ([] if aot is None else [aot])
+
+
 def _assert_same(ss, y, d, c):
-    twin = _run(_statespace_numpy, ss, y, d, c)
     kernel = _run(_statespace_kernels, ss, y, d, c)
-    assert (twin[0] == kernel[0]) or (np.isnan(twin[0]) and np.isnan(kernel[0]))
-    for a, b in zip(twin[1:], kernel[1:], strict=True):
-        np.testing.assert_array_equal(a, b)  # NaN where NaN, every other bit equal
+    for other in _alternatives():
+        got = _run(other, ss, y, d, c)
+        assert (got[0] == kernel[0]) or (np.isnan(got[0]) and np.isnan(kernel[0])), other
+        for a, b in zip(got[1:], kernel[1:], strict=True):
+            np.testing.assert_array_equal(a, b)  # NaN where NaN, every other bit equal
 
 
 def _airline() -> np.ndarray:

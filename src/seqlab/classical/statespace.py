@@ -174,7 +174,7 @@ class StateSpace:
         ``c[t]`` enters the transition from ``t`` to ``t + 1``. ``loop=True``: the caller
         runs many filters (an optimiser): compile the kernel now (``TWIN_BUDGET_S``).
         """
-        from seqlab.classical import _statespace_kernels, _statespace_numpy
+        from seqlab._aot import kernels
 
         yy = np.ascontiguousarray(_f64(y, 1, "y"))
         n, m = yy.shape[0], self.m
@@ -182,7 +182,11 @@ class StateSpace:
         v, F = np.empty(n), np.empty(n)
         a_pred, a_filt, P_last = np.empty((n + 1, m)), np.empty((n, m)), np.empty((m, m))
         Tr, Tc, Tv = self._triplets()
-        kernel = _statespace_numpy if _use_twin(n, m, loop) else _statespace_kernels
+        kernel: Any = kernels()  # compiled at install: no compilation, no numba (seqlab._aot)
+        if kernel is None:
+            from seqlab.classical import _statespace_kernels, _statespace_numpy
+
+            kernel = _statespace_numpy if _use_twin(n, m, loop) else _statespace_kernels
         llf = kernel.kalman_filter(yy, dd, self.Z, self.H, Tr, Tc, Tv, cc, self.RQR, self.a0,
                                    np.ascontiguousarray(self.P0), self.burn, v, F, a_pred,
                                    a_filt, P_last)
