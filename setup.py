@@ -17,7 +17,7 @@ from setuptools.command.build_ext import build_ext as _build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class build_ext(_build_ext):  # noqa: N801 - setuptools' command name
+class build_ext(_build_ext):  # setuptools' command name
     """Compiles the numba part of the ahead-of-time module first; a failure is a warning."""
 
     def build_extension(self, ext):  # type: ignore[no-untyped-def]
@@ -26,7 +26,7 @@ class build_ext(_build_ext):  # noqa: N801 - setuptools' command name
         try:
             ext._prepare_object_files(self)  # numba: the kernels to an object file
             super().build_extension(ext)
-        except Exception as err:  # noqa: BLE001 - any failure leaves the jitted kernels
+        except Exception as err:  # any failure leaves the jitted kernels
             self.warn(f"seqlab: the ahead-of-time kernels were not built ({err!r}); "
                       "seqlab will use the same kernels jitted by numba")
 
@@ -47,7 +47,7 @@ def _aot_extensions() -> list:
             cc.export(name, sig)(getattr(importlib.import_module(module), attr).py_func)
         ext = cc.distutils_extension()
         ext.name = "seqlab._aot._kernels"
-    except Exception as err:  # noqa: BLE001 - any failure leaves the jitted kernels
+    except Exception as err:  # any failure leaves the jitted kernels
         print(f"seqlab: no ahead-of-time kernels ({err!r}); seqlab will use the same "
               "kernels jitted by numba", file=sys.stderr)
         return []
