@@ -38,13 +38,15 @@ def _aot_extensions() -> list:
         import llvmlite.binding as llvm
         from numba.pycc import CC
 
-        from seqlab._aot import EXPORTS
+        from seqlab._aot import EXPORTS, source_hash
         cc = CC("_kernels", "seqlab._aot")
         cpu = os.environ.get("SEQLAB_AOT_CPU", "host")  # "" for any x86-64 (a wheel to share)
         cc.target_cpu = llvm.get_host_cpu_name() if cpu == "host" else cpu
         cc.verbose = False
         for name, (module, attr, sig) in EXPORTS.items():
             cc.export(name, sig)(getattr(importlib.import_module(module), attr).py_func)
+        stamp = source_hash()  # which sources this module is built from (seqlab._aot)
+        cc.export("source_hash", "i8()")(lambda: stamp)
         ext = cc.distutils_extension()
         ext.name = "seqlab._aot._kernels"
     except Exception as err:  # any failure leaves the jitted kernels

@@ -79,10 +79,16 @@ print("OVERLOADS" + json.dumps(found))
 """
 
 
+# These tests check what numba compiles on a first call: the path of an install without the
+# ahead-of-time kernels (seqlab._aot, tested in tests/classical/test_aot.py), so it is off.
+_JIT_ONLY = {"SEQLAB_AOT": "0"}
+
+
 def _compiled(family: str, cache_dir: str | None = None) -> dict[str, list[str]]:
     code = "import json, sys\nimport numpy as np\nrng = np.random.default_rng(0)\n"
     code += _CALLS[family] + _REPORT
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **_JIT_ONLY)
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
     proc = subprocess.run(
@@ -129,7 +135,7 @@ def test_sarimax_compiles_only_the_likelihood_its_model_uses(tmp_path):
     code = "import json, sys\nimport numpy as np\nrng = np.random.default_rng(0)\n"
     code += _CALLS["sarimax"].replace("y[7] = np.nan", "pass") + _REPORT
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               NUMBA_CACHE_DIR=str(tmp_path / "complete"))
+               NUMBA_CACHE_DIR=str(tmp_path / "complete"), **_JIT_ONLY)
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -252,7 +258,7 @@ except ImportError:  # no first-call gate
 def _search(cache: Path) -> dict[str, dict[str, object]]:
     # the gates serve installs without the ahead-of-time kernels (seqlab._aot): off here
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               NUMBA_CACHE_DIR=str(cache), SEQLAB_AOT="0")
+               NUMBA_CACHE_DIR=str(cache), **_JIT_ONLY)
     proc = subprocess.run([sys.executable, "-c", _SEARCH], env=env, capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

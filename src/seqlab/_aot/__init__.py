@@ -16,26 +16,62 @@ from __future__ import annotations
 import functools
 import os
 from types import ModuleType
+from typing import Any
 
-__all__ = ["EXPORTS", "available", "kernels"]
+__all__ = ["EXPORTS", "available", "kernel", "kernels"]
 
-#: exported name -> (module of the jitted kernel, its name, numba signature)
+_NLL = "f8(f8[:], f8[:], Tuple((f8[:], f8[:,:], i8[:])))"  # (x, scale, (w, X, dims))
+
+#: exported name -> (module of the jitted kernel, its name, numba signature); arrays of any
+#: layout (``[:]``: the callers' contiguous arrays and any other take the same code)
 EXPORTS = {
     "kalman_filter": (
         "seqlab.classical._statespace_kernels", "kalman_filter",
         "f8(f8[:], f8[:], f8[:], f8, i8[:], i8[:], f8[:], f8[:,:], f8[:,:], f8[:], f8[:,:], i8,"
         " f8[:], f8[:], f8[:,:], f8[:,:], f8[:,:])"),
+    # SARIMAX's profile likelihoods (the BFGS objective while it runs interpreted)
+    "sarimax_nll": ("seqlab.classical._sarimax_kernels", "sarimax_nll", _NLL),
+    "sarimax_nll_ar": ("seqlab.classical._sarimax_kernels", "sarimax_nll_ar", _NLL),
+    "sarimax_nll_ma": ("seqlab.classical._sarimax_kernels", "sarimax_nll_ma", _NLL),
+    # AutoARIMA's CSS objective (0.5 log(S / nu) of an ARMA recursion)
+    "css": ("seqlab.classical._auto_arima_kernels", "_css", "f8(f8[:], f8[:], f8[:], i8)"),
 }
+
+
+def source_hash() -> int:
+    """A 60-bit hash of :data:`EXPORTS` and the source files of the kernels it names, read
+    without importing them (no numba). The build compiles it into the module
+    (``_kernels.source_hash()``), so that a module built from other sources (an editable
+    install whose kernels were edited since, a build that failed and left an older one) is
+    recognised and not used."""
+    import hashlib
+    import importlib.util
+
+    h = hashlib.sha256(repr(sorted(EXPORTS.items())).encode())
+    for module in sorted({m for m, _, _ in EXPORTS.values()}):
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None, module
+        with open(spec.origin, "rb") as f:
+            h.update(f.read())
+    return int(h.hexdigest()[:15], 16)
 
 
 @functools.cache
 def kernels() -> ModuleType | None:
-    """The compiled module, or None where it was not built or ``SEQLAB_AOT=0``."""
+    """The compiled module, or None where it was not built, was built from other sources
+    than these (with a warning: reinstall to rebuild it), or ``SEQLAB_AOT=0``."""
     if os.environ.get("SEQLAB_AOT", "1") == "0":
         return None
     try:
         from seqlab._aot import _kernels  # type: ignore[attr-defined]
     except ImportError:
+        return None
+    if getattr(_kernels, "source_hash", lambda: None)() != source_hash():
+        import warnings
+
+        warnings.warn("seqlab: the ahead-of-time kernels were built from other sources than "
+                      "these (reinstall seqlab to rebuild them); using numba's instead",
+                      RuntimeWarning, stacklevel=2)
         return None
     return _kernels
 
@@ -43,3 +79,10 @@ def kernels() -> ModuleType | None:
 def available() -> bool:
     """True when the ahead-of-time kernels are in use."""
     return kernels() is not None
+
+
+def kernel(name: str, jitted: Any) -> Any:
+    """The exported ``name`` where the module is in use, else ``jitted`` (its numba twin:
+    the same numbers bit for bit)."""
+    module = kernels()
+    return jitted if module is None else getattr(module, name)

@@ -43,34 +43,11 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
+from seqlab._aot import kernel as aot_kernel
 from seqlab._jit import njit
+from seqlab.classical._auto_arima_kernels import _css
 
 __all__ = ["css_start", "invertible", "profile_llf"]
-
-
-@njit(cache=True)
-def _css(w: np.ndarray, phi: np.ndarray, theta: np.ndarray, ncond: int) -> float:
-    """0.5 log(S / nu) of the ARMA residuals of ``w`` (already differenced, full length)."""
-    n = w.shape[0]
-    p, q = phi.shape[0], theta.shape[0]
-    resid = np.empty(n)  # np.empty and a loop: np.zeros compiles one more numba helper
-    for t in range(n):
-        resid[t] = 0.0
-    ssq = 0.0
-    nu = 0
-    for t in range(ncond, n):
-        tmp = w[t]
-        for j in range(p):
-            tmp -= phi[j] * w[t - j - 1]
-        for j in range(min(t - ncond, q)):
-            tmp -= theta[j] * resid[t - j - 1]
-        resid[t] = tmp
-        if not math.isnan(tmp):
-            nu += 1
-            ssq += tmp * tmp
-    if nu == 0 or ssq <= 0.0:
-        return -1e300 if nu else 1e300
-    return 0.5 * math.log(ssq / nu)
 
 
 #: scipy's BFGS default absolute finite-difference step (``scipy.optimize._optimize._epsilon``)
@@ -294,6 +271,8 @@ def css_start(
     beta0 = np.linalg.lstsq(Rd, yd, rcond=None)[0] if nreg else np.zeros(0)
     ncond = p + P * s
 
+    css = aot_kernel("css", _css)  # compiled at install where possible (seqlab._aot)
+
     def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ar, ma = x[:p], x[p:p + q]
         sar, sma = x[p + q:p + q + P], x[p + q + P:k_ar]
@@ -302,7 +281,7 @@ def css_start(
     def objective(x: np.ndarray) -> float:
         phi, theta, beta = unpack(x)
         w = _diff(y - R @ beta, d, D, s) if nreg else yd
-        return float(_css(np.ascontiguousarray(w), phi, theta, ncond))
+        return float(css(np.ascontiguousarray(w), phi, theta, ncond))
 
     diffs = _Differenced(objective)  # scipy's forward differences, in Python
     fun: Any = diffs.fun
@@ -324,6 +303,7 @@ def css_start(
 
     x0 = np.r_[np.zeros(k_ar), beta0]
     if x0.size:
+
         with np.errstate(all="ignore"):
             res = scipy.optimize.minimize(fun, x0, method="BFGS", jac=jac,
                                           options={"gtol": 1e-8, "maxiter": 100})
@@ -337,7 +317,7 @@ def css_start(
     ok = bool(np.all(np.isfinite(x))) and _stationary(ar) and _stationary(sar)
     phi, theta, beta = unpack(x)
     w = _diff(y - R @ beta, d, D, s) if nreg else yd
-    sigma2 = math.exp(2.0 * _css(np.ascontiguousarray(w), phi, theta, ncond))
+    sigma2 = math.exp(2.0 * css(np.ascontiguousarray(w), phi, theta, ncond))
     if not math.isfinite(sigma2) or sigma2 <= 0:
         sigma2 = float(np.var(yd)) if yd.size > 1 else 1.0
     trend_part = np.zeros(0)

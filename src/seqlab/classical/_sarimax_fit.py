@@ -99,6 +99,9 @@ def _compiled_bfgs(kind: str) -> Any:
     return bind(njit(cache=True)(objective), tag, compiled=True)
 
 
+_AOT_NAMES = {"arma": "sarimax_nll", "ar": "sarimax_nll_ar", "ma": "sarimax_nll_ma"}
+
+
 def _gate(kind: str) -> Any:
     from seqlab._jit import GATES, FirstCalls
 
@@ -144,6 +147,7 @@ def fit_mle(
 ) -> tuple[np.ndarray, int, bool]:
     """Minimise the negative log-likelihood from ``x0`` (unconstrained, divided by
     ``scale``); returns ``(params, n_iter, converged)`` (params in statsmodels' order)."""
+    from seqlab._aot import kernel as aot_kernel
     from seqlab.classical._sarimax_kernels import KERNELS, nll_kernel
 
     x0 = np.ascontiguousarray(x0, dtype=np.float64)
@@ -158,7 +162,8 @@ def fit_mle(
         return spec.constrain(x * scale), int(it), bool(conv)
     xs, ss = x0[:-1].copy(), scale[:-1].copy()
     kind = nll_kernel(data[2])
-    nll = KERNELS[kind]
+    # compiled at install where possible (seqlab._aot): the interpreted BFGS's objective
+    nll = aot_kernel(_AOT_NAMES[kind], KERNELS[kind])
     if use_compiled(kind):
         x, _, it, conv = _compiled_bfgs(kind)(xs, (ss, *data), maxiter, 1e-7)
     else:
