@@ -149,3 +149,18 @@ def test_a_module_built_from_other_sources_is_not_used(monkeypatch) -> None:
             assert _aot.kernels() is None
     finally:
         _aot.kernels.cache_clear()
+
+
+def test_the_source_hash_covers_every_seqlab_module_the_kernels_import() -> None:
+    # an edit to a helper a kernel calls must make a built module stale, as one to the kernel
+    import ast
+
+    hashed = {m for m, _, _ in _aot.EXPORTS.values()} | set(_aot.DEPENDS)
+    for module in {m for m, _, _ in _aot.EXPORTS.values()}:
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None
+        tree = ast.parse(Path(spec.origin).read_text())
+        imported = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module
+                    and node.module.startswith("seqlab")}
+        assert imported <= hashed, (module, imported - hashed)

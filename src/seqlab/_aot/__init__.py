@@ -18,7 +18,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-__all__ = ["EXPORTS", "available", "kernel", "kernels"]
+__all__ = ["DEPENDS", "EXPORTS", "available", "kernel", "kernels", "source_hash"]
 
 _NLL = "f8(f8[:], f8[:], Tuple((f8[:], f8[:,:], i8[:])))"  # (x, scale, (w, X, dims))
 
@@ -38,17 +38,22 @@ EXPORTS = {
 }
 
 
+#: modules whose code the exported kernels compile besides their own: the helpers they call
+#: and seqlab's ``njit`` (tests/classical/test_aot.py checks the list against the imports)
+DEPENDS = ("seqlab._jit", "seqlab.classical._arma_cov")
+
+
 def source_hash() -> int:
-    """A 60-bit hash of :data:`EXPORTS` and the source files of the kernels it names, read
-    without importing them (no numba). The build compiles it into the module
-    (``_kernels.source_hash()``), so that a module built from other sources (an editable
-    install whose kernels were edited since, a build that failed and left an older one) is
-    recognised and not used."""
+    """A 60-bit hash of :data:`EXPORTS` and the source files of the kernels it names and of
+    :data:`DEPENDS`, read without importing them (no numba). The build compiles it into the
+    module (``_kernels.source_hash()``), so that a module built from other sources (an
+    editable install whose kernels were edited since, a build that failed and left an older
+    one) is recognised and not used."""
     import hashlib
     import importlib.util
 
     h = hashlib.sha256(repr(sorted(EXPORTS.items())).encode())
-    for module in sorted({m for m, _, _ in EXPORTS.values()}):
+    for module in sorted({m for m, _, _ in EXPORTS.values()} | set(DEPENDS)):
         spec = importlib.util.find_spec(module)
         assert spec is not None and spec.origin is not None, module
         with open(spec.origin, "rb") as f:
