@@ -44,8 +44,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SIG = ("f8(f8[:], f8[:], f8[:], f8, i8[:], i8[:], f8[:], f8[:,:], f8[:,:], f8[:], f8[:,:], i8, "
-       "f8[:], f8[:], f8[:,:], f8[:,:], f8[:,:])")
 OUTPUTS = slice(12, 17)  # v_out, F_out, a_pred, a_filt, P_last: written in place
 
 
@@ -95,7 +93,9 @@ def build(folder: str, module: str, target_cpu: str) -> float:
     cc.output_dir = folder
     cc.verbose = False
     cc.target_cpu = llvm.get_host_cpu_name() if target_cpu == "host" else target_cpu
-    cc.export("kalman_filter", SIG)(K.kalman_filter.py_func)
+    from seqlab._aot import EXPORTS
+
+    cc.export("kalman_filter", EXPORTS["kalman_filter"][2])(K.kalman_filter.py_func)
     cc.compile()
     return time.process_time() - t0
 
