@@ -49,6 +49,7 @@ import time
 import torch
 from torch import nn
 
+from seqlab.recurrent import _matmul
 from seqlab.recurrent.interop import copy_from_torch
 from seqlab.recurrent.layers import RNNLayer, _bptt_function, _small_step
 
@@ -176,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()
     shapes = QUICK_SHAPES if args.quick else {k: SHAPES[k] for k in args.shapes}
     print(f"threads={args.threads}  torch {torch.__version__}  load average {load_before}")
+    print(f"CPU: {_matmul.machine()}; float32 products: SEQLAB_MATMUL={_matmul.pinned()}")
     print(f"{'shape':6} {'cell':7} {'impl':8} {'ms':>9} {'ratio':>6} {'vs':>8} {'r LSTM':>6} "
           f"{'GFLOP/s':>8} {'%bound':>6} {'%peak':>6} {'cpu ms':>9} {'cpu r':>6}")
     rows = []
@@ -232,9 +234,15 @@ def main(argv: list[str] | None = None) -> None:
           "(nn.RNN for leaky/skip, nn.LSTM for jordan); r LSTM = ms / nn.LSTM ms; %bound = "
           "time of the row's products alone (fastest backend, own shapes) in % of its time; "
           "cpu ms / cpu r = process CPU time and its ratio.")
+    chosen = _matmul.choices()
+    if chosen:
+        print("MKL / oneDNN per product class (seqlab.recurrent._matmul): "
+              + ", ".join(f"{k}: {v}" for k, v in sorted(chosen.items())))
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"threads": args.threads, "torch": torch.__version__,
+                       "cpu": _matmul.machine(), "matmul_pin": _matmul.pinned(),
+                       "matmul_choices": chosen,
                        "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
                        "repeats": args.repeats, "timing": "median wall ms, fwd+bwd, "
                        "contenders interleaved per round", "rows": rows}, f, indent=1)

@@ -14,3 +14,14 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _matmul_choices_in_memory():
+    """The suite measures MKL against oneDNN (seqlab.recurrent._matmul) on a loaded machine:
+    keep those answers in the process instead of saving them into the user's cache."""
+    from seqlab.recurrent import _matmul
+
+    _matmul.PERSIST = False
+    yield
+    _matmul.PERSIST = True

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
-from seqlab.recurrent import _bptt_elman_fast, _bptt_jordan_fast, bptt
+from seqlab.recurrent import _bptt_elman_fast, _bptt_jordan_fast, _matmul, bptt
 from seqlab.recurrent.interop import copy_from_torch
 from seqlab.recurrent.layers import RNNLayer
 
@@ -180,15 +180,18 @@ def test_float32_matches_torch_rnn(fast):
     assert fast["simple"] == 1
 
 
-@pytest.mark.skipif(not _bptt_elman_fast.onednn(), reason="torch build without oneDNN")
+@pytest.mark.parametrize("backend", [
+    pytest.param("onednn", marks=pytest.mark.skipif(not _matmul.onednn(),
+                                                    reason="torch build without oneDNN")),
+    "mkl"])
 @pytest.mark.parametrize("lengths", [None, [9, 4, 1, 7, 9]], ids=["full", "padded"])
 @pytest.mark.parametrize(("cell", "opts"), LAYER_CASES)
-def test_float32_onednn_products_match_float64(fast, monkeypatch, cell, opts, lengths):
-    """Float32 with every product through oneDNN (thresholds lowered to 0: per-step products,
-    skip blocks, projection, dX and weight gradients) against the readable float64
-    cells (impl='loop'), relative to scale; 2 layers, 2 directions, initial state."""
-    monkeypatch.setattr(_bptt_elman_fast, "ONEDNN_MIN_BHH", 0)
-    monkeypatch.setattr(_bptt_elman_fast, "SEQ_ONEDNN_MIN_H", 0)
+def test_float32_products_match_float64(fast, monkeypatch, cell, opts, lengths, backend):
+    """Float32 with every product through oneDNN, or every one through MKL (SEQLAB_MATMUL
+    pins them: per-step products, skip blocks, projection, dX and weight gradients)
+    against the readable float64 cells (impl='loop'), relative to scale; 2 layers, 2
+    directions, initial state."""
+    monkeypatch.setenv(_matmul.ENV, backend)
     layer = RNNLayer(3, 16, cell=cell, num_layers=2, bidirectional=True, seed=0, **opts).to(DT)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(5, 9, 3, dtype=DT, generator=gen)

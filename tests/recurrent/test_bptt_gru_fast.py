@@ -14,7 +14,7 @@ import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 from seqlab.recurrent import _bptt_gru_fast as F
-from seqlab.recurrent import bptt
+from seqlab.recurrent import _matmul, bptt
 from seqlab.recurrent._bptt_gated import GRUSequenceFn
 from seqlab.recurrent._bptt_reference import gru_forward
 from seqlab.recurrent.interop import copy_from_torch
@@ -168,14 +168,19 @@ def test_no_grad_forward_and_float32_layer_auto():
     torch.testing.assert_close(h_n, ref_n, rtol=1e-4, atol=2e-5)
 
 
-@pytest.mark.parametrize("onednn", [True, False], ids=["onednn", "torch_mm"])
+@pytest.mark.parametrize("backend", [
+    pytest.param("onednn", marks=pytest.mark.skipif(not _matmul.onednn(),
+                                                    reason="torch build without oneDNN")),
+    "mkl"])
+@pytest.mark.parametrize("fused", [True, False], ids=["fused_step", "torch_ops"])
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunks_of_2", "one_chunk"])
-def test_float32_backends_and_chunks_agree_with_float64(onednn, chunked, monkeypatch):
-    # the products through oneDNN or torch's addmm, the projections and weight gradients
-    # in chunks of 2 steps (the last one shorter) or all at once: the float64 result to
-    # float32 accuracy
-    if not onednn:
-        monkeypatch.setattr(F, "onednn", lambda: False)
+def test_float32_backends_and_chunks_agree_with_float64(backend, fused, chunked, monkeypatch):
+    # the products through oneDNN or MKL (torch's addmm, which writes the step's product into
+    # the fused kernel's own buffer), the step's elementwise part fused or as torch ops, the
+    # projections and weight gradients in chunks of 2 steps (the last one shorter) or all at
+    # once: the float64 result to float32 accuracy
+    monkeypatch.setenv(_matmul.ENV, backend)
+    monkeypatch.setattr(F, "FUSED32", fused)
     monkeypatch.setattr(F, "_CHUNK_ROWS", 12 if chunked else 1 << 20)
     monkeypatch.setattr(F, "_PROJ_ROWS", 12 if chunked else 1 << 20)
     B, T, I, H = 6, 11, 4, 16
@@ -196,7 +201,7 @@ def test_float32_backends_and_chunks_agree_with_float64(onednn, chunked, monkeyp
 
 
 def test_onednn_probe_is_a_bool():
-    assert isinstance(F.onednn(), bool)
+    assert isinstance(_matmul.onednn(), bool)
 
 
 @pytest.mark.parametrize("dtype", [DT, torch.float32])

@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from seqlab._cache import cache_dir
 from seqlab._validation import check_choice
 from seqlab.data._registry import DatasetInfo, register
 from seqlab.data._types import SequenceSet
@@ -80,8 +81,7 @@ def _music21() -> Any:
 
 def seqlab_cache_dir() -> Path:
     """Folder for seqlab's derived data: ``$SEQLAB_CACHE`` or ``~/.cache/seqlab``."""
-    env = os.environ.get("SEQLAB_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "seqlab"
+    return cache_dir()
 
 
 def piano_roll(score: Any) -> np.ndarray:

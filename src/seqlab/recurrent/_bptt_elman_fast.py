@@ -23,10 +23,13 @@ What it does differently:
 Padding (``mask_tm`` (T, B), 0 = padded): the state is carried (``torch.where`` per step), the
 derivative buffer is zero there and the carried gradient passes through (``+ (1-m) G_t``).
 
-Float32 products from ``B*H^2 >= ONEDNN_MIN_BHH`` go through oneDNN (as in
-:mod:`seqlab.recurrent._bptt_gru_fast`): per step with ``W_hh`` packed once per call (the
-product's result is then a new tensor, copied into the buffer), the skip blocks, the input
-projection, dX, and the weight gradients from one transposed copy of ``dZ``.
+Float32 products go through MKL or oneDNN, whichever :mod:`seqlab.recurrent._matmul`
+measured to be faster here for the product's shape (:func:`dnn`): per step with ``W_hh``
+packed once per call for oneDNN (the product's result is then a new tensor, copied into the
+buffer), the skip blocks, the input projection, dX, and the weight gradients from one
+transposed copy of ``dZ``. (Until 2026-12-04 a fixed rule chose: per-step products from
+``B*H^2 >= 2^22`` and whole-sequence ones from ``H >= 128`` through oneDNN, measured on the
+AMD EPYC of those sessions; on a Zen 4 EPYC MKL was the faster of the two at B=32 H=128.)
 
 Tried and dropped (issue 19, 2026-12-04): the whole recursion as ONE numba kernel (per step
 ``np.dot`` into a buffer -- scipy's OpenBLAS, Haswell kernels -- and a fused, vectorised
@@ -58,7 +61,8 @@ from typing import Any
 import torch
 
 from seqlab.recurrent import _bptt_reference as R
-from seqlab.recurrent._bptt_gru_fast import linear, onednn
+from seqlab.recurrent._matmul import linear_dnn as linear
+from seqlab.recurrent._matmul import onednn_faster
 from seqlab.recurrent._workspace import scratch
 
 Tensor = torch.Tensor
@@ -68,22 +72,6 @@ Tensor = torch.Tensor
 FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
-
-
-# Float32 products through oneDNN: the whole-sequence ones (input projection, dX, weight
-# gradients from one transposed copy of dZ) always -- at B=32 T=100 I=32 H=128 they take
-# 1.05 ms instead of MKL's 1.94 (CPU time, 1 thread) --, the per-step ones (W_hh packed once
-# per call) and the skip blocks from B*H^2 = ONEDNN_MIN_BHH, torch's addmm_ (MKL) below:
-# oneDNN runs ~2x MKL's speed on this AMD EPYC on large products (see _bptt_gru_fast) but
-# costs more per call. Measured 2026-12-04 (issue 19, 1 thread, forward+backward, load ~5,
-# median ms, per-step MKL -> oneDNN): B=32 T=100 H=128 (2^19) Elman 11.2 -> 14.1, skip 15.5 ->
-# 21.3; B=32 H=256 (2^21) Elman 28.4 -> 31.3, skip 46.3 -> 41.2; B=64 H=256 (2^22) Elman 54.0
-# -> 50.3, skip 80.5 -> 72.2; B=64 T=256 H=512 (2^24) Elman 470 -> 365, skip 726 -> 576.
-ONEDNN_MIN_BHH = 1 << 22
-# ... and the whole-sequence ones from H = SEQ_ONEDNN_MIN_H (CPU time, 1 thread, T=100, load
-# ~6, this Function with them through oneDNN / through MKL: B=8 H=64 1.06-1.09, B=16 H=64
-# 1.02, B=32 H=64 1.01; B=8 H=128 0.94, B=32 H=128 0.89-0.93, skip 0.89).
-SEQ_ONEDNN_MIN_H = 128
 
 
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
@@ -123,11 +111,16 @@ def zeros_for_none(grads: tuple[Tensor | None, ...], outputs: tuple[Tensor, ...]
 
 
 def dnn(t: Tensor, hidden: int, batch: int | None = None) -> bool:
-    """True when the products of a float32 ``t`` go through oneDNN: the whole-sequence ones
-    (``batch`` None), or the per-step ones at this step size."""
-    big = (hidden >= SEQ_ONEDNN_MIN_H if batch is None
-           else batch * hidden * hidden >= ONEDNN_MIN_BHH)
-    return t.dtype == torch.float32 and big and onednn()
+    """True when the products of a float32 ``t`` go through oneDNN, as measured on this
+    machine (:func:`seqlab.recurrent._matmul.onednn_faster`): the per-step ones, (batch,
+    hidden) @ (hidden, hidden), or (``batch`` None) the whole-sequence ones, judged by the
+    largest of them, the weight gradient ``dZ^T S`` over the rows of ``t`` (with oneDNN's
+    transposed copy of ``dZ``)."""
+    if t.dtype != torch.float32:
+        return False
+    if batch is None:
+        return onednn_faster("tn", t.numel() // max(1, t.shape[-1]), hidden, hidden)
+    return onednn_faster("step", batch, hidden, hidden)
 
 
 def mm_tn(d: Tensor, s: Tensor, d_t: Tensor | None = None) -> Tensor:

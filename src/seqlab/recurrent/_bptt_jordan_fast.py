@@ -101,7 +101,7 @@ def _folded_forward(
     h = hsl[0] if y0 is None else hsl[0].addmm_(y0.detach(), w_yh_d.t(), alpha=two_h)
     h = _activate(h, act, minus_one)
     m_t = torch.mm(w_yh_d, w_hy_d).t() * two_h  # (W_yh W_hy)^T, doubled for tanh: exact
-    step = step_addmm(m_t, B, dnn(hs, H, B))  # oneDNN from ONEDNN_MIN_BHH (float32)
+    step = step_addmm(m_t, B, dnn(hs, H, B))  # oneDNN where measured faster (float32)
     for t in range(1, T):
         zt = step(hsl[t], h)  # hsl[t] itself (torch) or a new tensor (oneDNN)
         h = _activate(zt, act, minus_one, hsl[t])

@@ -55,9 +55,9 @@ projection's buffer, the activation runs in place (tanh as 2 sigmoid(2z) - 1 wit
 doubled weights: torch's sigmoid is ~5x faster than its tanh), the states are stored once and
 returned as a view, and the backward step is one multiply and one ``addmm_`` (measured at
 B=32 T=100 I=32 H=128, 1 thread: Elman 0.7x nn.RNN's forward+backward, the older path 0.9x).
-Their float32 products go through oneDNN (~2x MKL's speed on this AMD EPYC): the
-whole-sequence ones from H >= 128, the per-step ones from B*H^2 >= 2^22 (issue 19; figures
-beside ``ONEDNN_MIN_BHH`` in ``_bptt_elman_fast``).
+Their float32 products go through MKL or oneDNN, whichever was measured to be faster on this
+machine for the product's shape (:mod:`seqlab.recurrent._matmul`: oneDNN ran ~2x MKL's speed
+on the AMD EPYC of the earlier sessions, MKL was faster at B=32 H=128 on a Zen 4 EPYC).
 
 Long sequences: tiny values in a decaying state can become denormal floats, which are
 very slow on x86. Call ``torch.set_flush_denormal(True)`` (process-wide, so the library
