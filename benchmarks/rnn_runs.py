@@ -50,9 +50,11 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"run {k + 1}/{args.runs} threads={t}: {time.perf_counter() - t0:.0f} s, "
                       f"load {loads[-1]:.2f}", file=sys.stderr)
     medians = []
-    print(f"median over {args.runs} runs (range); ratio = ms / the goal's torch.nn ms")
+    print(f"median over {args.runs} runs (range); ratio = ms / the goal's torch.nn ms; "
+          "%bound = the time the row's matrix products alone take, in % of its time (the "
+          "share of the machine's limit it reaches: compare with nn.LSTM's at that shape)")
     print(f"{'thr':>3} {'shape':>5} {'cell':<7} {'impl':<8} {'vs':<8} {'ratio':>6} "
-          f"{'range':>13} {'ms':>9}")
+          f"{'range':>13} {'ms':>9} {'%bound':>6}")
     for t in args.threads:
         first = runs[t][0]
         for i, row in enumerate(first):
@@ -63,16 +65,19 @@ def main(argv: list[str] | None = None) -> None:
                        (row["shape"], row["cell"], row["impl"]) for s in same)
             ratios = [s["ratio"] for s in same]
             ms = statistics.median(s["ms"] for s in same)
+            bound = statistics.median(s["pct_bound"] for s in same)
             med = {"threads": t, "shape": row["shape"], "cell": row["cell"],
                    "impl": row["impl"], "vs": row["vs"], "ratio_median": statistics.median(ratios),
                    "ratio_min": min(ratios), "ratio_max": max(ratios), "ms_median": ms,
-                   "ratios": ratios}
+                   "pct_bound_median": bound, "ratios": ratios}
             medians.append(med)
             if row["impl"].startswith("nn.") and row["impl"] != row["vs"]:
                 continue  # nn.RNN timed again in the leaky/skip rounds: shown once
+            # (a torch.nn row's %bound is against its own cell's products, except nn.RNN's
+            # in the skip round, which is against skip's two a step: not printed, above)
             print(f"{t:>3} {row['shape']:>5} {row['cell']:<7} {row['impl']:<8} {row['vs']:<8} "
                   f"{med['ratio_median']:6.2f} {min(ratios):6.2f}-{max(ratios):<6.2f} "
-                  f"{ms:9.2f}")
+                  f"{ms:9.2f} {bound:6.0f}")
     if args.out:
         args.out.write_text(json.dumps({
             "runs": args.runs, "threads": args.threads, "rnn_args": rest,
