@@ -32,12 +32,15 @@ IMPLS = ("auto", "loop", "torch", "bptt")
 # B=64 T=256 I=64 H=512: Elman 0.85x nn.RNN, Jordan 0.80x the loop (0.47x at B=8 H=1024,
 # 0.85x at B=64 H=128). So bptt comes first for every size of these four cells.
 # GRU (issue 19, 2026-12-04, benchmarks/rnn.py, 1 thread): "bptt" runs the matrix-product-
-# bound GRUFastFn (oneDNN products, seqlab.recurrent._bptt_gru_fast) when B >= 2 and
+# bound GRUFastFn (MKL or oneDNN products, as measured by seqlab.recurrent._matmul;
+# seqlab.recurrent._bptt_gru_fast) when B >= 2 and
 # B*H^2 >= 2^18 (measured crossover against the numba/torch-loop GRUSequenceFn: H=128 from
 # B=16, H=256 from B=4, H=512 from B=2, H=64 from B=64), else GRUSequenceFn; either way
 # faster than torch's GRU kernel (benchmarks/results/rnn-gru-issue19-after-t1.json, load ~2:
 # shape a B=32 H=128 0.63x nn.GRU, c B=64 H=512 0.47x, b B=1 H=64 0.06x; 2 threads 0.66x,
 # 0.50x, 0.06x), so GRU keeps "bptt" first in both rows.
+# On another CPU (AMD EPYC Zen 4, 2026-12-05, benchmarks/results/impl_auto-zen4.json, 112
+# sizes, 1 thread) the path this table resolves to was within 1.06 of the fastest everywhere.
 _PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 
