@@ -62,7 +62,7 @@ import torch
 
 from seqlab.recurrent import _bptt_reference as R
 from seqlab.recurrent._matmul import linear_dnn as linear
-from seqlab.recurrent._matmul import onednn_faster
+from seqlab.recurrent._matmul import onednn_faster, step_product
 from seqlab.recurrent._workspace import scratch
 
 Tensor = torch.Tensor
@@ -128,15 +128,12 @@ def mm_tn(d: Tensor, s: Tensor, d_t: Tensor | None = None) -> Tensor:
     return d.t() @ s if d_t is None else linear(d_t, s.t())
 
 
-def step_addmm(w_t: Tensor, batch: int, on: bool) -> Any:
-    """``(acc, a) -> acc + a @ w_t`` (a new tensor or ``acc`` itself) for the per-step product
-    with the fixed (in, out) matrix ``w_t``: oneDNN with the weight packed once if ``on``,
-    else torch's in-place ``addmm_``."""
-    if on:
-        packed = torch.ops.mkldnn._reorder_linear_weight(w_t.t().contiguous(), batch)
-        binary = torch.ops.mkldnn._linear_pointwise.binary
-        return lambda acc, a: binary(a, acc, packed, None, "add")
-    return lambda acc, a: acc.addmm_(a, w_t)
+def step_addmm(w_t: Tensor, batch: int) -> Any:
+    """``(acc, a) -> acc + a @ w_t`` (a new tensor, or ``acc`` itself: in place) for the
+    per-step product with the fixed (in, out) matrix ``w_t``: :func:`_matmul.step_product`
+    (oneDNN with the weight packed once where measured faster, else MKL into ``acc``)."""
+    step = step_product(w_t.t(), batch)
+    return lambda acc, a: step(a, acc, out=acc)
 
 
 def input_projection(x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
@@ -211,7 +208,7 @@ class SimpleFastFn(torch.autograd.Function):
         B, T, _ = x.shape
         H = w_hh.shape[0]
         tanh = act == 0  # tanh(z) = 2 sigmoid(2z) - 1: torch's sigmoid is 5x faster
-        on = dnn(x, H, B)  # oneDNN per-step products
+        on = dnn(x, H, B)  # the skip blocks' products through oneDNN (as step_addmm's)
         xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0, dnn(x, H))  # 2z
         u = z.view(T, B, H)  # becomes u_t = f(z_t) in place
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)  # (T, B, 1) 0/1 floats
@@ -229,7 +226,7 @@ class SimpleFastFn(torch.autograd.Function):
             w, ws = w * 2.0, None if ws is None else ws * 2.0
         f_ = None if tanh else _ACT_INPLACE.get(act)
         us, ss = u.unbind(0), s.unbind(0)
-        step = step_addmm(w, B, on)
+        step = step_addmm(w, B)
         for t in range(T):
             if k and t >= k and t % k == 0:  # skip terms of steps t..t+k-1: h_{t-k..t-1}
                 assert ws is not None
@@ -294,7 +291,7 @@ class SimpleFastFn(torch.autograd.Function):
         gs, ds = g.unbind(0), d.unbind(0)
         cs = None if carry is None or carry.dim() < 3 else carry.unbind(0)
         on = dnn(s, H, B)
-        step = step_addmm(w, B, on)
+        step = step_addmm(w, B)
         for t in range(T - 1, -1, -1):
             if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
                 lo, hi = max(0, t - k + 1), min(t, T - 1 - k)

@@ -101,7 +101,7 @@ def _folded_forward(
     h = hsl[0] if y0 is None else hsl[0].addmm_(y0.detach(), w_yh_d.t(), alpha=two_h)
     h = _activate(h, act, minus_one)
     m_t = torch.mm(w_yh_d, w_hy_d).t() * two_h  # (W_yh W_hy)^T, doubled for tanh: exact
-    step = step_addmm(m_t, B, dnn(hs, H, B))  # oneDNN where measured faster (float32)
+    step = step_addmm(m_t, B)  # oneDNN where measured faster (float32)
     for t in range(1, T):
         zt = step(hsl[t], h)  # hsl[t] itself (torch) or a new tensor (oneDNN)
         h = _activate(zt, act, minus_one, hsl[t])
@@ -258,7 +258,7 @@ def _folded_backward(
         gh.view(T * B, H).addmm_(gyf, w_hy)
     m = torch.mm(w_yh, w_hy)
     ghl, dhl = gh.unbind(0), dh.unbind(0)
-    step = step_addmm(m, B, dnn(hs, H, B))
+    step = step_addmm(m, B)
     for t in range(T - 1, -1, -1):
         dz_t = dhl[t].mul_(ghl[t])
         if t > 0:
