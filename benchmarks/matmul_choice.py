@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -58,18 +57,9 @@ print(t1 - t0, t2 - t1)
 
 
 def product_times(kind: Kind, m: int, k: int, n: int, rounds: int = 5) -> dict[str, float]:
-    """Microseconds a product through each library (best of ``rounds`` interleaved)."""
-    run = _matmul.runners(kind, m, k, n)
-    number = max(1, int(2e-3 * 5e10 / (2 * m * k * n)))
-    best = {name: float("inf") for name in run}
-    for fn in run.values():
-        fn()
-    for _ in range(rounds):
-        for name, fn in run.items():
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[name] = min(best[name], (time.perf_counter() - t0) / number)
+    """Microseconds a product through each library (best of ``rounds`` interleaved, the
+    timing of :func:`seqlab.recurrent._matmul.measure`)."""
+    best = _matmul.best_times(_matmul.runners(kind, m, k, n), 2.0 * m * k * n, rounds)
     return {name: 1e6 * t for name, t in best.items()}
 
 

@@ -207,20 +207,29 @@ def runners(kind: Kind, m: int, k: int, n: int) -> dict[str, Callable[[], Any]]:
             "onednn": lambda: ops._linear_pointwise(a, w, None, "none", [None], "")}
 
 
-def measure(run: dict[str, Callable[[], Any]], flops: float,
-            clock: Callable[[], float] = time.perf_counter) -> str:
-    """"onednn" if ``run["onednn"]`` takes at most ``MARGIN`` of ``run["mkl"]``'s time
-    (best of ``_ROUNDS`` interleaved rounds, each timing ~``_TIMING_S``), else "mkl"."""
+def best_times(run: dict[str, Callable[[], Any]], flops: float, rounds: int = _ROUNDS,
+               clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """Seconds a call of each of ``run``'s functions: one warm-up call each, then ``rounds``
+    interleaved rounds, each timing ~``_TIMING_S`` (several calls of a small product of
+    ``flops``), the best round of each."""
     number = max(1, min(200, int(_TIMING_S * 5e10 / max(flops, 1.0))))  # at ~50 GFLOP/s
     best = {name: float("inf") for name in run}
     for fn in run.values():  # warm-up: first-touch pages, oneDNN's kernel generation
         fn()
-    for _ in range(_ROUNDS):
+    for _ in range(rounds):
         for name, fn in run.items():
             t0 = clock()
             for _ in range(number):
                 fn()
-            best[name] = min(best[name], clock() - t0)
+            best[name] = min(best[name], (clock() - t0) / number)
+    return best
+
+
+def measure(run: dict[str, Callable[[], Any]], flops: float,
+            clock: Callable[[], float] = time.perf_counter) -> str:
+    """"onednn" if ``run["onednn"]`` takes at most ``MARGIN`` of ``run["mkl"]``'s time
+    (:func:`best_times`), else "mkl"."""
+    best = best_times(run, flops, clock=clock)
     return "onednn" if best["onednn"] <= MARGIN * best["mkl"] else "mkl"
 
 
