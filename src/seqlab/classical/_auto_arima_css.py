@@ -303,7 +303,6 @@ def css_start(
 
     x0 = np.r_[np.zeros(k_ar), beta0]
     if x0.size:
-
         with np.errstate(all="ignore"):
             res = scipy.optimize.minimize(fun, x0, method="BFGS", jac=jac,
                                           options={"gtol": 1e-8, "maxiter": 100})

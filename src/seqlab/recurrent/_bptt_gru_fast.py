@@ -329,7 +329,7 @@ class _WeightGrads:
         w = w_ih.detach()
         self.w_rz, self.w_n = w[: 2 * H], w[2 * H :]
         self.dnn = x.dtype == torch.float32 and onednn_faster(
-            "tn", min(T, _chunk_steps(T, B)) * B, 3 * H, H)
+            "tn", _chunk_steps(T, B) * B, 3 * H, H)
         if self.dnn:  # (I, 2H), (I, H): oneDNN's dX^T = W_ih^T d_in^T
             self.w_rz_t, self.w_n_t = self.w_rz.t().contiguous(), self.w_n.t().contiguous()
         self.dx = x.new_empty(T * B, I) if needs[0] else None
