@@ -13,9 +13,11 @@ torch.nn.LSTM / GRU / RNN and of seqlab's layer with each implementation ("torch
   W_skip h_{t-k}) and jordan (W_yh y_{t-1} and y_t = g(W_hy h_t), O = H), 1 for the others),
 - ``%bound``: the time the row's matrix products alone would take, in % of its time. The
   products are timed in the same run, each as the fastest of ``torch.mm`` (MKL), oneDNN
-  (``torch.ops.mkldnn._linear_pointwise``; on AMD CPUs MKL runs its AVX2 code, oneDNN
-  AVX-512, about twice as fast) and, for products of at most 2^20 multiply-adds, the numba
-  kernels' own loop product run back to back in one compiled loop (at B=1 a torch call's
+  (``torch.ops.mkldnn._linear_pointwise``; on some AMD CPUs MKL runs its AVX2 code, oneDNN
+  AVX-512, about twice as fast), ``np.dot`` in a numba loop (scipy's OpenBLAS at one
+  thread: on a Zen 4 9.2 us for 32x128 @ 128x128 against MKL's 12.5) and, for products
+  of at most 2^20 multiply-adds, the numba kernels' own loop product run back to back in
+  one compiled loop (at B=1 a torch call's
   ~5 us fixed cost is most of a 64x64 product: 7 GFLOP/s through torch, 36 in the loop),
   best of the repeats: the per-step ones at the step's own
   shapes (B, H) @ (H, G*H) forward and (B, G*H) @ (G*H, H) backward, 2*T*2*B*H*G*H*P FLOPs
@@ -34,7 +36,9 @@ Usage: ``python benchmarks/rnn.py [--threads 1] [--quick] [--shapes a b c] [--re
 [--cells gru lstm] [--out results.json]``; the JSON records the load average before and
 after.
 Denormals are flushed (``torch.set_flush_denormal(True)``) for every contender: long
-sequences otherwise slow down on subnormal floats.
+sequences otherwise slow down on subnormal floats. The Elman family's warm-up (its first
+calls in a process run the torch loop: ``_bptt_elman_fast.WARMUP_S``) is counted as done:
+the rows are the steady state of a training run.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ import time
 import torch
 from torch import nn
 
-from seqlab.recurrent import _matmul
+from seqlab.recurrent import _blas_loop, _bptt_elman_fast, _matmul
 from seqlab.recurrent.interop import copy_from_torch
 from seqlab.recurrent.layers import RNNLayer, _bptt_function, _small_step
 
@@ -119,9 +123,10 @@ def _numba_products():  # type: ignore[no-untyped-def]
 
 
 def matmul_gflops(m: int, k: int, n: int, repeats: int = 20) -> float:
-    """GFLOP/s of (m, k) @ (k, n): the fastest of torch.mm, oneDNN and (for products of at
-    most ``SMALL_PRODUCT`` multiply-adds) the numba kernels' loop product, best of
-    ``repeats``."""
+    """GFLOP/s of (m, k) @ (k, n): the fastest of torch.mm, oneDNN, ``np.dot`` in a numba
+    loop (scipy's BLAS at one thread: the Elman family's recursion, :mod:`._blas_loop`) and
+    (for products of at most ``SMALL_PRODUCT`` multiply-adds) the numba kernels' loop
+    product, best of ``repeats``."""
     a, b = torch.randn(m, k), torch.randn(k, n)
     bt = b.t().contiguous()
     number = max(1, int(2e7 // (m * k * n)))  # enough work per timing for small shapes
@@ -140,6 +145,13 @@ def matmul_gflops(m: int, k: int, n: int, repeats: int = 20) -> float:
         loop, out = _numba_products(), torch.empty(m, n)
         an, bn, on = a.numpy(), b.numpy(), out.numpy()
         kinds.append(lambda: loop(on, an, bn, number))
+
+    def blas_loop() -> None:  # np.dot in one numba loop, scipy's BLAS at one thread
+        with _blas_loop.one_blas_thread():
+            _blas_loop.dot_loop(out2.numpy(), a.numpy(), b.numpy(), number)
+
+    out2 = torch.empty(m, n)
+    kinds.append(blas_loop)
     best = float("inf")
     for run in kinds:
         run()
@@ -174,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(0)
+    _bptt_elman_fast.warm()  # the steady state: no warm-up calls on the torch loop first
     load_before = os.getloadavg()
     shapes = QUICK_SHAPES if args.quick else {k: SHAPES[k] for k in args.shapes}
     print(f"threads={args.threads}  torch {torch.__version__}  load average {load_before}")

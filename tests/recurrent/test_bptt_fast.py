@@ -22,10 +22,13 @@ from seqlab.recurrent.layers import RNNLayer
 DT = torch.float64
 
 
-@pytest.fixture
-def fast(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Force the fast Functions at every size; count how often each one runs."""
+@pytest.fixture(params=["torch", "blas"], ids=["torch-loop", "blas-loop"])
+def fast(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> dict[str, int]:
+    """Force the fast Functions at every size, with the Elman/leaky/skip recursion as a loop
+    of torch calls or as the numba loop with BLAS products (:mod:`._blas_loop`), at every
+    dtype; count how often each Function runs."""
     monkeypatch.setattr(_bptt_elman_fast, "FAST_MIN_BH", {"simple": 0, "jordan": 0})
+    monkeypatch.setattr(_bptt_elman_fast, "LOOP", request.param)
     calls = {"simple": 0, "jordan": 0}
     for name, cls in (("simple", _bptt_elman_fast.SimpleFastFn),
                       ("jordan", _bptt_jordan_fast.JordanFastFn)):
@@ -264,3 +267,55 @@ def test_each_output_alone(fast):
                     _bptt_elman_fast.FAST_MIN_BH = monkey
                 for a, b in zip(got, want, strict=True):
                     torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("dtype", "faster", "expected"), [
+    (torch.float32, True, True), (torch.float32, False, False),
+    (torch.float64, True, False)])  # float64 keeps torch's products (not measured)
+def test_auto_runs_the_blas_loop_where_measured_faster(monkeypatch, dtype, faster, expected):
+    """LOOP "auto": the recursion (forward and backward) runs as the numba loop of
+    :mod:`._blas_loop` exactly where ``blas_loop_faster`` says so for float32."""
+    from seqlab.recurrent import _blas_loop
+
+    monkeypatch.setattr(_bptt_elman_fast, "LOOP", "auto")
+    monkeypatch.setattr(_bptt_elman_fast, "_warmup", {"s": 0.0})
+    _bptt_elman_fast.warm()
+    asked = []
+    monkeypatch.setattr(_bptt_elman_fast, "blas_loop_faster",
+                        lambda m, k, n: asked.append((m, k, n)) or faster)
+    ran = []
+    for name in ("simple_forward", "simple_backward"):
+        original = getattr(_blas_loop, name)
+        monkeypatch.setattr(_blas_loop, name,
+                            lambda *a, _n=name, _o=original: ran.append(_n) or _o(*a))
+    layer = RNNLayer(3, 32, cell="leaky", seed=0).to(dtype)
+    x = torch.randn(16, 5, 3, dtype=dtype, requires_grad=True)
+    layer(x)[0].sum().backward()
+    assert ran == (["simple_forward", "simple_backward"] if expected else [])
+    assert asked == ([(16, 32, 32)] if dtype == torch.float32 else [])
+    assert x.grad is not None and bool(torch.isfinite(x.grad).all())
+
+
+def test_auto_runs_the_torch_loop_until_warmed_up(monkeypatch):
+    """A process's first float32 calls run the torch loop (no numba load, no measurement)
+    until their estimated recursion time reaches WARMUP_S; then the measured choice."""
+    from seqlab.recurrent import _blas_loop
+
+    B, T, H = 16, 5, 32
+    per_call = 4.0 * T * B * H * H / (_bptt_elman_fast.WARMUP_GFLOPS * 1e9)
+    monkeypatch.setattr(_bptt_elman_fast, "LOOP", "auto")
+    monkeypatch.setattr(_bptt_elman_fast, "_warmup", {"s": 0.0})
+    monkeypatch.setattr(_bptt_elman_fast, "WARMUP_S", 2.5 * per_call)
+    asked = []
+    monkeypatch.setattr(_bptt_elman_fast, "blas_loop_faster",
+                        lambda m, k, n: asked.append((m, k, n)) or True)
+    ran = []
+    original = _blas_loop.simple_forward
+    monkeypatch.setattr(_blas_loop, "simple_forward", lambda *a: ran.append(1) or original(*a))
+    layer = RNNLayer(3, H, cell="elman", seed=0)
+    x = torch.randn(B, T, 3)
+    counts = []
+    for _ in range(5):
+        layer(x)
+        counts.append((len(asked), len(ran)))
+    assert counts == [(0, 0), (0, 0), (0, 0), (1, 1), (2, 2)]

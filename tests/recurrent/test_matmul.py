@@ -212,3 +212,75 @@ def test_step_product_and_linear_either_way(fresh, monkeypatch, pin):
     assert (y is out) == (pin == "mkl")  # oneDNN's op returns a new tensor
     torch.testing.assert_close(y, a @ w.t() + c, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(M.linear(a, w, b), a @ w.t() + b, rtol=1e-5, atol=1e-5)
+
+
+# --- the recursion's loop: torch calls, or one numba call with BLAS products (_blas_loop)
+
+
+@pytest.mark.parametrize(("blas_time", "expected"), [
+    (0.60, "blas"), (1.00, "blas"),  # a tie keeps the loop: it also saves the torch calls
+    (1.05, "torch"), (2.0, "torch")])
+def test_loop_rule(blas_time, expected):
+    run, clock = _fake({"torch": 1.0, "blas": blas_time})
+    assert M.measure_loop(run, flops=1e9, clock=clock) == expected
+
+
+def test_loop_runners_compute_the_same_product_at_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from seqlab.recurrent import _blas_loop
+
+    seen = []
+    original = _blas_loop.dot_loop
+
+    def spy(*args):
+        seen.extend(lib["num_threads"] for lib in threadpool_info()
+                    if lib["user_api"] == "blas")
+        return original(*args)
+
+    run = M.loop_runners(7, 13, 19, reps=3)
+    monkeypatch.setattr(_blas_loop, "dot_loop", spy)
+    a, b = run["torch"](), run["blas"]()
+    assert a.shape == b.shape == (7, 19)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert float(a.abs().max()) > 1.0  # not a product of zeros
+    assert seen and set(seen) == {1}  # every BLAS library at one thread inside the loop
+
+
+def test_one_blas_thread_restores_the_thread_counts():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from seqlab.recurrent import _blas_loop
+
+    def counts() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    _blas_loop._controller()  # scipy's BLAS loaded
+    with threadpool_limits(2, user_api="blas"):
+        assert set(counts()) == {2}
+        with _blas_loop.one_blas_thread():
+            assert set(counts()) == {1}
+        assert set(counts()) == {2}
+
+
+@pytest.mark.parametrize("pin", ["mkl", "onednn"])
+def test_a_pin_keeps_the_torch_loop_unmeasured(fresh, monkeypatch, pin):
+    monkeypatch.setenv(M.ENV, pin)
+    monkeypatch.setattr(M, "measure_loop", lambda run, flops: pytest.fail("measured"))
+    assert M.blas_loop_faster(32, 128, 128) is False
+    assert not (fresh / M._FILE).exists()
+
+
+@pytest.mark.parametrize("answer", ["blas", "torch"])
+def test_loop_choice_measured_once_saved_and_read_back(fresh, monkeypatch, answer):
+    calls = []
+    monkeypatch.setattr(M, "loop_runners", lambda m, k, n, reps: calls.append((m, k, n)) or {})
+    monkeypatch.setattr(M, "measure_loop", lambda run, flops: answer)
+    assert M.blas_loop_faster(24, 40, 40) is (answer == "blas")
+    assert M.blas_loop_faster(30, 40, 40) is (answer == "blas")  # the same class
+    assert calls == [(24, 40, 40)]
+    assert json.loads((fresh / M._FILE).read_text()) == {
+        M.machine(): {M.key("loop", 24, 40, 40): answer}}
+    M.forget()  # as a new process: read from the file, not measured
+    monkeypatch.setattr(M, "measure_loop", lambda run, flops: pytest.fail("measured"))
+    assert M.blas_loop_faster(24, 40, 40) is (answer == "blas")

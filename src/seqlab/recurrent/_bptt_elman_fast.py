@@ -31,23 +31,29 @@ transposed copy of ``dZ``. (Until 2026-12-04 a fixed rule chose: per-step produc
 ``B*H^2 >= 2^22`` and whole-sequence ones from ``H >= 128`` through oneDNN, measured on the
 AMD EPYC of those sessions; on a Zen 4 EPYC MKL was the faster of the two at B=32 H=128.)
 
-Tried and dropped (issue 19, 2026-12-04): the whole recursion as ONE numba kernel (per step
-``np.dot`` into a buffer -- scipy's OpenBLAS, Haswell kernels -- and a fused, vectorised
-tanh, ``error_model="numpy"``), forward and backward, at B=32 T=100 I=32 H=128, 1 thread,
-load 3.7-4, interleaved: 0.96x, 0.96x, 0.81x this Function's time (9.7 vs 10.1 ms; nn.RNN
-12.9). The steps are bound by the product itself (~15 us for 32x128 @ 128x128 through MKL,
-OpenBLAS or oneDNN alike), not by torch's dispatch (~1-1.5 us per elementwise op here), so
-no compiled loop can win much at that shape.
+The recursion itself (the per-step products and elementwise ops above, forward and
+backward) runs either as that loop of torch calls or as ONE numba call per pass whose
+per-step products are ``np.dot`` calls (scipy's BLAS, at one thread) with the elementwise
+part fused (:mod:`seqlab.recurrent._blas_loop`), whichever was measured faster on this
+machine for the step's shape (:func:`blas_loop`; float32; after a warm-up of torch-loop
+calls, so that a one-off call does not pay numba's load). On the AMD EPYC of 2026-12-04 the
+numba loop (then with the same ``np.dot``) was no faster (0.81-0.96x); on a Zen 4 EPYC
+(2026-12-05) OpenBLAS multiplies 32x128 @ 128x128 in 9.2 us against MKL's 12.5 and the
+loop is chosen at B=32 H=128: a forward+backward through ``RNNLayer`` at B=32 T=100 I=32,
+1 thread, 6.9 -> 5.9 ms (Elman), 7.0-7.5 -> 5.9-6.0 (leaky), 10.9-11.2 -> 10.0 (skip);
+at B=64 H=512 oneDNN's packed product (320 us) beats OpenBLAS's (400) and the torch loop
+stays.
 
-Where the time goes (issue 19 accounting, B=32 T=100 I=32 H=128, float32, 1 thread, CPU
-time of one forward+backward through ``RNNLayer``, 5.8 ms): the 200 per-step products 2.3 ms
-(11.5 us each: MKL's AVX2 kernel at ~90 GFLOP/s; OpenBLAS 11.8 us, oneDNN 15-18 us with its
-call overhead), the whole-sequence products 0.9 ms (input projection 0.16, dX 0.12, dW_ih
-0.12, dW_hh 0.5), the per-step elementwise ops 0.4 ms (sigmoid + add forward, multiply
-backward) and 0.2 ms of Python; the rest (~1.9 ms) is spread over ~20 whole-sequence
-operations of 0.05-0.3 ms each (the transposed copy of dZ for oneDNN 0.27, the input check
-0.15 before it became one sum, autograd and the layer's bookkeeping ~0.5). The products alone
-are 0.37x nn.RNN's time, so 0.5x would leave ~1.2 ms for everything else.
+Where the time went (issue 19 accounting on the earlier EPYC, torch loop, B=32 T=100 I=32
+H=128, float32, 1 thread, CPU time of one forward+backward through ``RNNLayer``, 5.8 ms):
+the 200 per-step products 2.3 ms (11.5 us each: MKL's AVX2 kernel at ~90 GFLOP/s; OpenBLAS
+11.8 us, oneDNN 15-18 us with its call overhead), the whole-sequence products 0.9 ms (input
+projection 0.16, dX 0.12, dW_ih 0.12, dW_hh 0.5), the per-step elementwise ops 0.4 ms
+(sigmoid + add forward, multiply backward) and 0.2 ms of Python; the rest (~1.9 ms) is
+spread over ~20 whole-sequence operations of 0.05-0.3 ms each (the transposed copy of dZ for
+oneDNN 0.27, the input check 0.15 before it became one sum, autograd and the layer's
+bookkeeping ~0.5). The products alone are 0.37x nn.RNN's time, so 0.5x would leave ~1.2 ms
+for everything else.
 
 Higher-order gradients: with grad mode on in the backward pass (``create_graph=True``) the
 recurrence is re-run in plain torch ops and differentiated by autograd
@@ -58,11 +64,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
+from seqlab.recurrent import _blas_loop
 from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent._matmul import blas_loop_faster, onednn_faster, step_product
 from seqlab.recurrent._matmul import linear_dnn as linear
-from seqlab.recurrent._matmul import onednn_faster, step_product
 from seqlab.recurrent._workspace import scratch
 
 Tensor = torch.Tensor
@@ -72,6 +80,49 @@ Tensor = torch.Tensor
 FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
+
+
+# Where the recursion runs: "auto" measures (float32: :func:`blas_loop`), "blas" / "torch"
+# force the numba loop of :mod:`._blas_loop` or the torch-call loop at any dtype (tests).
+LOOP = "auto"
+
+# Rent or buy (issue 17's first call): the numba loop's first use in a process loads numba's
+# cached code and scipy's BLAS (0.35 s at B=32 T=100 H=128 here, first forward+backward 0.366
+# s against 0.013 with the torch loop; 2.2 s the very first time: compilation). So "auto"
+# runs the torch loop until its estimated time in this process (the recursion's products at
+# WARMUP_GFLOPS) reaches WARMUP_S, and only then measures and switches: a one-off call
+# stays cheap, a training run pays at most WARMUP_S more than switching at once (~120
+# forward+backward calls at that shape).
+WARMUP_S = 0.5
+WARMUP_GFLOPS = 50.0
+_warmup = {"s": 0.0}
+
+
+def warm() -> None:
+    """Count the warm-up as done in this process (benchmarks time the steady state)."""
+    _warmup["s"] = WARMUP_S
+
+
+def blas_loop(t: Tensor, steps: int, batch: int, hidden: int) -> bool:
+    """True when the recursion of a ``t``-typed problem runs as one numba call with BLAS
+    products (:mod:`._blas_loop`) instead of a loop of torch calls: after the warm-up, where
+    measured faster here for float32 (:func:`seqlab.recurrent._matmul.blas_loop_faster`);
+    or as forced by :data:`LOOP`."""
+    if LOOP != "auto":
+        return LOOP == "blas"
+    if t.dtype != torch.float32:
+        return False
+    if _warmup["s"] < WARMUP_S:  # forward + backward: 2 products a step
+        _warmup["s"] += 4.0 * steps * batch * hidden * hidden / (WARMUP_GFLOPS * 1e9)
+        return False
+    return blas_loop_faster(batch, hidden, hidden)
+
+
+def _np(t: Tensor | None, like: Tensor, *shape: int) -> np.ndarray:
+    """``t`` as a contiguous array of ``like``'s dtype (or an empty one of ``shape``)."""
+    if t is None:
+        return np.empty(shape, dtype=like.numpy().dtype)
+    return t.detach().to(like.dtype).contiguous().numpy()
 
 
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
@@ -208,7 +259,6 @@ class SimpleFastFn(torch.autograd.Function):
         B, T, _ = x.shape
         H = w_hh.shape[0]
         tanh = act == 0  # tanh(z) = 2 sigmoid(2z) - 1: torch's sigmoid is 5x faster
-        on = dnn(x, H, B)  # the skip blocks' products through oneDNN (as step_addmm's)
         xt, z = input_projection(x, w_ih, b_ih, b_hh, 2.0 if tanh else 1.0, dnn(x, H))  # 2z
         u = z.view(T, B, H)  # becomes u_t = f(z_t) in place
         mask = None if mask_tm is None else mask_tm.unsqueeze(-1)  # (T, B, 1) 0/1 floats
@@ -219,42 +269,22 @@ class SimpleFastFn(torch.autograd.Function):
         w = w_hh.detach().t()
         ws = None if w_skip is None else w_skip.detach().t()
         k = skip if ws is not None else 0
-        sf = s.view(T * B, H)
         h = x.new_zeros(B, H) if h0 is None else h0.detach()
-        minus_one = z.new_full((), -1.0)
         if tanh:  # doubled weights: exact (a power of two)
             w, ws = w * 2.0, None if ws is None else ws * 2.0
-        f_ = None if tanh else _ACT_INPLACE.get(act)
-        us, ss = u.unbind(0), s.unbind(0)
-        step = step_addmm(w, B)
-        for t in range(T):
-            if k and t >= k and t % k == 0:  # skip terms of steps t..t+k-1: h_{t-k..t-1}
-                assert ws is not None
-                n = min(k, T - t) * B
-                _add_product(z[t * B : t * B + n], sf[(t - k) * B : (t - k) * B + n], ws, on)
-            ut = us[t]
-            zt = step(ut, h)  # ut itself (torch) or a new tensor (oneDNN)
-            if tanh:
-                torch.add(minus_one, zt.sigmoid_(), alpha=2, out=ut)
-            else:
-                if f_ is not None:
-                    f_(zt)
-                if zt is not ut:
-                    ut.copy_(zt)
-            if a is not None:
-                ht = torch.lerp(ut, h, a, out=ss[t])  # a h + (1 - a) u
-            else:
-                ht = ut
-            if keep is not None:
-                torch.where(keep[t], ht, h, out=ht)
-            h = ht
+        loop = blas_loop(x, T, B, H)
+        if loop:
+            _blas_forward(u, s if leaky else None, h, w, ws, k, a, mask_tm, act)
+            h = s[T - 1]
+        else:
+            h = _torch_forward(u, s, h, w, ws, k, a, keep, act, dnn(x, H, B))
         out = batch_first(s, mask)
         # the states are saved through ``out`` when it is a view of them (no mask)
         ctx.set_materialize_grads(False)  # an unused output's gradient stays None
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, alpha, w_skip, mask_tm,
                               out if mask is None else None)
         ctx.bufs = (xt, u, None if mask is None else s)
-        ctx.skip, ctx.act = skip, act
+        ctx.skip, ctx.act, ctx.loop = skip, act, loop
         return out, h.clone()
 
     @staticmethod
@@ -287,31 +317,17 @@ class SimpleFastFn(torch.autograd.Function):
         w = w_hh.detach()
         ws = None if w_skip is None else w_skip.detach()
         k = ctx.skip if ws is not None else 0
-        gf, df = g.view(T * B, H), d.view(T * B, H)
-        gs, ds = g.unbind(0), d.unbind(0)
-        cs = None if carry is None or carry.dim() < 3 else carry.unbind(0)
-        on = dnn(s, H, B)
-        step = step_addmm(w, B)
-        for t in range(T - 1, -1, -1):
-            if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
-                lo, hi = max(0, t - k + 1), min(t, T - 1 - k)
-                if hi >= lo and ws is not None:
-                    _add_product(gf[lo * B : (hi + 1) * B], df[(lo + k) * B : (hi + k + 1) * B],
-                                 ws, on)
-            dz = ds[t].mul_(gs[t])
-            if t > 0:
-                gp = gs[t - 1]
-                acc = step(gp, dz)
-                if acc is not gp:
-                    gp.copy_(acc)
-                if carry is not None:
-                    gp.addcmul_(gs[t], carry if cs is None else cs[t])
+        if ctx.loop:
+            _blas_backward(g, d, w, ws, k, a, mask_tm)
+        else:
+            _torch_backward(g, d, w, ws, k, carry, dnn(s, H, B))
+        df = d.view(T * B, H)
         nig = ctx.needs_input_grad
         dh0 = None
         if nig[1]:
-            dh0 = torch.mm(ds[0], w)
+            dh0 = torch.mm(d[0], w)
             if carry is not None:
-                dh0.addcmul_(gs[0], carry if cs is None else cs[0])
+                dh0.addcmul_(g[0], carry[0] if carry.dim() == 3 else carry)
         dx = dw_ih = dw_hh = dw_skip = dalpha = None
         if nig[0]:
             dx = (linear(df, w_ih.detach().t()) if dnn(df, H) else torch.mm(df, w_ih.detach())
@@ -345,3 +361,84 @@ class SimpleFastFn(torch.autograd.Function):
         db = df.sum(0) if (nig[4] or nig[5]) else None
         return (dx, dh0, dw_ih, dw_hh, db if nig[4] else None, db if nig[5] else None,
                 dalpha, dw_skip, None, None, None)  # fmt: skip
+
+
+def _torch_forward(u: Tensor, s: Tensor, h: Tensor, w: Tensor, ws: Tensor | None, k: int,
+                   a: Tensor | None, keep: Tensor | None, act: int, on: bool) -> Tensor:
+    """:meth:`SimpleFastFn.forward`'s recursion as torch calls (per step one product into
+    ``u_t``, the activation in place, the leak and the mask); returns the last state.
+    ``u`` (T, B, H) holds the projections (doubled for tanh, as ``w`` and ``ws``), ``s`` the
+    states (``u`` itself but for leaky units), ``on``: the skip blocks through oneDNN."""
+    T, B, H = u.shape
+    z, sf = u.view(T * B, H), s.view(T * B, H)
+    minus_one = u.new_full((), -1.0)
+    f_ = None if act == 0 else _ACT_INPLACE.get(act)
+    us, ss = u.unbind(0), s.unbind(0)
+    step = step_addmm(w, B)
+    for t in range(T):
+        if k and t >= k and t % k == 0:  # skip terms of steps t..t+k-1: h_{t-k..t-1}
+            assert ws is not None
+            n = min(k, T - t) * B
+            _add_product(z[t * B : t * B + n], sf[(t - k) * B : (t - k) * B + n], ws, on)
+        ut = us[t]
+        zt = step(ut, h)  # ut itself (torch) or a new tensor (oneDNN)
+        if act == 0:  # tanh(z) = 2 sigmoid(2z) - 1 (z doubled already)
+            torch.add(minus_one, zt.sigmoid_(), alpha=2, out=ut)
+        else:
+            if f_ is not None:
+                f_(zt)
+            if zt is not ut:
+                ut.copy_(zt)
+        ht = ut if a is None else torch.lerp(ut, h, a, out=ss[t])  # a h + (1 - a) u
+        if keep is not None:
+            torch.where(keep[t], ht, h, out=ht)
+        h = ht
+    return h
+
+
+def _torch_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
+                    carry: Tensor | None, on: bool) -> None:
+    """:meth:`SimpleFastFn.backward`'s recursion as torch calls: ``g`` (T, B, H) completed
+    into dE/dh_t, ``d`` into dz_t (in place); ``carry`` the direct factor from G_t to
+    G_{t-1} (None, (H,) or (T, B, 1 or H))."""
+    T, B, H = g.shape
+    gf, df = g.view(T * B, H), d.view(T * B, H)
+    gs, ds = g.unbind(0), d.unbind(0)
+    cs = None if carry is None or carry.dim() < 3 else carry.unbind(0)
+    step = step_addmm(w, B)
+    for t in range(T - 1, -1, -1):
+        if k and (T - 1 - t) % k == 0:  # G_{j} += dz_{j+k} W_skip for j in (t-k, t]
+            lo, hi = max(0, t - k + 1), min(t, T - 1 - k)
+            if hi >= lo and ws is not None:
+                _add_product(gf[lo * B : (hi + 1) * B], df[(lo + k) * B : (hi + k + 1) * B],
+                             ws, on)
+        dz = ds[t].mul_(gs[t])
+        if t > 0:
+            gp = gs[t - 1]
+            acc = step(gp, dz)
+            if acc is not gp:
+                gp.copy_(acc)
+            if carry is not None:
+                gp.addcmul_(gs[t], carry if cs is None else cs[t])
+
+
+def _blas_forward(u: Tensor, s: Tensor | None, h0: Tensor, w_t: Tensor, ws_t: Tensor | None,
+                  k: int, alpha: Tensor | None, mask_tm: Tensor | None, act: int) -> None:
+    """:meth:`SimpleFastFn.forward`'s recursion as :func:`._blas_loop.simple_forward`."""
+    _, B, H = u.shape
+    with _blas_loop.one_blas_thread():
+        _blas_loop.simple_forward(
+            u.numpy(), _np(s, u, 0, B, H), _np(h0, u), _np(w_t, u), _np(ws_t, u, 0, 0), k,
+            _np(alpha, u, 0), _np(mask_tm, u, 0, 0), act, np.empty((B, H), dtype=u.numpy().dtype),
+            np.empty((k * B, H), dtype=u.numpy().dtype))
+
+
+def _blas_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
+                   alpha: Tensor | None, mask_tm: Tensor | None) -> None:
+    """:meth:`SimpleFastFn.backward`'s recursion as :func:`._blas_loop.simple_backward`."""
+    _, B, H = g.shape
+    with _blas_loop.one_blas_thread():
+        _blas_loop.simple_backward(
+            g.numpy(), d.numpy(), _np(w, g), _np(ws, g, 0, 0), k, _np(alpha, g, 0),
+            _np(mask_tm, g, 0, 0), np.empty((B, H), dtype=g.numpy().dtype),
+            np.empty((k * B, H), dtype=g.numpy().dtype))

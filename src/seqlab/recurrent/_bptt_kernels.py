@@ -18,7 +18,8 @@ Conventions shared by every kernel:
 The per-step products are written as loops (:func:`_mm`) rather than ``np.dot``: numba's
 ``np.dot`` calls scipy's OpenBLAS, whose own thread pool fights torch's OpenMP threads for
 the cores (measured here: 20-300x slowdowns on 2 cores), and for the small B*H this path is
-used for the loops are as fast. ``cache=True`` keeps compiled code across processes.
+used for the loops are as fast. (:mod:`._blas_loop` does use ``np.dot``, for larger steps,
+with scipy's BLAS held at one thread.) ``cache=True`` keeps compiled code across processes.
 """
 
 from __future__ import annotations

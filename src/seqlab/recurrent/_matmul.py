@@ -12,6 +12,11 @@ which torch can run through MKL (``torch.addmm`` / ``F.linear``) or through oneD
   MKL reads ``D`` transposed in place, oneDNN needs a transposed copy of it first (the
   measurement includes the copy: at B=32 T=100 H=128 it is a quarter of the product's time).
 
+A fourth class, ``"loop"`` (:func:`blas_loop_faster`), decides whether the Elman family's
+recursion runs as a loop of torch calls (the step product as chosen above) or as one numba
+call with ``np.dot`` products (scipy's BLAS at one thread, :mod:`._blas_loop`): answers
+"torch" / "blas", measured and saved the same way.
+
 Which one is faster depends on the CPU, not on the code. Measured (issue 19, 1 thread,
 float32, microseconds a product, MKL / oneDNN):
 
@@ -55,7 +60,7 @@ from seqlab._cache import cache_dir
 from seqlab.exceptions import SeqlabValueError
 
 Tensor = torch.Tensor
-Kind = Literal["step", "seq", "tn"]
+Kind = Literal["step", "seq", "tn", "loop"]
 
 ENV = "SEQLAB_MATMUL"
 CHOICES = ("measure", "mkl", "onednn")
@@ -66,7 +71,10 @@ SEQ_ROWS = 2048  # "seq" and "tn" products are measured (and classed) on at most
 _TIMING_S = 2e-3  # about this long per timing (several products for small shapes)
 
 PERSIST = True  # read and write the cache file (the test suite turns it off: tests/conftest.py)
-_choices: dict[str, str] = {}  # this process's answers, key -> "mkl" / "onednn"
+LOOP_MARGIN = 1.0  # the numba/BLAS step loop is kept where its product takes at most this
+# fraction of torch's step product (:func:`blas_loop_faster`)
+_VALUES = ("mkl", "onednn", "blas", "torch")  # the answers a saved file may hold
+_choices: dict[str, str] = {}  # this process's answers: "mkl" / "onednn"; "blas" / "torch"
 _loaded: dict[str, bool] = {"file": False}
 
 
@@ -150,7 +158,7 @@ def _load() -> None:
     saved = data.get(machine(), {}) if isinstance(data, dict) else {}
     if isinstance(saved, dict):
         _choices.update({k: v for k, v in saved.items()
-                         if isinstance(k, str) and v in ("mkl", "onednn")
+                         if isinstance(k, str) and v in _VALUES
                          and k not in _choices})
 
 
@@ -243,16 +251,76 @@ def onednn_faster(kind: Kind, m: int, k: int, n: int) -> bool:
         return pin == "onednn"
     if kind != "step":  # past a few thousand rows the speed no longer changes
         m = min(m, SEQ_ROWS)
-    name = key(kind, m, k, n)
+    return _decided(key(kind, m, k, n),
+                    lambda: measure(runners(kind, m, k, n), 2.0 * m * k * n)) == "onednn"
+
+
+def _decided(name: str, decide: Callable[[], str]) -> str:
+    """The choice for shape class ``name``: this process's, else the saved one, else
+    ``decide()`` (saved)."""
     if name not in _choices:
         _load()
     if name not in _choices:
         with torch.no_grad():
-            choice = measure(runners(kind, m, k, n), 2.0 * m * k * n)
+            choice = decide()
         _choices[name] = choice
         if PERSIST:
             _save(name, choice)
-    return _choices[name] == "onednn"
+    return _choices[name]
+
+
+def loop_runners(m: int, k: int, n: int, reps: int) -> dict[str, Callable[[], Any]]:
+    """``reps`` per-step products ``a @ W^T + c`` (m, k) @ (k, n) each way: "torch" through
+    :func:`step_product` (MKL or oneDNN, as chosen here), one torch call each; "blas" as
+    ``np.dot`` in one numba loop (scipy's BLAS at one thread: :mod:`._blas_loop`)."""
+    from seqlab.recurrent import _blas_loop
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(m, k, generator=gen)
+    w = torch.randn(n, k, generator=gen)
+    c = torch.zeros(m, n)  # (the loop adds the product to its block in the fused pass)
+    out, out2 = torch.empty(m, n), torch.empty(m, n)
+    step = step_product(w, m)
+    an, wtn, on = a.numpy(), w.t().contiguous().numpy(), out2.numpy()
+    _blas_loop.dot_loop(on, an, wtn, 1)  # compiled (or loaded) before the timing
+
+    def run_torch() -> Tensor:
+        for _ in range(reps):
+            res = step(a, c, out=out)
+        return res
+
+    def run_blas() -> Tensor:
+        with _blas_loop.one_blas_thread():
+            _blas_loop.dot_loop(on, an, wtn, reps)
+        return out2
+
+    return {"torch": run_torch, "blas": run_blas}
+
+
+def measure_loop(run: dict[str, Callable[[], Any]], flops: float,
+                 clock: Callable[[], float] = time.perf_counter) -> str:
+    """"blas" if ``run["blas"]`` takes at most ``LOOP_MARGIN`` of ``run["torch"]``'s time
+    (:func:`best_times`), else "torch"."""
+    best = best_times(run, flops, clock=clock)
+    return "blas" if best["blas"] <= LOOP_MARGIN * best["torch"] else "torch"
+
+
+def blas_loop_faster(m: int, k: int, n: int) -> bool:
+    """True when the float32 per-step products (m, k) @ (k, n) of a recursion are faster as
+    ``np.dot`` calls in one numba loop (scipy's BLAS at one thread, :mod:`._blas_loop`) than
+    as torch calls (MKL or oneDNN at torch's thread count): measured once per shape class
+    and saved like :func:`onednn_faster`'s answers (kept where the loop's product takes at
+    most ``LOOP_MARGIN`` of torch's time: the loop also saves the elementwise ops' torch
+    calls). ``$SEQLAB_MATMUL`` = mkl / onednn pins torch's products (False)."""
+    if pinned() != "measure":
+        return False
+
+    def decide() -> str:
+        flops = 2.0 * m * k * n
+        reps = max(1, min(200, int(_TIMING_S * 5e10 / flops)))  # one timing: ~2 ms
+        return measure_loop(loop_runners(m, k, n, reps), reps * flops)
+
+    return _decided(key("loop", m, k, n), decide) == "blas"
 
 
 def step_product(w: Tensor, batch: int) -> Callable[..., Tensor]:
