@@ -9,12 +9,13 @@ the mask), multi-layer and bidirectional through ``RNNLayer``.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 from seqlab.recurrent import _bptt_gru_fast as F
-from seqlab.recurrent import _matmul, bptt
+from seqlab.recurrent import _matmul, _mkl, bptt
 from seqlab.recurrent._bptt_gated import GRUSequenceFn
 from seqlab.recurrent._bptt_reference import gru_forward
 from seqlab.recurrent.interop import copy_from_torch
@@ -174,13 +175,24 @@ def test_no_grad_forward_and_float32_layer_auto():
     "mkl"])
 @pytest.mark.parametrize("fused", [True, False], ids=["fused_step", "torch_ops"])
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunks_of_2", "one_chunk"])
-def test_float32_backends_and_chunks_agree_with_float64(backend, fused, chunked, monkeypatch):
+@pytest.mark.parametrize("loop", [
+    "off", pytest.param("on", marks=pytest.mark.skipif(not _mkl.available(),
+                                                       reason="torch build without MKL"))],
+    ids=["torch_loop", "mkl_loop"])
+def test_float32_backends_and_chunks_agree_with_float64(backend, fused, chunked, loop,
+                                                        monkeypatch):
     # the products through oneDNN or MKL (torch's addmm, which writes the step's product into
     # the fused kernel's own buffer), the step's elementwise part fused or as torch ops, the
     # projections and weight gradients in chunks of 2 steps (the last one shorter) or all at
-    # once: the float64 result to float32 accuracy
+    # once, the steps as a Python loop of torch calls or (fused) as numba loops calling
+    # torch's MKL (_forward_steps, _backward_steps): the float64 result to float32 accuracy
     monkeypatch.setenv(_matmul.ENV, backend)
     monkeypatch.setattr(F, "FUSED32", fused)
+    monkeypatch.setattr(F, "MKL_LOOP", loop)
+    ran = []
+    for name in ("_forward_steps", "_backward_steps"):
+        original = getattr(F, name)
+        monkeypatch.setattr(F, name, lambda *a, _n=name, _o=original: ran.append(_n) or _o(*a))
     monkeypatch.setattr(F, "_CHUNK_ROWS", 12 if chunked else 1 << 20)
     monkeypatch.setattr(F, "_PROJ_ROWS", 12 if chunked else 1 << 20)
     B, T, I, H = 6, 11, 4, 16
@@ -198,6 +210,44 @@ def test_float32_backends_and_chunks_agree_with_float64(backend, fused, chunked,
         results.append([o.double() for o in _grads(outs, [x, h0, *ps], 11)])
     for a, b in zip(*results):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+    chunks = -(-T // 2) if chunked else 1
+    expected = {"_forward_steps": chunks if fused else 0, "_backward_steps": chunks}
+    assert {n: ran.count(n) for n in expected} == (
+        expected if loop == "on" else dict.fromkeys(expected, 0))
+
+
+@pytest.mark.parametrize(("dnn", "expected"), [(False, True), (True, False)])
+def test_mkl_loop_where_torch_would_use_mkl(monkeypatch, dnn, expected):
+    """"auto": the numba loops call MKL exactly where torch's step product would be MKL's
+    (oneDNN not measured faster for the step's shape); "on" / "off" force it."""
+    monkeypatch.setattr(F, "MKL_LOOP", "auto")
+    asked = []
+    monkeypatch.setattr(F, "onednn_faster", lambda kind, m, k, n: asked.append(
+        (kind, m, k, n)) or dnn)
+    assert F.mkl_loop(32, 128, 384) is (expected and _mkl.available())
+    assert asked == ([("step", 32, 128, 384)] if _mkl.available() else [])
+    for forced, value in (("on", _mkl.available()), ("off", False)):
+        monkeypatch.setattr(F, "MKL_LOOP", forced)
+        assert F.mkl_loop(32, 128, 384) is value
+
+
+@pytest.mark.skipif(not _mkl.available(), reason="torch build without MKL")
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_mkl_gemm_row_major_views(beta):
+    """:func:`_mkl.gemm` on row-major views with row strides past their widths (the GRU's
+    dG_t block is the first 3H columns of 4H): C = A @ B + beta C, untouched around C."""
+    rng = np.random.default_rng(3)
+    big_a = rng.standard_normal((9, 11)).astype(np.float32)
+    big_b = rng.standard_normal((7, 6)).astype(np.float32)
+    big_c = rng.standard_normal((5, 8)).astype(np.float32)
+    a, b, c = big_a[2:7, :7], big_b[:, :5], big_c[:, 1:6]  # (5, 7) @ (7, 5) -> (5, 5)
+    expected = a.astype(np.float64) @ b + beta * c
+    before = big_c.copy()
+    _mkl.gemm(5, 5, 7, a, 11, b, 6, c, 8, beta)
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+    outside = np.ones(big_c.shape, bool)
+    outside[:, 1:6] = False
+    np.testing.assert_array_equal(big_c[outside], before[outside])
 
 
 def test_onednn_probe_is_a_bool():

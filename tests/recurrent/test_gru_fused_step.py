@@ -68,6 +68,7 @@ def test_fused_only_float32_up_to_the_size_rule(monkeypatch) -> None:
         return real(*args)
 
     monkeypatch.setattr(F, "_step_forward32", spy)
+    monkeypatch.setattr(F, "MKL_LOOP", "off")  # the Python loop calls it (not _forward_steps)
     B, T, I, H = 3, 4, 2, 8  # B*3H = 72 gate values a step
 
     def run(dtype):  # type: ignore[no-untyped-def]

@@ -41,6 +41,12 @@ Since then (cProfile of 20 calls, 15.4 ms a call): the fused float32 step 0.85 m
 step alone), the backward kernel 2.05 (10 us alone: 6.4 of it the feature-major copy; cold
 data in the loop doubles it), the step products 5.5 (27.7 us each), the whole-sequence
 products 3.3, oneDNN's two weight packings 0.45.
+Since 2026-12-05 (Zen 4 EPYC), where torch's step product is MKL's (oneDNN not measured
+faster for the shape), the float32 steps of each chunk run as ONE numba call that calls
+torch's MKL itself (:mod:`._mkl`, :func:`_forward_steps` / :func:`_backward_steps`): the same
+products and step kernels without a torch call and a numba call per step; B=32 T=100 I=32
+H=128, forward+backward through ``RNNLayer``, median of 7 interleaved rounds: 1 thread 22.9
+-> 20.8 ms (0.74 -> 0.68 of nn.GRU), 2 threads 15.9 -> 14.9 (0.62 -> 0.58).
 Higher-order gradients (``create_graph=True``) re-run
 the recurrence in plain torch ops (:mod:`seqlab.recurrent._bptt_reference`), as every BPTT
 Function does.
@@ -55,8 +61,10 @@ import torch
 
 from seqlab._jit import njit
 from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent import _mkl
 from seqlab.recurrent._bptt_kernels import _sigmoid32
 from seqlab.recurrent._matmul import linear, linear_dnn, onednn_faster, step_product
+from seqlab.recurrent._mkl import gemm as _gemm
 from seqlab.recurrent._workspace import Lease, borrow, pooled, scratch
 
 Tensor = torch.Tensor
@@ -101,6 +109,23 @@ _PROJ_ROWS = 512
 # torch ops (float64 always uses them: their sigmoid is the readable cell's to the bit).
 FUSED32 = True
 FUSED32_MAX = 1 << 15
+
+
+# The float32 recursion (fused steps) as one numba call per chunk of steps calling torch's
+# MKL directly (:mod:`._mkl`), where torch's own step product is MKL's anyway (oneDNN not
+# measured faster for the shape): the same library and product, without the torch call and
+# the numba call per step around it (issue 19, Zen 4, B=32 T=100 I=32 H=128, 1 thread:
+# see the module docstring). "auto": that rule; "on" / "off": forced where the fused step
+# runs (tests).
+MKL_LOOP = "auto"
+
+
+def mkl_loop(batch: int, k: int, n: int) -> bool:
+    """True when a fused float32 pass runs its (batch, k) @ (k, n) step products as
+    :func:`_forward_steps` / :func:`_backward_steps` (torch's MKL called from numba)."""
+    if MKL_LOOP != "auto":
+        return MKL_LOOP == "on" and _mkl.available()
+    return _mkl.available() and not onednn_faster("step", batch, k, n)
 
 
 def _chunk_steps(steps: int, batch: int, rows: int | None = None) -> int:
@@ -161,31 +186,43 @@ class GRUFastFn(torch.autograd.Function):
         # buffers are too large to be pooled: that call page-faults anyway)
         small = pooled((T, B, 3 * H), x.dtype)
         chunk = _chunk_steps(T, B, _PROJ_ROWS if small else _CHUNK_ROWS)
-        for t in range(T):
-            if t % chunk == 0:
-                xs = x_tm[t * B : min(T, t + chunk) * B]
-                others = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).unbind(0)
-                pn2 = linear(xs, w_n2, b_n2).reshape(-1, B, H)
-                pn2s, pn2_np = pn2.unbind(0), pn2.numpy() if fused else None
-            a = ass[t]
-            p = step(h, others[t % chunk], out=a if pre is None else pre)  # [pre_r, pre_z, a_n]
-            if fused:
-                _step_forward32(p.numpy(), pn2_np, t % chunk, hs_np, ns_np, acts_np, t)
-            else:
-                if p is a:
-                    a[:, : 2 * H].sigmoid_()
-                else:  # oneDNN's new tensor: freed at once, the next step reuses its memory
-                    torch.sigmoid(p[:, : 2 * H], out=a[:, : 2 * H])
-                    a[:, 2 * H :].copy_(p[:, 2 * H :])
-                a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
-                addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
-                n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
-                lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
-            h_new = hss[t + 1]
-            if not full[t]:
-                assert keep is not None
-                where(keep[t], h_new, h, out=h_new)
-            h = h_new
+        if fused and mkl_loop(B, H, 3 * H):  # the steps of each chunk in one numba call
+            assert pre is not None
+            w_t, pre_np = w_hh.detach().t().contiguous().numpy(), pre.numpy()  # W_hh^T (H, 3H)
+            m_np = _mask_np(mask_tm, T, B)
+            for c0 in range(0, T, chunk):
+                xs = x_tm[c0 * B : min(T, c0 + chunk) * B]
+                o_np = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).numpy()
+                p_np = linear(xs, w_n2, b_n2).reshape(-1, B, H).numpy()
+                _forward_steps(c0, min(T, c0 + chunk), o_np, p_np, w_t, hs_np, ns_np, acts_np,
+                               pre_np, m_np)
+            h = hss[T]
+        else:
+            for t in range(T):
+                if t % chunk == 0:
+                    xs = x_tm[t * B : min(T, t + chunk) * B]
+                    others = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).unbind(0)
+                    pn2 = linear(xs, w_n2, b_n2).reshape(-1, B, H)
+                    pn2s, pn2_np = pn2.unbind(0), pn2.numpy() if fused else None
+                a = ass[t]
+                p = step(h, others[t % chunk], out=a if pre is None else pre)  # [pre_r, pre_z, a_n]
+                if fused:
+                    _step_forward32(p.numpy(), pn2_np, t % chunk, hs_np, ns_np, acts_np, t)
+                else:
+                    if p is a:
+                        a[:, : 2 * H].sigmoid_()
+                    else:  # oneDNN's new tensor: freed at once, the next step reuses its memory
+                        torch.sigmoid(p[:, : 2 * H], out=a[:, : 2 * H])
+                        a[:, 2 * H :].copy_(p[:, 2 * H :])
+                    a_r, a_z, a_n = a.unsafe_split(H, 1)  # views without autograd bookkeeping
+                    addcmul(pn2s[t % chunk], a_r, a_n, value=2.0, out=s).sigmoid_()
+                    n = add(minus_one, s, alpha=2.0, out=nss[t])  # tanh(W_in x + b_in + r a_n)
+                    lerp(n, h, a_z, out=hss[t + 1])  # (1-z) n + z h
+                h_new = hss[t + 1]
+                if not full[t]:
+                    assert keep is not None
+                    where(keep[t], h_new, h, out=h_new)
+                h = h_new
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, mask_tm)
         ctx.fast = (acts, ns, hs_ext)
         ctx.lease = Lease(gru_h=hs_ext, gru_n=ns, gru_acts=acts)  # back to the pool with ctx
@@ -218,18 +255,28 @@ class GRUFastFn(torch.autograd.Function):
         a_np, carry_np = acts.numpy(), carry.numpy()
         sums = _WeightGrads(ctx.needs_input_grad, x, w_ih, hs_ext)
         g = torch.addcmul(g_hlast.detach(), g_out[:, T - 1], mask[T - 1].unsqueeze(1))
-        blk = flat
-        for t in range(T - 1, -1, -1):
-            first = t - t % chunk  # the chunk's first step
-            if t == T - 1 or t % chunk == chunk - 1:  # a chunk starts: a contiguous block
+        if x.dtype == torch.float32 and mkl_loop(B, 3 * H, H):  # a chunk: one numba call
+            w_np, g_np, t = w_hh.detach().contiguous().numpy(), g.numpy(), T - 1  # W_hh (3H, H)
+            while t >= 0:
+                first = t - t % chunk
                 blk = flat[: 4 * H * (t + 1 - first) * B].view(-1, 4 * H)
-                blk_np = blk.numpy()
-            row = (t - first) * B
-            _step_backward(g.numpy(), go_np, m_np, t, a_np, n_np, h_np, row, blk_np, carry_np)
-            # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient); dG_t read in place
-            g = step(blk[row : row + B, : 3 * H], carry)
-            if t == first:
+                _backward_steps(t, first, g_np, go_np, m_np, a_np, n_np, h_np, blk.numpy(),
+                                carry_np, w_np)
                 sums.add(blk, first)
+                t = first - 1
+        else:
+            blk = flat
+            for t in range(T - 1, -1, -1):
+                first = t - t % chunk  # the chunk's first step
+                if t == T - 1 or t % chunk == chunk - 1:  # a chunk starts: a contiguous block
+                    blk = flat[: 4 * H * (t + 1 - first) * B].view(-1, 4 * H)
+                    blk_np = blk.numpy()
+                row = (t - first) * B
+                _step_backward(g.numpy(), go_np, m_np, t, a_np, n_np, h_np, row, blk_np, carry_np)
+                # dE/dh_{t-1} = g z + dG_t W_hh (+ its output's gradient); dG_t read in place
+                g = step(blk[row : row + B, : 3 * H], carry)
+                if t == first:
+                    sums.add(blk, first)
         dx, dw_ih, dw_hh, db_ih, db_hh = sums.result()
         dh0 = g if ctx.needs_input_grad[1] else None
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
@@ -308,6 +355,55 @@ def _step_backward(g, g_out, mask, t, acts, ns, hs, row, blk, carry):
             for j in range(H):
                 dn[b, j] = zero
                 carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
+
+
+def _mask_np(mask_tm: Tensor | None, T: int, B: int) -> np.ndarray:
+    """The (T, B) float32 0/1 mask for the numba loops (length 0: no padding)."""
+    if mask_tm is None:
+        return np.empty((0, B), dtype=np.float32)
+    return mask_tm.detach().to(torch.float32).contiguous().numpy()
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_steps(t0, t1, others, pn2, w_t, hs, ns, acts, pre, mask):
+    """Steps ``t0 .. t1-1`` of the float32 forward pass (a chunk): per step ``pre = others[t
+    - t0] + h_{t-1} W_hh^T`` through torch's MKL (:func:`seqlab.recurrent._mkl.gemm`; ``w_t``
+    is W_hh^T (H, 3H) contiguous), then :func:`_step_forward32`, then the carried state at
+    padded steps (``mask`` (T, B) 0/1, or length 0): the same as the Python loop of
+    :meth:`GRUFastFn.forward` with its torch calls."""
+    B, G = pre.shape
+    H = hs.shape[2]
+    masked = mask.shape[0] > 0
+    for t in range(t0, t1):
+        o = others[t - t0]
+        for b in range(B):
+            for j in range(G):
+                pre[b, j] = o[b, j]
+        _gemm(B, G, H, hs[t], H, w_t, G, pre, G, 1.0)
+        _step_forward32(pre, pn2, t - t0, hs, ns, acts, t)
+        if masked:
+            for b in range(B):
+                if mask[t, b] == 0.0:
+                    for j in range(H):
+                        hs[t + 1, b, j] = hs[t, b, j]
+
+
+@njit(cache=True, error_model="numpy")
+def _backward_steps(t_hi, first, g, g_out, mask, acts, ns, hs, blk, carry, w):
+    """Steps ``t_hi`` down to ``first`` (a chunk) of the float32 delta recursion: per step
+    :func:`_step_backward` (rows ``(t - first) * B ..`` of ``blk``), then ``g = carry + dG_t
+    W_hh`` through torch's MKL (``w`` = W_hh (3H, H) contiguous, dG_t read in place from
+    ``blk``). ``g`` (B, H) ends as dE/dh_{first-1}."""
+    B, H = g.shape
+    G = w.shape[0]
+    ld = blk.shape[1]
+    for t in range(t_hi, first - 1, -1):
+        row = (t - first) * B
+        _step_backward(g, g_out, mask, t, acts, ns, hs, row, blk, carry)
+        for b in range(B):
+            for j in range(H):
+                g[b, j] = carry[b, j]
+        _gemm(B, H, G, blk[row : row + B], ld, w, H, g, H, 1.0)
 
 
 class _WeightGrads:
