@@ -169,11 +169,6 @@ class GRUFastFn(torch.autograd.Function):
         ns = borrow("gru_n", (T, B, H), x.dtype)
         acts = borrow("gru_acts", (T, B, 3 * H), x.dtype)  # [r, z, a_n] of every step
         keep = None if mask_tm is None else (mask_tm != 0).unsqueeze(-1)  # (T, B, 1)
-        full = [True] * T if keep is None else keep.reshape(T, B).all(1).tolist()
-        hss, nss, ass = hs_ext.unbind(0), ns.unbind(0), acts.unbind(0)
-        s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
-        addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
-        h = hss[0]
         # float32: the elementwise part of a step in one numba call (_step_forward32)
         fused = FUSED32 and x.dtype == torch.float32 and B * 3 * H <= FUSED32_MAX
         hs_np, ns_np, acts_np = (hs_ext.numpy(), ns.numpy(), acts.numpy()) if fused else (
@@ -196,8 +191,13 @@ class GRUFastFn(torch.autograd.Function):
                 p_np = linear(xs, w_n2, b_n2).reshape(-1, B, H).numpy()
                 _forward_steps(c0, min(T, c0 + chunk), o_np, p_np, w_t, hs_np, ns_np, acts_np,
                                pre_np, m_np)
-            h = hss[T]
-        else:
+            h = hs_ext[T]
+        else:  # a Python loop of torch calls (and _step_forward32)
+            full = [True] * T if keep is None else keep.reshape(T, B).all(1).tolist()
+            hss, nss, ass = hs_ext.unbind(0), ns.unbind(0), acts.unbind(0)
+            s, minus_one = x.new_empty(B, H), x.new_full((1,), -1.0)
+            addcmul, add, lerp, where = torch.addcmul, torch.add, torch.lerp, torch.where
+            h = hss[0]
             for t in range(T):
                 if t % chunk == 0:
                     xs = x_tm[t * B : min(T, t + chunk) * B]
