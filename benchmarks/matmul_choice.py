@@ -7,7 +7,9 @@ there; then, in fresh processes with an empty ``$SEQLAB_CACHE``, the first forwa
 a GRU and an Elman layer at (a) with the choice measured (the once-per-machine cost) and with
 it pinned (``SEQLAB_MATMUL=mkl``). The CPU is printed and written into the JSON: the answers
 differ between CPUs (issue 19: oneDNN twice MKL's speed on one AMD EPYC, MKL the faster at
-(a) on a Zen 4).
+(a) on a Zen 4). For the per-step products it also prints the product as ``np.dot`` in a
+numba loop (scipy's BLAS at one thread) and which loop the Elman family's recursion takes
+(:func:`seqlab.recurrent._matmul.blas_loop_faster`).
 
 Usage: ``python benchmarks/matmul_choice.py [--threads 1] [--out FILE.json]``.
 """
@@ -63,6 +65,16 @@ def product_times(kind: Kind, m: int, k: int, n: int, rounds: int = 5) -> dict[s
     return {name: 1e6 * t for name, t in best.items()}
 
 
+def loop_times(m: int, k: int, n: int, rounds: int = 5) -> dict[str, float]:
+    """Microseconds a per-step product as a torch call (the library chosen above) and as
+    ``np.dot`` in a numba loop (scipy's BLAS at one thread): the timing of
+    :func:`seqlab.recurrent._matmul.blas_loop_faster`."""
+    flops = 2.0 * m * k * n
+    reps = max(1, min(200, int(2e-3 * 5e10 / flops)))
+    best = _matmul.best_times(_matmul.loop_runners(m, k, n, reps), reps * flops, rounds)
+    return {name: 1e6 * t / reps for name, t in best.items()}
+
+
 def first_call(cell: str, threads: int, pin: str | None) -> tuple[float, float]:
     """(first, second) forward+backward seconds in a fresh process with an empty cache."""
     with tempfile.TemporaryDirectory() as cache:
@@ -87,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"CPU: {_matmul.machine()}; threads={args.threads}; oneDNN ops: {_matmul.onednn()}")
     rows = []
     if _matmul.onednn():
-        print(f"{'product':32} {'shape':>18} {'MKL us':>9} {'oneDNN us':>10} {'chosen':>7}")
+        print(f"{'product':32} {'shape':>18} {'MKL us':>9} {'oneDNN us':>10} {'chosen':>7} "
+              f"{'np.dot us':>10} {'loop':>6}")
         with tempfile.TemporaryDirectory() as cache:
             os.environ["SEQLAB_CACHE"] = cache  # measure afresh, keep nothing
             os.environ.pop(_matmul.ENV, None)
@@ -95,11 +108,18 @@ def main(argv: list[str] | None = None) -> None:
             for label, kind, m, k, n in PRODUCTS:
                 us = product_times(kind, m, k, n)
                 chosen = "onednn" if _matmul.onednn_faster(kind, m, k, n) else "mkl"
+                row = {"product": label, "kind": kind, "m": m, "k": k, "n": n,
+                       "mkl_us": round(us["mkl"], 2), "onednn_us": round(us["onednn"], 2),
+                       "chosen": chosen}
+                extra = ""
+                if kind == "step" and "Elman" in label:  # the Elman family's loop (_blas_loop)
+                    dot = loop_times(m, k, n)["blas"]
+                    loop = "blas" if _matmul.blas_loop_faster(m, k, n) else "torch"
+                    row.update(np_dot_us=round(dot, 2), loop=loop)
+                    extra = f" {dot:10.1f} {loop:>6}"
                 print(f"{label:32} {f'{m}x{k}x{n}':>18} {us['mkl']:9.1f} {us['onednn']:10.1f} "
-                      f"{chosen:>7}", flush=True)
-                rows.append({"product": label, "kind": kind, "m": m, "k": k, "n": n,
-                             "mkl_us": round(us["mkl"], 2),
-                             "onednn_us": round(us["onednn"], 2), "chosen": chosen})
+                      f"{chosen:>7}{extra}", flush=True)
+                rows.append(row)
     first = {}
     for cell in ("gru", "elman"):
         for pin in (None, "mkl"):
