@@ -26,6 +26,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import torch
 
+from seqlab.recurrent import _bptt_elman_fast
 from seqlab.recurrent.layers import RNNLayer, _bptt_function
 
 IMPLS = ("torch", "bptt", "loop", "auto")
@@ -109,6 +110,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
+    _bptt_elman_fast.warm()  # the steady state: the Elman family's loop as measured, at once
     print(f"torch {torch.__version__}, 1 thread, CPU ms per forward+backward step (median)")
     print(f"{'cell':6} {'B':>3} {'H':>4} {'T':>4} {'I':>3} len {'torch':>8} {'bptt':>8} "
           f"{'loop':>8} {'auto':>8} auto->  best  auto/best")
