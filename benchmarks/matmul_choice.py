@@ -9,7 +9,8 @@ it pinned (``SEQLAB_MATMUL=mkl``). The CPU is printed and written into the JSON:
 differ between CPUs (issue 19: oneDNN twice MKL's speed on one AMD EPYC, MKL the faster at
 (a) on a Zen 4). For the per-step products it also prints the product as ``np.dot`` in a
 numba loop (scipy's BLAS at one thread) and which loop the Elman family's recursion takes
-(:func:`seqlab.recurrent._matmul.blas_loop_faster`).
+(:func:`seqlab.recurrent._matmul.loop_choice`), with the product's time as MKL called from
+numba.
 
 Usage: ``python benchmarks/matmul_choice.py [--threads 1] [--out FILE.json]``.
 """
@@ -66,9 +67,9 @@ def product_times(kind: Kind, m: int, k: int, n: int, rounds: int = 5) -> dict[s
 
 
 def loop_times(m: int, k: int, n: int, rounds: int = 5) -> dict[str, float]:
-    """Microseconds a per-step product as a torch call (the library chosen above) and as
-    ``np.dot`` in a numba loop (scipy's BLAS at one thread): the timing of
-    :func:`seqlab.recurrent._matmul.blas_loop_faster`."""
+    """Microseconds a per-step product as a torch call (the library chosen above), as
+    ``np.dot`` in a numba loop (scipy's BLAS at one thread) and as torch's MKL called from a
+    numba loop: the timing of :func:`seqlab.recurrent._matmul.loop_choice`."""
     flops = 2.0 * m * k * n
     reps = max(1, min(200, int(2e-3 * 5e10 / flops)))
     best = _matmul.best_times(_matmul.loop_runners(m, k, n, reps), reps * flops, rounds)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     if _matmul.onednn():
         print(f"{'product':32} {'shape':>18} {'MKL us':>9} {'oneDNN us':>10} {'chosen':>7} "
-              f"{'np.dot us':>10} {'loop':>6}")
+              f"{'np.dot us':>10} {'MKL-loop us':>11} {'loop':>6}")
         with tempfile.TemporaryDirectory() as cache:
             os.environ["SEQLAB_CACHE"] = cache  # measure afresh, keep nothing
             os.environ.pop(_matmul.ENV, None)
@@ -113,10 +114,11 @@ def main(argv: list[str] | None = None) -> None:
                        "chosen": chosen}
                 extra = ""
                 if kind == "step" and "Elman" in label:  # the Elman family's loop (_blas_loop)
-                    dot = loop_times(m, k, n)["blas"]
-                    loop = "blas" if _matmul.blas_loop_faster(m, k, n) else "torch"
-                    row.update(np_dot_us=round(dot, 2), loop=loop)
-                    extra = f" {dot:10.1f} {loop:>6}"
+                    times = loop_times(m, k, n)
+                    dot, mkl = times["blas"], times.get("mkl", float("nan"))
+                    loop = _matmul.loop_choice(m, k, n)
+                    row.update(np_dot_us=round(dot, 2), mkl_loop_us=round(mkl, 2), loop=loop)
+                    extra = f" {dot:10.1f} {mkl:11.1f} {loop:>6}"
                 print(f"{label:32} {f'{m}x{k}x{n}':>18} {us['mkl']:9.1f} {us['onednn']:10.1f} "
                       f"{chosen:>7}{extra}", flush=True)
                 rows.append(row)

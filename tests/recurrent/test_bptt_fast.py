@@ -22,11 +22,12 @@ from seqlab.recurrent.layers import RNNLayer
 DT = torch.float64
 
 
-@pytest.fixture(params=["torch", "blas"], ids=["torch-loop", "blas-loop"])
+@pytest.fixture(params=["torch", "blas", "mkl"], ids=["torch-loop", "blas-loop", "mkl-loop"])
 def fast(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> dict[str, int]:
     """Force the fast Functions at every size, with the Elman/leaky/skip recursion as a loop
-    of torch calls or as the numba loop with BLAS products (:mod:`._blas_loop`), at every
-    dtype; count how often each Function runs."""
+    of torch calls or as the numba loop (:mod:`._blas_loop`) with ``np.dot`` products or
+    (float32, where torch's MKL is found; else ``np.dot``) MKL products; count how often
+    each Function runs."""
     monkeypatch.setattr(_bptt_elman_fast, "FAST_MIN_BH", {"simple": 0, "jordan": 0})
     monkeypatch.setattr(_bptt_elman_fast, "LOOP", request.param)
     calls = {"simple": 0, "jordan": 0}
@@ -269,29 +270,35 @@ def test_each_output_alone(fast):
                     torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize(("dtype", "faster", "expected"), [
-    (torch.float32, True, True), (torch.float32, False, False),
-    (torch.float64, True, False)])  # float64 keeps torch's products (not measured)
-def test_auto_runs_the_blas_loop_where_measured_faster(monkeypatch, dtype, faster, expected):
+@pytest.mark.parametrize(("dtype", "answer", "expected"), [
+    (torch.float32, "blas", "blas"), (torch.float32, "mkl", "mkl"),
+    (torch.float32, "torch", "torch"),
+    (torch.float64, "blas", "torch")])  # float64 keeps torch's products (not measured)
+def test_auto_runs_the_loop_measured_fastest(monkeypatch, dtype, answer, expected):
     """LOOP "auto": the recursion (forward and backward) runs as the numba loop of
-    :mod:`._blas_loop` exactly where ``blas_loop_faster`` says so for float32."""
-    from seqlab.recurrent import _blas_loop
+    :mod:`._blas_loop`, with np.dot or MKL products, exactly where ``loop_choice`` says so
+    for float32."""
+    from seqlab.recurrent import _blas_loop, _mkl
 
+    if answer == "mkl" and not _mkl.available():
+        pytest.skip("torch build without MKL")
     monkeypatch.setattr(_bptt_elman_fast, "LOOP", "auto")
     monkeypatch.setattr(_bptt_elman_fast, "_warmup", {"s": 0.0})
     _bptt_elman_fast.warm()
     asked = []
-    monkeypatch.setattr(_bptt_elman_fast, "blas_loop_faster",
-                        lambda m, k, n: asked.append((m, k, n)) or faster)
+    monkeypatch.setattr(_bptt_elman_fast, "loop_choice",
+                        lambda m, k, n: asked.append((m, k, n)) or answer)
     ran = []
     for name in ("simple_forward", "simple_backward"):
         original = getattr(_blas_loop, name)
         monkeypatch.setattr(_blas_loop, name,
-                            lambda *a, _n=name, _o=original: ran.append(_n) or _o(*a))
+                            lambda *a, _n=name, _o=original: ran.append((_n, a[-1])) or _o(*a))
     layer = RNNLayer(3, 32, cell="leaky", seed=0).to(dtype)
     x = torch.randn(16, 5, 3, dtype=dtype, requires_grad=True)
     layer(x)[0].sum().backward()
-    assert ran == (["simple_forward", "simple_backward"] if expected else [])
+    mkl = expected == "mkl"
+    assert ran == ([] if expected == "torch" else
+                   [("simple_forward", mkl), ("simple_backward", mkl)])
     assert asked == ([(16, 32, 32)] if dtype == torch.float32 else [])
     assert x.grad is not None and bool(torch.isfinite(x.grad).all())
 
@@ -307,8 +314,8 @@ def test_auto_runs_the_torch_loop_until_warmed_up(monkeypatch):
     monkeypatch.setattr(_bptt_elman_fast, "_warmup", {"s": 0.0})
     monkeypatch.setattr(_bptt_elman_fast, "WARMUP_S", 2.5 * per_call)
     asked = []
-    monkeypatch.setattr(_bptt_elman_fast, "blas_loop_faster",
-                        lambda m, k, n: asked.append((m, k, n)) or True)
+    monkeypatch.setattr(_bptt_elman_fast, "loop_choice",
+                        lambda m, k, n: asked.append((m, k, n)) or "blas")
     ran = []
     original = _blas_loop.simple_forward
     monkeypatch.setattr(_blas_loop, "simple_forward", lambda *a: ran.append(1) or original(*a))

@@ -217,18 +217,22 @@ def test_step_product_and_linear_either_way(fresh, monkeypatch, pin):
 # --- the recursion's loop: torch calls, or one numba call with BLAS products (_blas_loop)
 
 
-@pytest.mark.parametrize(("blas_time", "expected"), [
-    (0.60, "blas"), (1.00, "blas"),  # a tie keeps the loop: it also saves the torch calls
-    (1.05, "torch"), (2.0, "torch")])
-def test_loop_rule(blas_time, expected):
-    run, clock = _fake({"torch": 1.0, "blas": blas_time})
+@pytest.mark.parametrize(("blas_time", "mkl_time", "expected"), [
+    (0.60, None, "blas"), (1.00, None, "blas"),  # a tie keeps the loop: it saves torch calls
+    (1.05, None, "torch"), (2.0, None, "torch"),
+    (0.60, 0.50, "mkl"), (0.60, 0.70, "blas"), (1.10, 0.95, "mkl"), (1.10, 1.20, "torch")])
+def test_loop_rule(blas_time, mkl_time, expected):
+    times = {"torch": 1.0, "blas": blas_time}
+    if mkl_time is not None:
+        times["mkl"] = mkl_time
+    run, clock = _fake(times)
     assert M.measure_loop(run, flops=1e9, clock=clock) == expected
 
 
 def test_loop_runners_compute_the_same_product_at_one_blas_thread(monkeypatch):
     from threadpoolctl import threadpool_info
 
-    from seqlab.recurrent import _blas_loop
+    from seqlab.recurrent import _blas_loop, _mkl
 
     seen = []
     original = _blas_loop.dot_loop
@@ -239,12 +243,14 @@ def test_loop_runners_compute_the_same_product_at_one_blas_thread(monkeypatch):
         return original(*args)
 
     run = M.loop_runners(7, 13, 19, reps=3)
+    assert set(run) == ({"torch", "blas", "mkl"} if _mkl.available() else {"torch", "blas"})
     monkeypatch.setattr(_blas_loop, "dot_loop", spy)
-    a, b = run["torch"](), run["blas"]()
-    assert a.shape == b.shape == (7, 19)
-    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    a = run["torch"]()
+    assert a.shape == (7, 19)
     assert float(a.abs().max()) > 1.0  # not a product of zeros
-    assert seen and set(seen) == {1}  # every BLAS library at one thread inside the loop
+    for name in set(run) - {"torch"}:
+        torch.testing.assert_close(run[name](), a, rtol=1e-5, atol=1e-5)
+    assert seen and set(seen) == {1}  # every BLAS library at one thread inside np.dot's loop
 
 
 def test_one_blas_thread_restores_the_thread_counts():
@@ -267,20 +273,20 @@ def test_one_blas_thread_restores_the_thread_counts():
 def test_a_pin_keeps_the_torch_loop_unmeasured(fresh, monkeypatch, pin):
     monkeypatch.setenv(M.ENV, pin)
     monkeypatch.setattr(M, "measure_loop", lambda run, flops: pytest.fail("measured"))
-    assert M.blas_loop_faster(32, 128, 128) is False
+    assert M.loop_choice(32, 128, 128) == "torch"
     assert not (fresh / M._FILE).exists()
 
 
-@pytest.mark.parametrize("answer", ["blas", "torch"])
+@pytest.mark.parametrize("answer", ["blas", "mkl", "torch"])
 def test_loop_choice_measured_once_saved_and_read_back(fresh, monkeypatch, answer):
     calls = []
     monkeypatch.setattr(M, "loop_runners", lambda m, k, n, reps: calls.append((m, k, n)) or {})
     monkeypatch.setattr(M, "measure_loop", lambda run, flops: answer)
-    assert M.blas_loop_faster(24, 40, 40) is (answer == "blas")
-    assert M.blas_loop_faster(30, 40, 40) is (answer == "blas")  # the same class
+    assert M.loop_choice(24, 40, 40) == answer
+    assert M.loop_choice(30, 40, 40) == answer  # the same class
     assert calls == [(24, 40, 40)]
     assert json.loads((fresh / M._FILE).read_text()) == {
         M.machine(): {M.key("loop", 24, 40, 40): answer}}
     M.forget()  # as a new process: read from the file, not measured
     monkeypatch.setattr(M, "measure_loop", lambda run, flops: pytest.fail("measured"))
-    assert M.blas_loop_faster(24, 40, 40) is (answer == "blas")
+    assert M.loop_choice(24, 40, 40) == answer

@@ -1,5 +1,6 @@
 """The Elman / leaky / skip recursion as one numba call whose per-step products are BLAS
-calls (``np.dot``: scipy's BLAS), for :class:`~seqlab.recurrent._bptt_elman_fast.SimpleFastFn`.
+calls (``np.dot``: scipy's BLAS; or torch's own MKL, :mod:`._mkl`), for
+:class:`~seqlab.recurrent._bptt_elman_fast.SimpleFastFn`.
 
 The fast Function runs the recursion as a Python loop of torch calls: per step one product
 (MKL or oneDNN) and two or three elementwise ops, each paying torch's dispatch (~1.5-2.5 us
@@ -9,7 +10,11 @@ and the elementwise part fused into one pass over the step's block. On a Zen 4 E
 12.5 (14.8 through torch), and the loop of B=32 T=100 H=128, forward and backward, took 2.35
 ms against 3.75 for the torch loop; at 32x256 @ 256x256 OpenBLAS was the slower (59 against
 46 us). So the choice is measured per machine and shape class, as for MKL / oneDNN
-(:func:`seqlab.recurrent._matmul.blas_loop_faster`).
+(:func:`seqlab.recurrent._matmul.loop_choice`), together with a third way: the same loop
+calling torch's MKL (``mkl=True``, float32), which is MKL's product without a torch call per
+step (1 thread: 22.7 against 23.9 us a 64x128 @ 128x128 product through torch, 44.4 against
+48.6 at 32x256 @ 256x256; B=64 T=100 H=128 Elman forward+backward 6.04 -> 5.53 ms, B=32
+H=256 9.53 -> 9.09).
 
 Threads: OpenBLAS has its own thread pool, which fights torch's OpenMP threads for the cores
 (:mod:`._bptt_kernels`' docstring: 20-300x slowdowns on 2 cores). The kernels therefore run
@@ -39,6 +44,7 @@ from numba.extending import overload
 
 from seqlab._jit import njit
 from seqlab.recurrent._bptt_kernels import _sigmoid32
+from seqlab.recurrent._mkl import gemm
 
 
 def _sigmoid(v: float) -> float:
@@ -78,8 +84,19 @@ def dot_loop(out, a, b, n):
         np.dot(a, b, out)
 
 
+@njit(cache=True, inline="always")
+def _product(a, b, out, mkl):
+    """``out = a @ b`` (row-major, contiguous): torch's MKL where ``mkl`` (float32 only:
+    :mod:`._mkl`), else ``np.dot`` (scipy's BLAS)."""
+    if mkl:
+        gemm(a.shape[0], b.shape[1], a.shape[1], a, a.shape[1], b, b.shape[1], out,
+             out.shape[1], 0.0)
+    else:
+        np.dot(a, b, out)
+
+
 @njit(cache=True, error_model="numpy")
-def simple_forward(u, s, h0, w_t, ws_t, k, alpha, mask, act, buf, bufk):
+def simple_forward(u, s, h0, w_t, ws_t, k, alpha, mask, act, buf, bufk, mkl):
     """The forward recursion of :class:`SimpleFastFn`, in place.
 
     ``u`` (T, B, H) holds the input projections (doubled for tanh units, ``act`` 0) and
@@ -101,12 +118,12 @@ def simple_forward(u, s, h0, w_t, ws_t, k, alpha, mask, act, buf, bufk):
         if k > 0 and t >= k and t % k == 0:  # the skip terms of steps t .. t+k-1 at once
             n = min(k, T - t) * B
             tmp = bufk[:n]
-            np.dot(sf[(t - k) * B : (t - k) * B + n], ws_t, tmp)
+            _product(sf[(t - k) * B : (t - k) * B + n], ws_t, tmp, mkl)
             blk = uf[t * B : t * B + n]
             for i in range(n):
                 for j in range(H):
                     blk[i, j] += tmp[i, j]
-        np.dot(h, w_t, buf)
+        _product(h, w_t, buf, mkl)
         ut = u[t]
         for b in range(B):
             if act == 0:
@@ -137,7 +154,7 @@ def simple_forward(u, s, h0, w_t, ws_t, k, alpha, mask, act, buf, bufk):
 
 
 @njit(cache=True, error_model="numpy")
-def simple_backward(g, d, w, ws, k, alpha, mask, buf, bufk):
+def simple_backward(g, d, w, ws, k, alpha, mask, buf, bufk, mkl):
     """The delta recursion of :class:`SimpleFastFn`, in place.
 
     ``g`` (T, B, H) holds dE/dh_t from the outputs (masked, the last state's gradient added
@@ -157,7 +174,7 @@ def simple_backward(g, d, w, ws, k, alpha, mask, buf, bufk):
             if hi >= lo:
                 n = (hi + 1 - lo) * B
                 tmp = bufk[:n]
-                np.dot(df[(lo + k) * B : (hi + k + 1) * B], ws, tmp)
+                _product(df[(lo + k) * B : (hi + k + 1) * B], ws, tmp, mkl)
                 blk = gf[lo * B : (hi + 1) * B]
                 for i in range(n):
                     for j in range(H):
@@ -168,7 +185,7 @@ def simple_backward(g, d, w, ws, k, alpha, mask, buf, bufk):
                 dt[b, j] *= gt[b, j]
         if t == 0:
             break
-        np.dot(dt, w, buf)
+        _product(dt, w, buf, mkl)
         gp = g[t - 1]
         for b in range(B):
             for j in range(H):

@@ -33,10 +33,11 @@ AMD EPYC of those sessions; on a Zen 4 EPYC MKL was the faster of the two at B=3
 
 The recursion itself (the per-step products and elementwise ops above, forward and
 backward) runs either as that loop of torch calls or as ONE numba call per pass whose
-per-step products are ``np.dot`` calls (scipy's BLAS, at one thread) with the elementwise
-part fused (:mod:`seqlab.recurrent._blas_loop`), whichever was measured faster on this
-machine for the step's shape (:func:`blas_loop`; float32; after a warm-up of torch-loop
-calls, so that a one-off call does not pay numba's load). On the AMD EPYC of 2026-12-04 the
+per-step products are ``np.dot`` calls (scipy's BLAS, at one thread) or calls of torch's own
+MKL (:mod:`seqlab.recurrent._mkl`), with the elementwise part fused
+(:mod:`seqlab.recurrent._blas_loop`), whichever was measured fastest on this machine for
+the step's shape (:func:`loop_kind`; float32; after a warm-up of torch-loop calls, so that a
+one-off call does not pay numba's load). On the AMD EPYC of 2026-12-04 the
 numba loop (then with the same ``np.dot``) was no faster (0.81-0.96x); on a Zen 4 EPYC
 (2026-12-05) OpenBLAS multiplies 32x128 @ 128x128 in 9.2 us against MKL's 12.5 and the
 loop is chosen at B=32 H=128: a forward+backward through ``RNNLayer`` at B=32 T=100 I=32,
@@ -67,10 +68,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqlab.recurrent import _blas_loop
+from seqlab.recurrent import _blas_loop, _mkl
 from seqlab.recurrent import _bptt_reference as R
-from seqlab.recurrent._matmul import blas_loop_faster, onednn_faster, step_product
 from seqlab.recurrent._matmul import linear_dnn as linear
+from seqlab.recurrent._matmul import loop_choice, onednn_faster, step_product
 from seqlab.recurrent._workspace import scratch
 
 Tensor = torch.Tensor
@@ -82,8 +83,9 @@ FAST_MIN_BH = {"simple": 512, "jordan": 1024}
 _ACT_INPLACE = {0: Tensor.tanh_, 1: Tensor.relu_, 3: Tensor.sigmoid_}  # 2 identity: nothing
 
 
-# Where the recursion runs: "auto" measures (float32: :func:`blas_loop`), "blas" / "torch"
-# force the numba loop of :mod:`._blas_loop` or the torch-call loop at any dtype (tests).
+# Where the recursion runs: "auto" measures (float32: :func:`loop_kind`); "torch", "blas" or
+# "mkl" force the torch-call loop or a numba loop of :mod:`._blas_loop` with ``np.dot`` or
+# (float32, where found) torch's MKL at any dtype (tests).
 LOOP = "auto"
 
 # Rent or buy (issue 17's first call): the numba loop's first use in a process loads numba's
@@ -103,19 +105,22 @@ def warm() -> None:
     _warmup["s"] = WARMUP_S
 
 
-def blas_loop(t: Tensor, steps: int, batch: int, hidden: int) -> bool:
-    """True when the recursion of a ``t``-typed problem runs as one numba call with BLAS
-    products (:mod:`._blas_loop`) instead of a loop of torch calls: after the warm-up, where
-    measured faster here for float32 (:func:`seqlab.recurrent._matmul.blas_loop_faster`);
-    or as forced by :data:`LOOP`."""
+def loop_kind(t: Tensor, steps: int, batch: int, hidden: int) -> str:
+    """Where the recursion of a ``t``-typed problem runs: "torch" (a loop of torch calls),
+    "blas" or "mkl" (one numba call per pass, :mod:`._blas_loop`, with ``np.dot`` or torch's
+    MKL): after the warm-up, as measured fastest here for float32
+    (:func:`seqlab.recurrent._matmul.loop_choice`); or as forced by :data:`LOOP` (MKL only
+    for float32 where torch's MKL is found, else ``np.dot``)."""
     if LOOP != "auto":
-        return LOOP == "blas"
+        if LOOP == "mkl" and not (t.dtype == torch.float32 and _mkl.available()):
+            return "blas"  # MKL's product here is float32's: np.dot then
+        return LOOP
     if t.dtype != torch.float32:
-        return False
+        return "torch"
     if _warmup["s"] < WARMUP_S:  # forward + backward: 2 products a step
         _warmup["s"] += 4.0 * steps * batch * hidden * hidden / (WARMUP_GFLOPS * 1e9)
-        return False
-    return blas_loop_faster(batch, hidden, hidden)
+        return "torch"
+    return loop_choice(batch, hidden, hidden)
 
 
 def _np(t: Tensor | None, like: Tensor, *shape: int) -> np.ndarray:
@@ -272,9 +277,9 @@ class SimpleFastFn(torch.autograd.Function):
         h = x.new_zeros(B, H) if h0 is None else h0.detach()
         if tanh:  # doubled weights: exact (a power of two)
             w, ws = w * 2.0, None if ws is None else ws * 2.0
-        loop = blas_loop(x, T, B, H)
-        if loop:
-            _blas_forward(u, s if leaky else None, h, w, ws, k, a, mask_tm, act)
+        loop = loop_kind(x, T, B, H)
+        if loop != "torch":
+            _blas_forward(u, s if leaky else None, h, w, ws, k, a, mask_tm, act, loop == "mkl")
             h = s[T - 1]
         else:
             h = _torch_forward(u, s, h, w, ws, k, a, keep, act, dnn(x, H, B))
@@ -317,8 +322,8 @@ class SimpleFastFn(torch.autograd.Function):
         w = w_hh.detach()
         ws = None if w_skip is None else w_skip.detach()
         k = ctx.skip if ws is not None else 0
-        if ctx.loop:
-            _blas_backward(g, d, w, ws, k, a, mask_tm)
+        if ctx.loop != "torch":
+            _blas_backward(g, d, w, ws, k, a, mask_tm, ctx.loop == "mkl")
         else:
             _torch_backward(g, d, w, ws, k, carry, dnn(s, H, B))
         df = d.view(T * B, H)
@@ -423,22 +428,29 @@ def _torch_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
 
 
 def _blas_forward(u: Tensor, s: Tensor | None, h0: Tensor, w_t: Tensor, ws_t: Tensor | None,
-                  k: int, alpha: Tensor | None, mask_tm: Tensor | None, act: int) -> None:
-    """:meth:`SimpleFastFn.forward`'s recursion as :func:`._blas_loop.simple_forward`."""
+                  k: int, alpha: Tensor | None, mask_tm: Tensor | None, act: int, mkl: bool
+                  ) -> None:
+    """:meth:`SimpleFastFn.forward`'s recursion as :func:`._blas_loop.simple_forward` (with
+    torch's MKL where ``mkl``, float32 only)."""
     _, B, H = u.shape
+    assert not mkl or u.dtype == torch.float32
+    _mkl.register()  # the kernels name the MKL product (linked before they load)
     with _blas_loop.one_blas_thread():
         _blas_loop.simple_forward(
             u.numpy(), _np(s, u, 0, B, H), _np(h0, u), _np(w_t, u), _np(ws_t, u, 0, 0), k,
             _np(alpha, u, 0), _np(mask_tm, u, 0, 0), act, np.empty((B, H), dtype=u.numpy().dtype),
-            np.empty((k * B, H), dtype=u.numpy().dtype))
+            np.empty((k * B, H), dtype=u.numpy().dtype), mkl)
 
 
 def _blas_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
-                   alpha: Tensor | None, mask_tm: Tensor | None) -> None:
-    """:meth:`SimpleFastFn.backward`'s recursion as :func:`._blas_loop.simple_backward`."""
+                   alpha: Tensor | None, mask_tm: Tensor | None, mkl: bool) -> None:
+    """:meth:`SimpleFastFn.backward`'s recursion as :func:`._blas_loop.simple_backward` (with
+    torch's MKL where ``mkl``, float32 only)."""
     _, B, H = g.shape
+    assert not mkl or g.dtype == torch.float32
+    _mkl.register()
     with _blas_loop.one_blas_thread():
         _blas_loop.simple_backward(
             g.numpy(), d.numpy(), _np(w, g), _np(ws, g, 0, 0), k, _np(alpha, g, 0),
             _np(mask_tm, g, 0, 0), np.empty((B, H), dtype=g.numpy().dtype),
-            np.empty((k * B, H), dtype=g.numpy().dtype))
+            np.empty((k * B, H), dtype=g.numpy().dtype), mkl)

@@ -12,10 +12,11 @@ which torch can run through MKL (``torch.addmm`` / ``F.linear``) or through oneD
   MKL reads ``D`` transposed in place, oneDNN needs a transposed copy of it first (the
   measurement includes the copy: at B=32 T=100 H=128 it is a quarter of the product's time).
 
-A fourth class, ``"loop"`` (:func:`blas_loop_faster`), decides whether the Elman family's
+A fourth class, ``"loop"`` (:func:`loop_choice`), decides whether the Elman family's
 recursion runs as a loop of torch calls (the step product as chosen above) or as one numba
-call with ``np.dot`` products (scipy's BLAS at one thread, :mod:`._blas_loop`): answers
-"torch" / "blas", measured and saved the same way.
+call with ``np.dot`` products (scipy's BLAS at one thread, :mod:`._blas_loop`) or MKL
+products (torch's MKL called from numba, :mod:`._mkl`): answers "torch" / "blas" / "mkl",
+measured and saved the same way.
 
 Which one is faster depends on the CPU, not on the code. Measured (issue 19, 1 thread,
 float32, microseconds a product, MKL / oneDNN):
@@ -72,7 +73,7 @@ _TIMING_S = 2e-3  # about this long per timing (several products for small shape
 
 PERSIST = True  # read and write the cache file (the test suite turns it off: tests/conftest.py)
 LOOP_MARGIN = 1.0  # the numba/BLAS step loop is kept where its product takes at most this
-# fraction of torch's step product (:func:`blas_loop_faster`)
+# fraction of torch's step product (:func:`loop_choice`)
 _VALUES = ("mkl", "onednn", "blas", "torch")  # the answers a saved file may hold
 _choices: dict[str, str] = {}  # this process's answers: "mkl" / "onednn"; "blas" / "torch"
 _loaded: dict[str, bool] = {"file": False}
@@ -272,14 +273,15 @@ def _decided(name: str, decide: Callable[[], str]) -> str:
 def loop_runners(m: int, k: int, n: int, reps: int) -> dict[str, Callable[[], Any]]:
     """``reps`` per-step products ``a @ W^T + c`` (m, k) @ (k, n) each way: "torch" through
     :func:`step_product` (MKL or oneDNN, as chosen here), one torch call each; "blas" as
-    ``np.dot`` in one numba loop (scipy's BLAS at one thread: :mod:`._blas_loop`)."""
-    from seqlab.recurrent import _blas_loop
+    ``np.dot`` in one numba loop (scipy's BLAS at one thread: :mod:`._blas_loop`); "mkl" (where
+    torch's MKL is found: :mod:`._mkl`) as MKL calls in one numba loop."""
+    from seqlab.recurrent import _blas_loop, _mkl
 
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(m, k, generator=gen)
     w = torch.randn(n, k, generator=gen)
     c = torch.zeros(m, n)  # (the loop adds the product to its block in the fused pass)
-    out, out2 = torch.empty(m, n), torch.empty(m, n)
+    out, out2, out3 = torch.empty(m, n), torch.empty(m, n), torch.empty(m, n)
     step = step_product(w, m)
     an, wtn, on = a.numpy(), w.t().contiguous().numpy(), out2.numpy()
     _blas_loop.dot_loop(on, an, wtn, 1)  # compiled (or loaded) before the timing
@@ -294,33 +296,45 @@ def loop_runners(m: int, k: int, n: int, reps: int) -> dict[str, Callable[[], An
             _blas_loop.dot_loop(on, an, wtn, reps)
         return out2
 
-    return {"torch": run_torch, "blas": run_blas}
+    run = {"torch": run_torch, "blas": run_blas}
+    if _mkl.available():
+        on3 = out3.numpy()
+        _mkl.gemm_loop(on3, an, wtn, 1)
+
+        def run_mkl() -> Tensor:
+            _mkl.gemm_loop(on3, an, wtn, reps)
+            return out3
+
+        run["mkl"] = run_mkl
+    return run
 
 
 def measure_loop(run: dict[str, Callable[[], Any]], flops: float,
                  clock: Callable[[], float] = time.perf_counter) -> str:
-    """"blas" if ``run["blas"]`` takes at most ``LOOP_MARGIN`` of ``run["torch"]``'s time
-    (:func:`best_times`), else "torch"."""
+    """The faster of the numba loops in ``run`` ("blas", "mkl") if it takes at most
+    ``LOOP_MARGIN`` of ``run["torch"]``'s time (:func:`best_times`), else "torch"."""
     best = best_times(run, flops, clock=clock)
-    return "blas" if best["blas"] <= LOOP_MARGIN * best["torch"] else "torch"
+    loop = min((name for name in run if name != "torch"), key=lambda name: best[name])
+    return loop if best[loop] <= LOOP_MARGIN * best["torch"] else "torch"
 
 
-def blas_loop_faster(m: int, k: int, n: int) -> bool:
-    """True when the float32 per-step products (m, k) @ (k, n) of a recursion are faster as
-    ``np.dot`` calls in one numba loop (scipy's BLAS at one thread, :mod:`._blas_loop`) than
-    as torch calls (MKL or oneDNN at torch's thread count): measured once per shape class
-    and saved like :func:`onednn_faster`'s answers (kept where the loop's product takes at
-    most ``LOOP_MARGIN`` of torch's time: the loop also saves the elementwise ops' torch
-    calls). ``$SEQLAB_MATMUL`` = mkl / onednn pins torch's products (False)."""
+def loop_choice(m: int, k: int, n: int) -> str:
+    """Where the float32 per-step products (m, k) @ (k, n) of a recursion run: "torch"
+    (torch calls, MKL or oneDNN at torch's thread count), "blas" (``np.dot`` calls in one
+    numba loop, scipy's BLAS at one thread: :mod:`._blas_loop`) or "mkl" (torch's MKL called
+    from one numba loop: :mod:`._mkl`), whichever is measured fastest here -- once per shape
+    class, saved like :func:`onednn_faster`'s answers -- a numba loop being kept where its
+    product takes at most ``LOOP_MARGIN`` of torch's time (the loop also saves the elementwise
+    ops' torch calls). ``$SEQLAB_MATMUL`` = mkl / onednn pins torch's products ("torch")."""
     if pinned() != "measure":
-        return False
+        return "torch"
 
     def decide() -> str:
         flops = 2.0 * m * k * n
         reps = max(1, min(200, int(_TIMING_S * 5e10 / flops)))  # one timing: ~2 ms
         return measure_loop(loop_runners(m, k, n, reps), reps * flops)
 
-    return _decided(key("loop", m, k, n), decide) == "blas"
+    return _decided(key("loop", m, k, n), decide)
 
 
 def step_product(w: Tensor, batch: int) -> Callable[..., Tensor]:
