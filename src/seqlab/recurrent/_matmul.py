@@ -75,7 +75,7 @@ PERSIST = True  # read and write the cache file (the test suite turns it off: te
 LOOP_MARGIN = 1.0  # the numba/BLAS step loop is kept where its product takes at most this
 # fraction of torch's step product (:func:`loop_choice`)
 _VALUES = ("mkl", "onednn", "blas", "torch")  # the answers a saved file may hold
-_choices: dict[str, str] = {}  # this process's answers: "mkl" / "onednn"; "blas" / "torch"
+_choices: dict[str, str] = {}  # this process's answers ("loop" classes: "torch" / "blas" / "mkl")
 _loaded: dict[str, bool] = {"file": False}
 
 
