@@ -70,6 +70,7 @@ import torch
 
 from seqlab.recurrent import _blas_loop, _mkl
 from seqlab.recurrent import _bptt_reference as R
+from seqlab.recurrent._bptt_common import np_of
 from seqlab.recurrent._matmul import linear_dnn as linear
 from seqlab.recurrent._matmul import loop_choice, onednn_faster, step_product
 from seqlab.recurrent._workspace import scratch
@@ -121,13 +122,6 @@ def loop_kind(t: Tensor, steps: int, batch: int, hidden: int) -> str:
         _warmup["s"] += 4.0 * steps * batch * hidden * hidden / (WARMUP_GFLOPS * 1e9)
         return "torch"
     return loop_choice(batch, hidden, hidden)
-
-
-def _np(t: Tensor | None, like: Tensor, *shape: int) -> np.ndarray:
-    """``t`` as a contiguous array of ``like``'s dtype (or an empty one of ``shape``)."""
-    if t is None:
-        return np.empty(shape, dtype=like.numpy().dtype)
-    return t.detach().to(like.dtype).contiguous().numpy()
 
 
 def use_fast(kind: str, batch: int, hidden: int) -> bool:
@@ -433,13 +427,15 @@ def _blas_forward(u: Tensor, s: Tensor | None, h0: Tensor, w_t: Tensor, ws_t: Te
     """:meth:`SimpleFastFn.forward`'s recursion as :func:`._blas_loop.simple_forward` (with
     torch's MKL where ``mkl``, float32 only)."""
     _, B, H = u.shape
-    assert not mkl or u.dtype == torch.float32
+    dt = u.dtype
+    assert not mkl or dt == torch.float32
+    h = np_of(h0, dt, ())
     _mkl.register()  # the kernels name the MKL product (linked before they load)
     with _blas_loop.one_blas_thread():
         _blas_loop.simple_forward(
-            u.numpy(), _np(s, u, 0, B, H), _np(h0, u), _np(w_t, u), _np(ws_t, u, 0, 0), k,
-            _np(alpha, u, 0), _np(mask_tm, u, 0, 0), act, np.empty((B, H), dtype=u.numpy().dtype),
-            np.empty((k * B, H), dtype=u.numpy().dtype), mkl)
+            u.numpy(), np_of(s, dt, (0, B, H)), h, np_of(w_t, dt, ()), np_of(ws_t, dt, (0, 0)),
+            k, np_of(alpha, dt, (0,)), np_of(mask_tm, dt, (0, 0)), act, np.empty_like(h),
+            np.empty((k * B, H), dtype=h.dtype), mkl)
 
 
 def _blas_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
@@ -447,10 +443,11 @@ def _blas_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
     """:meth:`SimpleFastFn.backward`'s recursion as :func:`._blas_loop.simple_backward` (with
     torch's MKL where ``mkl``, float32 only)."""
     _, B, H = g.shape
-    assert not mkl or g.dtype == torch.float32
+    dt, g_np = g.dtype, g.numpy()
+    assert not mkl or dt == torch.float32
     _mkl.register()
     with _blas_loop.one_blas_thread():
         _blas_loop.simple_backward(
-            g.numpy(), d.numpy(), _np(w, g), _np(ws, g, 0, 0), k, _np(alpha, g, 0),
-            _np(mask_tm, g, 0, 0), np.empty((B, H), dtype=g.numpy().dtype),
-            np.empty((k * B, H), dtype=g.numpy().dtype), mkl)
+            g_np, d.numpy(), np_of(w, dt, ()), np_of(ws, dt, (0, 0)), k, np_of(alpha, dt, (0,)),
+            np_of(mask_tm, dt, (0, 0)), np.empty_like(g_np[0]),
+            np.empty((k * B, H), dtype=g_np.dtype), mkl)

@@ -62,6 +62,7 @@ import torch
 from seqlab._jit import njit
 from seqlab.recurrent import _bptt_reference as R
 from seqlab.recurrent import _mkl
+from seqlab.recurrent._bptt_common import np_of
 from seqlab.recurrent._bptt_kernels import _sigmoid32
 from seqlab.recurrent._matmul import linear, linear_dnn, onednn_faster, step_product
 from seqlab.recurrent._mkl import gemm as _gemm
@@ -184,7 +185,7 @@ class GRUFastFn(torch.autograd.Function):
         if fused and mkl_loop(B, H, 3 * H):  # the steps of each chunk in one numba call
             assert pre is not None
             w_t, pre_np = w_hh.detach().t().contiguous().numpy(), pre.numpy()  # W_hh^T (H, 3H)
-            m_np = _mask_np(mask_tm, T, B)
+            m_np = np_of(mask_tm, x.dtype, (0, B))  # (T, B) 0/1, or length 0: no padding
             for c0 in range(0, T, chunk):
                 xs = x_tm[c0 * B : min(T, c0 + chunk) * B]
                 o_np = linear(xs, w_o, b_o).reshape(-1, B, 3 * H).numpy()
@@ -355,13 +356,6 @@ def _step_backward(g, g_out, mask, t, acts, ns, hs, row, blk, carry):
             for j in range(H):
                 dn[b, j] = zero
                 carry[b, j] = g[b, j] + m_prev * g_out[b, tp, j]
-
-
-def _mask_np(mask_tm: Tensor | None, T: int, B: int) -> np.ndarray:
-    """The (T, B) float32 0/1 mask for the numba loops (length 0: no padding)."""
-    if mask_tm is None:
-        return np.empty((0, B), dtype=np.float32)
-    return mask_tm.detach().to(torch.float32).contiguous().numpy()
 
 
 @njit(cache=True, error_model="numpy")
