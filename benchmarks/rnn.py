@@ -147,8 +147,7 @@ def matmul_gflops(m: int, k: int, n: int, repeats: int = 20) -> float:
         kinds.append(lambda: loop(on, an, bn, number))
 
     def blas_loop() -> None:  # np.dot in one numba loop, scipy's BLAS at one thread
-        with _blas_loop.one_blas_thread():
-            _blas_loop.dot_loop(out2.numpy(), a.numpy(), b.numpy(), number)
+        _blas_loop.product_loop(out2.numpy(), a.numpy(), b.numpy(), number, False)
 
     out2 = torch.empty(m, n)
     kinds.append(blas_loop)

@@ -235,16 +235,17 @@ def test_loop_runners_compute_the_same_product_at_one_blas_thread(monkeypatch):
     from seqlab.recurrent import _blas_loop, _mkl
 
     seen = []
-    original = _blas_loop.dot_loop
+    original = _blas_loop._product_loop
 
     def spy(*args):
-        seen.extend(lib["num_threads"] for lib in threadpool_info()
-                    if lib["user_api"] == "blas")
+        if not args[-1]:  # np.dot's loop (not MKL's)
+            seen.extend(lib["num_threads"] for lib in threadpool_info()
+                        if lib["user_api"] == "blas")
         return original(*args)
 
     run = M.loop_runners(7, 13, 19, reps=3)
     assert set(run) == ({"torch", "blas", "mkl"} if _mkl.available() else {"torch", "blas"})
-    monkeypatch.setattr(_blas_loop, "dot_loop", spy)
+    monkeypatch.setattr(_blas_loop, "_product_loop", spy)
     a = run["torch"]()
     assert a.shape == (7, 19)
     assert float(a.abs().max()) > 1.0  # not a product of zeros

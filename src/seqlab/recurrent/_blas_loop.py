@@ -17,16 +17,16 @@ step (1 thread: 22.7 against 23.9 us a 64x128 @ 128x128 product through torch, 4
 H=256 9.53 -> 9.09).
 
 Threads: OpenBLAS has its own thread pool, which fights torch's OpenMP threads for the cores
-(:mod:`._bptt_kernels`' docstring: 20-300x slowdowns on 2 cores). The kernels therefore run
-inside :func:`one_blas_thread` (scipy's BLAS held at one thread for the call and restored
-after, ~11 us), and the measurement compares that one thread with torch's products at
-torch's thread count.
+(:mod:`._bptt_kernels`' docstring: 20-300x slowdowns on 2 cores). The ``np.dot`` kernels
+therefore run inside :func:`one_blas_thread` (scipy's BLAS held at one thread for the call
+and restored after, ~11 us), and the measurement compares that one thread with torch's
+products at torch's thread count.
 
 Same formulas as the Function's torch loop (module :mod:`._bptt_elman_fast`): tanh units as
 ``2 sigmoid(2z) - 1`` on doubled weights, ``torch.lerp``'s two branches for leaky units, the
 carried state at padded steps; the float32 sigmoid is
 :func:`~seqlab.recurrent._bptt_kernels._sigmoid32` (within 2 ulp, as torch's), the float64
-one ``1 / (1 + exp(-v))``. The tests run every fast-path equality test through both loops,
+one ``1 / (1 + exp(-v))``. The tests run every fast-path equality test through all three loops,
 float64 to 1e-12 against the readable cells.
 """
 
@@ -43,6 +43,7 @@ from numba.core import types
 from numba.extending import overload
 
 from seqlab._jit import njit
+from seqlab.recurrent import _mkl
 from seqlab.recurrent._bptt_kernels import _sigmoid32
 from seqlab.recurrent._mkl import gemm
 
@@ -77,11 +78,10 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
-@njit(cache=True)
-def dot_loop(out, a, b, n):
-    """``n`` products ``out = a @ b`` through ``np.dot`` (the measurement's loop)."""
-    for _ in range(n):
-        np.dot(a, b, out)
+def threads_for(mkl: bool) -> contextlib.AbstractContextManager[None]:
+    """What the loops run inside: :func:`one_blas_thread` for ``np.dot``'s, nothing for
+    MKL's (torch's MKL at torch's thread count; no OpenBLAS call to hold back)."""
+    return contextlib.nullcontext() if mkl else one_blas_thread()
 
 
 @njit(cache=True, inline="always")
@@ -93,6 +93,20 @@ def _product(a, b, out, mkl):
              out.shape[1], 0.0)
     else:
         np.dot(a, b, out)
+
+
+@njit(cache=True)
+def _product_loop(out, a, b, n, mkl):
+    for _ in range(n):
+        _product(a, b, out, mkl)
+
+
+def product_loop(out: np.ndarray, a: np.ndarray, b: np.ndarray, n: int, mkl: bool) -> None:
+    """``n`` products ``out = a @ b`` as the kernels run them (:func:`_product`), in one
+    numba call: the measurement's loop. ``np.dot`` at one BLAS thread, or torch's MKL."""
+    _mkl.register()  # the loop names the MKL product (linked before it loads)
+    with threads_for(mkl):
+        _product_loop(out, a, b, n, mkl)
 
 
 @njit(cache=True, error_model="numpy")

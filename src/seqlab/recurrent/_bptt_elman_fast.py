@@ -431,7 +431,7 @@ def _blas_forward(u: Tensor, s: Tensor | None, h0: Tensor, w_t: Tensor, ws_t: Te
     assert not mkl or dt == torch.float32
     h = np_of(h0, dt, ())
     _mkl.register()  # the kernels name the MKL product (linked before they load)
-    with _blas_loop.one_blas_thread():
+    with _blas_loop.threads_for(mkl):
         _blas_loop.simple_forward(
             u.numpy(), np_of(s, dt, (0, B, H)), h, np_of(w_t, dt, ()), np_of(ws_t, dt, (0, 0)),
             k, np_of(alpha, dt, (0,)), np_of(mask_tm, dt, (0, 0)), act, np.empty_like(h),
@@ -446,7 +446,7 @@ def _blas_backward(g: Tensor, d: Tensor, w: Tensor, ws: Tensor | None, k: int,
     dt, g_np = g.dtype, g.numpy()
     assert not mkl or dt == torch.float32
     _mkl.register()
-    with _blas_loop.one_blas_thread():
+    with _blas_loop.threads_for(mkl):
         _blas_loop.simple_backward(
             g_np, d.numpy(), np_of(w, dt, ()), np_of(ws, dt, (0, 0)), k, np_of(alpha, dt, (0,)),
             np_of(mask_tm, dt, (0, 0)), np.empty_like(g_np[0]),

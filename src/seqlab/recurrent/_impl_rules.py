@@ -40,7 +40,8 @@ IMPLS = ("auto", "loop", "torch", "bptt")
 # shape a B=32 H=128 0.63x nn.GRU, c B=64 H=512 0.47x, b B=1 H=64 0.06x; 2 threads 0.66x,
 # 0.50x, 0.06x), so GRU keeps "bptt" first in both rows.
 # On another CPU (AMD EPYC Zen 4, 2026-12-05, benchmarks/results/impl_auto-zen4.json, 112
-# sizes, 1 thread) the path this table resolves to was within 1.06 of the fastest everywhere.
+# sizes, 1 thread) the path this table resolves to was within 1.06 of the fastest everywhere
+# (1.01 after the numba loops of _blas_loop / _mkl, same file rerun).
 _PADDED_LSTM_ORDER = ("bptt", "torch", "loop")
 
 

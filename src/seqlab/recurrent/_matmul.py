@@ -281,31 +281,27 @@ def loop_runners(m: int, k: int, n: int, reps: int) -> dict[str, Callable[[], An
     a = torch.randn(m, k, generator=gen)
     w = torch.randn(n, k, generator=gen)
     c = torch.zeros(m, n)  # (the loop adds the product to its block in the fused pass)
-    out, out2, out3 = torch.empty(m, n), torch.empty(m, n), torch.empty(m, n)
+    out = torch.empty(m, n)
     step = step_product(w, m)
-    an, wtn, on = a.numpy(), w.t().contiguous().numpy(), out2.numpy()
-    _blas_loop.dot_loop(on, an, wtn, 1)  # compiled (or loaded) before the timing
+    an, wtn = a.numpy(), w.t().contiguous().numpy()
 
     def run_torch() -> Tensor:
         for _ in range(reps):
             res = step(a, c, out=out)
         return res
 
-    def run_blas() -> Tensor:
-        with _blas_loop.one_blas_thread():
-            _blas_loop.dot_loop(on, an, wtn, reps)
-        return out2
+    def numba_loop(mkl: bool) -> Callable[[], Tensor]:
+        res = torch.empty(m, n)
 
-    run = {"torch": run_torch, "blas": run_blas}
+        def run() -> Tensor:
+            _blas_loop.product_loop(res.numpy(), an, wtn, reps, mkl)
+            return res
+
+        return run
+
+    run = {"torch": run_torch, "blas": numba_loop(False)}
     if _mkl.available():
-        on3 = out3.numpy()
-        _mkl.gemm_loop(on3, an, wtn, 1)
-
-        def run_mkl() -> Tensor:
-            _mkl.gemm_loop(on3, an, wtn, reps)
-            return out3
-
-        run["mkl"] = run_mkl
+        run["mkl"] = numba_loop(True)
     return run
 
 

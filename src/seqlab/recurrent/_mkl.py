@@ -100,11 +100,3 @@ def gemm(m, n, k, a, lda, b, ldb, c, ldc, beta):
            a.ctypes.data, r(np.int32(lda)), r(np.float32(beta)),  # type: ignore[call-arg]
            c.ctypes.data, r(np.int32(ldc)))  # type: ignore[call-arg]
 
-
-@njit(cache=True)
-def gemm_loop(out, a, b, n):
-    """``n`` products ``out = a @ b`` through :func:`gemm` (the measurement's loop)."""
-    m, k = a.shape
-    cols = b.shape[1]
-    for _ in range(n):
-        gemm(m, cols, k, a, k, b, cols, out, cols, 0.0)
